@@ -1,0 +1,1 @@
+"""Shared plumbing for the security baseline: settings, naming, validation, offline engine."""

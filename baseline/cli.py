@@ -1,0 +1,99 @@
+"""``secbaseline``: plan (and later check, drill) the baseline offline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from baseline import plan as planning
+from baseline.engine import OfflineEngineError, Plan
+from baseline.fakes import UnansweredInvokeError
+from baseline.render import render
+from baseline.settings import ROLES, TIERS
+
+
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags shared by every command that plans a tier."""
+    parser.add_argument("--tier", help=f"one of {', '.join(TIERS)} (overrides the stack file)")
+    parser.add_argument("--role", help=f"one of {', '.join(ROLES)} (overrides the stack file)")
+    parser.add_argument("--regions", help="detection regions, comma-separated")
+    parser.add_argument("--home-region", help="home region (overrides the stack file)")
+    parser.add_argument(
+        "--config",
+        metavar="Pulumi.<stack>.yaml",
+        help="stack file to read (default: the shipped Pulumi.example.yaml, fake ids)",
+    )
+
+
+def plan_from_args(args: argparse.Namespace) -> Plan:
+    """Read the stack file, apply flag overrides and plan the tier offline."""
+    stack_file = planning.read_stack_file(args.config or planning.EXAMPLE_STACK_FILE)
+    regions = None
+    if args.regions is not None:
+        regions = [r.strip() for r in args.regions.split(",") if r.strip()]
+    config = planning.merge_overrides(
+        stack_file.project_config,
+        {
+            "tier": args.tier,
+            "role": args.role,
+            "homeRegion": args.home_region,
+            "detectionRegions": regions,
+        },
+    )
+    return planning.plan_config(
+        config, stack=stack_file.stack, other_config=stack_file.other_config
+    )
+
+
+def _plan(args: argparse.Namespace) -> int:
+    plan = plan_from_args(args)
+    if args.format == "json":
+        sys.stdout.write(plan.dumps() + "\n")
+    else:
+        sys.stdout.write(render(plan, args.format))
+    return 0
+
+
+def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("plan", help="show what a tier would deploy (offline)")
+    add_target_arguments(parser)
+    parser.add_argument("--format", choices=["table", "json", "markdown"], default="table")
+    parser.set_defaults(run=_plan)
+
+
+# Each command module adds its parser here; keep one line per command.
+COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+    _add_plan,
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="secbaseline",
+        description="Plan and check the AWS security baseline offline (no AWS account needed).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add in COMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point. Bad input: one line on stderr, exit 2."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except (ValueError, FileNotFoundError, UnansweredInvokeError) as exc:
+        sys.stderr.write(f"secbaseline: error: {exc}\n")
+        return 2
+    except OfflineEngineError as exc:
+        sys.stderr.write(f"secbaseline: offline engine: {exc}\n")
+        return 3
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Per-tier stack programs. ``stacks/__main__.py`` is the Pulumi entry point."""

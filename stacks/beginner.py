@@ -1,0 +1,13 @@
+"""Beginner tier (S-01..S-14): account hardening, SSM-only access, patching, data protection."""
+
+from __future__ import annotations
+
+from stacks.context import TierContext
+from stacks.parts import access, account, data_protection
+
+
+def build(ctx: TierContext) -> None:
+    """Deploy the beginner tier into the account."""
+    account.build(ctx)
+    access.build(ctx)
+    data_protection.build(ctx)

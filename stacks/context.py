@@ -1,0 +1,28 @@
+"""What the tier programs share while they build one account's stack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from baseline.settings import Settings
+
+
+@dataclass
+class TierContext:
+    """Settings plus the account's one provider and values parts hand to each other."""
+
+    settings: Settings
+    """Validated settings with detection regions resolved."""
+    provider: aws.Provider
+    """The account's single AWS provider; regional resources set ``region`` themselves."""
+    account_id: pulumi.Output[str]
+    """The account id, from one caller-identity invoke per stack."""
+    notification_topic_arn: pulumi.Output[str] | None = None
+    """Set by the notifications part (intermediate tier) for parts that publish alerts."""
+
+    def opts(self) -> pulumi.ResourceOptions:
+        """Resource options that use the account provider (merge more with ``.merge``)."""
+        return pulumi.ResourceOptions(provider=self.provider)

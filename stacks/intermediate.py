@@ -1,0 +1,15 @@
+"""Intermediate tier (S-15..S-23): everything in beginner, plus detection and response."""
+
+from __future__ import annotations
+
+from stacks import beginner
+from stacks.context import TierContext
+from stacks.parts import compliance, detection, incident_response
+
+
+def build(ctx: TierContext) -> None:
+    """Deploy the intermediate tier (includes beginner)."""
+    beginner.build(ctx)
+    detection.build(ctx)  # sets ctx.notification_topic_arn, used by the parts below
+    compliance.build(ctx)
+    incident_response.build(ctx)

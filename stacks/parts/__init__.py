@@ -1,0 +1,1 @@
+"""Tier building blocks: each part wires one group of components from settings."""

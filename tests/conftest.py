@@ -1,0 +1,64 @@
+"""Shared harness: every test gets a fresh offline engine run (mocks reset per run)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from baseline.engine import Plan, run
+from baseline.fakes import AccountContext
+from baseline.plan import plan_config
+
+BASE_CONFIG: dict[str, Any] = {
+    "homeRegion": "ap-northeast-1",
+    "detectionRegions": ["ap-northeast-1", "us-east-1", "eu-west-1"],
+    "notificationEmails": ["security@example.com"],
+}
+
+ORG_CONFIG: dict[str, Any] = {
+    "organizationId": "o-exampleorg1",
+    "managementAccountId": "111111111111",
+    "securityAccountId": "222222222222",
+}
+
+
+@pytest.fixture(autouse=True)
+def _fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test may reach AWS: fake credentials and a fixed default region everywhere."""
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "PULUMI_CONFIG"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    yield
+    assert "PULUMI_CONFIG" not in os.environ
+
+
+@pytest.fixture
+def plan_tier() -> Callable[..., Plan]:
+    """Plan a tier from project config (unqualified keys), on top of BASE_CONFIG."""
+
+    def _plan(**config: Any) -> Plan:
+        merged = {**BASE_CONFIG, **config}
+        if merged.get("tier") == "advanced" or merged.get("role") in {
+            "management",
+            "security",
+            "member",
+        }:
+            merged = {**ORG_CONFIG, **merged}
+        return plan_config(merged, stack="test")
+
+    return _plan
+
+
+@pytest.fixture
+def run_program() -> Callable[..., Plan]:
+    """Run any Pulumi program function offline: ``run_program(fn, **context_fields)``."""
+
+    def _run(program: Callable[[], object], **context: Any) -> Plan:
+        return run(program, project="test", stack="test", context=AccountContext(**context))
+
+    return _run
