@@ -10,10 +10,12 @@ serialises them (camelCase keys, secrets and assets as signatures), which is the
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import runpy
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -219,6 +221,8 @@ class _RecordingMonitor(mocks.MockMonitor):
         self.provider_tags: dict[str, dict[str, str]] = {}
         self.default_providers: dict[str, RecordedResource] = {}
         self.stack_urn = f"urn:pulumi:{stack}::{project}::{STACK_TYPE}::{project}-{stack}"
+        # The SDK calls the monitor from executor threads: keep bookkeeping consistent.
+        self.lock = threading.Lock()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # Real Pulumi leaves the root stack out of a child's qualified type.
@@ -250,6 +254,10 @@ class _RecordingMonitor(mocks.MockMonitor):
         return f"{ref_record.urn}::{ref_record.id}"
 
     def RegisterResource(self, request: Any) -> Any:
+        with self.lock:
+            return self._register(request)
+
+    def _register(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
         inputs = to_plain(json_format.MessageToDict(request.object))
         if request.type == STACK_TYPE:
@@ -334,6 +342,16 @@ def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
     loop.run_until_complete(loop.shutdown_default_executor())
     asyncio.set_event_loop(None)
     loop.close()
+    # The SDK gives each executor thread a loop of its own and never closes it; left to the
+    # garbage collector, its socket can be finalised first and closing it then prints a
+    # traceback. Close the orphans explicitly.
+    for obj in gc.get_objects():
+        if (
+            isinstance(obj, asyncio.AbstractEventLoop)
+            and not obj.is_running()
+            and not obj.is_closed()
+        ):
+            obj.close()
 
 
 def _config_strings(config: Mapping[str, Any]) -> dict[str, str]:

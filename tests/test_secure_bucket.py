@@ -1,0 +1,193 @@
+"""SecureBucket (S-09, S-10, S-11): private, encrypted, versioned, TLS-only, logged."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from baseline.engine import Plan
+from components.secure_bucket import BUCKET_ARN, ObjectLock, SecureBucket, SecureBucketArgs
+
+
+def build(run_program: Callable[..., Plan], args: SecureBucketArgs | None = None) -> Plan:
+    return run_program(lambda: SecureBucket("data", args))
+
+
+def policy_of(plan: Plan, bucket_component: str) -> dict[str, Any]:
+    policy = next(
+        r
+        for r in plan.of_type("aws:s3/bucketPolicy:BucketPolicy")
+        if r.name == f"{bucket_component}-policy"
+    )
+    return json.loads(policy.inputs["policy"])
+
+
+def test_defaults(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program)
+    data = next(r for r in plan.of_type("aws:s3/bucket:Bucket") if r.name == "data-bucket")
+    pab = next(
+        r
+        for r in plan.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+        if r.name == "data-public-access-block"
+    )
+    assert pab.inputs == {
+        "bucket": data.id,
+        "blockPublicAcls": True,
+        "blockPublicPolicy": True,
+        "ignorePublicAcls": True,
+        "restrictPublicBuckets": True,
+    }
+    ownership = next(
+        r
+        for r in plan.of_type("aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+        if r.name == "data-ownership"
+    )
+    assert ownership.inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    versioning = next(
+        r
+        for r in plan.of_type("aws:s3/bucketVersioning:BucketVersioning")
+        if r.name == "data-versioning"
+    )
+    assert versioning.inputs["versioningConfiguration"] == {"status": "Enabled"}
+    sse = next(
+        r
+        for r in plan.of_type(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        )
+        if r.name == "data-encryption"
+    )
+    rule = sse.inputs["rules"][0]
+    assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
+    assert rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"].startswith("arn:aws:kms:")
+    assert rule["bucketKeyEnabled"] is True
+    key = plan.one("aws:kms/key:Key")
+    assert key.inputs["enableKeyRotation"] is True
+    # TLS-only: the first statement denies every non-TLS request on bucket and objects.
+    statements = policy_of(plan, "data")["Statement"]
+    deny = statements[0]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {
+        "Bool": {"aws:SecureTransport": "false"}
+    }
+    assert deny["Resource"] == [f"arn:aws:s3:::{data.id}", f"arn:aws:s3:::{data.id}/*"]
+    assert not any(s["Effect"] == "Allow" and s.get("Principal") == "*" for s in statements)
+    # Access logs go to a created log bucket, which uses SSE-S3 (S3 log delivery cannot use KMS).
+    logging = next(
+        r for r in plan.of_type("aws:s3/bucketLogging:BucketLogging") if r.name == "data-logging"
+    )
+    log_bucket = next(
+        r for r in plan.of_type("aws:s3/bucket:Bucket") if r.name == "data-access-logs-bucket"
+    )
+    assert logging.inputs["targetBucket"] == log_bucket.id
+    log_sse = next(
+        r
+        for r in plan.of_type(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        )
+        if r.name == "data-access-logs-encryption"
+    )
+    assert log_sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"] == {
+        "sseAlgorithm": "AES256"
+    }
+    log_statements = policy_of(plan, "data-access-logs")["Statement"]
+    assert log_statements[1]["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert log_statements[1]["Condition"]["StringEquals"]["aws:SourceAccount"] == "111111111111"
+    lifecycle = next(
+        r
+        for r in plan.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+        if r.name == "data-lifecycle"
+    )
+    assert lifecycle.inputs["rules"][0]["noncurrentVersionExpiration"] == {"noncurrentDays": 90}
+    assert plan.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration") == []
+
+
+def test_user_statements_are_merged_with_the_bucket_arn(run_program: Callable[..., Plan]) -> None:
+    statement = {
+        "Sid": "AllowGuardDuty",
+        "Effect": "Allow",
+        "Principal": {"Service": "guardduty.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": f"{BUCKET_ARN}/*",
+    }
+    plan = build(run_program, SecureBucketArgs(policy_statements=[statement], access_logging=False))
+    data = plan.one("aws:s3/bucket:Bucket")
+    statements = policy_of(plan, "data")["Statement"]
+    assert [s["Sid"] for s in statements] == ["DenyInsecureTransport", "AllowGuardDuty"]
+    assert statements[1]["Resource"] == f"arn:aws:s3:::{data.id}/*"
+    assert plan.of_type("aws:s3/bucketLogging:BucketLogging") == []
+
+
+def test_given_key_sse_s3_and_object_lock(run_program: Callable[..., Plan]) -> None:
+    key_arn = "arn:aws:kms:us-east-1:111111111111:key/abc"
+    plan = build(
+        run_program,
+        SecureBucketArgs(kms_key_arn=key_arn, object_lock=ObjectLock("COMPLIANCE", 365)),
+    )
+    assert plan.of_type("aws:kms/key:Key") == []
+    bucket = next(r for r in plan.of_type("aws:s3/bucket:Bucket") if r.name == "data-bucket")
+    assert bucket.inputs["objectLockEnabled"] is True
+    lock = plan.one("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    assert lock.inputs["rule"] == {"defaultRetention": {"mode": "COMPLIANCE", "days": 365}}
+    plan = build(run_program, SecureBucketArgs(use_sse_s3=True, access_logging=False))
+    assert plan.of_type("aws:kms/key:Key") == []
+    sse = plan.one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    )
+    assert sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"] == {
+        "sseAlgorithm": "AES256"
+    }
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"noncurrent_version_days": 0}, "bucket.noncurrentVersionDays: 0 is out of range 1-3650"),
+        (
+            {"bucket_name": "Bad_Name"},
+            "bucket.bucketName: 'Bad_Name' is not a valid S3 bucket name",
+        ),
+        ({"region": "moon-1"}, "bucket.region: unknown AWS region 'moon-1'"),
+        (
+            {"use_sse_s3": True, "kms_key_arn": "arn:aws:kms:us-east-1:1:key/x"},
+            "bucket.useSseS3: cannot be combined with kmsKeyArn",
+        ),
+        (
+            {
+                "policy_statements": [
+                    {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}
+                ]
+            },
+            "bucket.policyStatements[0]: Allow for Principal '*'",
+        ),
+        (
+            {
+                "policy_statements": [
+                    {"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "s3:*"}
+                ]
+            },
+            "bucket.policyStatements[0]: Allow for Principal '*'",
+        ),
+        (
+            {"policy_statements": [{"Effect": "Maybe"}]},
+            "bucket.policyStatements[0]: Effect must be Allow or Deny",
+        ),
+    ],
+)
+def test_bad_args(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as err:
+        SecureBucketArgs(**kwargs).validate()
+    assert str(err.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"mode": "STRICT"}, "objectLock.mode: 'STRICT' is not one of GOVERNANCE, COMPLIANCE"),
+        ({"days": 0}, "objectLock.days: 0 is out of range 1-36500"),
+    ],
+)
+def test_bad_object_lock(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{message}"):
+        ObjectLock(**kwargs)
