@@ -1,0 +1,225 @@
+"""``secbaseline check``: run the policy pack's rules offline over a tier plan or any program.
+
+The rules are the ones ``pulumi preview --policy-pack policies/`` runs (``policies/rules.py``);
+here they read the offline plan instead of the engine's gRPC requests. ``plan --coverage``
+(the checklist coverage matrix) also lives here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from tabulate import tabulate
+
+from baseline import catalog
+from baseline.engine import Plan, run_file
+from policies import rules
+
+_LEVEL_ORDER = {"mandatory": 0, "advisory": 1}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One violation, with what a reviewer needs to act on it."""
+
+    policy: str
+    enforcement: str
+    severity: str
+    urn: str | None
+    message: str
+    checklist: tuple[str, ...]
+
+
+def enforcement_levels(overrides: Sequence[str] = ()) -> dict[str, str]:
+    """Catalog defaults with ``policy=level`` overrides applied (ValueError on bad input)."""
+    levels = {p.name: p.enforcement for p in catalog.POLICIES}
+    for item in overrides:
+        name, sep, level = item.partition("=")
+        if not sep:
+            raise ValueError(f"--enforcement: expected policy=level, got {item!r}")
+        catalog.policy(name.strip())
+        if level.strip() not in catalog.ENFORCEMENT_LEVELS:
+            allowed = ", ".join(catalog.ENFORCEMENT_LEVELS)
+            raise ValueError(
+                f"--enforcement: {name}: level must be one of {allowed}, got {level!r}"
+            )
+        levels[name.strip()] = level.strip()
+    return levels
+
+
+def stack_resources(plan: Plan) -> list[rules.StackResource]:
+    """The plan's provider-managed resources as the stack rules see them."""
+    return [
+        rules.StackResource(
+            type=r.type,
+            name=r.name,
+            urn=r.urn,
+            props=r.inputs,
+            region=plan.region_of(r),
+            id=r.id,
+        )
+        for r in plan.custom_resources()
+    ]
+
+
+def check_plan(
+    plan: Plan,
+    *,
+    options: rules.StackOptions,
+    levels: Mapping[str, str] | None = None,
+) -> list[Finding]:
+    """Every violation of every enabled policy, mandatory first."""
+    levels = levels or enforcement_levels()
+    resources = stack_resources(plan)
+    findings: list[Finding] = []
+    for spec in catalog.POLICIES:
+        level = levels.get(spec.name, spec.enforcement)
+        if level == "disabled":
+            continue
+        checklist = catalog.checklist_for_policy(spec.name)
+        if spec.kind == "resource":
+            found = [
+                (r.urn, message)
+                for r in resources
+                for message in rules.check_resource(spec.name, r.type, r.props, r.urn, r.name)
+            ]
+        else:
+            found = [(v.urn, v.message) for v in rules.check_stack(spec.name, resources, options)]
+        findings += [
+            Finding(spec.name, level, spec.severity, urn, message, checklist)
+            for urn, message in found
+        ]
+    findings.sort(key=lambda f: (_LEVEL_ORDER.get(f.enforcement, 2), f.policy, f.urn or ""))
+    return findings
+
+
+def _program_config(path: str | None) -> tuple[dict[str, Any], str | None]:
+    """A user stack file's ``config:`` block, keys as written (secure values masked)."""
+    if path is None:
+        return {}, None
+    file = Path(path)
+    if not file.is_file():
+        raise ValueError(f"--config: {path} is not a file")
+    data = yaml.safe_load(file.read_text()) or {}
+    config = data.get("config") or {}
+    if not isinstance(config, dict):
+        raise ValueError(f"--config: {path}: 'config' must be a mapping")
+    plain = {
+        str(k): "[secret]" if isinstance(v, dict) and set(v) == {"secure"} else v
+        for k, v in config.items()
+    }
+    name = file.name
+    stack = name[len("Pulumi.") : -len(".yaml")] if name.startswith("Pulumi.") else None
+    return plain, stack
+
+
+def _project_name(program: Path) -> str:
+    folder = program if program.is_dir() else program.parent
+    project_file = folder / "Pulumi.yaml"
+    if project_file.is_file():
+        data = yaml.safe_load(project_file.read_text()) or {}
+        if isinstance(data, dict) and isinstance(data.get("name"), str):
+            return data["name"]
+    return "program"
+
+
+def _regions(raw: str | None) -> tuple[str, ...]:
+    return tuple(r.strip() for r in (raw or "").split(",") if r.strip())
+
+
+def target_from_args(args: argparse.Namespace) -> tuple[Plan, rules.StackOptions]:
+    """Plan the tier (or run ``--program``) and derive the stack rules' options."""
+    if args.program:
+        config, stack = _program_config(args.config)
+        program = Path(args.program)
+        plan = run_file(
+            program, project=_project_name(program), stack=stack or "offline", config=config
+        )
+        return plan, rules.StackOptions(
+            tier=args.tier or "beginner", regions=_regions(args.regions)
+        )
+    from baseline.cli import plan_from_args
+
+    plan = plan_from_args(args)
+    settings = plan.settings or {}
+    return plan, rules.StackOptions(
+        tier=str(settings.get("tier", "beginner")),
+        regions=tuple(settings.get("detectionRegions") or ()),
+    )
+
+
+def render_findings(findings: Sequence[Finding], fmt: str) -> str:
+    """Findings as a table or JSON."""
+    if fmt == "json":
+        return json.dumps([asdict(f) for f in findings], indent=2) + "\n"
+    if not findings:
+        return "No policy violations.\n"
+    rows = [
+        (f.enforcement, f.policy, f.urn or "(stack)", f.message, ", ".join(f.checklist) or "-")
+        for f in findings
+    ]
+    mandatory = sum(1 for f in findings if f.enforcement == "mandatory")
+    table = tabulate(rows, headers=["level", "policy", "resource", "violation", "checklist"])
+    return f"{table}\n\n{len(findings)} violation(s), {mandatory} mandatory.\n"
+
+
+def _check(args: argparse.Namespace) -> int:
+    levels = enforcement_levels(args.enforcement or ())
+    plan, options = target_from_args(args)
+    findings = check_plan(plan, options=options, levels=levels)
+    sys.stdout.write(render_findings(findings, args.format))
+    return 1 if any(f.enforcement == "mandatory" for f in findings) else 0
+
+
+def add_check_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``secbaseline check``."""
+    from baseline.cli import add_target_arguments
+
+    parser = sub.add_parser(
+        "check",
+        help="run the policy pack offline over a tier plan or any Python Pulumi program",
+    )
+    add_target_arguments(parser)
+    parser.add_argument(
+        "--program",
+        metavar="PATH",
+        help="a Python Pulumi program (__main__.py or its folder) to check instead of a tier; "
+        "--config then names its stack file, --tier/--regions set the stack policies",
+    )
+    parser.add_argument("--format", choices=["table", "json"], default="table")
+    parser.add_argument(
+        "--enforcement",
+        action="append",
+        metavar="POLICY=LEVEL",
+        help="override a policy's enforcement (advisory, mandatory, disabled); repeatable",
+    )
+    parser.set_defaults(run=_check)
+
+
+def render_coverage(plan: Plan) -> str:
+    """The checklist coverage matrix: item -> controls -> evidence found in this plan."""
+    present = [r.type for r in plan.resources]
+    rows = []
+    covered = 0
+    for item, controls in catalog.coverage(present):
+        item_covered = any(found for _, found in controls)
+        covered += item_covered
+        for index, (control, found) in enumerate(controls):
+            rows.append(
+                (
+                    item if index == 0 else "",
+                    ("yes" if item_covered else "no") if index == 0 else "",
+                    control,
+                    ", ".join(t.rsplit(":", 1)[-1] for t in found) or "-",
+                )
+            )
+    table = tabulate(rows, headers=["item", "deployed", "control", "evidence in this plan"])
+    total = len(catalog.CHECKLIST_IDS)
+    return f"{table}\n\n{covered} of {total} checklist items have evidence in this plan.\n"
