@@ -758,7 +758,7 @@ def render_controls_markdown() -> str:
     lines = [
         "# Control catalog",
         "",
-        "<!-- Generated from baseline/catalog.py by `secbaseline docs`; do not edit. -->",
+        "<!-- Generated from baseline/catalog.py by `make docs`; do not edit. -->",
         "",
         "Every control the baseline deploys or enforces. *Checklist* ids refer to",
         "[checklist.md](checklist.md); *Security Hub* ids are the AWS Security Hub controls",
@@ -831,3 +831,8 @@ def coverage(resource_types: Sequence[str]) -> list[tuple[str, list[tuple[str, l
             )
         )
     return rows
+
+
+if __name__ == "__main__":  # `make docs`
+    changed = write_controls_doc()
+    print(f"{CONTROLS_DOC}: {'regenerated' if changed else 'up to date'}")

@@ -39,7 +39,7 @@ class Finding:
 
 def enforcement_levels(overrides: Sequence[str] = ()) -> dict[str, str]:
     """Catalog defaults with ``policy=level`` overrides applied (ValueError on bad input)."""
-    levels = {p.name: p.enforcement for p in catalog.POLICIES}
+    levels: dict[str, str] = {p.name: p.enforcement for p in catalog.POLICIES}
     for item in overrides:
         name, sep, level = item.partition("=")
         if not sep:
@@ -85,7 +85,7 @@ def check_plan(
             continue
         checklist = catalog.checklist_for_policy(spec.name)
         if spec.kind == "resource":
-            found = [
+            found: list[tuple[str | None, str]] = [
                 (r.urn, message)
                 for r in resources
                 for message in rules.check_resource(spec.name, r.type, r.props, r.urn, r.name)
@@ -125,8 +125,9 @@ def _project_name(program: Path) -> str:
     project_file = folder / "Pulumi.yaml"
     if project_file.is_file():
         data = yaml.safe_load(project_file.read_text()) or {}
-        if isinstance(data, dict) and isinstance(data.get("name"), str):
-            return data["name"]
+        name = data.get("name") if isinstance(data, dict) else None
+        if isinstance(name, str):
+            return name
     return "program"
 
 
@@ -155,6 +156,14 @@ def target_from_args(args: argparse.Namespace) -> tuple[Plan, rules.StackOptions
     )
 
 
+def _short(urn: str | None) -> str:
+    """``urn:...::aws:s3/bucket:Bucket::logs`` -> ``Bucket::logs`` (the JSON keeps the URN)."""
+    if urn is None:
+        return "(stack)"
+    parts = urn.split("::")
+    return f"{parts[-2].rsplit(':', 1)[-1]}::{parts[-1]}" if len(parts) >= 2 else urn
+
+
 def render_findings(findings: Sequence[Finding], fmt: str) -> str:
     """Findings as a table or JSON."""
     if fmt == "json":
@@ -162,7 +171,7 @@ def render_findings(findings: Sequence[Finding], fmt: str) -> str:
     if not findings:
         return "No policy violations.\n"
     rows = [
-        (f.enforcement, f.policy, f.urn or "(stack)", f.message, ", ".join(f.checklist) or "-")
+        (f.enforcement, f.policy, _short(f.urn), f.message, ", ".join(f.checklist) or "-")
         for f in findings
     ]
     mandatory = sum(1 for f in findings if f.enforcement == "mandatory")

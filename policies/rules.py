@@ -198,12 +198,11 @@ def s3_encryption(resource_type: str, props: Mapping[str, Any], urn: str, name: 
         inline = props.get("serverSideEncryptionConfiguration")
         if inline is None or is_unknown(inline):
             return []  # absence is the completeness policy's business
-        rules = [_get(inline, "rule")]
+        rules: list[Any] = [_get(inline, "rule")]
     else:
-        rules = props.get("rules")
-        if is_unknown(rules):
+        if is_unknown(props.get("rules")):
             return []
-        rules = _items(rules)
+        rules = _items(props.get("rules"))
     algorithms = [_get(r, "applyServerSideEncryptionByDefault", "sseAlgorithm") for r in rules]
     if any(is_unknown(a) for a in algorithms):
         return []
@@ -404,7 +403,7 @@ def rds_backup_retention(
     if days is None:
         return [f"backupRetentionPeriod is not set (AWS default 1 day; need >= {MIN_BACKUP_DAYS})"]
     if days < MIN_BACKUP_DAYS:
-        return [f"backupRetentionPeriod is {int(days)} days (need >= {MIN_BACKUP_DAYS})"]
+        return [f"backupRetentionPeriod is {int(days)} day(s) (need >= {MIN_BACKUP_DAYS})"]
     return []
 
 
