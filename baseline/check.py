@@ -20,6 +20,7 @@ from tabulate import tabulate
 
 from baseline import catalog
 from baseline.engine import Plan, run_file
+from baseline.plan import read_stack_file
 from policies import rules
 
 _LEVEL_ORDER = {"mandatory": 0, "advisory": 1}
@@ -100,26 +101,6 @@ def check_plan(
     return findings
 
 
-def _program_config(path: str | None) -> tuple[dict[str, Any], str | None]:
-    """A user stack file's ``config:`` block, keys as written (secure values masked)."""
-    if path is None:
-        return {}, None
-    file = Path(path)
-    if not file.is_file():
-        raise ValueError(f"--config: {path} is not a file")
-    data = yaml.safe_load(file.read_text()) or {}
-    config = data.get("config") or {}
-    if not isinstance(config, dict):
-        raise ValueError(f"--config: {path}: 'config' must be a mapping")
-    plain = {
-        str(k): "[secret]" if isinstance(v, dict) and set(v) == {"secure"} else v
-        for k, v in config.items()
-    }
-    name = file.name
-    stack = name[len("Pulumi.") : -len(".yaml")] if name.startswith("Pulumi.") else None
-    return plain, stack
-
-
 def _project_name(program: Path) -> str:
     folder = program if program.is_dir() else program.parent
     project_file = folder / "Pulumi.yaml"
@@ -138,11 +119,16 @@ def _regions(raw: str | None) -> tuple[str, ...]:
 def target_from_args(args: argparse.Namespace) -> tuple[Plan, rules.StackOptions]:
     """Plan the tier (or run ``--program``) and derive the stack rules' options."""
     if args.program:
-        config, stack = _program_config(args.config)
         program = Path(args.program)
-        plan = run_file(
-            program, project=_project_name(program), stack=stack or "offline", config=config
-        )
+        project = _project_name(program)
+        config: dict[str, Any] = {}
+        stack = "offline"
+        if args.config:
+            stack_file = read_stack_file(args.config, project=project)
+            config = {f"{project}:{k}": v for k, v in stack_file.project_config.items()}
+            config.update(stack_file.other_config)
+            stack = stack_file.stack
+        plan = run_file(program, project=project, stack=stack, config=config)
         return plan, rules.StackOptions(
             tier=args.tier or "beginner", regions=_regions(args.regions)
         )

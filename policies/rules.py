@@ -521,20 +521,27 @@ def sns_topic_encrypted(
 FULL_ADMIN_ACTIONS = frozenset({"*", "*:*"})
 
 
+def _iam_allow_statements(
+    resource_type: str, props: Mapping[str, Any]
+) -> Iterable[tuple[str, int, Mapping[str, Any]]]:
+    """(document label, statement index, statement) for every readable Allow statement."""
+    for label, raw in _iam_documents(resource_type, props):
+        document = policy_document(raw)
+        if document is not None:
+            for index, statement in _allow_statements(document):
+                yield label, index, statement
+
+
 def iam_no_full_admin(
     resource_type: str, props: Mapping[str, Any], urn: str, name: str
 ) -> list[str]:
     """No statement allows every action on every resource."""
-    found = []
-    for label, raw in _iam_documents(resource_type, props):
-        document = policy_document(raw)
-        if document is None:
-            continue
-        for index, statement in _allow_statements(document):
-            actions = set(_strings(statement.get("Action")))
-            if actions & FULL_ADMIN_ACTIONS and "*" in _strings(statement.get("Resource")):
-                found.append(f'{label} statement {index} allows "*" on "*" (full admin)')
-    return found
+    return [
+        f'{label} statement {index} allows "*" on "*" (full admin)'
+        for label, index, statement in _iam_allow_statements(resource_type, props)
+        if set(_strings(statement.get("Action"))) & FULL_ADMIN_ACTIONS
+        and "*" in _strings(statement.get("Resource"))
+    ]
 
 
 def iam_no_passrole_wildcard(
@@ -542,19 +549,12 @@ def iam_no_passrole_wildcard(
 ) -> list[str]:
     """No unconditioned iam:PassRole on every role (privilege escalation)."""
     found = []
-    for label, raw in _iam_documents(resource_type, props):
-        document = policy_document(raw)
-        if document is None:
-            continue
-        for index, statement in _allow_statements(document):
-            actions = [a for a in _strings(statement.get("Action")) if a not in FULL_ADMIN_ACTIONS]
-            passes = [a for a in actions if fnmatch.fnmatch("iam:passrole", a.lower())]
-            if passes and "*" in _strings(statement.get("Resource")):
-                if statement.get("Condition"):
-                    continue
-                found.append(
-                    f'{label} statement {index} allows {passes[0]} on "*" without a condition'
-                )
+    for label, index, statement in _iam_allow_statements(resource_type, props):
+        actions = [a for a in _strings(statement.get("Action")) if a not in FULL_ADMIN_ACTIONS]
+        passes = [a for a in actions if fnmatch.fnmatch("iam:passrole", a.lower())]
+        wildcard = "*" in _strings(statement.get("Resource"))
+        if passes and wildcard and not statement.get("Condition"):
+            found.append(f'{label} statement {index} allows {passes[0]} on "*" without a condition')
     return found
 
 

@@ -14,6 +14,14 @@ from baseline.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 INSECURE = ROOT / "tests" / "fixtures" / "insecure_program"
+INSECURE_ARGS = (
+    "--program",
+    str(INSECURE),
+    "--tier",
+    "intermediate",
+    "--regions",
+    "ap-northeast-1",
+)
 TIER_ROLES = [
     ("beginner", "standalone"),
     ("intermediate", "standalone"),
@@ -79,16 +87,7 @@ def check_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, lis
 
 
 def insecure(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, list[dict[str, Any]]]:
-    return check_json(
-        capsys,
-        "--program",
-        str(INSECURE),
-        "--tier",
-        "intermediate",
-        "--regions",
-        "ap-northeast-1",
-        *extra,
-    )
+    return check_json(capsys, *INSECURE_ARGS, *extra)
 
 
 @pytest.mark.parametrize(("tier", "role"), TIER_ROLES)
@@ -137,16 +136,7 @@ def test_findings_carry_level_severity_and_checklist(capsys: pytest.CaptureFixtu
 
 
 def test_table_output_names_policy_resource_and_summary(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(
-        capsys,
-        "check",
-        "--program",
-        str(INSECURE),
-        "--tier",
-        "intermediate",
-        "--regions",
-        "ap-northeast-1",
-    )
+    code, out, _ = run_cli(capsys, "check", *INSECURE_ARGS)
     assert code == 1
     assert "Volume::data" in out
     assert "volume is not encrypted (encrypted must be true)" in out
