@@ -198,23 +198,42 @@ def add_check_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(run=_check)
 
 
-def render_coverage(plan: Plan) -> str:
+def coverage_json(plan: Plan) -> dict[str, Any]:
+    """The coverage matrix as data."""
+    items = [
+        {
+            "item": item,
+            "deployed": any(found for _, found in controls),
+            "controls": [{"control": c, "evidence": found} for c, found in controls],
+        }
+        for item, controls in catalog.coverage([r.type for r in plan.resources])
+    ]
+    return {
+        "covered": sum(1 for i in items if i["deployed"]),
+        "total": len(items),
+        "items": items,
+    }
+
+
+def render_coverage(plan: Plan, fmt: str = "table") -> str:
     """The checklist coverage matrix: item -> controls -> evidence found in this plan."""
-    present = [r.type for r in plan.resources]
+    data = coverage_json(plan)
+    if fmt == "json":
+        return json.dumps(data, indent=2) + "\n"
     rows = []
-    covered = 0
-    for item, controls in catalog.coverage(present):
-        item_covered = any(found for _, found in controls)
-        covered += item_covered
-        for index, (control, found) in enumerate(controls):
+    for entry in data["items"]:
+        for index, control in enumerate(entry["controls"]):
+            first = index == 0
             rows.append(
                 (
-                    item if index == 0 else "",
-                    ("yes" if item_covered else "no") if index == 0 else "",
-                    control,
-                    ", ".join(t.rsplit(":", 1)[-1] for t in found) or "-",
+                    entry["item"] if first else "",
+                    ("yes" if entry["deployed"] else "no") if first else "",
+                    control["control"],
+                    ", ".join(t.rsplit(":", 1)[-1] for t in control["evidence"]) or "-",
                 )
             )
-    table = tabulate(rows, headers=["item", "deployed", "control", "evidence in this plan"])
-    total = len(catalog.CHECKLIST_IDS)
-    return f"{table}\n\n{covered} of {total} checklist items have evidence in this plan.\n"
+    tablefmt = "github" if fmt == "markdown" else "simple"
+    headers = ["item", "deployed", "control", "evidence in this plan"]
+    table = tabulate(rows, headers=headers, tablefmt=tablefmt)
+    summary = f"{data['covered']} of {data['total']} checklist items have evidence in this plan."
+    return f"{table}\n\n{summary}\n"

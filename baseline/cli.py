@@ -50,7 +50,7 @@ def plan_from_args(args: argparse.Namespace) -> Plan:
 def _plan(args: argparse.Namespace) -> int:
     plan = plan_from_args(args)
     if args.coverage:
-        sys.stdout.write(render_coverage(plan))
+        sys.stdout.write(render_coverage(plan, args.format))
         return 0
     if args.format == "json":
         sys.stdout.write(plan.dumps() + "\n")

@@ -243,3 +243,23 @@ def test_plan_coverage_matrix(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert any(line.split()[:3] == ["S-19", "no", "guardduty"] for line in lines)
     assert out.endswith("2 of 31 checklist items have evidence in this plan.\n")
+
+
+def test_plan_coverage_as_json_and_markdown(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "plan", "--tier", "beginner", "--coverage", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert (data["covered"], data["total"]) == (2, 31)
+    s09 = next(i for i in data["items"] if i["item"] == "S-09")
+    assert s09 == {
+        "item": "S-09",
+        "deployed": True,
+        "controls": [
+            {
+                "control": "s3-block-public-access",
+                "evidence": ["aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"],
+            }
+        ],
+    }
+    _, out, _ = run_cli(capsys, "plan", "--tier", "beginner", "--coverage", "--format", "markdown")
+    assert "| S-03   | yes        | imdsv2-required" in out

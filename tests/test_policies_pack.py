@@ -11,6 +11,7 @@ from typing import Any
 
 import pulumi_policy
 import pytest
+import yaml
 from google.protobuf import json_format, struct_pb2
 from pulumi_policy import (
     EnforcementLevel,
@@ -192,6 +193,9 @@ def test_entry_point_serves_every_policy(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_pack_files_are_shipped() -> None:
-    manifest = (ROOT / "policies" / "PulumiPolicy.yaml").read_text()
-    assert "name: python" in manifest
-    assert "pulumi-policy" in (ROOT / "policies" / "requirements.txt").read_text()
+    manifest = yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text())
+    assert manifest["runtime"]["name"] == "python"
+    venv = (ROOT / "policies" / manifest["runtime"]["options"]["virtualenv"]).resolve()
+    assert venv == ROOT / ".venv"  # the repository's venv: no nested venv for ruff/mypy to crawl
+    requirements = (ROOT / "policies" / "requirements.txt").read_text().splitlines()
+    assert [r for r in requirements if r and not r.startswith("#")] == ["pulumi-policy>=1.13,<2"]
