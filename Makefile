@@ -33,5 +33,8 @@ pytest: install
 
 test: lint typecheck pytest
 
+docs: install
+	$(BIN)/python -m baseline.catalog
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

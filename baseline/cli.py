@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from baseline import plan as planning
+from baseline.check import add_check_command, render_coverage
 from baseline.engine import OfflineEngineError, Plan
 from baseline.fakes import UnansweredInvokeError
 from baseline.render import render
@@ -48,6 +49,9 @@ def plan_from_args(args: argparse.Namespace) -> Plan:
 
 def _plan(args: argparse.Namespace) -> int:
     plan = plan_from_args(args)
+    if args.coverage:
+        sys.stdout.write(render_coverage(plan, args.format))
+        return 0
     if args.format == "json":
         sys.stdout.write(plan.dumps() + "\n")
     else:
@@ -59,12 +63,14 @@ def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("plan", help="show what a tier would deploy (offline)")
     add_target_arguments(parser)
     parser.add_argument("--format", choices=["table", "json", "markdown"], default="table")
+    parser.add_argument("--coverage", action="store_true", help="print the checklist coverage")
     parser.set_defaults(run=_plan)
 
 
 # Each command module adds its parser here; keep one line per command.
 COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     _add_plan,
+    add_check_command,
 ]
 
 

@@ -1,0 +1,838 @@
+"""The control catalog: every control the baseline deploys or enforces, in one place.
+
+Each :class:`Control` names the checklist items it serves (``docs/checklist.md``, S-01..S-31),
+the AWS Security Hub controls it corresponds to (FSBP / CIS AWS Foundations v3.0), the
+component that deploys it, the policies that enforce it and the resource types whose presence
+in a plan shows it is deployed. :data:`POLICIES` describes every policy of the pack
+(``policies/``): the pack, ``secbaseline check``, ``secbaseline plan --coverage`` and
+``docs/controls.md`` are all generated from this module.
+
+Standard library only: the policy pack imports it inside ``pulumi preview``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+Severity = Literal["low", "medium", "high", "critical"]
+Enforcement = Literal["advisory", "mandatory", "disabled"]
+PolicyKind = Literal["resource", "stack"]
+
+ENFORCEMENT_LEVELS: tuple[Enforcement, ...] = ("advisory", "mandatory", "disabled")
+CHECKLIST_IDS: tuple[str, ...] = tuple(f"S-{n:02d}" for n in range(1, 32))
+COMPONENTS: tuple[str, ...] = (
+    "AccountHardening",
+    "FargateBastion",
+    "Ec2Bastion",
+    "SessionManagerPreferences",
+    "PatchManagement",
+    "VulnerabilityScanning",
+    "SecureBucket",
+    "EdgeProtection",
+    "SecureDatabase",
+    "ApiFunction",
+    "ThreatDetection",
+    "SecurityHub",
+    "Investigation",
+    "AccessAnalysis",
+    "SecurityNotifications",
+    "ConfigRecording",
+    "ConfigRules",
+    "AutoRemediation",
+    "DelegatedIamAdmin",
+    "IncidentResponse",
+    "Organization",
+    "OrganizationTrail",
+    "GuardrailPolicies",
+    "OrganizationDetection",
+)
+CONTROLS_DOC = Path(__file__).resolve().parent.parent / "docs" / "controls.md"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One policy of the pack (resource or stack), as pulumi-policy registers it."""
+
+    name: str
+    """Stable policy name (``pulumi preview`` prints it; pack config keys use it)."""
+    description: str
+    """What a violation means, in one sentence."""
+    kind: PolicyKind
+    """``resource`` (one resource at a time) or ``stack`` (joins resources)."""
+    severity: Severity
+    """Severity reported by the pack."""
+    enforcement: Enforcement = "mandatory"
+    """Default enforcement level; override per policy with pack config or ``--enforcement``."""
+    resource_types: tuple[str, ...] = ()
+    """Type tokens a resource policy looks at (empty for stack policies that join many)."""
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control: what it protects, where it is deployed and how it is enforced."""
+
+    id: str
+    """Stable control id (lower-case slug, never reused)."""
+    title: str
+    """One line a reviewer understands."""
+    severity: Severity
+    """How bad it is when the control is missing."""
+    checklist: tuple[str, ...]
+    """Checklist items served (S-01..S-31); empty for controls beyond the checklist."""
+    security_hub: tuple[str, ...]
+    """Security Hub control ids (FSBP / CIS v3.0) it corresponds to, where one exists."""
+    components: tuple[str, ...]
+    """Component classes that deploy it."""
+    policies: tuple[str, ...]
+    """Policies of the pack that enforce it (empty: deployed, not checked)."""
+    evidence: tuple[str, ...]
+    """Resource types whose presence in a plan shows the control is deployed."""
+
+
+def _component(name: str) -> str:
+    return f"secbaseline:index:{name}"
+
+
+BUCKET = "aws:s3/bucket:Bucket"
+S3_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+S3_PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+S3_ACCOUNT_PAB = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
+S3_SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+S3_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+S3_ACL = "aws:s3/bucketAcl:BucketAcl"
+EC2_INSTANCE = "aws:ec2/instance:Instance"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SG_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EBS_VOLUME = "aws:ebs/volume:Volume"
+RDS_INSTANCE = "aws:rds/instance:Instance"
+RDS_CLUSTER = "aws:rds/cluster:Cluster"
+FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl"
+LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
+DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
+REST_STAGE = "aws:apigateway/stage:Stage"
+HTTP_STAGE = "aws:apigatewayv2/stage:Stage"
+KMS_KEY = "aws:kms/key:Key"
+SNS_TOPIC = "aws:sns/topic:Topic"
+IAM_POLICY_TYPES = (
+    "aws:iam/policy:Policy",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/userPolicy:UserPolicy",
+    "aws:iam/groupPolicy:GroupPolicy",
+    "aws:iam/role:Role",
+)
+GUARDDUTY_DETECTOR = "aws:guardduty/detector:Detector"
+SECURITYHUB_ACCOUNT = "aws:securityhub/account:Account"
+CONFIG_RECORDER = "aws:cfg/recorder:Recorder"
+
+POLICIES: tuple[Policy, ...] = (
+    Policy(
+        "s3-block-public-access",
+        "S3 Block Public Access settings (bucket or account) must turn on all four flags.",
+        "resource",
+        "critical",
+        resource_types=(S3_PAB, S3_ACCOUNT_PAB),
+    ),
+    Policy(
+        "s3-no-public-acl",
+        "S3 buckets must not grant access to everyone or to any authenticated AWS user by ACL.",
+        "resource",
+        "critical",
+        resource_types=(BUCKET, S3_ACL),
+    ),
+    Policy(
+        "s3-encryption",
+        "S3 default encryption must be SSE-KMS, DSSE-KMS or SSE-S3.",
+        "resource",
+        "high",
+        resource_types=(BUCKET, S3_SSE),
+    ),
+    Policy(
+        "s3-versioning",
+        "S3 bucket versioning must be enabled.",
+        "resource",
+        "medium",
+        resource_types=(BUCKET, S3_VERSIONING),
+    ),
+    Policy(
+        "s3-tls-only",
+        "S3 bucket policies must deny requests that do not use TLS (aws:SecureTransport).",
+        "resource",
+        "high",
+        resource_types=(BUCKET, S3_POLICY),
+    ),
+    Policy(
+        "s3-bucket-configuration-complete",
+        "Every S3 bucket must have Block Public Access, default encryption, versioning and a "
+        "TLS-only bucket policy, inline or as separate resources.",
+        "stack",
+        "high",
+    ),
+    Policy(
+        "ec2-imdsv2-required",
+        "EC2 instances and launch templates must require IMDSv2 (httpTokens = required).",
+        "resource",
+        "high",
+        resource_types=(EC2_INSTANCE, LAUNCH_TEMPLATE),
+    ),
+    Policy(
+        "ec2-no-public-ip",
+        "EC2 instances and launch templates must not associate a public IP address.",
+        "resource",
+        "high",
+        resource_types=(EC2_INSTANCE, LAUNCH_TEMPLATE),
+    ),
+    Policy(
+        "security-group-no-public-admin-ports",
+        "Security groups must not allow 0.0.0.0/0 or ::/0 to SSH (22), RDP (3389) or all ports.",
+        "resource",
+        "critical",
+        resource_types=(SECURITY_GROUP, SG_RULE, SG_INGRESS_RULE),
+    ),
+    Policy(
+        "ebs-encrypted",
+        "EBS volumes (and instance block devices) must be encrypted.",
+        "resource",
+        "high",
+        resource_types=(EBS_VOLUME, EC2_INSTANCE),
+    ),
+    Policy(
+        "rds-storage-encrypted",
+        "RDS instances and Aurora clusters must encrypt storage.",
+        "resource",
+        "high",
+        resource_types=(RDS_INSTANCE, RDS_CLUSTER),
+    ),
+    Policy(
+        "rds-not-public",
+        "RDS instances must not be publicly accessible.",
+        "resource",
+        "critical",
+        resource_types=(RDS_INSTANCE,),
+    ),
+    Policy(
+        "rds-backup-retention",
+        "RDS instances and Aurora clusters must keep automated backups for at least 7 days.",
+        "resource",
+        "medium",
+        resource_types=(RDS_INSTANCE, RDS_CLUSTER),
+    ),
+    Policy(
+        "rds-iam-auth",
+        "RDS instances and Aurora clusters must enable IAM database authentication.",
+        "resource",
+        "medium",
+        resource_types=(RDS_INSTANCE, RDS_CLUSTER),
+    ),
+    Policy(
+        "rds-deletion-protection",
+        "RDS instances and Aurora clusters must enable deletion protection.",
+        "resource",
+        "medium",
+        resource_types=(RDS_INSTANCE, RDS_CLUSTER),
+    ),
+    Policy(
+        "lambda-function-url-auth",
+        "Lambda function URLs must use AWS_IAM authorization (expose functions via API Gateway).",
+        "resource",
+        "high",
+        resource_types=(FUNCTION_URL,),
+    ),
+    Policy(
+        "lambda-permission-restricted",
+        "Lambda permissions for a wildcard principal must name a source ARN, account or org.",
+        "resource",
+        "critical",
+        resource_types=(LAMBDA_PERMISSION,),
+    ),
+    Policy(
+        "cloudfront-tls",
+        "CloudFront distributions must redirect or require HTTPS and use TLS 1.2 or newer.",
+        "resource",
+        "high",
+        resource_types=(DISTRIBUTION,),
+    ),
+    Policy(
+        "cloudfront-waf",
+        "CloudFront distributions must be associated with an AWS WAF web ACL.",
+        "resource",
+        "high",
+        resource_types=(DISTRIBUTION,),
+    ),
+    Policy(
+        "apigateway-access-logging",
+        "API Gateway stages (REST and HTTP) must write access logs.",
+        "resource",
+        "medium",
+        resource_types=(REST_STAGE, HTTP_STAGE),
+    ),
+    Policy(
+        "kms-key-rotation",
+        "Symmetric KMS keys must have automatic rotation enabled.",
+        "resource",
+        "medium",
+        resource_types=(KMS_KEY,),
+    ),
+    Policy(
+        "sns-topic-encrypted",
+        "SNS topics must be encrypted with KMS.",
+        "resource",
+        "medium",
+        "advisory",
+        resource_types=(SNS_TOPIC,),
+    ),
+    Policy(
+        "iam-no-full-admin",
+        'IAM policies must not allow "*" actions on "*" resources.',
+        "resource",
+        "critical",
+        resource_types=IAM_POLICY_TYPES,
+    ),
+    Policy(
+        "iam-no-passrole-wildcard",
+        'IAM policies must not allow iam:PassRole on "*" without a condition.',
+        "resource",
+        "high",
+        resource_types=IAM_POLICY_TYPES,
+    ),
+    Policy(
+        "guardduty-all-regions",
+        "From the intermediate tier, a GuardDuty detector must exist in every detection region.",
+        "stack",
+        "high",
+    ),
+    Policy(
+        "securityhub-all-regions",
+        "From the intermediate tier, Security Hub must be enabled in every detection region.",
+        "stack",
+        "high",
+    ),
+    Policy(
+        "config-all-regions",
+        "From the intermediate tier, an AWS Config recorder must exist in every detection region.",
+        "stack",
+        "high",
+    ),
+)
+
+CONTROLS: tuple[Control, ...] = (
+    Control(
+        "ssm-only-access",
+        "Instances are reached through SSM Session Manager only; no inbound admin ports",
+        "high",
+        ("S-01",),
+        ("EC2.13", "EC2.14", "EC2.53", "EC2.54"),
+        ("FargateBastion", "Ec2Bastion"),
+        ("security-group-no-public-admin-ports",),
+        (_component("FargateBastion"), _component("Ec2Bastion")),
+    ),
+    Control(
+        "session-manager-preferences",
+        "Session Manager sessions are encrypted with KMS and logged",
+        "medium",
+        ("S-01",),
+        (),
+        ("SessionManagerPreferences",),
+        (),
+        (_component("SessionManagerPreferences"),),
+    ),
+    Control(
+        "fargate-bastion",
+        "A Fargate task is the bastion (ECS Exec), an EC2 bastion is the option",
+        "medium",
+        ("S-02", "S-04"),
+        (),
+        ("FargateBastion", "Ec2Bastion"),
+        (),
+        (_component("FargateBastion"), _component("Ec2Bastion"), "aws:ecs/service:Service"),
+    ),
+    Control(
+        "ec2-no-public-ip",
+        "Instances have no public IP address",
+        "high",
+        ("S-01", "S-04"),
+        ("EC2.9",),
+        ("Ec2Bastion",),
+        ("ec2-no-public-ip",),
+        (_component("Ec2Bastion"),),
+    ),
+    Control(
+        "imdsv2-required",
+        "IMDSv2 is required on every instance (account default and per instance)",
+        "high",
+        ("S-03",),
+        ("EC2.8",),
+        ("AccountHardening", "Ec2Bastion"),
+        ("ec2-imdsv2-required",),
+        ("aws:ec2/instanceMetadataDefaults:InstanceMetadataDefaults",),
+    ),
+    Control(
+        "ebs-encryption",
+        "EBS volumes are encrypted (account default in every region)",
+        "high",
+        (),
+        ("EC2.3", "EC2.7"),
+        ("AccountHardening",),
+        ("ebs-encrypted",),
+        ("aws:ebs/encryptionByDefault:EncryptionByDefault",),
+    ),
+    Control(
+        "iam-password-policy",
+        "The IAM account password policy meets CIS length and reuse settings",
+        "medium",
+        (),
+        ("IAM.15", "IAM.16"),
+        ("AccountHardening",),
+        (),
+        ("aws:iam/accountPasswordPolicy:AccountPasswordPolicy",),
+    ),
+    Control(
+        "lambda-behind-api-gateway",
+        "Lambda functions are invoked only through API Gateway; no public URLs or grants",
+        "critical",
+        ("S-05",),
+        ("Lambda.1",),
+        ("ApiFunction",),
+        ("lambda-function-url-auth", "lambda-permission-restricted"),
+        (_component("ApiFunction"), "aws:apigatewayv2/api:Api"),
+    ),
+    Control(
+        "api-access-logging",
+        "API Gateway stages write access logs",
+        "medium",
+        ("S-05",),
+        ("APIGateway.1", "APIGateway.9"),
+        ("ApiFunction",),
+        ("apigateway-access-logging",),
+        (HTTP_STAGE, REST_STAGE),
+    ),
+    Control(
+        "database-backups",
+        "Databases keep automated backups for at least 7 days and cannot be deleted by accident",
+        "high",
+        ("S-06",),
+        ("RDS.11", "RDS.7", "RDS.8"),
+        ("SecureDatabase",),
+        ("rds-backup-retention", "rds-deletion-protection"),
+        (_component("SecureDatabase"),),
+    ),
+    Control(
+        "database-tls",
+        "Databases require TLS in transit (parameter group forces SSL)",
+        "high",
+        ("S-07",),
+        (),
+        ("SecureDatabase",),
+        (),
+        (_component("SecureDatabase"),),
+    ),
+    Control(
+        "database-iam-access",
+        "Database access is controlled by IAM and the database is not publicly reachable",
+        "high",
+        ("S-08",),
+        ("RDS.10", "RDS.12", "RDS.2"),
+        ("SecureDatabase",),
+        ("rds-iam-auth", "rds-not-public"),
+        (_component("SecureDatabase"),),
+    ),
+    Control(
+        "database-encryption",
+        "Database storage is encrypted with KMS",
+        "high",
+        (),
+        ("RDS.3", "RDS.27"),
+        ("SecureDatabase",),
+        ("rds-storage-encrypted",),
+        (_component("SecureDatabase"),),
+    ),
+    Control(
+        "s3-block-public-access",
+        "S3 Block Public Access is on for the account and every bucket; no public ACLs",
+        "critical",
+        ("S-09",),
+        ("S3.1", "S3.8", "S3.12"),
+        ("AccountHardening", "SecureBucket"),
+        ("s3-block-public-access", "s3-no-public-acl", "s3-bucket-configuration-complete"),
+        (S3_ACCOUNT_PAB, S3_PAB),
+    ),
+    Control(
+        "s3-versioning",
+        "S3 buckets keep object versions",
+        "medium",
+        ("S-10",),
+        ("S3.14",),
+        ("SecureBucket",),
+        ("s3-versioning", "s3-bucket-configuration-complete"),
+        (S3_VERSIONING,),
+    ),
+    Control(
+        "s3-object-lock",
+        "S3 Object Lock where data must be immutable",
+        "medium",
+        ("S-11",),
+        ("S3.15",),
+        ("SecureBucket",),
+        (),
+        ("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",),
+    ),
+    Control(
+        "s3-encryption-and-tls",
+        "S3 buckets are encrypted at rest (KMS where it matters) and accept TLS only",
+        "high",
+        (),
+        ("S3.5", "S3.17"),
+        ("SecureBucket",),
+        ("s3-encryption", "s3-tls-only", "s3-bucket-configuration-complete"),
+        (S3_SSE, S3_POLICY),
+    ),
+    Control(
+        "s3-malware-scanning",
+        "Uploaded S3 objects are scanned for malware (GuardDuty Malware Protection for S3)",
+        "high",
+        ("S-12", "S-31"),
+        (),
+        ("SecureBucket",),
+        (),
+        ("aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan",),
+    ),
+    Control(
+        "patch-management",
+        "SSM Inventory and Patch Manager keep instances patched",
+        "high",
+        ("S-13",),
+        ("SSM.1", "SSM.2"),
+        ("PatchManagement",),
+        (),
+        (_component("PatchManagement"), "aws:ssm/patchBaseline:PatchBaseline"),
+    ),
+    Control(
+        "vulnerability-scanning",
+        "Amazon Inspector scans instances, images and functions for vulnerabilities",
+        "high",
+        ("S-13",),
+        ("Inspector.1", "Inspector.2", "Inspector.3"),
+        ("VulnerabilityScanning",),
+        (),
+        ("aws:inspector2/enabler:Enabler",),
+    ),
+    Control(
+        "cloudfront-waf-tls",
+        "CloudFront is protected by AWS WAF and serves HTTPS with TLS 1.2 or newer",
+        "high",
+        ("S-14",),
+        ("CloudFront.3", "CloudFront.6"),
+        ("EdgeProtection",),
+        ("cloudfront-waf", "cloudfront-tls"),
+        ("aws:wafv2/webAcl:WebAcl",),
+    ),
+    Control(
+        "config-recording",
+        "AWS Config records resources in every detection region",
+        "high",
+        ("S-15",),
+        ("Config.1",),
+        ("ConfigRecording",),
+        ("config-all-regions",),
+        (CONFIG_RECORDER,),
+    ),
+    Control(
+        "config-rules",
+        "AWS Config rules alert on drift from the baseline",
+        "medium",
+        ("S-15",),
+        (),
+        ("ConfigRules",),
+        (),
+        ("aws:cfg/rule:Rule",),
+    ),
+    Control(
+        "auto-remediation",
+        "Non-compliant resources are remediated automatically",
+        "medium",
+        ("S-15",),
+        (),
+        ("AutoRemediation",),
+        (),
+        ("aws:cfg/remediationConfiguration:RemediationConfiguration",),
+    ),
+    Control(
+        "security-hub",
+        "Security Hub runs FSBP and CIS standards in every detection region",
+        "high",
+        ("S-16",),
+        ("SecurityHub.1",),
+        ("SecurityHub",),
+        ("securityhub-all-regions",),
+        (SECURITYHUB_ACCOUNT,),
+    ),
+    Control(
+        "access-analyzer",
+        "IAM Access Analyzer reports resources shared outside the account or organization",
+        "medium",
+        ("S-17",),
+        ("IAM.28",),
+        ("AccessAnalysis",),
+        (),
+        ("aws:accessanalyzer/analyzer:Analyzer",),
+    ),
+    Control(
+        "least-privilege-iam",
+        "IAM creation is delegated under a permissions boundary; no admin or PassRole wildcards",
+        "critical",
+        ("S-18",),
+        ("IAM.1", "IAM.21"),
+        ("DelegatedIamAdmin",),
+        ("iam-no-full-admin", "iam-no-passrole-wildcard"),
+        (_component("DelegatedIamAdmin"),),
+    ),
+    Control(
+        "guardduty",
+        "GuardDuty runs in every detection region of every account",
+        "high",
+        ("S-19",),
+        ("GuardDuty.1",),
+        ("ThreatDetection", "OrganizationDetection"),
+        ("guardduty-all-regions",),
+        (GUARDDUTY_DETECTOR,),
+    ),
+    Control(
+        "detective",
+        "Amazon Detective keeps a behaviour graph for investigations",
+        "low",
+        ("S-20",),
+        (),
+        ("Investigation",),
+        (),
+        ("aws:detective/graph:Graph",),
+    ),
+    Control(
+        "security-notifications",
+        "Findings from every detector reach people through an encrypted SNS topic",
+        "high",
+        ("S-21",),
+        ("SNS.1",),
+        ("SecurityNotifications",),
+        ("sns-topic-encrypted",),
+        (_component("SecurityNotifications"), "aws:cloudwatch/eventRule:EventRule"),
+    ),
+    Control(
+        "kms-key-rotation",
+        "Customer KMS keys rotate automatically",
+        "medium",
+        (),
+        ("KMS.4",),
+        (),
+        ("kms-key-rotation",),
+        (),
+    ),
+    Control(
+        "incident-response",
+        "An incident runbook exists and EC2 instances are isolated automatically on findings",
+        "high",
+        ("S-22", "S-23"),
+        (),
+        ("IncidentResponse",),
+        (),
+        (_component("IncidentResponse"),),
+    ),
+    Control(
+        "organization-governance",
+        "The organization is managed as code and works with Control Tower",
+        "high",
+        ("S-24", "S-25", "S-30"),
+        (),
+        ("Organization",),
+        (),
+        (_component("Organization"),),
+    ),
+    Control(
+        "organization-trail",
+        "An organization CloudTrail records management events in every region",
+        "high",
+        ("S-24", "S-28"),
+        ("CloudTrail.1", "CloudTrail.2", "CloudTrail.4"),
+        ("OrganizationTrail",),
+        (),
+        ("aws:cloudtrail/trail:Trail",),
+    ),
+    Control(
+        "guardrail-scps",
+        "SCPs deny unapproved regions and disabling CloudTrail or GuardDuty",
+        "critical",
+        ("S-26", "S-27", "S-28", "S-29"),
+        (),
+        ("GuardrailPolicies",),
+        (),
+        ("aws:organizations/policy:Policy", "aws:organizations/policyAttachment:PolicyAttachment"),
+    ),
+    Control(
+        "organization-detection",
+        "GuardDuty, Security Hub and Inspector are administered for all accounts by the "
+        "security account",
+        "high",
+        ("S-19", "S-24"),
+        (),
+        ("OrganizationDetection",),
+        (),
+        (
+            "aws:guardduty/organizationAdminAccount:OrganizationAdminAccount",
+            "aws:securityhub/organizationAdminAccount:OrganizationAdminAccount",
+        ),
+    ),
+)
+
+_POLICY_BY_NAME = {p.name: p for p in POLICIES}
+_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def policy(name: str) -> Policy:
+    """The policy with this name; ValueError naming the known ones otherwise."""
+    try:
+        return _POLICY_BY_NAME[name]
+    except KeyError:
+        known = ", ".join(sorted(_POLICY_BY_NAME))
+        raise ValueError(f"policy: unknown policy {name!r}; known: {known}") from None
+
+
+def controls_for_policy(name: str) -> tuple[Control, ...]:
+    """Controls a policy enforces."""
+    return tuple(c for c in CONTROLS if name in c.policies)
+
+
+def checklist_for_policy(name: str) -> tuple[str, ...]:
+    """Checklist ids served by the controls a policy enforces, sorted."""
+    return tuple(sorted({item for c in controls_for_policy(name) for item in c.checklist}))
+
+
+def controls_for_item(item: str) -> tuple[Control, ...]:
+    """Controls serving one checklist item."""
+    return tuple(c for c in CONTROLS if item in c.checklist)
+
+
+def problems() -> list[str]:
+    """Everything wrong with the catalog itself (empty when consistent)."""
+    found: list[str] = []
+    seen: set[str] = set()
+    for control in CONTROLS:
+        if control.id in seen or not _SLUG.match(control.id):
+            found.append(f"{control.id}: duplicate or malformed control id")
+        seen.add(control.id)
+        found.extend(
+            f"{control.id}: unknown checklist id {item}"
+            for item in control.checklist
+            if item not in CHECKLIST_IDS
+        )
+        found.extend(
+            f"{control.id}: unknown component {name}"
+            for name in control.components
+            if name not in COMPONENTS
+        )
+        found.extend(
+            f"{control.id}: unknown policy {name}"
+            for name in control.policies
+            if name not in _POLICY_BY_NAME
+        )
+        if not control.policies and not control.evidence:
+            found.append(f"{control.id}: neither enforced by a policy nor visible in a plan")
+    found.extend(
+        f"{item}: served by no control" for item in CHECKLIST_IDS if not controls_for_item(item)
+    )
+    found.extend(
+        f"{p.name}: enforces no control" for p in POLICIES if not controls_for_policy(p.name)
+    )
+    return found
+
+
+def _cell(values: Iterable[str]) -> str:
+    return ", ".join(values) or "-"
+
+
+def render_controls_markdown() -> str:
+    """The text of ``docs/controls.md``."""
+    lines = [
+        "# Control catalog",
+        "",
+        "<!-- Generated from baseline/catalog.py by `make docs`; do not edit. -->",
+        "",
+        "Every control the baseline deploys or enforces. *Checklist* ids refer to",
+        "[checklist.md](checklist.md); *Security Hub* ids are the AWS Security Hub controls",
+        "(AWS Foundational Security Best Practices / CIS AWS Foundations v3.0) that check the same",
+        "thing in a deployed account; *evidence* are the resource types whose presence in a plan",
+        "shows the control is deployed (`secbaseline plan --coverage`). Policies are enforced by",
+        "the pack in `policies/` ([policy-pack.md](policy-pack.md)).",
+        "",
+        "## Controls",
+        "",
+        "| control | title | severity | checklist | Security Hub | components | policies |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for c in CONTROLS:
+        policies = _cell(f"`{p}`" for p in c.policies)
+        lines.append(
+            f"| `{c.id}` | {c.title} | {c.severity} | {_cell(c.checklist)} | "
+            f"{_cell(c.security_hub)} | {_cell(c.components)} | {policies} |"
+        )
+    lines += [
+        "",
+        "## Policies",
+        "",
+        "| policy | kind | severity | default enforcement | checks | checklist |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for p in POLICIES:
+        lines.append(
+            f"| `{p.name}` | {p.kind} | {p.severity} | {p.enforcement} | {p.description} | "
+            f"{_cell(checklist_for_policy(p.name))} |"
+        )
+    lines += [
+        "",
+        "## Checklist coverage",
+        "",
+        "| item | controls | evidence in a plan |",
+        "| --- | --- | --- |",
+    ]
+    for item in CHECKLIST_IDS:
+        controls = controls_for_item(item)
+        evidence = sorted({t for c in controls for t in c.evidence})
+        lines.append(
+            f"| {item} | {_cell(f'`{c.id}`' for c in controls)} | "
+            f"{_cell(f'`{t}`' for t in evidence)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_controls_doc(path: Path = CONTROLS_DOC) -> bool:
+    """Regenerate ``docs/controls.md``; True when the file changed."""
+    text = render_controls_markdown()
+    if path.is_file() and path.read_text() == text:
+        return False
+    path.write_text(text)
+    return True
+
+
+def coverage(resource_types: Sequence[str]) -> list[tuple[str, list[tuple[str, list[str]]]]]:
+    """Per checklist item: each serving control with the evidence types present in a plan."""
+    present = set(resource_types)
+    rows: list[tuple[str, list[tuple[str, list[str]]]]] = []
+    for item in CHECKLIST_IDS:
+        rows.append(
+            (
+                item,
+                [
+                    (c.id, sorted(t for t in c.evidence if t in present))
+                    for c in controls_for_item(item)
+                ],
+            )
+        )
+    return rows
+
+
+if __name__ == "__main__":  # `make docs`
+    changed = write_controls_doc()
+    print(f"{CONTROLS_DOC}: {'regenerated' if changed else 'up to date'}")

@@ -1,0 +1,153 @@
+"""pulumi-policy wrappers around :mod:`policies.rules`; builds the pack's policies, never the pack.
+
+Each policy's name, description, severity and default enforcement come from
+:data:`baseline.catalog.POLICIES`. Enforcement can be changed per policy with Pulumi's pack
+config (``pulumi preview --policy-pack policies --policy-pack-config config.json`` with
+``{"s3-versioning": "advisory"}``); the detection policies also take ``tier`` and ``regions``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidation,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import _DictProxy, _ListProxy
+from pulumi_policy.secret import Secret, _DictSecretsProxy, _ListSecretsProxy
+
+from baseline import catalog
+from baseline.fakes import is_global
+from policies import rules
+
+PACK_NAME = "aws-security-baseline"
+# Proxy classes whose raw content is behind the "__target" key (reading items raises on unknowns).
+_PROXIES = (_DictProxy, _ListProxy, _DictSecretsProxy, _ListSecretsProxy)
+
+DETECTION_CONFIG = PolicyConfigSchema(
+    properties={
+        "tier": {
+            "type": "string",
+            "enum": ["beginner", "intermediate", "advanced"],
+            "default": "beginner",
+            "description": "Baseline tier of the stack; detection is required from intermediate.",
+        },
+        "regions": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [],
+            "description": "Detection regions; empty means every region the stack uses.",
+        },
+    }
+)
+
+
+def plain(value: Any) -> Any:
+    """Policy SDK props as plain dicts/lists: unknowns kept as placeholders, secrets unwrapped."""
+    if isinstance(value, Secret):
+        return plain(value.value)
+    if isinstance(value, _PROXIES):
+        return plain(value["__target"])
+    if isinstance(value, Mapping):
+        return {str(k): plain(value[k]) for k in value}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [plain(v) for v in value]
+    return value
+
+
+def _resource_validator(name: str) -> ResourceValidation:
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        props = plain(args.props)
+        for message in rules.check_resource(name, args.resource_type, props, args.urn, args.name):
+            report_violation(message, None)
+
+    return validate
+
+
+def _region(resource: PolicyResource, props: Mapping[str, Any]) -> str | None:
+    region = props.get("region")
+    if region is None and resource.provider is not None:
+        region = plain(resource.provider.props).get("region")
+    return region if isinstance(region, str) else None
+
+
+def stack_resource(resource: PolicyResource) -> rules.StackResource:
+    """A pulumi-policy resource as the stack rules see it (global types have no region)."""
+    props = plain(resource.props)
+    global_type = is_global(resource.resource_type)
+    return rules.StackResource(
+        type=resource.resource_type,
+        name=resource.name,
+        urn=resource.urn,
+        props=props,
+        region=None if global_type else _region(resource, props),
+        id=props.get("id") if isinstance(props.get("id"), str) else None,
+        dependencies={
+            key: tuple(dep.urn for dep in deps)
+            for key, deps in (resource.property_dependencies or {}).items()
+        },
+    )
+
+
+def stack_options(config: Mapping[str, Any]) -> rules.StackOptions:
+    """Pack config of a stack policy as rule options."""
+    regions = config.get("regions") or ()
+    return rules.StackOptions(
+        tier=str(config.get("tier") or "beginner"),
+        regions=tuple(str(r) for r in regions),
+    )
+
+
+def _stack_validator(name: str) -> StackValidation:
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        resources = [stack_resource(r) for r in args.resources if r.resource_type]
+        options = stack_options(args.get_config())
+        for violation in rules.check_stack(name, resources, options):
+            report_violation(violation.message, violation.urn)
+
+    return validate
+
+
+def _tags(spec: catalog.Policy) -> list[str]:
+    return list(catalog.checklist_for_policy(spec.name))
+
+
+def build_policies() -> list[Policy]:
+    """Every policy of the pack, in catalog order."""
+    built: list[Policy] = []
+    for spec in catalog.POLICIES:
+        common: dict[str, Any] = {
+            "enforcement_level": EnforcementLevel(spec.enforcement),
+            "severity": Severity(spec.severity),
+            "tags": _tags(spec),
+        }
+        if spec.kind == "resource":
+            built.append(
+                ResourceValidationPolicy(
+                    spec.name, spec.description, validate=_resource_validator(spec.name), **common
+                )
+            )
+        else:
+            schema = DETECTION_CONFIG if spec.name != "s3-bucket-configuration-complete" else None
+            built.append(
+                StackValidationPolicy(
+                    spec.name,
+                    spec.description,
+                    validate=_stack_validator(spec.name),
+                    config_schema=schema,
+                    **common,
+                )
+            )
+    return built
