@@ -90,7 +90,8 @@ def _guardduty(event: dict[str, Any]) -> list[Notice]:
     resource_type = resource.get("resourceType", "Unknown")
     instance = resource.get("instanceDetails", {}).get("instanceId")
     access_key = resource.get("accessKeyDetails", {}).get("userName")
-    bucket = next(iter(resource.get("s3BucketDetails", [])), {}).get("name")
+    buckets: list[dict[str, Any]] = resource.get("s3BucketDetails") or [{}]
+    bucket = buckets[0].get("name")
     what = instance or access_key or bucket or ""
     score = float(detail.get("severity", 0))
     url = (
