@@ -162,13 +162,13 @@ class ThreatDetectionArgs:
                 entry = validate.known_keys(
                     f"threatDetection.{key}[{index}]", item, {"name", "location", "format"}
                 )
-                out.append(
-                    ThreatList(
-                        name=str(entry.get("name", "")),
-                        location=str(entry.get("location", "")),
-                        format=str(entry.get("format", "TXT")),
-                    )
+                item_args = ThreatList(
+                    name=str(entry.get("name", "")),
+                    location=str(entry.get("location", "")),
+                    format=str(entry.get("format", "TXT")),
                 )
+                item_args.validate(f"threatDetection.{key}[{index}]")
+                out.append(item_args)
             return out
 
         args = cls(
