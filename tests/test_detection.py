@@ -175,3 +175,26 @@ def test_detection_config_sections_are_validated(plan_tier: Callable[..., Plan])
         plan_tier(tier="intermediate", accessAnalysis={"bogus": 1})
     with pytest.raises(ValueError, match=r"^investigation.allRegions: expected true or false"):
         plan_tier(tier="intermediate", investigation={"allRegions": "yes"})
+
+
+def test_route_helper_notices_a_missing_hop(plans: dict[int, Plan]) -> None:
+    """The coverage helper must fail when a region's forwarding target is missing."""
+    from dataclasses import replace
+
+    plan = plans[3]
+    topic_arn = plan.one(TOPIC).outputs["arn"]
+    assert reaches_topic(plan, event("guardduty_finding", "eu-west-1"), topic_arn)
+    broken = replace(
+        plan,
+        resources=[
+            r
+            for r in plan.resources
+            if not (r.type.endswith(":EventTarget") and plan.region_of(r) == "eu-west-1")
+        ],
+    )
+    assert reaches_topic(broken, event("guardduty_finding", "eu-west-1"), topic_arn) == []
+    assert reaches_topic(broken, event("guardduty_finding", "us-east-1"), topic_arn)
+    # A finding below the threshold has no route at all.
+    low = event("guardduty_finding", "ap-northeast-1")
+    low["detail"]["severity"] = 5.0
+    assert reaches_topic(plan, low, topic_arn) == []

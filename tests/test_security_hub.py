@@ -23,7 +23,10 @@ def build(run_program: Callable[..., Plan], **kwargs: Any) -> Plan:
 
 def disabled(plan: Plan) -> dict[tuple[str, str], dict[str, Any]]:
     return {
-        (plan.region_of(r) or "", f"{r.inputs['standardsArn']}|{r.inputs['securityControlId']}"): r.inputs
+        (
+            plan.region_of(r) or "",
+            f"{r.inputs['standardsArn']}|{r.inputs['securityControlId']}",
+        ): r.inputs
         for r in plan.of_type(ASSOCIATION)
     }
 
@@ -97,12 +100,14 @@ def test_user_disabled_controls_and_opt_outs(run_program: Callable[..., Plan]) -
 def test_user_reason_wins_over_the_global_reason(run_program: Callable[..., Plan]) -> None:
     plan = build(run_program, disabled_controls={CIS: {"IAM.9": "Root MFA checked by audit"}})
     found = disabled(plan)
-    assert found[("ap-northeast-1", f"{standards_arn(CIS, 'ap-northeast-1')}|IAM.9")][
-        "updatedReason"
-    ] == "Root MFA checked by audit"
-    assert found[("eu-west-1", f"{standards_arn(CIS, 'eu-west-1')}|IAM.9")][
-        "updatedReason"
-    ] == "Root MFA checked by audit"
+    assert (
+        found[("ap-northeast-1", f"{standards_arn(CIS, 'ap-northeast-1')}|IAM.9")]["updatedReason"]
+        == "Root MFA checked by audit"
+    )
+    assert (
+        found[("eu-west-1", f"{standards_arn(CIS, 'eu-west-1')}|IAM.9")]["updatedReason"]
+        == "Root MFA checked by audit"
+    )
 
 
 def test_single_region_aggregator_links_no_regions(run_program: Callable[..., Plan]) -> None:

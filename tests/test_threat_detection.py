@@ -51,9 +51,7 @@ def test_defaults(run_program: Callable[..., Plan]) -> None:
         ]
 
     # One bucket and one key, both in the home region; every region exports to them.
-    bucket = next(
-        r for r in plan.of_type("aws:s3/bucket:Bucket") if r.name == "td-findings-bucket"
-    )
+    bucket = next(r for r in plan.of_type("aws:s3/bucket:Bucket") if r.name == "td-findings-bucket")
     key = plan.one("aws:kms/key:Key")
     assert plan.region_of(bucket) == plan.region_of(key) == "ap-northeast-1"
     destinations = plan.of_type("aws:guardduty/publishingDestination:PublishingDestination")
@@ -66,7 +64,9 @@ def test_defaults(run_program: Callable[..., Plan]) -> None:
     detector_arns = sorted(d.outputs["arn"] for d in detectors)
     policy = json.loads(
         next(
-            r for r in plan.of_type("aws:s3/bucketPolicy:BucketPolicy") if r.name == "td-findings-policy"
+            r
+            for r in plan.of_type("aws:s3/bucketPolicy:BucketPolicy")
+            if r.name == "td-findings-policy"
         ).inputs["policy"]
     )
     by_sid = {s.get("Sid"): s for s in policy["Statement"]}
@@ -84,7 +84,9 @@ def test_defaults(run_program: Callable[..., Plan]) -> None:
     assert by_sid["DenyInsecureTransport"]["Effect"] == "Deny"
 
     key_policy = json.loads(key.inputs["policy"])
-    grant = next(s for s in key_policy["Statement"] if s.get("Sid") == "AllowGuardDutyEncryptFindings")
+    grant = next(
+        s for s in key_policy["Statement"] if s.get("Sid") == "AllowGuardDutyEncryptFindings"
+    )
     assert grant["Action"] == "kms:GenerateDataKey"
     assert grant["Principal"] == {"Service": "guardduty.amazonaws.com"}
     assert sorted(grant["Condition"]["StringEquals"]["aws:SourceArn"]) == detector_arns
