@@ -108,7 +108,7 @@ def test_root_sign_ins_in_us_east_1_are_forwarded_when_it_is_not_a_detection_reg
     assert [r.name for r in rules_in(plan, "us-east-1")] == [
         "security-notifications-rootsignin-forward-us-east-1"
     ]
-    assert not plan.of_type("aws:guardduty/detector:Detector")[1:]
+    assert len(plan.of_type("aws:guardduty/detector:Detector")) == 1
 
 
 def test_each_source_is_routed_once(plans: dict[int, Plan]) -> None:
