@@ -53,6 +53,7 @@ _ARN_SERVICE = {
     "ecr": "ecr",
     "cognito": "cognito-idp",
     "chatbot": "chatbot",
+    "accessanalyzer": "access-analyzer",
 }
 
 # EC2-style ids: resource name -> id prefix.
@@ -233,6 +234,13 @@ def _specific(
             "accountId": ctx.account_id,
             "arn": _arn(facts, "guardduty", f"detector/{h[:32]}"),
         }
+    if module == "detective" and kind == "Graph":
+        arn = _arn(facts, "detective", f"graph:{h[:32]}")
+        return arn, {"graphArn": arn}
+    if module == "securityhub" and kind == "Account":
+        return ctx.account_id, {"arn": _arn(facts, "securityhub", "hub/default")}
+    if module == "securityhub" and kind == "FindingAggregator":
+        return _arn(facts, "securityhub", f"finding-aggregator/{_uuid(facts.urn)}"), {}
     if module == "ecs" and kind == "Cluster":
         return _arn(facts, "ecs", f"cluster/{name}"), {
             "arn": _arn(facts, "ecs", f"cluster/{name}"),

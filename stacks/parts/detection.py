@@ -2,9 +2,65 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import pulumi
+
+from components.access_analysis import AccessAnalysis, AccessAnalysisArgs
+from components.investigation import Investigation, InvestigationArgs
+from components.security_hub import SecurityHub, SecurityHubArgs
+from components.security_notifications import SecurityNotifications, SecurityNotificationsArgs
+from components.threat_detection import ThreatDetection, ThreatDetectionArgs
 from stacks.context import TierContext
 
 
-def build(ctx: TierContext) -> None:
-    """Not built yet: see the open issue for this part."""
-    del ctx
+@dataclass
+class Detection:
+    """The detection components of one account."""
+
+    threat_detection: ThreatDetection
+    security_hub: SecurityHub
+    investigation: Investigation
+    access_analysis: AccessAnalysis
+    notifications: SecurityNotifications
+
+
+def build(ctx: TierContext) -> Detection:
+    """Detection in every detection region, notifications in the home region.
+
+    Sets ``ctx.notification_topic_arn`` for the parts that publish alerts. Tags come from the
+    provider's default tags, so none are passed here.
+    """
+    settings = ctx.settings
+    regions = settings.regions
+    home = settings.home_region
+
+    threat = ThreatDetectionArgs.from_config(settings.section("threatDetection"))
+    threat.regions, threat.home_region, threat.account_id = regions, home, ctx.account_id
+    threat_detection = ThreatDetection("threat-detection", threat, opts=ctx.opts())
+
+    hub = SecurityHubArgs.from_config(settings.section("securityHub"))
+    hub.regions, hub.home_region = regions, home
+    security_hub = SecurityHub("security-hub", hub, opts=ctx.opts())
+
+    graph = InvestigationArgs.from_config(settings.section("investigation"))
+    graph.regions, graph.home_region = regions, home
+    investigation = Investigation(
+        "investigation",
+        graph,
+        # Detective ingests GuardDuty findings: enable it after the detectors.
+        opts=ctx.opts().merge(pulumi.ResourceOptions(depends_on=[threat_detection])),
+    )
+
+    access = AccessAnalysisArgs.from_config(settings.section("accessAnalysis"))
+    access.regions, access.home_region = regions, home
+    access.name_prefix = settings.name_prefix
+    access_analysis = AccessAnalysis("access-analysis", access, opts=ctx.opts())
+
+    notify = SecurityNotificationsArgs.from_config(settings.section("notifications"))
+    notify.regions, notify.home_region, notify.account_id = regions, home, ctx.account_id
+    notify.emails, notify.name_prefix = settings.notification_emails, settings.name_prefix
+    notifications = SecurityNotifications("security-notifications", notify, opts=ctx.opts())
+    ctx.notification_topic_arn = notifications.topic_arn
+
+    return Detection(threat_detection, security_hub, investigation, access_analysis, notifications)

@@ -1,0 +1,281 @@
+"""Security Hub in every detection region, standards subscribed, findings aggregated home.
+
+Checklist: S-17 (continuous posture checks against AWS and CIS standards). Controls that check
+global resources (IAM, account settings, IAM-policy KMS checks) are disabled outside the home
+region: they would report the same result, and cost the same check, in every region.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from baseline import validate
+
+TYPE_TOKEN = "secbaseline:index:SecurityHub"
+
+# Config name -> ARN path after ``arn:aws:securityhub:<region>::``.
+STANDARDS: Mapping[str, str] = {
+    "aws-foundational-security-best-practices": (
+        "standards/aws-foundational-security-best-practices/v/1.0.0"
+    ),
+    "cis-aws-foundations-benchmark-v3.0.0": "standards/cis-aws-foundations-benchmark/v/3.0.0",
+    "nist-800-53-r5": "standards/nist-800-53/v/5.0.0",
+    "pci-dss-v4.0.1": "standards/pci-dss/v/4.0.1",
+}
+DEFAULT_STANDARDS = (
+    "aws-foundational-security-best-practices",
+    "cis-aws-foundations-benchmark-v3.0.0",
+)
+
+# Controls that check global resources (AWS "Suggested controls to disable": Account.*, IAM.*,
+# KMS.1/2), per standard that contains them. CloudFront, Route53.2, WAF.1/6/7/8 and
+# GlobalAccelerator.1 are global too but exist in one region only, so they are left alone.
+# Membership was taken from AWS's per-standard control lists; a control that is not in a
+# standard cannot be associated with it, so keep this table per standard.
+GLOBAL_CONTROLS: Mapping[str, tuple[str, ...]] = {
+    "aws-foundational-security-best-practices": (
+        "Account.1",
+        "IAM.1",
+        "IAM.2",
+        "IAM.3",
+        "IAM.4",
+        "IAM.5",
+        "IAM.6",
+        "IAM.7",
+        "IAM.8",
+        "IAM.21",
+        "KMS.1",
+        "KMS.2",
+    ),
+    "cis-aws-foundations-benchmark-v3.0.0": (
+        "Account.1",
+        "IAM.2",
+        "IAM.3",
+        "IAM.4",
+        "IAM.5",
+        "IAM.6",
+        "IAM.9",
+        "IAM.15",
+        "IAM.16",
+        "IAM.18",
+        "IAM.22",
+        "IAM.26",
+        "IAM.27",
+    ),
+    "nist-800-53-r5": (
+        "Account.1",
+        "Account.2",
+        "IAM.1",
+        "IAM.2",
+        "IAM.3",
+        "IAM.4",
+        "IAM.5",
+        "IAM.6",
+        "IAM.7",
+        "IAM.8",
+        "IAM.9",
+        "IAM.19",
+        "IAM.21",
+        "KMS.1",
+        "KMS.2",
+    ),
+    "pci-dss-v4.0.1": (
+        "IAM.1",
+        "IAM.2",
+        "IAM.3",
+        "IAM.4",
+        "IAM.6",
+        "IAM.8",
+        "IAM.9",
+        "IAM.10",
+        "IAM.11",
+        "IAM.12",
+        "IAM.13",
+        "IAM.14",
+        "IAM.16",
+        "IAM.17",
+        "IAM.18",
+        "IAM.19",
+        "KMS.1",
+        "KMS.2",
+    ),
+}
+_CONTROL_ID = re.compile(r"^[A-Za-z0-9]+\.[0-9]+$")
+
+
+def standards_arn(standard: str, region: str, partition: str = "aws") -> str:
+    """The ARN Security Hub uses for a standard in one region."""
+    return f"arn:{partition}:securityhub:{region}::{STANDARDS[standard]}"
+
+
+@dataclass
+class SecurityHubArgs:
+    """Inputs of :class:`SecurityHub`."""
+
+    regions: Sequence[str] = ()
+    """Detection regions: Security Hub is enabled in each. Required (set by the tier)."""
+    home_region: str = ""
+    """Aggregation region; global-resource controls run only here. Required (set by the tier)."""
+    standards: Sequence[str] = DEFAULT_STANDARDS
+    """Standards to subscribe: aws-foundational-security-best-practices,
+    cis-aws-foundations-benchmark-v3.0.0, nist-800-53-r5, pci-dss-v4.0.1."""
+    disabled_controls: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Controls to disable in every region: ``{standard: {control id: reason}}``."""
+    global_controls_home_only: bool = True
+    """Disable global-resource controls (IAM.*, Account.*, KMS.1/2) outside the home region."""
+    aggregate_findings: bool = True
+    """Create the cross-region finding aggregator in the home region."""
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first bad field."""
+        regions = validate.regions("securityHub.regions", list(self.regions))
+        validate.region("securityHub.homeRegion", self.home_region)
+        if self.home_region not in regions:
+            raise ValueError(
+                f"securityHub.regions: must include the home region {self.home_region!r}"
+            )
+        if isinstance(self.standards, str) or not self.standards:
+            raise ValueError("securityHub.standards: expected a non-empty list of standards")
+        if len(set(self.standards)) != len(self.standards):
+            raise ValueError("securityHub.standards: a standard is listed twice")
+        for standard in self.standards:
+            validate.one_of("securityHub.standards", standard, STANDARDS)
+        for standard, controls in self.disabled_controls.items():
+            validate.one_of("securityHub.disabledControls", standard, self.standards)
+            if not isinstance(controls, Mapping):
+                raise ValueError(
+                    f"securityHub.disabledControls.{standard}: expected control id -> reason"
+                )
+            for control, reason in controls.items():
+                if not isinstance(control, str) or not _CONTROL_ID.match(control):
+                    raise ValueError(
+                        f"securityHub.disabledControls.{standard}: {control!r} is not a control "
+                        "id such as IAM.1 or EC2.10"
+                    )
+                if not isinstance(reason, str) or not reason.strip():
+                    raise ValueError(
+                        f"securityHub.disabledControls.{standard}.{control}: a reason is required"
+                    )
+        validate.boolean("securityHub.globalControlsHomeOnly", self.global_controls_home_only)
+        validate.boolean("securityHub.aggregateFindings", self.aggregate_findings)
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> SecurityHubArgs:
+        """Build from the ``securityHub`` config section (regions set by the tier)."""
+        raw = validate.known_keys(
+            "securityHub",
+            section,
+            {"standards", "disabledControls", "globalControlsHomeOnly", "aggregateFindings"},
+        )
+        standards = raw.get("standards", DEFAULT_STANDARDS)
+        if isinstance(standards, str) or not isinstance(standards, Sequence):
+            raise ValueError(f"securityHub.standards: expected a list, got {standards!r}")
+        disabled = raw.get("disabledControls", {})
+        if not isinstance(disabled, Mapping):
+            raise ValueError("securityHub.disabledControls: expected standard -> {control: reason}")
+        args = cls(
+            standards=tuple(str(s) for s in standards),
+            disabled_controls={
+                str(k): dict(v) if isinstance(v, Mapping) else v for k, v in disabled.items()
+            },
+            global_controls_home_only=validate.boolean(
+                "securityHub.globalControlsHomeOnly", raw.get("globalControlsHomeOnly", True)
+            ),
+            aggregate_findings=validate.boolean(
+                "securityHub.aggregateFindings", raw.get("aggregateFindings", True)
+            ),
+        )
+        for standard in args.standards:
+            validate.one_of("securityHub.standards", standard, STANDARDS)
+        return args
+
+
+class SecurityHub(pulumi.ComponentResource):
+    """Security Hub with chosen standards in every region and one finding aggregator."""
+
+    accounts: dict[str, aws.securityhub.Account]
+    """The Security Hub enablement per region."""
+    subscriptions: dict[tuple[str, str], aws.securityhub.StandardsSubscription]
+    """Standards subscription per (region, standard)."""
+    disabled: dict[tuple[str, str, str], aws.securityhub.StandardsControlAssociation]
+    """Disabled control per (region, standard, control id)."""
+    aggregator: aws.securityhub.FindingAggregator | None
+    """The cross-region finding aggregator in the home region."""
+
+    def __init__(
+        self,
+        name: str,
+        args: SecurityHubArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        args.validate()
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        regions = sorted(args.regions)
+
+        self.accounts = {}
+        self.subscriptions = {}
+        self.disabled = {}
+        for region in regions:
+            hub = aws.securityhub.Account(
+                f"{name}-hub-{region}",
+                enable_default_standards=False,
+                control_finding_generator="SECURITY_CONTROL",
+                auto_enable_controls=True,
+                region=region,
+                opts=child,
+            )
+            self.accounts[region] = hub
+            for standard in args.standards:
+                subscription = aws.securityhub.StandardsSubscription(
+                    f"{name}-{standard}-{region}",
+                    standards_arn=standards_arn(standard, region),
+                    region=region,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[hub]),
+                )
+                self.subscriptions[(region, standard)] = subscription
+                reasons = dict(args.disabled_controls.get(standard, {}))
+                if args.global_controls_home_only and region != args.home_region:
+                    for control in GLOBAL_CONTROLS[standard]:
+                        reasons.setdefault(
+                            control,
+                            f"Checks a global resource; evaluated in the home region "
+                            f"{args.home_region} only",
+                        )
+                for control, reason in sorted(reasons.items()):
+                    self.disabled[(region, standard, control)] = (
+                        aws.securityhub.StandardsControlAssociation(
+                            f"{name}-{standard}-{control.lower().replace('.', '-')}-{region}",
+                            standards_arn=subscription.standards_arn,
+                            security_control_id=control,
+                            association_status="DISABLED",
+                            updated_reason=reason,
+                            region=region,
+                            opts=pulumi.ResourceOptions(parent=self, depends_on=[subscription]),
+                        )
+                    )
+
+        self.aggregator = None
+        if args.aggregate_findings:
+            linked = [r for r in regions if r != args.home_region]
+            self.aggregator = aws.securityhub.FindingAggregator(
+                f"{name}-aggregator",
+                linking_mode="SPECIFIED_REGIONS" if linked else "NO_REGIONS",
+                specified_regions=linked or None,
+                region=args.home_region,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.accounts.values())),
+            )
+
+        self.register_outputs(
+            {
+                "regions": regions,
+                "standards": list(args.standards),
+                "aggregatorRegion": args.home_region if self.aggregator else None,
+            }
+        )
