@@ -281,3 +281,24 @@ def count_or_percentage(field: str, value: object, *, allow_zero: bool = False) 
         limit = "100%" if percent else "10000"
         raise ValueError(f"{field}: {value!r} is out of range {low}-{limit}")
     return f"{number}{'%' if percent else ''}"
+
+
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def log_retention_days(field: str, value: object) -> int:
+    """A retention period CloudWatch Logs accepts (days)."""
+    if isinstance(value, bool) or value not in LOG_RETENTION_DAYS:
+        raise ValueError(
+            f"{field}: {value!r} is not a CloudWatch Logs retention; use one of "
+            f"{', '.join(map(str, LOG_RETENTION_DAYS))}"
+        )
+    return int(value)
+
+
+def bucket_name(field: str, value: object) -> str:
+    """An S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-', no '..'."""
+    if not isinstance(value, str) or not _BUCKET_NAME.match(value) or ".." in value:
+        raise ValueError(f"{field}: {value!r} is not an S3 bucket name")
+    return value

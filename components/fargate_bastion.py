@@ -32,11 +32,9 @@ FARGATE_SIZES: Mapping[int, tuple[int, ...]] = {
     2048: tuple(range(4096, 16385, 1024)),
     4096: tuple(range(8192, 30721, 1024)),
 }
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
 _ECR_IMAGE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repo>[a-z0-9._/-]+)[:@].+$"
 )
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 # ECS Exec's agent opens its control and data channels through these. They do not support
 # resource-level permissions (the IAM service authorization reference lists no resource
 # type for them), so AWS requires Resource "*".
@@ -63,16 +61,6 @@ class EgressRule:
         """Raise ValueError naming the field."""
         validate.int_range(f"{field}.port", self.port, 1, 65535)
         validate.cidr(f"{field}.cidr", self.cidr)
-
-
-def validate_retention(field: str, days: object) -> int:
-    """A CloudWatch Logs retention value."""
-    if days not in LOG_RETENTION_DAYS or isinstance(days, bool) or not isinstance(days, int):
-        raise ValueError(
-            f"{field}: {days!r} is not a CloudWatch Logs retention; use one of "
-            f"{', '.join(map(str, LOG_RETENTION_DAYS))}"
-        )
-    return days
 
 
 @dataclass
@@ -147,13 +135,11 @@ class FargateBastionArgs:
             )
         validate.one_of("bastion.cpuArchitecture", self.cpu_architecture, ("ARM64", "X86_64"))
         validate.int_range("bastion.taskLifetimeMinutes", self.task_lifetime_minutes, 1, 1440)
-        validate_retention("bastion.logRetentionDays", self.log_retention_days)
+        validate.log_retention_days("bastion.logRetentionDays", self.log_retention_days)
         if self.image is not None and (not isinstance(self.image, str) or not self.image.strip()):
             raise ValueError(f"bastion.image: {self.image!r} is not an image reference")
-        if self.exec_log_bucket is not None and not _BUCKET.match(self.exec_log_bucket):
-            raise ValueError(
-                f"bastion.execLogBucket: {self.exec_log_bucket!r} is not a bucket name"
-            )
+        if self.exec_log_bucket is not None:
+            validate.bucket_name("bastion.execLogBucket", self.exec_log_bucket)
         for i, rule in enumerate(self.egress):
             rule.validate(f"bastion.egress[{i}]")
         validate_statements("bastion.taskRoleStatements", self.task_role_statements)
