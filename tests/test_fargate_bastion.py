@@ -26,14 +26,14 @@ SG = "aws:ec2/securityGroup:SecurityGroup"
 
 
 def build(
-    run_program: Callable[..., Plan], captured: list[Any] | None = None, **kwargs: Any
+    run_program: Callable[..., Plan], captured: dict[str, Any] | None = None, **kwargs: Any
 ) -> Plan:
     def program() -> None:
         bastion = FargateBastion("bastion", FargateBastionArgs(**{"region": REGION, **kwargs}))
         if captured is not None:
-            bastion.start_command.apply(captured.append)
-            bastion.exec_command.apply(captured.append)
-            bastion.run_task_network_configuration.apply(captured.append)
+            bastion.start_command.apply(lambda v: captured.update(start=v))
+            bastion.exec_command.apply(lambda v: captured.update(exec=v))
+            bastion.run_task_network_configuration.apply(lambda v: captured.update(network=v))
 
     return run_program(program)
 
@@ -55,7 +55,7 @@ def bastion_sg(plan: Plan) -> RecordedResource:
 
 
 def test_defaults_exec_logged_encrypted_and_no_ingress(run_program: Callable[..., Plan]) -> None:
-    captured: list[Any] = []
+    captured: dict[str, Any] = {}
     plan = build(run_program, captured)
     key = plan.one("aws:kms/key:Key")
     assert key.inputs["enableKeyRotation"] is True
@@ -127,7 +127,7 @@ def test_defaults_exec_logged_encrypted_and_no_ingress(run_program: Callable[...
     }
     assert endpoints == {"ecr.api", "ecr.dkr", "kms", "logs", "s3", "ssmmessages"}
 
-    start, exec_command, network_config = captured
+    start, exec_command, network_config = captured["start"], captured["exec"], captured["network"]
     subnets = [s.id for s in plan.of_type("aws:ec2/subnet:Subnet")]
     assert network_config == {
         "awsvpcConfiguration": {
