@@ -46,8 +46,9 @@ class PrivateNetworkArgs:
     """AZ names (e.g. ap-northeast-1a); empty: the first ``az_count`` available AZs."""
     az_count: int = 2
     """How many AZs when ``availability_zones`` is empty, 1-4. Endpoints bill per AZ."""
-    interface_endpoints: Sequence[str] = FARGATE_ENDPOINTS
-    """Interface endpoint services (private DNS on), from KNOWN_INTERFACE_ENDPOINTS."""
+    interface_endpoints: Sequence[str] = ()
+    """Interface endpoint services (private DNS on), from KNOWN_INTERFACE_ENDPOINTS. A bastion
+    that creates its network adds the ones it needs (FARGATE_ENDPOINTS, EC2_ENDPOINTS)."""
     s3_gateway_endpoint: bool = True
     """Add the free S3 gateway endpoint (ECR layers, AL2023 repositories, patch baselines)."""
     name_prefix: str = "secbaseline"

@@ -23,7 +23,7 @@ def build(run_program: Callable[..., Plan], **kwargs: Any) -> Plan:
 
 
 def test_defaults_private_subnets_and_fargate_endpoints(run_program: Callable[..., Plan]) -> None:
-    plan = build(run_program)
+    plan = build(run_program, interface_endpoints=FARGATE_ENDPOINTS)
     vpc = plan.one("aws:ec2/vpc:Vpc")
     assert vpc.inputs["cidrBlock"] == "10.64.0.0/24"
     assert vpc.inputs["enableDnsSupport"] is True
@@ -88,8 +88,11 @@ def test_options_zones_endpoints_and_no_s3(run_program: Callable[..., Plan]) -> 
     assert services == ["ec2messages", "ssm", "ssmmessages"]
 
 
-def test_single_az(run_program: Callable[..., Plan]) -> None:
+def test_single_az_and_no_interface_endpoints_unless_asked(
+    run_program: Callable[..., Plan],
+) -> None:
     plan = build(run_program, az_count=1)
+    assert [e.inputs["vpcEndpointType"] for e in plan.of_type(ENDPOINT)] == ["Gateway"]
     assert [s.inputs["cidrBlock"] for s in plan.of_type("aws:ec2/subnet:Subnet")] == [
         "10.64.0.0/25"
     ]
