@@ -232,7 +232,7 @@ def schedule_expression(field: str, value: object) -> str:
     """
     if not isinstance(value, str):
         raise ValueError(f"{field}: {value!r} is not a schedule expression")
-    rate = _RATE.match(value)
+    rate = _RATE.fullmatch(value)
     if rate:
         count, unit = int(rate.group(1)), rate.group(2)
         if count < 1:
@@ -272,7 +272,7 @@ def count_or_percentage(field: str, value: object, *, allow_zero: bool = False) 
     Integers are accepted and returned as text. Percentages are 0-100; zero only if allowed.
     """
     text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-    match = _COUNT_OR_PERCENT.match(text) if isinstance(text, str) else None
+    match = _COUNT_OR_PERCENT.fullmatch(text) if isinstance(text, str) else None
     if match is None or not isinstance(text, str):
         raise ValueError(f"{field}: {value!r} is not a count (e.g. 1) or percentage (e.g. 10%)")
     number, percent = int(match.group(1)), bool(match.group(2))
@@ -289,16 +289,16 @@ _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 def log_retention_days(field: str, value: object) -> int:
     """A retention period CloudWatch Logs accepts (days)."""
-    if isinstance(value, bool) or value not in LOG_RETENTION_DAYS:
+    if not isinstance(value, int) or isinstance(value, bool) or value not in LOG_RETENTION_DAYS:
         raise ValueError(
             f"{field}: {value!r} is not a CloudWatch Logs retention; use one of "
             f"{', '.join(map(str, LOG_RETENTION_DAYS))}"
         )
-    return int(value)
+    return value
 
 
 def bucket_name(field: str, value: object) -> str:
     """An S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-', no '..'."""
-    if not isinstance(value, str) or not _BUCKET_NAME.match(value) or ".." in value:
+    if not isinstance(value, str) or not _BUCKET_NAME.fullmatch(value) or ".." in value:
         raise ValueError(f"{field}: {value!r} is not an S3 bucket name")
     return value

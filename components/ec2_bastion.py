@@ -80,7 +80,7 @@ class Ec2BastionArgs:
             )
         if self.network_args is not None:
             self.network_args.validate()
-        if not isinstance(self.instance_type, str) or not _INSTANCE_TYPE.match(self.instance_type):
+        if not isinstance(self.instance_type, str) or not _INSTANCE_TYPE.fullmatch(self.instance_type):
             raise ValueError(
                 f"ec2Bastion.instanceType: {self.instance_type!r} is not an instance type"
             )
@@ -92,7 +92,7 @@ class Ec2BastionArgs:
                 f"ec2Bastion.instanceType: {self.instance_type} does not run "
                 f"{self.architecture} images"
             )
-        if self.ami_id is not None and not _AMI.match(self.ami_id):
+        if self.ami_id is not None and not _AMI.fullmatch(self.ami_id):
             raise ValueError(f"ec2Bastion.amiId: {self.ami_id!r} is not an AMI id")
         validate.int_range("ec2Bastion.rootVolumeSizeGb", self.root_volume_size_gb, 8, 1024)
         if self.root_volume_kms_key_arn is not None:

@@ -398,7 +398,7 @@ class FargateBastion(pulumi.ComponentResource):
             repository_arn = _arn("ecr", region, account, f"repository/{cache_prefix}/*")
         else:
             image = args.image
-            ecr = _ECR_IMAGE.match(args.image)
+            ecr = _ECR_IMAGE.fullmatch(args.image)
             if ecr:
                 repository_arn = (
                     f"arn:aws:ecr:{ecr['region']}:{ecr['account']}:repository/{ecr['repo']}"

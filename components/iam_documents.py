@@ -83,7 +83,7 @@ def validate_statements(field: str, statements: Sequence[Mapping[str, Any]]) -> 
         if not actions or not isinstance(actions, list | tuple):
             raise ValueError(f"{where}.Action: must name at least one action")
         for action in actions:
-            if not isinstance(action, str) or not _ACTION.match(action):
+            if not isinstance(action, str) or not _ACTION.fullmatch(action):
                 raise ValueError(
                     f"{where}.Action: {action!r} is not a service:Action name "
                     "(a bare '*' is not allowed: least privilege)"

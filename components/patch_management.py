@@ -131,13 +131,13 @@ class PatchManagementArgs:
         if len(set(self.operating_systems)) != len(self.operating_systems):
             raise ValueError("patching.operatingSystems: an OS family is listed twice")
         validate.int_range("patching.approveAfterDays", self.approve_after_days, 0, 360)
-        if not isinstance(self.patch_group, str) or not _PATCH_GROUP.match(self.patch_group):
+        if not isinstance(self.patch_group, str) or not _PATCH_GROUP.fullmatch(self.patch_group):
             raise ValueError(f"patching.patchGroup: {self.patch_group!r} is not a tag value")
         validate.boolean("patching.defaultBaselines", self.default_baselines)
-        if not isinstance(self.target_tag_key, str) or not _TAG_KEY.match(self.target_tag_key):
+        if not isinstance(self.target_tag_key, str) or not _TAG_KEY.fullmatch(self.target_tag_key):
             raise ValueError(f"patching.targetTagKey: {self.target_tag_key!r} is not a tag key")
         for value in self.target_tag_values:
-            if not isinstance(value, str) or not _PATCH_GROUP.match(value):
+            if not isinstance(value, str) or not _PATCH_GROUP.fullmatch(value):
                 raise ValueError(f"patching.targetTagValues: {value!r} is not a tag value")
         validate.schedule_expression("patching.scanSchedule", self.scan_schedule)
         validate.schedule_expression("patching.installSchedule", self.install_schedule)

@@ -73,7 +73,7 @@ class SessionManagerPreferencesArgs:
                 raise ValueError(
                     "sessionManager.runAsDefaultUser: only applies with runAsEnabled: true"
                 )
-            if not _LINUX_USER.match(self.run_as_default_user):
+            if not _LINUX_USER.fullmatch(self.run_as_default_user):
                 raise ValueError(
                     f"sessionManager.runAsDefaultUser: {self.run_as_default_user!r} "
                     "is not a Linux user name"

@@ -91,3 +91,26 @@ def test_bad_count_or_percentage(value: object, allow_zero: bool, message: str) 
     with pytest.raises(ValueError) as err:
         validate.count_or_percentage("f", value, allow_zero=allow_zero)
     assert str(err.value).startswith(message)
+
+
+def test_trailing_newline_is_not_a_schedule() -> None:
+    with pytest.raises(ValueError, match="is not a schedule expression"):
+        validate.schedule_expression("f", "rate(1 day)\n")
+
+
+def test_log_retention_days() -> None:
+    assert validate.log_retention_days("f", 365) == 365
+    for bad in (0, 2, True, "30", 30.0):
+        with pytest.raises(ValueError, match=r"^f: .* is not a CloudWatch Logs retention"):
+            validate.log_retention_days("f", bad)
+
+
+@pytest.mark.parametrize("name", ["my-logs", "a.b.c", "abc"])
+def test_bucket_name(name: str) -> None:
+    assert validate.bucket_name("f", name) == name
+
+
+@pytest.mark.parametrize("name", ["ab", "My-Logs", "-abc", "a..b", "a_b", "a" * 64, 5])
+def test_bad_bucket_name(name: object) -> None:
+    with pytest.raises(ValueError, match=r"^f: .* is not an S3 bucket name"):
+        validate.bucket_name("f", name)
