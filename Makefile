@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CODE := $(wildcard baseline components stacks policies tests)
 
 .PHONY: demo test install lint typecheck pytest clean docs
 
@@ -21,8 +22,8 @@ demo: install
 	$(BIN)/secbaseline plan --tier beginner
 
 lint: install
-	$(BIN)/ruff check baseline components stacks policies tests
-	$(BIN)/ruff format --check baseline components stacks policies tests
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
 
 typecheck: install
 	$(BIN)/mypy

@@ -14,9 +14,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from baseline import validate
+from baseline import iam, validate
 from baseline.naming import baseline_tags
-from components.iam_documents import service_trust_policy
 from components.private_network import EC2_ENDPOINTS, PrivateNetwork, PrivateNetworkArgs
 
 TYPE_TOKEN = "secbaseline:index:Ec2Bastion"
@@ -80,7 +79,9 @@ class Ec2BastionArgs:
             )
         if self.network_args is not None:
             self.network_args.validate()
-        if not isinstance(self.instance_type, str) or not _INSTANCE_TYPE.fullmatch(self.instance_type):
+        if not isinstance(self.instance_type, str) or not _INSTANCE_TYPE.fullmatch(
+            self.instance_type
+        ):
             raise ValueError(
                 f"ec2Bastion.instanceType: {self.instance_type!r} is not an instance type"
             )
@@ -209,7 +210,7 @@ class Ec2Bastion(pulumi.ComponentResource):
         self.role = aws.iam.Role(
             f"{name}-role",
             description="EC2 bastion: managed by Systems Manager, nothing else",
-            assume_role_policy=service_trust_policy("ec2.amazonaws.com"),
+            assume_role_policy=iam.service_assume_role_policy("ec2.amazonaws.com"),
             tags=tags,
             opts=child,
         )
@@ -250,9 +251,7 @@ class Ec2Bastion(pulumi.ComponentResource):
             aws.iam.RolePolicy(
                 f"{name}-session-logging",
                 role=self.role.id,
-                policy=pulumi.Output.json_dumps(
-                    {"Version": "2012-10-17", "Statement": session_statements}
-                ),
+                policy=iam.dumps(session_statements),
                 opts=child,
             )
         self.instance_profile = aws.iam.InstanceProfile(

@@ -16,9 +16,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from baseline import validate
+from baseline import iam, validate
 from baseline.naming import baseline_tags, physical_name
-from components.iam_documents import logs_key_policy, service_trust_policy, validate_statements
+from components.iam_documents import logs_key_policy, validate_statements
 from components.private_network import FARGATE_ENDPOINTS, PrivateNetwork, PrivateNetworkArgs
 
 TYPE_TOKEN = "secbaseline:index:FargateBastion"
@@ -440,16 +440,16 @@ class FargateBastion(pulumi.ComponentResource):
         self.execution_role = aws.iam.Role(
             f"{name}-execution-role",
             description="Fargate bastion task execution: pull the image, write container logs",
-            assume_role_policy=service_trust_policy("ecs-tasks.amazonaws.com", account),
+            assume_role_policy=iam.service_assume_role_policy(
+                "ecs-tasks.amazonaws.com", source_account=account
+            ),
             tags=tags,
             opts=child,
         )
         aws.iam.RolePolicy(
             f"{name}-execution-policy",
             role=self.execution_role.id,
-            policy=pulumi.Output.json_dumps(
-                {"Version": "2012-10-17", "Statement": execution_statements}
-            ),
+            policy=iam.dumps(execution_statements),
             opts=child,
         )
 
@@ -500,16 +500,16 @@ class FargateBastion(pulumi.ComponentResource):
         self.task_role = aws.iam.Role(
             f"{name}-task-role",
             description="Fargate bastion task: ECS Exec only, plus statements added explicitly",
-            assume_role_policy=service_trust_policy("ecs-tasks.amazonaws.com", account),
+            assume_role_policy=iam.service_assume_role_policy(
+                "ecs-tasks.amazonaws.com", source_account=account
+            ),
             tags=tags,
             opts=child,
         )
         aws.iam.RolePolicy(
             f"{name}-task-policy",
             role=self.task_role.id,
-            policy=pulumi.Output.json_dumps(
-                {"Version": "2012-10-17", "Statement": task_statements}
-            ),
+            policy=iam.dumps(task_statements),
             opts=child,
         )
 

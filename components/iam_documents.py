@@ -1,4 +1,4 @@
-"""IAM, KMS and trust policy documents the access components share (plain dicts)."""
+"""Key policies and user-statement checks the access components share (plain dicts)."""
 
 from __future__ import annotations
 
@@ -8,62 +8,33 @@ from typing import Any
 
 import pulumi
 
-ACCOUNT_ROOT = "arn:aws:iam::{account}:root"
-
-
-def service_trust_policy(
-    service: str, account_id: pulumi.Input[str] | None = None
-) -> pulumi.Output[str]:
-    """Trust policy letting one AWS service principal assume a role, for this account only."""
-    statement: dict[str, Any] = {
-        "Effect": "Allow",
-        "Principal": {"Service": service},
-        "Action": "sts:AssumeRole",
-    }
-    if account_id is not None:
-        # Confused-deputy guard: only this account's resources may hand the role to the service.
-        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account_id}}
-    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [statement]})
+from baseline import iam
 
 
 def logs_key_policy(account_id: pulumi.Input[str], region: str) -> pulumi.Output[str]:
-    """Key policy: the account administers the key; CloudWatch Logs in ``region`` may use it
-    for this account's log groups only (the encryption context names the log group ARN)."""
-    account = pulumi.Output.from_input(account_id)
-    return pulumi.Output.json_dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AccountAdministersTheKeyThroughIam",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": account.apply(lambda a: ACCOUNT_ROOT.format(account=a))},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
-                    "Effect": "Allow",
-                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                    "Action": [
-                        "kms:Encrypt*",
-                        "kms:Decrypt*",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:Describe*",
-                    ],
-                    "Resource": "*",
-                    "Condition": {
-                        "ArnLike": {
-                            "kms:EncryptionContext:aws:logs:arn": account.apply(
-                                lambda a: f"arn:aws:logs:{region}:{a}:log-group:*"
-                            )
-                        }
-                    },
-                },
-            ],
-        }
-    )
+    """Key policy: the account administers the key through IAM; CloudWatch Logs in ``region``
+    may use it for this account's log groups only (the encryption context names the group)."""
+    logs_statement: dict[str, Any] = {
+        "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
+        "Effect": "Allow",
+        "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+        "Action": [
+            "kms:Encrypt*",
+            "kms:Decrypt*",
+            "kms:ReEncrypt*",
+            "kms:GenerateDataKey*",
+            "kms:Describe*",
+        ],
+        "Resource": "*",  # in a key policy "*" means this key
+        "Condition": {
+            "ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn": pulumi.Output.concat(
+                    f"arn:{iam.PARTITION}:logs:{region}:", account_id, ":log-group:*"
+                )
+            }
+        },
+    }
+    return iam.dumps([iam.key_admin_statement(account_id), logs_statement])
 
 
 _ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")

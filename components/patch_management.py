@@ -15,9 +15,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from baseline import validate
+from baseline import iam, validate
 from baseline.naming import baseline_tags, physical_name
-from components.iam_documents import service_trust_policy
 
 TYPE_TOKEN = "secbaseline:index:PatchManagement"
 DHMC_ROLE_NAME = "AWSSystemsManagerDefaultEC2InstanceManagementRole"
@@ -251,7 +250,7 @@ class PatchManagement(pulumi.ComponentResource):
                 name=DHMC_ROLE_NAME,
                 path="/service-role/",
                 description="Default Host Management: SSM manages EC2 instances without a profile",
-                assume_role_policy=service_trust_policy("ssm.amazonaws.com"),
+                assume_role_policy=iam.service_assume_role_policy("ssm.amazonaws.com"),
                 tags=tags,
                 opts=child,
             )

@@ -1,0 +1,98 @@
+"""IAM and resource-policy documents as plain dicts (no getPolicyDocument invokes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pulumi
+
+Statement = Mapping[str, Any]
+PARTITION = "aws"
+
+
+def document(statements: Iterable[Statement]) -> dict[str, Any]:
+    """A policy document with the current version."""
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def dumps(statements: Iterable[Statement]) -> pulumi.Output[str]:
+    """JSON text of a policy document; statements may contain Outputs."""
+    return pulumi.Output.json_dumps(document(statements))
+
+
+def service_assume_role_policy(
+    *services: str, source_account: pulumi.Input[str] | None = None
+) -> pulumi.Output[str]:
+    """Trust policy for AWS service principals, optionally pinned to the account (confused deputy)."""
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": sorted(services) if len(services) > 1 else services[0]},
+        "Action": "sts:AssumeRole",
+    }
+    if source_account is not None:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    return dumps([statement])
+
+
+def account_root(account_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    """``arn:aws:iam::<account>:root``: the account as a principal."""
+    return pulumi.Output.concat(f"arn:{PARTITION}:iam::", account_id, ":root")
+
+
+def key_admin_statement(account_id: pulumi.Input[str]) -> dict[str, Any]:
+    """The account's IAM decides who administers the key (AWS's default key policy)."""
+    return {
+        "Sid": "EnableAccountIamPolicies",
+        "Effect": "Allow",
+        "Principal": {"AWS": account_root(account_id)},
+        "Action": "kms:*",  # AWS's default key policy: without it the key can become unmanageable
+        "Resource": "*",  # in a key policy "*" means this key
+    }
+
+
+def service_key_statement(
+    sid: str,
+    service: str,
+    account_id: pulumi.Input[str],
+    actions: Sequence[str] = ("kms:GenerateDataKey*", "kms:Decrypt"),
+    extra_conditions: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Let one AWS service use the key on this account's behalf only."""
+    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    for operator, values in (extra_conditions or {}).items():
+        condition.setdefault(operator, {}).update(values)
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": list(actions),
+        "Resource": "*",  # in a key policy "*" means this key
+        "Condition": condition,
+    }
+
+
+def deny_insecure_transport(bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
+    """Deny every S3 request that does not use TLS."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def is_public_allow(statement: Statement) -> bool:
+    """True for an Allow statement whose principal is everyone."""
+    if statement.get("Effect") != "Allow":
+        return False
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True
+    if isinstance(principal, Mapping):
+        aws_principal = principal.get("AWS")
+        values = aws_principal if isinstance(aws_principal, list) else [aws_principal]
+        return "*" in values
+    return False
