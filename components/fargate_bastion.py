@@ -234,6 +234,7 @@ def network_args_from_config(
         cidr_block=raw.get("cidrBlock", "10.64.0.0/24"),  # type: ignore[arg-type]  # validated by PrivateNetworkArgs.validate
         availability_zones=tuple(zones),
         az_count=raw.get("azCount", 2),  # type: ignore[arg-type]  # validated by PrivateNetworkArgs.validate
+        config_section=section_name,
     )
 
 

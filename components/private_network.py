@@ -55,35 +55,30 @@ class PrivateNetworkArgs:
     """Prefix of Name tags."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Extra tags on every resource."""
+    config_section: str = "privateNetwork"
+    """Config section named in error messages (the bastion section the keys came from)."""
 
     def validate(self) -> None:
         """Raise ValueError naming the first bad field."""
-        validate.region("privateNetwork.region", self.region)
-        cidr = validate.cidr("privateNetwork.cidrBlock", self.cidr_block)
+        p = self.config_section
+        validate.region(f"{p}.region", self.region)
+        cidr = validate.cidr(f"{p}.cidrBlock", self.cidr_block)
         network = ipaddress.ip_network(cidr)
         if network.version != 4 or not 16 <= network.prefixlen <= 26:
-            raise ValueError(
-                f"privateNetwork.cidrBlock: {cidr!r} must be an IPv4 block from /16 to /26"
-            )
+            raise ValueError(f"{p}.cidrBlock: {cidr!r} must be an IPv4 block from /16 to /26")
         if not network.is_private:
-            raise ValueError(
-                f"privateNetwork.cidrBlock: {cidr!r} is not a private (RFC 1918) range"
-            )
+            raise ValueError(f"{p}.cidrBlock: {cidr!r} is not a private (RFC 1918) range")
         for az in self.availability_zones:
             if not isinstance(az, str) or not re.fullmatch(rf"{self.region}[a-z]", az):
-                raise ValueError(
-                    f"privateNetwork.availabilityZones: {az!r} is not an AZ of {self.region}"
-                )
+                raise ValueError(f"{p}.availabilityZones: {az!r} is not an AZ of {self.region}")
         if len(set(self.availability_zones)) != len(self.availability_zones):
-            raise ValueError("privateNetwork.availabilityZones: an AZ is listed twice")
-        validate.int_range("privateNetwork.azCount", self.az_count, 1, 4)
+            raise ValueError(f"{p}.availabilityZones: an AZ is listed twice")
+        validate.int_range(f"{p}.azCount", self.az_count, 1, 4)
         if len(self.availability_zones) > 4:
-            raise ValueError("privateNetwork.availabilityZones: at most 4 AZs")
+            raise ValueError(f"{p}.availabilityZones: at most 4 AZs")
         for service in self.interface_endpoints:
-            validate.one_of(
-                "privateNetwork.interfaceEndpoints", service, sorted(KNOWN_INTERFACE_ENDPOINTS)
-            )
-        validate.boolean("privateNetwork.s3GatewayEndpoint", self.s3_gateway_endpoint)
+            validate.one_of(f"{p}.interfaceEndpoints", service, sorted(KNOWN_INTERFACE_ENDPOINTS))
+        validate.boolean(f"{p}.s3GatewayEndpoint", self.s3_gateway_endpoint)
 
     def zone_count(self) -> int:
         """How many subnets (one per AZ) the network has."""

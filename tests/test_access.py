@@ -156,7 +156,10 @@ def test_bastion_in_own_vpc_with_a_service(plan_tier: Callable[..., Plan]) -> No
     [
         ({"bastion": {"vpcId": "vpc-1"}}, "bastion.vpcId: give vpcId and subnetIds together"),
         ({"bastion": {"enabled": "yes"}}, "bastion.enabled: expected true or false"),
-        ({"bastion": {"cidrBlock": "10.0.0.0/30"}}, "privateNetwork.cidrBlock"),
+        (
+            {"bastion": {"cidrBlock": "10.0.0.0/30"}},
+            "bastion.cidrBlock: '10.0.0.0/30' must be an IPv4",
+        ),
         (
             {"ec2Bastion": {"enabled": True, "subnetId": "subnet-0123456789abcdef0"}},
             "ec2Bastion.vpcId: give vpcId and subnetId",
@@ -186,3 +189,17 @@ def test_bad_config_raises_naming_the_field(
     with pytest.raises(ValueError) as err:
         plan_tier(tier="beginner", **config)
     assert str(err.value).startswith(message)
+
+
+def test_ec2_network_keys_are_named_after_its_section(plan_tier: Callable[..., Plan]) -> None:
+    with pytest.raises(ValueError, match=r"^ec2Bastion.azCount: 7 is out of range 1-4"):
+        plan_tier(
+            tier="beginner", bastion={"enabled": False}, ec2Bastion={"enabled": True, "azCount": 7}
+        )
+
+
+def test_shared_network_keys_belong_to_the_bastion_section(plan_tier: Callable[..., Plan]) -> None:
+    with pytest.raises(ValueError, match=r"^ec2Bastion.azCount: the EC2 bastion shares"):
+        plan_tier(tier="beginner", ec2Bastion={"enabled": True, "azCount": 1})
+    plan = plan_tier(tier="beginner", bastion={"azCount": 1}, ec2Bastion={"enabled": True})
+    assert len(plan.of_type("aws:ec2/subnet:Subnet")) == 1

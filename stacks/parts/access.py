@@ -20,7 +20,7 @@ import pulumi
 
 from baseline import validate
 from components.ec2_bastion import Ec2Bastion, Ec2BastionArgs
-from components.fargate_bastion import FargateBastion, FargateBastionArgs
+from components.fargate_bastion import NETWORK_CONFIG_KEYS, FargateBastion, FargateBastionArgs
 from components.patch_management import PatchManagement, PatchManagementArgs
 from components.private_network import EC2_ENDPOINTS, FARGATE_ENDPOINTS, PrivateNetwork
 from components.session_manager import (
@@ -93,6 +93,11 @@ def build(ctx: TierContext) -> None:
         fargate_args.network = PrivateNetwork("bastion-network", net_args, opts=ctx.opts())
         fargate_args.network_args = None
         if share and ec2_args is not None:
+            for key in sorted(NETWORK_CONFIG_KEYS & set(ec2_section)):
+                raise ValueError(
+                    f"ec2Bastion.{key}: the EC2 bastion shares the Fargate bastion's network; "
+                    f"set bastion.{key} instead"
+                )
             ec2_args.network, ec2_args.network_args = fargate_args.network, None
 
     if fargate_args is not None:
