@@ -59,5 +59,10 @@ def validate_statements(field: str, statements: Sequence[Mapping[str, Any]]) -> 
                     f"{where}.Action: {action!r} is not a service:Action name "
                     "(a bare '*' is not allowed: least privilege)"
                 )
+            if action.endswith(":*"):
+                raise ValueError(
+                    f"{where}.Action: {action!r} grants every action of the service; "
+                    "name the actions the bastion needs"
+                )
         if "Resource" not in statement:
             raise ValueError(f"{where}.Resource: required")

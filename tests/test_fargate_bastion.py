@@ -326,6 +326,10 @@ def test_network_in_another_region_is_rejected(run_program: Callable[..., Plan])
             "bastion.taskRoleStatements[0].Action: '*' is not a service:Action name",
         ),
         (
+            {"task_role_statements": ({"Effect": "Allow", "Action": ["s3:*"], "Resource": "*"},)},
+            "bastion.taskRoleStatements[0].Action: 's3:*' grants every action of the service",
+        ),
+        (
             {
                 "task_role_statements": (
                     {"Effect": "Maybe", "Action": "s3:GetObject", "Resource": "*"},
