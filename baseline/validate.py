@@ -177,3 +177,128 @@ def boolean(field: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"{field}: expected true or false, got {value!r}")
     return value
+
+
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+# (name, low, high, names) of the cron fields AWS schedules use, in order; year is optional.
+_CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
+    ("minutes", 0, 59, ()),
+    ("hours", 0, 23, ()),
+    ("day-of-month", 1, 31, ()),
+    ("month", 1, 12, _MONTHS),
+    ("day-of-week", 1, 7, _WEEKDAYS),
+    ("year", 1970, 2199, ()),
+)
+
+
+def _cron_value(token: str, low: int, high: int, names: tuple[str, ...]) -> bool:
+    if token.upper() in names:
+        return True
+    return token.isdigit() and low <= int(token) <= high
+
+
+def _cron_part(part: str, index: int) -> bool:
+    """One comma-separated part of a cron field: *, ?, a, a-b, a/b, */b, L, nW, n#k, nL."""
+    _, low, high, names = _CRON_FIELDS[index]
+    if part == "*" or (part == "?" and index in (2, 4)):
+        return True
+    if index == 2 and (part in ("L", "LW") or re.fullmatch(r"([1-9]|[12]\d|3[01])W", part)):
+        return True
+    if index == 4:
+        if part == "L" or re.fullmatch(r"[1-7]L", part):
+            return True
+        nth = re.fullmatch(r"(\w+)#[1-5]", part)
+        if nth:
+            return _cron_value(nth.group(1), low, high, names)
+    base, slash, step = part.partition("/")
+    if slash and not (step.isdigit() and int(step) >= 1):
+        return False
+    if base == "*" and slash:
+        return True
+    first, dash, last = base.partition("-")
+    if dash:
+        return _cron_value(first, low, high, names) and _cron_value(last, low, high, names)
+    return _cron_value(first, low, high, names)
+
+
+def schedule_expression(field: str, value: object) -> str:
+    """An AWS schedule: ``rate(N unit)`` or ``cron(min hour day-of-month month day-of-week [year])``.
+
+    The form Systems Manager (maintenance windows, associations) and EventBridge accept:
+    one of day-of-month and day-of-week must be ``?``; ``rate`` takes a positive count with a
+    singular unit for 1 and a plural one otherwise.
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"{field}: {value!r} is not a schedule expression")
+    rate = _RATE.fullmatch(value)
+    if rate:
+        count, unit = int(rate.group(1)), rate.group(2)
+        if count < 1:
+            raise ValueError(f"{field}: {value!r}: the rate must be at least 1")
+        if (count == 1) != (not unit.endswith("s")):
+            raise ValueError(
+                f"{field}: {value!r}: use a singular unit for 1 and a plural one otherwise"
+            )
+        return value
+    if not (value.startswith("cron(") and value.endswith(")")):
+        raise ValueError(
+            f"{field}: {value!r} is not a schedule expression; expected rate(N unit) "
+            "or cron(minutes hours day-of-month month day-of-week [year])"
+        )
+    fields = value[len("cron(") : -1].split()
+    if len(fields) not in (5, 6):
+        raise ValueError(
+            f"{field}: {value!r}: cron needs 5 or 6 fields "
+            f"(minutes hours day-of-month month day-of-week [year]), got {len(fields)}"
+        )
+    for index, text in enumerate(fields):
+        if not all(part and _cron_part(part, index) for part in text.split(",")):
+            raise ValueError(f"{field}: {value!r}: bad {_CRON_FIELDS[index][0]} field {text!r}")
+    if (fields[2] == "?") == (fields[4] == "?"):
+        raise ValueError(
+            f"{field}: {value!r}: exactly one of day-of-month and day-of-week must be '?'"
+        )
+    return value
+
+
+_COUNT_OR_PERCENT = re.compile(r"^(\d+)(%?)$")
+
+
+def count_or_percentage(field: str, value: object, *, allow_zero: bool = False) -> str:
+    """A count (``"1"``) or percentage (``"10%"``), as SSM max concurrency / max errors take.
+
+    Integers are accepted and returned as text. Percentages are 0-100; zero only if allowed.
+    """
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    match = _COUNT_OR_PERCENT.fullmatch(text) if isinstance(text, str) else None
+    if match is None or not isinstance(text, str):
+        raise ValueError(f"{field}: {value!r} is not a count (e.g. 1) or percentage (e.g. 10%)")
+    number, percent = int(match.group(1)), bool(match.group(2))
+    low = 0 if allow_zero else 1
+    if number < low or (percent and number > 100) or (not percent and number > 10000):
+        limit = "100%" if percent else "10000"
+        raise ValueError(f"{field}: {value!r} is out of range {low}-{limit}")
+    return f"{number}{'%' if percent else ''}"
+
+
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def log_retention_days(field: str, value: object) -> int:
+    """A retention period CloudWatch Logs accepts (days)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value not in LOG_RETENTION_DAYS:
+        raise ValueError(
+            f"{field}: {value!r} is not a CloudWatch Logs retention; use one of "
+            f"{', '.join(map(str, LOG_RETENTION_DAYS))}"
+        )
+    return value
+
+
+def bucket_name(field: str, value: object) -> str:
+    """An S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-', no '..'."""
+    if not isinstance(value, str) or not _BUCKET_NAME.fullmatch(value) or ".." in value:
+        raise ValueError(f"{field}: {value!r} is not an S3 bucket name")
+    return value

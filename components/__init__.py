@@ -2,27 +2,46 @@
 
 from components.access_analysis import AccessAnalysis, AccessAnalysisArgs
 from components.account_hardening import AccountHardening, AccountHardeningArgs, PasswordPolicy
+from components.ec2_bastion import Ec2Bastion, Ec2BastionArgs
+from components.fargate_bastion import EgressRule, FargateBastion, FargateBastionArgs
 from components.investigation import Investigation, InvestigationArgs
+from components.patch_management import PatchManagement, PatchManagementArgs
+from components.private_network import PrivateNetwork, PrivateNetworkArgs
 from components.secure_bucket import ObjectLock, SecureBucket, SecureBucketArgs
 from components.security_hub import SecurityHub, SecurityHubArgs
 from components.security_notifications import SecurityNotifications, SecurityNotificationsArgs
+from components.session_manager import SessionManagerPreferences, SessionManagerPreferencesArgs
 from components.threat_detection import ThreatDetection, ThreatDetectionArgs
+from components.vulnerability_scanning import VulnerabilityScanning, VulnerabilityScanningArgs
 
 __all__ = [
     "AccessAnalysis",
     "AccessAnalysisArgs",
     "AccountHardening",
     "AccountHardeningArgs",
+    "Ec2Bastion",
+    "Ec2BastionArgs",
+    "EgressRule",
+    "FargateBastion",
+    "FargateBastionArgs",
     "Investigation",
     "InvestigationArgs",
     "ObjectLock",
     "PasswordPolicy",
+    "PatchManagement",
+    "PatchManagementArgs",
+    "PrivateNetwork",
+    "PrivateNetworkArgs",
     "SecureBucket",
     "SecureBucketArgs",
     "SecurityHub",
     "SecurityHubArgs",
     "SecurityNotifications",
     "SecurityNotificationsArgs",
+    "SessionManagerPreferences",
+    "SessionManagerPreferencesArgs",
     "ThreatDetection",
     "ThreatDetectionArgs",
+    "VulnerabilityScanning",
+    "VulnerabilityScanningArgs",
 ]

@@ -1,10 +1,110 @@
-"""SSM-only access, patching and vulnerability scanning (S-01..S-04, S-13)."""
+"""SSM-only access, patching and vulnerability scanning (S-01..S-04, S-13).
+
+Where things go (each overridable with the section's ``region``/``regions`` key):
+
+- Fargate bastion (``bastion``, on by default) and its private network: the home region.
+- EC2 bastion (``ec2Bastion``, opt-in ``enabled: true``): the home region, sharing the
+  Fargate bastion's private network when both are there and no VPC is given.
+- Session Manager preferences (``sessionManager``): the home region. Each region costs a KMS
+  key (~$1/month); list more regions where you open sessions.
+- Patching and inventory (``patching``): every detection region (free; baselines are regional).
+- Inspector (``vulnerabilityScanning``): every detection region.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+
+from baseline import validate
+from components.ec2_bastion import Ec2Bastion, Ec2BastionArgs
+from components.fargate_bastion import NETWORK_CONFIG_KEYS, FargateBastion, FargateBastionArgs
+from components.patch_management import PatchManagement, PatchManagementArgs
+from components.private_network import EC2_ENDPOINTS, FARGATE_ENDPOINTS, PrivateNetwork
+from components.session_manager import (
+    SessionManagerPreferences,
+    SessionManagerPreferencesArgs,
+)
+from components.vulnerability_scanning import VulnerabilityScanning, VulnerabilityScanningArgs
 from stacks.context import TierContext
 
 
+def _enabled(section_name: str, section: Mapping[str, Any], default: bool) -> bool:
+    return validate.boolean(f"{section_name}.enabled", section.get("enabled", default))
+
+
 def build(ctx: TierContext) -> None:
-    """Not built yet: see the open issue for this part."""
-    del ctx
+    """Bastions, Session Manager preferences, patching, inventory and Inspector."""
+    settings = ctx.settings
+    prefix = settings.name_prefix
+    home = settings.home_region
+
+    session = None
+    section = settings.section("sessionManager")
+    if _enabled("sessionManager", section, True):
+        session_args = SessionManagerPreferencesArgs.from_config(section, (home,))
+        session_args.account_id, session_args.name_prefix = ctx.account_id, prefix
+        session = SessionManagerPreferences("session-manager", session_args, opts=ctx.opts())
+
+    patching = None
+    section = settings.section("patching")
+    if _enabled("patching", section, True):
+        patch_args = PatchManagementArgs.from_config(section, settings.regions)
+        patch_args.account_id, patch_args.name_prefix = ctx.account_id, prefix
+        if "patchGroup" not in section:
+            patch_args.patch_group = prefix
+        patching = PatchManagement("patching", patch_args, opts=ctx.opts())
+
+    section = settings.section("vulnerabilityScanning")
+    if _enabled("vulnerabilityScanning", section, True):
+        scan_args = VulnerabilityScanningArgs.from_config(section, settings.regions)
+        scan_args.account_id = ctx.account_id
+        VulnerabilityScanning("vulnerability-scanning", scan_args, opts=ctx.opts())
+
+    fargate_section = settings.section("bastion")
+    ec2_section = settings.section("ec2Bastion")
+    fargate_args = ec2_args = None
+    if _enabled("bastion", fargate_section, True):
+        fargate_args = FargateBastionArgs.from_config(fargate_section, home)
+        fargate_args.account_id, fargate_args.name_prefix = ctx.account_id, prefix
+    if _enabled("ec2Bastion", ec2_section, False):
+        ec2_args = Ec2BastionArgs.from_config(ec2_section, home)
+        ec2_args.name_prefix = prefix
+        ec2_args.patch_group = patching.patch_group if patching is not None else None
+        if session is not None and ec2_args.region in session.kms_keys:
+            ec2_args.session_kms_key_arn = session.kms_keys[ec2_args.region].arn
+            ec2_args.session_log_group_arn = session.log_groups[ec2_args.region].arn
+
+    # One private network serves both bastions when they share a region and bring no VPC.
+    share = (
+        fargate_args is not None
+        and ec2_args is not None
+        and fargate_args.vpc_id is None
+        and ec2_args.vpc_id is None
+        and fargate_args.region == ec2_args.region
+    )
+    if fargate_args is not None and fargate_args.network_args is not None:
+        net_args = fargate_args.network_args
+        net_args.name_prefix = prefix
+        endpoints = set(FARGATE_ENDPOINTS) | (set(EC2_ENDPOINTS) if share else set())
+        net_args.interface_endpoints = tuple(sorted(endpoints))
+        fargate_args.network = PrivateNetwork("bastion-network", net_args, opts=ctx.opts())
+        fargate_args.network_args = None
+        if share and ec2_args is not None:
+            for key in sorted(NETWORK_CONFIG_KEYS & set(ec2_section)):
+                raise ValueError(
+                    f"ec2Bastion.{key}: the EC2 bastion shares the Fargate bastion's network; "
+                    f"set bastion.{key} instead"
+                )
+            ec2_args.network, ec2_args.network_args = fargate_args.network, None
+
+    if fargate_args is not None:
+        bastion = FargateBastion("fargate-bastion", fargate_args, opts=ctx.opts())
+        pulumi.export("bastionStartCommand", bastion.start_command)
+        pulumi.export("bastionExecCommand", bastion.exec_command)
+        pulumi.export("bastionRunTaskNetworkConfiguration", bastion.run_task_network_configuration)
+    if ec2_args is not None:
+        ec2 = Ec2Bastion("ec2-bastion", ec2_args, opts=ctx.opts())
+        pulumi.export("ec2BastionStartSessionCommand", ec2.start_session_command)

@@ -1,0 +1,252 @@
+"""A minimal private VPC for bastions: no internet gateway, no NAT, only VPC endpoints.
+
+Checklist: S-01 (no inbound path from the internet: there is no route to it at all).
+Used by :class:`FargateBastion` and :class:`Ec2Bastion` when the user brings no VPC.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from baseline import validate
+from baseline.naming import baseline_tags
+
+TYPE_TOKEN = "secbaseline:index:PrivateNetwork"
+
+# Interface endpoints a bastion may need, and why.
+KNOWN_INTERFACE_ENDPOINTS: Mapping[str, str] = {
+    "ssm": "Systems Manager API (EC2 instances register and fetch documents)",
+    "ssmmessages": "Session Manager / ECS Exec data channel",
+    "ec2messages": "Run Command messages for the SSM agent on EC2",
+    "ecr.api": "ECR API (Fargate image pulls)",
+    "ecr.dkr": "ECR registry (Fargate image pulls)",
+    "logs": "CloudWatch Logs (container and session logs)",
+    "kms": "KMS (session and ECS Exec encryption)",
+    "sts": "STS (role credentials for tools inside the bastion)",
+}
+FARGATE_ENDPOINTS: tuple[str, ...] = ("ecr.api", "ecr.dkr", "kms", "logs", "ssmmessages")
+EC2_ENDPOINTS: tuple[str, ...] = ("ec2messages", "kms", "logs", "ssm", "ssmmessages")
+
+
+@dataclass
+class PrivateNetworkArgs:
+    """Inputs of :class:`PrivateNetwork`."""
+
+    region: str = ""
+    """Region of the VPC. Required."""
+    cidr_block: str = "10.64.0.0/24"
+    """IPv4 CIDR of the VPC, /16 to /26; split into one equal subnet per availability zone."""
+    availability_zones: Sequence[str] = ()
+    """AZ names (e.g. ap-northeast-1a); empty: the first ``az_count`` available AZs."""
+    az_count: int = 2
+    """How many AZs when ``availability_zones`` is empty, 1-4. Endpoints bill per AZ."""
+    interface_endpoints: Sequence[str] = ()
+    """Interface endpoint services (private DNS on), from KNOWN_INTERFACE_ENDPOINTS. A bastion
+    that creates its network adds the ones it needs (FARGATE_ENDPOINTS, EC2_ENDPOINTS)."""
+    s3_gateway_endpoint: bool = True
+    """Add the free S3 gateway endpoint (ECR layers, AL2023 repositories, patch baselines)."""
+    name_prefix: str = "secbaseline"
+    """Prefix of Name tags."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Extra tags on every resource."""
+    config_section: str = "privateNetwork"
+    """Config section named in error messages (the bastion section the keys came from)."""
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first bad field."""
+        p = self.config_section
+        validate.region(f"{p}.region", self.region)
+        cidr = validate.cidr(f"{p}.cidrBlock", self.cidr_block)
+        network = ipaddress.ip_network(cidr)
+        if network.version != 4 or not 16 <= network.prefixlen <= 26:
+            raise ValueError(f"{p}.cidrBlock: {cidr!r} must be an IPv4 block from /16 to /26")
+        if not network.is_private:
+            raise ValueError(f"{p}.cidrBlock: {cidr!r} is not a private (RFC 1918) range")
+        for az in self.availability_zones:
+            if not isinstance(az, str) or not re.fullmatch(rf"{self.region}[a-z]", az):
+                raise ValueError(f"{p}.availabilityZones: {az!r} is not an AZ of {self.region}")
+        if len(set(self.availability_zones)) != len(self.availability_zones):
+            raise ValueError(f"{p}.availabilityZones: an AZ is listed twice")
+        validate.int_range(f"{p}.azCount", self.az_count, 1, 4)
+        if len(self.availability_zones) > 4:
+            raise ValueError(f"{p}.availabilityZones: at most 4 AZs")
+        for service in self.interface_endpoints:
+            validate.one_of(f"{p}.interfaceEndpoints", service, sorted(KNOWN_INTERFACE_ENDPOINTS))
+        validate.boolean(f"{p}.s3GatewayEndpoint", self.s3_gateway_endpoint)
+
+    def zone_count(self) -> int:
+        """How many subnets (one per AZ) the network has."""
+        return len(self.availability_zones) or self.az_count
+
+
+def subnet_cidrs(cidr_block: str, count: int) -> list[str]:
+    """``count`` equal subnets carved from the VPC block (the smallest power of two that fits)."""
+    network = ipaddress.ip_network(cidr_block)
+    extra_bits = max(1, (count - 1).bit_length())
+    return [str(s) for s in list(network.subnets(prefixlen_diff=extra_bits))[:count]]
+
+
+class PrivateNetwork(pulumi.ComponentResource):
+    """VPC with private subnets, no route to the internet, and the endpoints a bastion needs."""
+
+    vpc: aws.ec2.Vpc
+    """The VPC (DNS support and hostnames on, required by private-DNS endpoints)."""
+    vpc_id: pulumi.Output[str]
+    """The VPC id."""
+    subnet_ids: list[pulumi.Output[str]]
+    """Private subnet ids, one per AZ."""
+    route_table_id: pulumi.Output[str]
+    """The subnets' route table: local routes plus the S3 gateway endpoint only."""
+    endpoint_security_group_id: pulumi.Output[str]
+    """Security group of the interface endpoints; admits 443 only from allowed groups."""
+    endpoints: dict[str, aws.ec2.VpcEndpoint]
+    """Endpoint per service name ("s3" for the gateway endpoint)."""
+
+    def __init__(
+        self,
+        name: str,
+        args: PrivateNetworkArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        args.validate()
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        self._name = name
+        self._region = args.region
+        child = pulumi.ResourceOptions(parent=self)
+        region = args.region
+        tags = baseline_tags(args.tags, component="PrivateNetwork")
+
+        def named(suffix: str) -> dict[str, str]:
+            return {**tags, "Name": f"{args.name_prefix}-{suffix}"}
+
+        self.vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=args.cidr_block,
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            region=region,
+            tags=named("bastion-vpc"),
+            opts=child,
+        )
+        self.vpc_id = self.vpc.id
+        # CIS AWS 5.4: the default security group admits and sends nothing.
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg",
+            vpc_id=self.vpc.id,
+            ingress=[],
+            egress=[],
+            region=region,
+            tags=named("default-deny"),
+            opts=child,
+        )
+        count = args.zone_count()
+        zones: Sequence[pulumi.Input[str]]
+        if args.availability_zones:
+            zones = list(args.availability_zones)
+        else:
+            found = aws.get_availability_zones_output(
+                state="available", region=region, opts=pulumi.InvokeOutputOptions(parent=self)
+            )
+            zones = [found.names[i] for i in range(count)]
+        route_table = aws.ec2.RouteTable(
+            f"{name}-private-rt",
+            vpc_id=self.vpc.id,
+            region=region,
+            tags=named("private"),
+            opts=child,
+        )
+        self.route_table_id = route_table.id
+        self.subnet_ids = []
+        for index, (zone, cidr) in enumerate(
+            zip(zones, subnet_cidrs(args.cidr_block, count), strict=True)
+        ):
+            subnet = aws.ec2.Subnet(
+                f"{name}-private-{index}",
+                vpc_id=self.vpc.id,
+                cidr_block=cidr,
+                availability_zone=zone,
+                map_public_ip_on_launch=False,
+                region=region,
+                tags=named(f"private-{index}"),
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-{index}-rt",
+                subnet_id=subnet.id,
+                route_table_id=route_table.id,
+                region=region,
+                opts=child,
+            )
+            self.subnet_ids.append(subnet.id)
+
+        # No inline ingress: each client group is admitted by allow_https_from. No egress:
+        # endpoints only answer connections (security groups are stateful).
+        endpoint_sg = aws.ec2.SecurityGroup(
+            f"{name}-endpoints-sg",
+            description="VPC interface endpoints: HTTPS from the bastion security groups only",
+            vpc_id=self.vpc.id,
+            egress=[],
+            region=region,
+            tags=named("endpoints"),
+            opts=child,
+        )
+        self.endpoint_security_group_id = endpoint_sg.id
+        self.endpoints = {}
+        for service in sorted(set(args.interface_endpoints)):
+            self.endpoints[service] = aws.ec2.VpcEndpoint(
+                f"{name}-{service.replace('.', '-')}",
+                vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{region}.{service}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=self.subnet_ids,
+                security_group_ids=[endpoint_sg.id],
+                region=region,
+                tags=named(service),
+                opts=child,
+            )
+        if args.s3_gateway_endpoint:
+            self.endpoints["s3"] = aws.ec2.VpcEndpoint(
+                f"{name}-s3",
+                vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{region}.s3",
+                vpc_endpoint_type="Gateway",
+                route_table_ids=[route_table.id],
+                region=region,
+                tags=named("s3"),
+                opts=child,
+            )
+        self.register_outputs(
+            {
+                "vpcId": self.vpc_id,
+                "subnetIds": self.subnet_ids,
+                "endpointSecurityGroupId": self.endpoint_security_group_id,
+            }
+        )
+
+    @property
+    def region(self) -> str:
+        """The network's region."""
+        return self._region
+
+    def allow_https_from(
+        self, name: str, security_group_id: pulumi.Input[str], parent: pulumi.Resource
+    ) -> aws.vpc.SecurityGroupIngressRule:
+        """Admit HTTPS from one security group to the interface endpoints."""
+        return aws.vpc.SecurityGroupIngressRule(
+            name,
+            security_group_id=self.endpoint_security_group_id,
+            referenced_security_group_id=security_group_id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            description="HTTPS from a bastion to the VPC endpoints",
+            region=self._region,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )

@@ -1,0 +1,159 @@
+"""PrivateNetwork: a VPC with no route to the internet and only the endpoints a bastion needs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from baseline.engine import Plan
+from components import PrivateNetwork, PrivateNetworkArgs
+from components.private_network import FARGATE_ENDPOINTS, subnet_cidrs
+
+REGION = "ap-northeast-1"
+ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+
+
+def build(run_program: Callable[..., Plan], **kwargs: Any) -> Plan:
+    def program() -> None:
+        PrivateNetwork("net", PrivateNetworkArgs(**{"region": REGION, **kwargs}))
+
+    return run_program(program)
+
+
+def test_defaults_private_subnets_and_fargate_endpoints(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, interface_endpoints=FARGATE_ENDPOINTS)
+    vpc = plan.one("aws:ec2/vpc:Vpc")
+    assert vpc.inputs["cidrBlock"] == "10.64.0.0/24"
+    assert vpc.inputs["enableDnsSupport"] is True
+    assert vpc.inputs["enableDnsHostnames"] is True
+    subnets = plan.of_type("aws:ec2/subnet:Subnet")
+    assert [(s.inputs["cidrBlock"], s.inputs["availabilityZone"]) for s in subnets] == [
+        ("10.64.0.0/25", "ap-northeast-1a"),
+        ("10.64.0.128/25", "ap-northeast-1b"),
+    ]
+    assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
+    # No way out to the internet at all.
+    for kind in ("InternetGateway", "NatGateway", "Eip", "EgressOnlyInternetGateway"):
+        assert not [r for r in plan.resources if r.type.endswith(f":{kind}")]
+    route_table = plan.one("aws:ec2/routeTable:RouteTable")
+    assert not route_table.inputs.get("routes")
+    assert len(plan.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation")) == 2
+    interface = [e for e in plan.of_type(ENDPOINT) if e.inputs["vpcEndpointType"] == "Interface"]
+    assert sorted(e.inputs["serviceName"] for e in interface) == [
+        f"com.amazonaws.{REGION}.{s}" for s in sorted(FARGATE_ENDPOINTS)
+    ]
+    endpoint_sg = next(
+        sg
+        for sg in plan.of_type("aws:ec2/securityGroup:SecurityGroup")
+        if sg.name == "net-endpoints-sg"
+    )
+    for endpoint in interface:
+        assert endpoint.inputs["privateDnsEnabled"] is True
+        assert len(endpoint.inputs["subnetIds"]) == 2
+        assert endpoint.inputs["securityGroupIds"] == [endpoint_sg.id]
+        assert endpoint.inputs["region"] == REGION
+    s3 = next(e for e in plan.of_type(ENDPOINT) if e.inputs["vpcEndpointType"] == "Gateway")
+    assert s3.inputs["serviceName"] == f"com.amazonaws.{REGION}.s3"
+    assert s3.inputs["routeTableIds"] == [route_table.id]
+    # The endpoint group has no rules until a bastion is admitted; the default group none ever.
+    assert endpoint_sg.inputs["egress"] == []
+    assert "ingress" not in endpoint_sg.inputs
+    default_sg = plan.one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+    assert default_sg.inputs["ingress"] == []
+    assert default_sg.inputs["egress"] == []
+    component = plan.one("secbaseline:index:PrivateNetwork")
+    assert all(r.parent == component.urn for r in plan.custom_resources())
+
+
+def test_options_zones_endpoints_and_no_s3(run_program: Callable[..., Plan]) -> None:
+    plan = build(
+        run_program,
+        cidr_block="10.1.0.0/16",
+        availability_zones=("ap-northeast-1c", "ap-northeast-1d", "ap-northeast-1a"),
+        interface_endpoints=("ssm", "ssmmessages", "ec2messages"),
+        s3_gateway_endpoint=False,
+    )
+    subnets = plan.of_type("aws:ec2/subnet:Subnet")
+    assert [(s.inputs["cidrBlock"], s.inputs["availabilityZone"]) for s in subnets] == [
+        ("10.1.0.0/18", "ap-northeast-1c"),
+        ("10.1.64.0/18", "ap-northeast-1d"),
+        ("10.1.128.0/18", "ap-northeast-1a"),
+    ]
+    services = sorted(
+        e.inputs["serviceName"].removeprefix(f"com.amazonaws.{REGION}.")
+        for e in plan.of_type(ENDPOINT)
+    )
+    assert services == ["ec2messages", "ssm", "ssmmessages"]
+
+
+def test_single_az_and_no_interface_endpoints_unless_asked(
+    run_program: Callable[..., Plan],
+) -> None:
+    plan = build(run_program, az_count=1)
+    assert [e.inputs["vpcEndpointType"] for e in plan.of_type(ENDPOINT)] == ["Gateway"]
+    assert [s.inputs["cidrBlock"] for s in plan.of_type("aws:ec2/subnet:Subnet")] == [
+        "10.64.0.0/25"
+    ]
+
+
+def test_allow_https_from_admits_one_group_on_443(run_program: Callable[..., Plan]) -> None:
+    def program() -> None:
+        net = PrivateNetwork("net", PrivateNetworkArgs(region=REGION))
+        net.allow_https_from("net-from-bastion", "sg-0123456789abcdef0", net)
+
+    plan = run_program(program)
+    rule = plan.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert rule.inputs["referencedSecurityGroupId"] == "sg-0123456789abcdef0"
+    assert (rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == (
+        "tcp",
+        443,
+        443,
+    )
+    assert "cidrIpv4" not in rule.inputs
+    assert rule.inputs["region"] == REGION
+
+
+def test_subnet_cidrs() -> None:
+    assert subnet_cidrs("10.0.0.0/24", 1) == ["10.0.0.0/25"]
+    assert subnet_cidrs("10.0.0.0/24", 3) == ["10.0.0.0/26", "10.0.0.64/26", "10.0.0.128/26"]
+    assert subnet_cidrs("10.0.0.0/26", 4) == [
+        "10.0.0.0/28",
+        "10.0.0.16/28",
+        "10.0.0.32/28",
+        "10.0.0.48/28",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"region": "moon-1"}, "privateNetwork.region: unknown AWS region"),
+        ({"cidr_block": "10.0.0.1/24"}, "privateNetwork.cidrBlock: '10.0.0.1/24' is not a CIDR"),
+        ({"cidr_block": "vpc"}, "privateNetwork.cidrBlock: 'vpc' is not a CIDR"),
+        ({"cidr_block": "10.0.0.0/28"}, "privateNetwork.cidrBlock: '10.0.0.0/28' must be an IPv4"),
+        ({"cidr_block": "10.0.0.0/8"}, "privateNetwork.cidrBlock: '10.0.0.0/8' must be an IPv4"),
+        ({"cidr_block": "fd00::/56"}, "privateNetwork.cidrBlock: 'fd00::/56' must be an IPv4"),
+        ({"cidr_block": "8.8.0.0/16"}, "privateNetwork.cidrBlock: '8.8.0.0/16' is not a private"),
+        (
+            {"availability_zones": ("us-east-1a",)},
+            "privateNetwork.availabilityZones: 'us-east-1a' is not an AZ of ap-northeast-1",
+        ),
+        (
+            {"availability_zones": ("ap-northeast-1a", "ap-northeast-1a")},
+            "privateNetwork.availabilityZones: an AZ is listed twice",
+        ),
+        ({"az_count": 0}, "privateNetwork.azCount: 0 is out of range 1-4"),
+        ({"az_count": 5}, "privateNetwork.azCount: 5 is out of range 1-4"),
+        (
+            {"interface_endpoints": ("ssm", "ec2")},
+            "privateNetwork.interfaceEndpoints: 'ec2' is not one of",
+        ),
+        ({"s3_gateway_endpoint": "yes"}, "privateNetwork.s3GatewayEndpoint: expected true"),
+    ],
+)
+def test_bad_args_raise_naming_the_field(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as err:
+        PrivateNetworkArgs(**{"region": REGION, **kwargs}).validate()
+    assert str(err.value).startswith(message)
