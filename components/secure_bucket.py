@@ -143,6 +143,12 @@ class SecureBucketArgs:
                     f"bucket.policyStatements[{index}]: Allow for Principal '*' would make the "
                     "bucket public; name the principals instead"
                 )
+        for index, statement in enumerate(self.key_policy_statements):
+            if iam.is_public_allow(statement) and not statement.get("Condition"):
+                raise ValueError(
+                    f"bucket.keyPolicyStatements[{index}]: Allow for Principal '*' without a "
+                    "Condition would let any AWS account use the key"
+                )
         validate.tags("bucket.tags", dict(self.tags))
 
     @classmethod

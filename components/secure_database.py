@@ -423,7 +423,8 @@ class SecureDatabase(pulumi.ComponentResource):
             "manage_master_user_password": True,
             "master_user_secret_kms_key_id": args.master_secret_kms_key_arn,
             "skip_final_snapshot": False,
-            "final_snapshot_identifier": f"{name}-final",
+            # Snapshot identifiers allow letters, digits and single hyphens only.
+            "final_snapshot_identifier": re.sub(r"[^A-Za-z0-9]+", "-", f"{name}-final"),
             "region": region,
             "tags": tags,
         }

@@ -241,6 +241,10 @@ def test_from_config() -> None:
     assert args.count_rules == {"AWSManagedRulesCommonRuleSet": ("NoUserAgent_HEADER",)}
     assert args.redacted_headers == ("authorization", "cookie")
     assert country_codes("f", ["JP"]) == ("JP",)
+    stage = "arn:aws:apigateway:eu-west-1::/restapis/a1b2c3/stages/prod"
+    regional = EdgeProtectionArgs.from_config({"regionalResourceArns": [stage]})
+    assert regional.resolved_regional_region == "eu-west-1"
+    assert EdgeProtectionArgs().resolved_regional_region is None
 
 
 @pytest.mark.parametrize(

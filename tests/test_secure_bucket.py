@@ -170,6 +170,10 @@ def test_given_key_sse_s3_and_object_lock(run_program: Callable[..., Plan]) -> N
             "bucket.policyStatements[0]: Allow for Principal '*'",
         ),
         (
+            {"key_policy_statements": [{"Effect": "Allow", "Principal": "*", "Action": "kms:*"}]},
+            "bucket.keyPolicyStatements[0]: Allow for Principal '*' without a Condition",
+        ),
+        (
             {"policy_statements": [{"Effect": "Maybe"}]},
             "bucket.policyStatements[0]: Effect must be Allow or Deny",
         ),

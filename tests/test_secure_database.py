@@ -69,6 +69,7 @@ def test_postgres_defaults(run_program: Callable[..., Plan]) -> None:
     }
     assert {k: db.inputs.get(k) for k in expected} == expected
     assert "password" not in db.inputs
+    assert db.inputs["finalSnapshotIdentifier"] == "db-final"
     # AWS Backup: vault with the key, daily plan, selection of this database, managed policies.
     vault = plan.one("aws:backup/vault:Vault")
     assert vault.inputs["kmsKeyArn"] == key_arn
