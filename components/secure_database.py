@@ -77,7 +77,20 @@ def tls_parameter(engine: str) -> tuple[str, str]:
     """The parameter (name, value) that refuses unencrypted connections on this engine."""
     if engine in ("postgres", "aurora-postgresql"):
         return "rds.force_ssl", "1"
-    return "require_secure_transport", "ON"
+    # RDS for MySQL stores this boolean as 1/0 in DB parameter groups; Aurora MySQL cluster
+    # parameter groups take ON/OFF.
+    return "require_secure_transport", "ON" if engine == "aurora-mysql" else "1"
+
+
+def performance_insights_supported(engine: str, instance_class: str) -> bool:
+    """False where AWS does not offer Performance Insights / Database Insights: the MySQL
+    engines on db.t2/db.t3 micro and small, db.t4g micro and small (Aurora MySQL: all t2/t3)."""
+    if engine not in ("mysql", "aurora-mysql"):
+        return True
+    family, size = instance_class.split(".")[1:3]
+    if engine == "aurora-mysql" and family in ("t2", "t3"):
+        return False
+    return not (family in ("t2", "t3", "t4g") and size in ("micro", "small"))
 
 
 @dataclass
@@ -406,6 +419,7 @@ class SecureDatabase(pulumi.ComponentResource):
             opts=child,
         )
 
+        insights = performance_insights_supported(engine, args.resolved_instance_class)
         family = parameter_family(engine, args.resolved_version)
         tls_name, tls_value = tls_parameter(engine)
         common: dict[str, Any] = {
@@ -437,7 +451,7 @@ class SecureDatabase(pulumi.ComponentResource):
                 family=family,
                 description=f"{name}: TLS required",
                 parameters=[
-                    {"name": tls_name, "value": tls_value, "apply_method": "pending-reboot"}
+                    {"name": tls_name, "value": tls_value, "apply_method": "immediate"}
                 ],
                 region=region,
                 opts=child,
@@ -460,8 +474,8 @@ class SecureDatabase(pulumi.ComponentResource):
                         instance_class=args.resolved_instance_class,
                         db_subnet_group_name=self.subnet_group.name,
                         publicly_accessible=False,
-                        performance_insights_enabled=True,
-                        performance_insights_kms_key_id=self.kms_key_arn,
+                        performance_insights_enabled=insights,
+                        performance_insights_kms_key_id=self.kms_key_arn if insights else None,
                         auto_minor_version_upgrade=True,
                         copy_tags_to_snapshot=True,
                         region=region,
@@ -480,7 +494,7 @@ class SecureDatabase(pulumi.ComponentResource):
                 family=family,
                 description=f"{name}: TLS required",
                 parameters=[
-                    {"name": tls_name, "value": tls_value, "apply_method": "pending-reboot"}
+                    {"name": tls_name, "value": tls_value, "apply_method": "immediate"}
                 ],
                 region=region,
                 opts=child,
@@ -497,8 +511,8 @@ class SecureDatabase(pulumi.ComponentResource):
                 username=args.master_username,
                 db_name=args.database_name,
                 parameter_group_name=params_instance.name,
-                performance_insights_enabled=True,
-                performance_insights_kms_key_id=self.kms_key_arn,
+                performance_insights_enabled=insights,
+                performance_insights_kms_key_id=self.kms_key_arn if insights else None,
                 auto_minor_version_upgrade=True,
                 opts=child,
             )

@@ -15,6 +15,7 @@ from components.secure_database import (
     SecureDatabaseArgs,
     VaultLock,
     parameter_family,
+    performance_insights_supported,
 )
 
 VPC = "vpc-0123456789abcdef0"
@@ -42,7 +43,7 @@ def test_postgres_defaults(run_program: Callable[..., Plan]) -> None:
     assert plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") == []
     assert params.inputs["family"] == "postgres16"
     assert params.inputs["parameters"] == [
-        {"name": "rds.force_ssl", "value": "1", "applyMethod": "pending-reboot"}
+        {"name": "rds.force_ssl", "value": "1", "applyMethod": "immediate"}
     ]
     expected = {
         "engine": "postgres",
@@ -112,7 +113,10 @@ def test_mysql_with_ingress_and_given_keys(run_program: Callable[..., Plan]) -> 
     params = plan.one("aws:rds/parameterGroup:ParameterGroup")
     assert params.inputs["family"] == "mysql8.0"
     assert params.inputs["parameters"][0]["name"] == "require_secure_transport"
-    assert params.inputs["parameters"][0]["value"] == "ON"
+    assert params.inputs["parameters"][0]["value"] == "1"  # RDS MySQL: 1/0; Aurora: ON/OFF
+    # AWS offers no Performance Insights for MySQL on db.t4g.micro (the default class).
+    assert db.inputs["performanceInsightsEnabled"] is False
+    assert "performanceInsightsKmsKeyId" not in db.inputs
     rule = plan.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
     sg = plan.one("aws:ec2/securityGroup:SecurityGroup")
     assert rule.inputs == {
@@ -141,7 +145,7 @@ def test_aurora_cluster(run_program: Callable[..., Plan], engine: str) -> None:
         if engine == "aurora-postgresql"
         else {"name": "require_secure_transport", "value": "ON"}
     )
-    assert params.inputs["parameters"] == [{**tls, "applyMethod": "pending-reboot"}]
+    assert params.inputs["parameters"] == [{**tls, "applyMethod": "immediate"}]
     key_arn = plan.one("aws:kms/key:Key").outputs["arn"]
     for k, v in {
         "storageEncrypted": True,
@@ -171,6 +175,14 @@ def test_backup_plan_off(run_program: Callable[..., Plan]) -> None:
     plan = build(run_program, backup_plan=BackupPlan(enabled=False))
     assert plan.of_type("aws:backup/vault:Vault") == []
     assert plan.of_type("aws:backup/selection:Selection") == []
+
+
+def test_performance_insights_support() -> None:
+    assert performance_insights_supported("postgres", "db.t4g.micro")
+    assert not performance_insights_supported("mysql", "db.t3.small")
+    assert performance_insights_supported("mysql", "db.t4g.medium")
+    assert not performance_insights_supported("aurora-mysql", "db.t3.medium")
+    assert performance_insights_supported("aurora-mysql", "db.r6g.large")
 
 
 def test_parameter_family() -> None:
