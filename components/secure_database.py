@@ -450,9 +450,7 @@ class SecureDatabase(pulumi.ComponentResource):
                 f"{name}-cluster-params",
                 family=family,
                 description=f"{name}: TLS required",
-                parameters=[
-                    {"name": tls_name, "value": tls_value, "apply_method": "immediate"}
-                ],
+                parameters=[{"name": tls_name, "value": tls_value, "apply_method": "immediate"}],
                 region=region,
                 opts=child,
             )
@@ -493,9 +491,7 @@ class SecureDatabase(pulumi.ComponentResource):
                 f"{name}-params",
                 family=family,
                 description=f"{name}: TLS required",
-                parameters=[
-                    {"name": tls_name, "value": tls_value, "apply_method": "immediate"}
-                ],
+                parameters=[{"name": tls_name, "value": tls_value, "apply_method": "immediate"}],
                 region=region,
                 opts=child,
             )
