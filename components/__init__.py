@@ -2,12 +2,15 @@
 
 from components.access_analysis import AccessAnalysis, AccessAnalysisArgs
 from components.account_hardening import AccountHardening, AccountHardeningArgs, PasswordPolicy
+from components.api_function import ApiFunction, ApiFunctionArgs
 from components.ec2_bastion import Ec2Bastion, Ec2BastionArgs
+from components.edge_protection import EdgeProtection, EdgeProtectionArgs
 from components.fargate_bastion import EgressRule, FargateBastion, FargateBastionArgs
 from components.investigation import Investigation, InvestigationArgs
 from components.patch_management import PatchManagement, PatchManagementArgs
 from components.private_network import PrivateNetwork, PrivateNetworkArgs
 from components.secure_bucket import ObjectLock, SecureBucket, SecureBucketArgs
+from components.secure_database import BackupPlan, SecureDatabase, SecureDatabaseArgs, VaultLock
 from components.security_hub import SecurityHub, SecurityHubArgs
 from components.security_notifications import SecurityNotifications, SecurityNotificationsArgs
 from components.session_manager import SessionManagerPreferences, SessionManagerPreferencesArgs
@@ -19,8 +22,13 @@ __all__ = [
     "AccessAnalysisArgs",
     "AccountHardening",
     "AccountHardeningArgs",
+    "ApiFunction",
+    "ApiFunctionArgs",
+    "BackupPlan",
     "Ec2Bastion",
     "Ec2BastionArgs",
+    "EdgeProtection",
+    "EdgeProtectionArgs",
     "EgressRule",
     "FargateBastion",
     "FargateBastionArgs",
@@ -34,6 +42,8 @@ __all__ = [
     "PrivateNetworkArgs",
     "SecureBucket",
     "SecureBucketArgs",
+    "SecureDatabase",
+    "SecureDatabaseArgs",
     "SecurityHub",
     "SecurityHubArgs",
     "SecurityNotifications",
@@ -42,6 +52,7 @@ __all__ = [
     "SessionManagerPreferencesArgs",
     "ThreatDetection",
     "ThreatDetectionArgs",
+    "VaultLock",
     "VulnerabilityScanning",
     "VulnerabilityScanningArgs",
 ]

@@ -1,6 +1,7 @@
 """An S3 bucket that is private, encrypted, versioned, TLS-only and access-logged by default.
 
-Checklist: S-09 (Block Public Access), S-10 (versioning), S-11 (Object Lock, optional).
+Checklist: S-09 (Block Public Access), S-10 (versioning), S-11 (Object Lock, optional),
+S-12 (upload malware scanning with GuardDuty Malware Protection for S3, optional).
 Other components (GuardDuty exports, Config delivery, CloudTrail, evidence) build on it.
 """
 
@@ -20,6 +21,30 @@ TYPE_TOKEN = "secbaseline:index:SecureBucket"
 BUCKET_ARN = "${bucket_arn}"
 """Placeholder for the bucket's ARN inside ``policy_statements`` (like CloudFormation's Sub)."""
 OBJECT_LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
+SCAN_STATUS_TAG = "GuardDutyMalwareScanStatus"
+"""Tag GuardDuty Malware Protection for S3 writes on every scanned object."""
+CLEAN_SCAN_STATUS = "NO_THREATS_FOUND"
+MALWARE_RULE_PREFIX = "DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3"
+"""EventBridge managed rules GuardDuty creates for the plan (the role manages only these)."""
+MALWARE_SERVICE = "malware-protection-plan.guardduty.amazonaws.com"
+BUCKET_KEYS = frozenset(
+    {
+        "enabled",
+        "kmsKeyArn",
+        "useSseS3",
+        "accessLogging",
+        "logBucketName",
+        "noncurrentVersionDays",
+        "objectLock",
+        "bucketName",
+        "importExisting",
+        "forceDestroy",
+        "region",
+        "malwareScanning",
+        "denyUnscannedReads",
+        "tags",
+    }
+)
 
 
 @dataclass
@@ -67,9 +92,39 @@ class SecureBucketArgs:
     """Internal: this bucket receives S3 server access logs (SSE-S3, logging service allowed)."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for the bucket."""
+    import_existing: str | None = None
+    """Adopt this existing bucket (by name) instead of creating one (``import_``): its settings
+    are then brought to this component's secure defaults. Cannot be combined with Object Lock."""
+    malware_scanning: bool = False
+    """Scan every uploaded object with GuardDuty Malware Protection for S3 and tag it with
+    ``GuardDutyMalwareScanStatus`` (S-12). Billed per GB scanned and per object."""
+    deny_unscanned_reads: bool = False
+    """With ``malware_scanning``: deny ``s3:GetObject`` of objects not tagged
+    ``GuardDutyMalwareScanStatus=NO_THREATS_FOUND`` (the scanner role itself is exempt)."""
 
     def validate(self) -> None:
         """Raise ValueError naming the first bad field."""
+        if self.import_existing is not None:
+            if not _valid_bucket_name(self.import_existing):
+                raise ValueError(
+                    f"bucket.importExisting: {self.import_existing!r} is not a valid S3 bucket name"
+                )
+            if self.object_lock is not None:
+                raise ValueError(
+                    "bucket.objectLock: Object Lock can only be enabled when a bucket is created; "
+                    f"it cannot be turned on while adopting the existing bucket "
+                    f"{self.import_existing!r} (create a new bucket and copy the objects)"
+                )
+            if self.bucket_name not in (None, self.import_existing):
+                raise ValueError(
+                    "bucket.bucketName: must be empty or equal importExisting when adopting a bucket"
+                )
+        validate.boolean("bucket.malwareScanning", self.malware_scanning)
+        validate.boolean("bucket.denyUnscannedReads", self.deny_unscanned_reads)
+        if self.deny_unscanned_reads and not self.malware_scanning:
+            raise ValueError("bucket.denyUnscannedReads: requires malwareScanning")
+        if self.malware_scanning and self.is_log_bucket:
+            raise ValueError("bucket.malwareScanning: not for access-log buckets")
         validate.int_range("bucket.noncurrentVersionDays", self.noncurrent_version_days, 1, 3650)
         if self.region is not None:
             validate.region("bucket.region", self.region)
@@ -88,7 +143,62 @@ class SecureBucketArgs:
                     f"bucket.policyStatements[{index}]: Allow for Principal '*' would make the "
                     "bucket public; name the principals instead"
                 )
+        for index, statement in enumerate(self.key_policy_statements):
+            if iam.is_public_allow(statement) and not statement.get("Condition"):
+                raise ValueError(
+                    f"bucket.keyPolicyStatements[{index}]: Allow for Principal '*' without a "
+                    "Condition would let any AWS account use the key"
+                )
         validate.tags("bucket.tags", dict(self.tags))
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> SecureBucketArgs:
+        """Build from the ``bucket`` config section (``enabled`` is read by the tier)."""
+        raw = validate.known_keys("bucket", section, BUCKET_KEYS)
+        lock_raw = raw.get("objectLock")
+        lock = None
+        if lock_raw is not None:
+            lock_keys = validate.known_keys("bucket.objectLock", lock_raw, {"mode", "days"})
+            mode = validate.one_of(
+                "objectLock.mode", str(lock_keys.get("mode", "GOVERNANCE")), OBJECT_LOCK_MODES
+            )
+            lock = ObjectLock(
+                mode="COMPLIANCE" if mode == "COMPLIANCE" else "GOVERNANCE",
+                days=validate.int_range("objectLock.days", lock_keys.get("days", 30), 1, 36500),
+            )
+
+        def text(key: str) -> str | None:
+            value = raw.get(key)
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"bucket.{key}: expected a string, got {value!r}")
+            return value
+
+        key_arn = text("kmsKeyArn")
+        if key_arn is not None:
+            validate.arn("bucket.kmsKeyArn", key_arn, service="kms")
+        args = cls(
+            kms_key_arn=key_arn,
+            use_sse_s3=validate.boolean("bucket.useSseS3", raw.get("useSseS3", False)),
+            access_logging=validate.boolean("bucket.accessLogging", raw.get("accessLogging", True)),
+            log_bucket_name=text("logBucketName"),
+            noncurrent_version_days=validate.int_range(
+                "bucket.noncurrentVersionDays", raw.get("noncurrentVersionDays", 90), 1, 3650
+            ),
+            object_lock=lock,
+            bucket_name=text("bucketName"),
+            import_existing=text("importExisting"),
+            force_destroy=validate.boolean("bucket.forceDestroy", raw.get("forceDestroy", False)),
+            region=text("region"),
+            malware_scanning=validate.boolean(
+                "bucket.malwareScanning", raw.get("malwareScanning", False)
+            ),
+            deny_unscanned_reads=validate.boolean(
+                "bucket.denyUnscannedReads", raw.get("denyUnscannedReads", False)
+            ),
+            tags=validate.tags("bucket.tags", raw.get("tags", {})),
+        )
+        args.validate()
+        return args
 
 
 def _valid_bucket_name(name: str) -> bool:
@@ -127,6 +237,10 @@ class SecureBucket(pulumi.ComponentResource):
     """The created access-log bucket, if any."""
     policy: aws.s3.BucketPolicy
     """The bucket policy (TLS-only deny plus the given statements)."""
+    malware_protection_plan: aws.guardduty.MalwareProtectionPlan | None
+    """The GuardDuty Malware Protection plan (None unless ``malware_scanning``)."""
+    malware_scan_role: aws.iam.Role | None
+    """The role GuardDuty assumes to scan and tag objects (None unless ``malware_scanning``)."""
 
     def __init__(
         self,
@@ -142,12 +256,12 @@ class SecureBucket(pulumi.ComponentResource):
 
         self.bucket = aws.s3.Bucket(
             f"{name}-bucket",
-            bucket=args.bucket_name,
+            bucket=args.import_existing or args.bucket_name,
             object_lock_enabled=True if args.object_lock else None,
             force_destroy=args.force_destroy,
             region=region,
             tags=dict(args.tags) or None,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, import_=args.import_existing),
         )
         self.bucket_name = self.bucket.bucket
         self.arn = self.bucket.arn
@@ -271,7 +385,27 @@ class SecureBucket(pulumi.ComponentResource):
                 opts=child,
             )
 
+        self.malware_protection_plan = None
+        self.malware_scan_role = None
         statements: list[Mapping[str, Any]] = [iam.deny_insecure_transport(self.bucket.arn)]
+        if args.malware_scanning:
+            self._malware_scanning(name, region)
+            if args.deny_unscanned_reads and self.malware_scan_role is not None:
+                statements.append(
+                    {
+                        "Sid": "DenyReadsOfUnscannedObjects",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                        "Resource": pulumi.Output.concat(self.bucket.arn, "/*"),
+                        "Condition": {
+                            "StringNotEquals": {
+                                f"s3:ExistingObjectTag/{SCAN_STATUS_TAG}": CLEAN_SCAN_STATUS,
+                                "aws:PrincipalArn": self.malware_scan_role.arn,
+                            }
+                        },
+                    }
+                )
         if args.is_log_bucket:
             statements.append(
                 {
@@ -300,4 +434,113 @@ class SecureBucket(pulumi.ComponentResource):
 
         self.register_outputs(
             {"bucketName": self.bucket_name, "arn": self.arn, "kmsKeyArn": self.kms_key_arn}
+        )
+
+    def _malware_scanning(self, name: str, region: str | None) -> None:
+        """GuardDuty Malware Protection for S3: the documented service role and the plan."""
+        child = pulumi.ResourceOptions(parent=self)
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        current_region = (
+            pulumi.Output.from_input(region)
+            if region
+            else aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        )
+        rule_arn = pulumi.Output.concat(
+            "arn:aws:events:",
+            current_region,
+            ":",
+            identity.account_id,
+            f":rule/{MALWARE_RULE_PREFIX}*",
+        )
+        objects = pulumi.Output.concat(self.bucket.arn, "/*")
+        statements: list[Mapping[str, Any]] = [
+            {
+                "Sid": "AllowManagedRuleToSendS3EventsToGuardDuty",
+                "Effect": "Allow",
+                "Action": [
+                    "events:PutRule",
+                    "events:DeleteRule",
+                    "events:PutTargets",
+                    "events:RemoveTargets",
+                ],
+                "Resource": rule_arn,
+                "Condition": {"StringLike": {"events:ManagedBy": MALWARE_SERVICE}},
+            },
+            {
+                "Sid": "AllowGuardDutyToMonitorEventBridgeManagedRule",
+                "Effect": "Allow",
+                "Action": ["events:DescribeRule", "events:ListTargetsByRule"],
+                "Resource": rule_arn,
+            },
+            {
+                "Sid": "AllowPostScanTag",
+                "Effect": "Allow",
+                "Action": [
+                    "s3:PutObjectTagging",
+                    "s3:GetObjectTagging",
+                    "s3:PutObjectVersionTagging",
+                    "s3:GetObjectVersionTagging",
+                ],
+                "Resource": objects,
+            },
+            {
+                "Sid": "AllowEnableS3EventBridgeEvents",
+                "Effect": "Allow",
+                "Action": ["s3:PutBucketNotification", "s3:GetBucketNotification"],
+                "Resource": self.bucket.arn,
+            },
+            {
+                "Sid": "AllowPutValidationObject",
+                "Effect": "Allow",
+                "Action": "s3:PutObject",
+                "Resource": pulumi.Output.concat(
+                    self.bucket.arn, "/malware-protection-resource-validation-object"
+                ),
+            },
+            {
+                "Sid": "AllowCheckBucketOwnership",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": self.bucket.arn,
+            },
+            {
+                "Sid": "AllowMalwareScan",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                "Resource": objects,
+            },
+        ]
+        if self.kms_key_arn is not None:
+            statements.append(
+                {
+                    "Sid": "AllowDecryptForMalwareScan",
+                    "Effect": "Allow",
+                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                    "Resource": self.kms_key_arn,
+                    "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}},
+                }
+            )
+        role = aws.iam.Role(
+            f"{name}-malware-scan-role",
+            description=f"GuardDuty Malware Protection for S3 scans the {name} bucket",
+            assume_role_policy=iam.service_assume_role_policy(
+                MALWARE_SERVICE, source_account=identity.account_id
+            ),
+            opts=child,
+        )
+        role_policy = aws.iam.RolePolicy(
+            f"{name}-malware-scan-policy",
+            role=role.id,
+            policy=iam.dumps(statements),
+            opts=child,
+        )
+        self.malware_scan_role = role
+        self.malware_protection_plan = aws.guardduty.MalwareProtectionPlan(
+            f"{name}-malware-protection",
+            role=role.arn,
+            protected_resource={"s3_bucket": {"bucket_name": self.bucket.bucket}},
+            actions=[{"taggings": [{"status": "ENABLED"}]}],
+            region=region,
+            # GuardDuty validates the role when the plan is created: wait for its policy.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )

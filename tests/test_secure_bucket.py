@@ -170,6 +170,10 @@ def test_given_key_sse_s3_and_object_lock(run_program: Callable[..., Plan]) -> N
             "bucket.policyStatements[0]: Allow for Principal '*'",
         ),
         (
+            {"key_policy_statements": [{"Effect": "Allow", "Principal": "*", "Action": "kms:*"}]},
+            "bucket.keyPolicyStatements[0]: Allow for Principal '*' without a Condition",
+        ),
+        (
             {"policy_statements": [{"Effect": "Maybe"}]},
             "bucket.policyStatements[0]: Effect must be Allow or Deny",
         ),
@@ -191,3 +195,109 @@ def test_bad_args(kwargs: dict[str, Any], message: str) -> None:
 def test_bad_object_lock(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=f"^{message}"):
         ObjectLock(**kwargs)
+
+
+def test_malware_scanning_role_plan_and_unscanned_read_deny(
+    run_program: Callable[..., Plan],
+) -> None:
+    plan = build(
+        run_program,
+        SecureBucketArgs(malware_scanning=True, deny_unscanned_reads=True, access_logging=False),
+    )
+    data = plan.one("aws:s3/bucket:Bucket")
+    role = plan.one("aws:iam/role:Role")
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
+    assert trust["Principal"] == {"Service": "malware-protection-plan.guardduty.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "111111111111"}}
+    role_policy = json.loads(plan.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    by_sid = {s["Sid"]: s for s in role_policy["Statement"]}
+    rule = "arn:aws:events:us-east-1:111111111111:rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*"
+    assert by_sid["AllowManagedRuleToSendS3EventsToGuardDuty"]["Resource"] == rule
+    assert by_sid["AllowManagedRuleToSendS3EventsToGuardDuty"]["Condition"] == {
+        "StringLike": {"events:ManagedBy": "malware-protection-plan.guardduty.amazonaws.com"}
+    }
+    assert by_sid["AllowGuardDutyToMonitorEventBridgeManagedRule"]["Resource"] == rule
+    assert by_sid["AllowMalwareScan"]["Resource"] == f"arn:aws:s3:::{data.id}/*"
+    assert "s3:PutObjectTagging" in by_sid["AllowPostScanTag"]["Action"]
+    assert by_sid["AllowCheckBucketOwnership"]["Action"] == "s3:ListBucket"
+    key = plan.one("aws:kms/key:Key")
+    assert by_sid["AllowDecryptForMalwareScan"]["Resource"] == key.outputs["arn"]
+    for statement in role_policy["Statement"]:
+        assert "*" not in json.dumps(statement["Action"])
+    plan_resource = plan.one("aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan")
+    assert plan_resource.inputs["role"] == role.outputs["arn"]
+    assert plan_resource.inputs["protectedResource"] == {"s3Bucket": {"bucketName": data.id}}
+    assert plan_resource.inputs["actions"] == [{"taggings": [{"status": "ENABLED"}]}]
+    deny = policy_of(plan, "data")["Statement"][1]
+    assert deny["Sid"] == "DenyReadsOfUnscannedObjects"
+    assert deny["Effect"] == "Deny" and "s3:GetObject" in deny["Action"]
+    assert deny["Condition"] == {
+        "StringNotEquals": {
+            "s3:ExistingObjectTag/GuardDutyMalwareScanStatus": "NO_THREATS_FOUND",
+            "aws:PrincipalArn": role.outputs["arn"],
+        }
+    }
+
+
+def test_malware_scanning_with_sse_s3_has_no_kms_statement(
+    run_program: Callable[..., Plan],
+) -> None:
+    plan = build(
+        run_program,
+        SecureBucketArgs(malware_scanning=True, use_sse_s3=True, access_logging=False),
+    )
+    role_policy = json.loads(plan.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    assert "AllowDecryptForMalwareScan" not in {s["Sid"] for s in role_policy["Statement"]}
+    assert [s["Sid"] for s in policy_of(plan, "data")["Statement"]] == ["DenyInsecureTransport"]
+
+
+def test_import_existing_bucket(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, SecureBucketArgs(import_existing="legacy-data", access_logging=False))
+    bucket = plan.one("aws:s3/bucket:Bucket")
+    assert bucket.inputs["bucket"] == "legacy-data"
+    assert bucket.id == "legacy-data"
+
+
+def test_from_config() -> None:
+    args = SecureBucketArgs.from_config(
+        {
+            "enabled": True,
+            "objectLock": {"mode": "COMPLIANCE", "days": 7},
+            "malwareScanning": True,
+            "denyUnscannedReads": True,
+            "noncurrentVersionDays": 30,
+            "tags": {"team": "data"},
+        }
+    )
+    assert args.object_lock == ObjectLock("COMPLIANCE", 7)
+    assert args.malware_scanning and args.deny_unscanned_reads
+    assert args.noncurrent_version_days == 30 and args.tags == {"team": "data"}
+    assert SecureBucketArgs.from_config({}) == SecureBucketArgs()
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"colour": "red"}, "bucket.colour: unknown option"),
+        ({"objectLock": {"mode": "STRICT"}}, "objectLock.mode: 'STRICT' is not one of"),
+        ({"objectLock": {"days": 0}}, "objectLock.days: 0 is out of range 1-36500"),
+        ({"objectLock": {"until": 1}}, "bucket.objectLock.until: unknown option"),
+        ({"malwareScanning": "yes"}, "bucket.malwareScanning: expected true or false"),
+        ({"denyUnscannedReads": True}, "bucket.denyUnscannedReads: requires malwareScanning"),
+        ({"kmsKeyArn": "arn:aws:s3:::x"}, "bucket.kmsKeyArn: 'arn:aws:s3:::x' is not an ARN of"),
+        ({"bucketName": 5}, "bucket.bucketName: expected a string"),
+        (
+            {"importExisting": "old-bucket", "objectLock": {"mode": "GOVERNANCE", "days": 1}},
+            "bucket.objectLock: Object Lock can only be enabled when a bucket is created",
+        ),
+        ({"importExisting": "Bad_Name"}, "bucket.importExisting: 'Bad_Name' is not a valid"),
+        (
+            {"importExisting": "old-bucket", "bucketName": "other-bucket"},
+            "bucket.bucketName: must be empty or equal importExisting",
+        ),
+    ],
+)
+def test_bad_config(section: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as err:
+        SecureBucketArgs.from_config(section)
+    assert str(err.value).startswith(message)

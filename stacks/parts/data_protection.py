@@ -1,10 +1,62 @@
-"""Edge, bucket, database and API examples (S-05..S-12, S-14, S-31)."""
+"""Opt-in data-protection examples: bucket, edge, database, API (S-05..S-12, S-14, S-31).
+
+Nothing is created unless its config section says ``enabled: true``: the tier never builds a
+database or a distribution nobody asked for. Each section is validated by its component's
+``from_config`` (unknown keys and bad values fail the preview with the field's name).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from baseline import validate
+from baseline.settings import thaw
+from components.api_function import API_KEYS, ApiFunction, ApiFunctionArgs
+from components.edge_protection import EDGE_KEYS, EdgeProtection, EdgeProtectionArgs
+from components.secure_bucket import BUCKET_KEYS, SecureBucket, SecureBucketArgs
+from components.secure_database import DATABASE_KEYS, SecureDatabase, SecureDatabaseArgs
 from stacks.context import TierContext
 
 
-def build(ctx: TierContext) -> None:
-    """Not built yet: see the open issue for this part."""
-    del ctx
+@dataclass
+class DataProtection:
+    """What the part created (None where the section is not enabled)."""
+
+    bucket: SecureBucket | None = None
+    edge: EdgeProtection | None = None
+    database: SecureDatabase | None = None
+    api: ApiFunction | None = None
+
+
+def _enabled(ctx: TierContext, name: str, keys: frozenset[str]) -> Mapping[str, Any] | None:
+    """The section as plain data when ``enabled: true``; its keys are checked either way."""
+    raw = thaw(ctx.settings.section(name))
+    validate.known_keys(name, raw, keys)
+    if not validate.boolean(f"{name}.enabled", raw.get("enabled", False)):
+        return None
+    return dict(raw)
+
+
+def build(ctx: TierContext) -> DataProtection:
+    """Create the components whose config sections are enabled."""
+    created = DataProtection()
+    prefix = ctx.settings.name_prefix
+    if (section := _enabled(ctx, "bucket", BUCKET_KEYS)) is not None:
+        created.bucket = SecureBucket(
+            f"{prefix}-data", SecureBucketArgs.from_config(section), opts=ctx.opts()
+        )
+    if (section := _enabled(ctx, "edge", EDGE_KEYS)) is not None:
+        created.edge = EdgeProtection(
+            f"{prefix}-edge", EdgeProtectionArgs.from_config(section), opts=ctx.opts()
+        )
+    if (section := _enabled(ctx, "database", DATABASE_KEYS)) is not None:
+        created.database = SecureDatabase(
+            f"{prefix}-db", SecureDatabaseArgs.from_config(section), opts=ctx.opts()
+        )
+    if (section := _enabled(ctx, "api", API_KEYS)) is not None:
+        created.api = ApiFunction(
+            f"{prefix}-api", ApiFunctionArgs.from_config(section), opts=ctx.opts()
+        )
+    return created

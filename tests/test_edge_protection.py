@@ -1,0 +1,310 @@
+"""EdgeProtection (S-05, S-06, S-31): CloudFront behind WAF, HTTPS-only, headers, logs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from baseline.engine import Plan, RecordedResource
+from components.edge_protection import (
+    MANAGED_RULE_GROUPS,
+    EdgeProtection,
+    EdgeProtectionArgs,
+    country_codes,
+)
+
+CERT = "arn:aws:acm:us-east-1:111111111111:certificate/abc"
+SECRET = "s" * 40
+ALB = "arn:aws:elasticloadbalancing:ap-northeast-1:111111111111:loadbalancer/app/web/abc"
+
+
+def build(run_program: Callable[..., Plan], args: EdgeProtectionArgs | None = None) -> Plan:
+    return run_program(lambda: EdgeProtection("site", args))
+
+
+def named(plan: Plan, token: str, name: str) -> RecordedResource:
+    return next(r for r in plan.of_type(token) if r.name == name)
+
+
+def test_defaults_s3_origin_waf_headers_and_logs(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program)
+    acl = plan.one("aws:wafv2/webAcl:WebAcl")
+    assert acl.inputs["scope"] == "CLOUDFRONT"
+    assert plan.region_of(acl) == "us-east-1"
+    assert acl.inputs["defaultAction"] == {"allow": {}}
+    rules = acl.inputs["rules"]
+    priorities = [r["priority"] for r in rules]
+    assert len(priorities) == len(set(priorities))
+    managed = [
+        r["statement"]["managedRuleGroupStatement"]["name"]
+        for r in rules
+        if "managedRuleGroupStatement" in r["statement"]
+    ]
+    assert managed == list(MANAGED_RULE_GROUPS)
+    assert all(r.get("overrideAction") == {"none": {}} for r in rules if r["name"] in managed)
+    rate = next(r for r in rules if "rateBasedStatement" in r["statement"])
+    assert rate["action"] == {"block": {}}
+    assert rate["statement"]["rateBasedStatement"] == {
+        "limit": 2000,
+        "aggregateKeyType": "IP",
+        "evaluationWindowSec": 300,
+    }
+    assert not any("geoMatchStatement" in json.dumps(r) for r in rules)
+    # WAF logs: aws-waf-logs- group in us-east-1, KMS-encrypted, headers redacted.
+    logging = plan.one("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")
+    waf_group = named(plan, "aws:cloudwatch/logGroup:LogGroup", "site-waf-logs")
+    assert waf_group.inputs["name"] == "aws-waf-logs-site"
+    assert plan.region_of(waf_group) == "us-east-1"
+    assert waf_group.inputs["retentionInDays"] == 365
+    logs_key = named(plan, "aws:kms/key:Key", "site-logs-key")
+    assert waf_group.inputs["kmsKeyId"] == logs_key.outputs["arn"]
+    key_statements = json.loads(logs_key.inputs["policy"])["Statement"]
+    assert key_statements[1]["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    assert logging.inputs["resourceArn"] == acl.outputs["arn"]
+    assert logging.inputs["logDestinationConfigs"] == [waf_group.outputs["arn"]]
+    assert logging.inputs["redactedFields"] == [
+        {"singleHeader": {"name": "authorization"}},
+        {"singleHeader": {"name": "cookie"}},
+    ]
+    # CloudFront: HTTPS only, WAF attached, OAC to the private origin bucket, headers policy.
+    dist = plan.one("aws:cloudfront/distribution:Distribution")
+    headers = plan.one("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy")
+    oac = plan.one("aws:cloudfront/originAccessControl:OriginAccessControl")
+    bucket = named(plan, "aws:s3/bucket:Bucket", "site-origin-bucket")
+    assert dist.inputs["webAclId"] == acl.outputs["arn"]
+    behavior = dist.inputs["defaultCacheBehavior"]
+    assert behavior["viewerProtocolPolicy"] == "redirect-to-https"
+    assert behavior["responseHeadersPolicyId"] == headers.id
+    assert dist.inputs["viewerCertificate"] == {"cloudfrontDefaultCertificate": True}
+    assert dist.inputs["origins"] == [
+        {
+            "originId": "origin",
+            "domainName": bucket.outputs["bucketRegionalDomainName"],
+            "originAccessControlId": oac.id,
+        }
+    ]
+    assert oac.inputs["signingBehavior"] == "always"
+    assert oac.inputs["originAccessControlOriginType"] == "s3"
+    security = headers.inputs["securityHeadersConfig"]
+    assert security["strictTransportSecurity"]["accessControlMaxAgeSec"] >= 31536000
+    assert security["strictTransportSecurity"]["includeSubdomains"] is True
+    assert security["contentTypeOptions"] == {"override": True}
+    assert security["frameOptions"] == {"frameOption": "DENY", "override": True}
+    assert security["referrerPolicy"]["referrerPolicy"] == "strict-origin-when-cross-origin"
+    assert security["xssProtection"] == {"protection": True, "modeBlock": True, "override": True}
+    # The origin bucket admits only this distribution (AWS:SourceArn), TLS-only, no public allow.
+    policy = json.loads(
+        named(plan, "aws:s3/bucketPolicy:BucketPolicy", "site-origin-policy").inputs["policy"]
+    )
+    statements = policy["Statement"]
+    assert statements[0]["Sid"] == "DenyInsecureTransport"
+    allow = statements[1]
+    assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert allow["Action"] == "s3:GetObject"
+    assert allow["Resource"] == f"{bucket.outputs['arn']}/*"
+    assert allow["Condition"] == {"StringEquals": {"AWS:SourceArn": dist.outputs["arn"]}}
+    assert not any(s["Effect"] == "Allow" and s.get("Principal") == "*" for s in statements)
+    origin_key = named(plan, "aws:kms/key:Key", "site-origin-key")
+    decrypt = json.loads(origin_key.inputs["policy"])["Statement"][1]
+    assert decrypt["Condition"] == {"StringEquals": {"AWS:SourceArn": dist.outputs["arn"]}}
+    # Standard logging v2 (vended logs) to a KMS-encrypted log group in us-east-1.
+    source = plan.one("aws:cloudwatch/logDeliverySource:LogDeliverySource")
+    assert source.inputs["logType"] == "ACCESS_LOGS"
+    assert source.inputs["resourceArn"] == dist.outputs["arn"]
+    destination = plan.one("aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination")
+    access_group = named(plan, "aws:cloudwatch/logGroup:LogGroup", "site-access-logs")
+    assert destination.inputs["deliveryDestinationConfiguration"] == {
+        "destinationResourceArn": access_group.outputs["arn"]
+    }
+    delivery = plan.one("aws:cloudwatch/logDelivery:LogDelivery")
+    assert delivery.inputs["deliveryDestinationArn"] == destination.outputs["arn"]
+    assert plan.region_of(delivery) == "us-east-1"
+    assert plan.of_type("aws:wafv2/webAclAssociation:WebAclAssociation") == []
+    assert plan.of_type("aws:secretsmanager/secret:Secret") == []
+
+
+def test_custom_origin_certificate_and_origin_verify(run_program: Callable[..., Plan]) -> None:
+    plan = build(
+        run_program,
+        EdgeProtectionArgs(
+            origin_domain_name="origin.example.com",
+            origin_verify_secret=SECRET,
+            aliases=["www.example.com"],
+            certificate_arn=CERT,
+            origin_region="ap-northeast-1",
+        ),
+    )
+    dist = plan.one("aws:cloudfront/distribution:Distribution")
+    assert dist.inputs["aliases"] == ["www.example.com"]
+    assert dist.inputs["viewerCertificate"] == {
+        "acmCertificateArn": CERT,
+        "sslSupportMethod": "sni-only",
+        "minimumProtocolVersion": "TLSv1.2_2021",
+    }
+    origin = dist.inputs["origins"][0]
+    assert origin["customOriginConfig"]["originProtocolPolicy"] == "https-only"
+    assert origin["customOriginConfig"]["originSslProtocols"] == ["TLSv1.2"]
+    # The engine records secret inputs as "[secret]": the header value never appears in clear.
+    assert origin["customHeaders"] == [{"name": "X-Origin-Verify", "value": "[secret]"}]
+    secret = plan.one("aws:secretsmanager/secret:Secret")
+    assert plan.region_of(secret) == "ap-northeast-1"
+    version = plan.one("aws:secretsmanager/secretVersion:SecretVersion")
+    assert version.inputs["secretId"] == secret.id
+    assert version.inputs["secretString"] == "[secret]"
+    assert SECRET not in json.dumps([r.inputs for r in plan.resources])
+    assert plan.of_type("aws:s3/bucket:Bucket") == []
+    assert plan.of_type("aws:cloudfront/originAccessControl:OriginAccessControl") == []
+
+
+def test_overrides_geo_rate_and_regional(run_program: Callable[..., Plan]) -> None:
+    plan = build(
+        run_program,
+        EdgeProtectionArgs(
+            rate_limit=10,
+            rate_limit_window_sec=60,
+            allowed_countries=["JP", "US"],
+            disabled_rule_groups=["AWSManagedRulesSQLiRuleSet"],
+            count_rule_groups=["AWSManagedRulesAnonymousIpList"],
+            count_rules={"AWSManagedRulesCommonRuleSet": ["SizeRestrictions_BODY"]},
+            redacted_headers=["Authorization", "x-api-key"],
+            regional_resource_arns=[ALB],
+        ),
+    )
+    acls = plan.of_type("aws:wafv2/webAcl:WebAcl")
+    assert sorted(a.inputs["scope"] for a in acls) == ["CLOUDFRONT", "REGIONAL"]
+    regional = next(a for a in acls if a.inputs["scope"] == "REGIONAL")
+    assert plan.region_of(regional) == "ap-northeast-1"
+    cloudfront = next(a for a in acls if a.inputs["scope"] == "CLOUDFRONT")
+    for acl in acls:
+        rules = {r["name"]: r for r in acl.inputs["rules"]}
+        assert "AWSManagedRulesSQLiRuleSet" not in rules
+        assert rules["AWSManagedRulesAnonymousIpList"]["overrideAction"] == {"count": {}}
+        common = rules["AWSManagedRulesCommonRuleSet"]["statement"]["managedRuleGroupStatement"]
+        assert common["ruleActionOverrides"] == [
+            {"name": "SizeRestrictions_BODY", "actionToUse": {"count": {}}}
+        ]
+        geo = rules["allow-only-countries"]
+        assert geo["priority"] == 0 and geo["action"] == {"block": {}}
+        assert geo["statement"] == {
+            "notStatement": {"statement": {"geoMatchStatement": {"countryCodes": ["JP", "US"]}}}
+        }
+        assert rules["rate-limit-per-ip"]["statement"]["rateBasedStatement"]["limit"] == 10
+        assert len({r["priority"] for r in rules.values()}) == len(rules)
+    assert [(r["name"], r["priority"]) for r in cloudfront.inputs["rules"]] == [
+        (r["name"], r["priority"]) for r in regional.inputs["rules"]
+    ]
+    association = plan.one("aws:wafv2/webAclAssociation:WebAclAssociation")
+    assert association.inputs["resourceArn"] == ALB
+    assert association.inputs["webAclArn"] == regional.outputs["arn"]
+    regional_logging = next(
+        r
+        for r in plan.of_type("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")
+        if r.inputs["resourceArn"] == regional.outputs["arn"]
+    )
+    assert regional_logging.inputs["redactedFields"] == [
+        {"singleHeader": {"name": "authorization"}},
+        {"singleHeader": {"name": "x-api-key"}},
+    ]
+    regional_group = named(plan, "aws:cloudwatch/logGroup:LogGroup", "site-regional-waf-logs")
+    assert regional_group.inputs["name"] == "aws-waf-logs-site-regional"
+    assert plan.region_of(regional_group) == "ap-northeast-1"
+
+
+def test_blocked_countries_and_s3_waf_logs(run_program: Callable[..., Plan]) -> None:
+    bucket = "arn:aws:s3:::aws-waf-logs-central"
+    plan = build(
+        run_program, EdgeProtectionArgs(blocked_countries=["KP"], waf_log_bucket_arn=bucket)
+    )
+    rules = plan.one("aws:wafv2/webAcl:WebAcl").inputs["rules"]
+    assert rules[0]["name"] == "block-countries"
+    assert rules[0]["statement"] == {"geoMatchStatement": {"countryCodes": ["KP"]}}
+    logging = plan.one("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")
+    assert logging.inputs["logDestinationConfigs"] == [bucket]
+    assert [g.name for g in plan.of_type("aws:cloudwatch/logGroup:LogGroup")] == [
+        "site-access-logs"
+    ]
+
+
+def test_from_config() -> None:
+    args = EdgeProtectionArgs.from_config(
+        {
+            "enabled": True,
+            "rateLimit": 500,
+            "blockedCountries": ["RU"],
+            "countRules": {"AWSManagedRulesCommonRuleSet": ["NoUserAgent_HEADER"]},
+        }
+    )
+    assert args.rate_limit == 500 and args.blocked_countries == ("RU",)
+    assert args.count_rules == {"AWSManagedRulesCommonRuleSet": ("NoUserAgent_HEADER",)}
+    assert args.redacted_headers == ("authorization", "cookie")
+    assert country_codes("f", ["JP"]) == ("JP",)
+    stage = "arn:aws:apigateway:eu-west-1::/restapis/a1b2c3/stages/prod"
+    regional = EdgeProtectionArgs.from_config({"regionalResourceArns": [stage]})
+    assert regional.resolved_regional_region == "eu-west-1"
+    assert EdgeProtectionArgs().resolved_regional_region is None
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"rateLimit": 9}, "edge.rateLimit: 9 is out of range 10-2000000000"),
+        ({"rateLimit": "100"}, "edge.rateLimit: '100' is not an integer"),
+        ({"rateLimitWindowSec": 30}, "edge.rateLimitWindowSec: 30 is not one of 60, 120, 300, 600"),
+        (
+            {"allowedCountries": ["JPN"]},
+            "edge.allowedCountries: 'JPN' is not an ISO 3166-1 alpha-2",
+        ),
+        ({"blockedCountries": ["jp"]}, "edge.blockedCountries: 'jp' is not an ISO 3166-1 alpha-2"),
+        ({"blockedCountries": ["XX"]}, "edge.blockedCountries: 'XX' is not an ISO 3166-1 alpha-2"),
+        ({"blockedCountries": ["CN", "CN"]}, "edge.blockedCountries: 'CN' is listed twice"),
+        (
+            {"allowedCountries": ["JP"], "blockedCountries": ["CN"]},
+            "edge.blockedCountries: give either allowedCountries or blockedCountries",
+        ),
+        ({"disabledRuleGroups": ["MyRules"]}, "edge.ruleGroups: 'MyRules' is not one of"),
+        ({"countRules": {"Nope": ["x"]}}, "edge.ruleGroups: 'Nope' is not one of"),
+        ({"countRules": []}, "edge.countRules: expected a map"),
+        ({"aliases": ["www.example.com"]}, "edge.certificateArn: required when aliases are given"),
+        (
+            {"certificateArn": "arn:aws:acm:eu-west-1:111111111111:certificate/x"},
+            "edge.certificateArn: CloudFront only uses ACM certificates from us-east-1",
+        ),
+        ({"certificateArn": "arn:aws:iam::111111111111:x/y"}, "edge.certificateArn: "),
+        (
+            {"originDomainName": "origin.example.com"},
+            "edge.originVerifySecret: required for a custom origin",
+        ),
+        (
+            {"originDomainName": "origin.example.com", "originVerifySecret": "short"},
+            "edge.originVerifySecret: must be at least 32 characters",
+        ),
+        ({"originDomainName": "https://x"}, "edge.originDomainName: 'https://x' is not a DNS name"),
+        ({"wafLogBucketArn": "arn:aws:s3:::logs"}, "edge.wafLogBucketArn: the bucket name must"),
+        ({"logRetentionDays": 10}, "edge.logRetentionDays: 10 is not a CloudWatch Logs retention"),
+        ({"priceClass": "cheap"}, "edge.priceClass: 'cheap' is not one of"),
+        ({"redactedHeaders": ["bad header"]}, "edge.redactedHeaders: 'bad header' is not a header"),
+        (
+            {"regionalResourceArns": ["arn:aws:ec2:us-east-1:111111111111:instance/i-1"]},
+            "edge.regionalResourceArns: 'arn:aws:ec2:us-east-1:111111111111:instance/i-1' is not",
+        ),
+        ({"regionalRegion": "nowhere"}, "edge.regionalRegion: unknown AWS region"),
+        ({"wafRules": []}, "edge.wafRules: unknown option"),
+    ],
+)
+def test_bad_config(section: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as err:
+        EdgeProtectionArgs.from_config(section)
+    assert str(err.value).startswith(message)
+
+
+def test_custom_origin_without_verify_is_an_explicit_opt_out(
+    run_program: Callable[..., Plan],
+) -> None:
+    plan = build(
+        run_program, EdgeProtectionArgs(origin_domain_name="api.example.com", origin_verify=False)
+    )
+    origin = plan.one("aws:cloudfront/distribution:Distribution").inputs["origins"][0]
+    assert "customHeaders" not in origin
