@@ -1,0 +1,298 @@
+"""The organization itself: adopted, service access, SCPs on, OUs and delegated admins (S-24).
+
+Checklist: S-24 (organization-wide governance), S-19 (GuardDuty for all accounts, via the
+delegated administrator). Deployed by the management account.
+
+The organization is **adopted, never created or deleted**: ``aws.organizations.Organization``
+is imported by id (``import_``), protected, and retained if removed from the program.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from baseline import validate
+
+TYPE_TOKEN = "secbaseline:index:Organization"
+
+SERVICE_ACCESS_PRINCIPALS: tuple[str, ...] = (
+    "access-analyzer.amazonaws.com",
+    "cloudtrail.amazonaws.com",
+    "config-multiaccountsetup.amazonaws.com",
+    "config.amazonaws.com",
+    "detective.amazonaws.com",
+    "guardduty.amazonaws.com",
+    "inspector2.amazonaws.com",
+    "malware-protection.guardduty.amazonaws.com",
+    "member.org.stacksets.cloudformation.amazonaws.com",
+    "securityhub.amazonaws.com",
+)
+"""Services trusted to act across the organization (AWS service access)."""
+SSO_PRINCIPAL = "sso.amazonaws.com"
+MACIE_PRINCIPAL = "macie.amazonaws.com"
+
+# Services whose delegated administrator is registered through Organizations itself.
+ORGANIZATIONS_DELEGATED = {
+    "config": "config.amazonaws.com",
+    "configMultiAccountSetup": "config-multiaccountsetup.amazonaws.com",
+    "accessAnalyzer": "access-analyzer.amazonaws.com",
+}
+DELEGATIONS: tuple[str, ...] = (
+    "guardDuty",
+    "securityHub",
+    "config",
+    "configMultiAccountSetup",
+    "accessAnalyzer",
+    "inspector",
+    "detective",
+    "macie",
+)
+"""Services whose administration moves to the security account (``macie`` is off by default)."""
+_OU_NAME = re.compile(r"^[\s\S]{1,128}$")
+
+
+@dataclass
+class OrganizationArgs:
+    """Inputs of :class:`Organization`."""
+
+    organization_id: str = ""
+    """The existing organization (o-...) to adopt. Required: nothing is created."""
+    management_account_id: str = ""
+    """The management account (where this runs)."""
+    security_account_id: str = ""
+    """The delegated administrator for the security services (not the management account)."""
+    home_region: str = ""
+    """Where Security Hub's delegated administrator is designated."""
+    regions: Sequence[str] = ()
+    """Detection regions: GuardDuty, Inspector, Detective and Macie admins are per region."""
+    organizational_units: Sequence[str] = ()
+    """OU names to create under the root (e.g. Security, Workloads, Sandbox)."""
+    enable_sso: bool = False
+    """Also trust IAM Identity Center (sso.amazonaws.com)."""
+    delegations: Mapping[str, bool] = field(default_factory=dict)
+    """Service -> delegate to the security account; every one but ``macie`` defaults to on."""
+    extra_service_principals: Sequence[str] = ()
+    """More service access principals to enable (``<service>.amazonaws.com``)."""
+
+    def delegated(self) -> list[str]:
+        """Services delegated to the security account, in a fixed order."""
+        chosen = {name: name != "macie" for name in DELEGATIONS}
+        chosen.update(self.delegations)
+        return [name for name in DELEGATIONS if chosen[name]]
+
+    def service_access_principals(self) -> list[str]:
+        """Every service access principal to enable, sorted."""
+        principals = set(SERVICE_ACCESS_PRINCIPALS) | set(self.extra_service_principals)
+        if self.enable_sso:
+            principals.add(SSO_PRINCIPAL)
+        if "macie" in self.delegated():
+            principals.add(MACIE_PRINCIPAL)
+        return sorted(principals)
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first bad field."""
+        validate.organization_id("organization.organizationId", self.organization_id)
+        validate.account_id("organization.managementAccountId", self.management_account_id)
+        validate.account_id("organization.securityAccountId", self.security_account_id)
+        if self.security_account_id == self.management_account_id:
+            raise ValueError(
+                "organization.securityAccountId: must differ from the management account "
+                "(Security Hub cannot delegate administration to the management account)"
+            )
+        validate.region("organization.homeRegion", self.home_region)
+        regions = validate.regions("organization.regions", list(self.regions))
+        if self.home_region not in regions:
+            raise ValueError(
+                f"organization.regions: must include the home region {self.home_region!r}"
+            )
+        seen: dict[str, str] = {}
+        for i, ou in enumerate(self.organizational_units):
+            if not isinstance(ou, str) or not _OU_NAME.match(ou) or ou.strip() != ou or not ou:
+                raise ValueError(
+                    f"organization.organizationalUnits[{i}]: {ou!r} is not an OU name "
+                    "(1-128 characters, no leading or trailing spaces)"
+                )
+            key = ou.lower()
+            if key in seen:
+                raise ValueError(
+                    f"organization.organizationalUnits[{i}]: {ou!r} collides with {seen[key]!r} "
+                    "(OU names under one parent must be unique, ignoring case)"
+                )
+            seen[key] = ou
+        for name, enabled in self.delegations.items():
+            validate.one_of("organization.delegations", name, DELEGATIONS)
+            validate.boolean(f"organization.delegations.{name}", enabled)
+        validate.boolean("organization.enableSso", self.enable_sso)
+        for i, principal in enumerate(self.extra_service_principals):
+            if not isinstance(principal, str) or not re.fullmatch(
+                r"[a-z0-9.-]+\.amazonaws\.com", principal
+            ):
+                raise ValueError(
+                    f"organization.extraServicePrincipals[{i}]: {principal!r} is not a service "
+                    "principal (<service>.amazonaws.com)"
+                )
+
+    @classmethod
+    def from_config(
+        cls,
+        section: Mapping[str, Any],
+        *,
+        organization_id: str,
+        management_account_id: str,
+        security_account_id: str,
+        home_region: str,
+        regions: Sequence[str],
+    ) -> OrganizationArgs:
+        """Build from the ``organization`` config section (ids and regions from settings).
+
+        Keys: ``organizationalUnits`` (names), ``enableSso``, ``delegations`` (service ->
+        bool), ``extraServicePrincipals``.
+        """
+        raw = validate.known_keys(
+            "organization",
+            section,
+            {"organizationalUnits", "enableSso", "delegations", "extraServicePrincipals"},
+        )
+        delegations = raw.get("delegations", {})
+        if not isinstance(delegations, Mapping):
+            raise ValueError("organization.delegations: expected a mapping of service -> bool")
+        ous = raw.get("organizationalUnits", ())
+        principals = raw.get("extraServicePrincipals", ())
+        for key, value in (("organizationalUnits", ous), ("extraServicePrincipals", principals)):
+            if isinstance(value, str) or not isinstance(value, Sequence):
+                raise ValueError(f"organization.{key}: expected a list, got {value!r}")
+        return cls(
+            organization_id=organization_id,
+            management_account_id=management_account_id,
+            security_account_id=security_account_id,
+            home_region=home_region,
+            regions=tuple(regions),
+            organizational_units=tuple(ous),
+            enable_sso=validate.boolean("organization.enableSso", raw.get("enableSso", False)),
+            delegations={str(k): v for k, v in delegations.items()},
+            extra_service_principals=tuple(principals),
+        )
+
+
+class Organization(pulumi.ComponentResource):
+    """Adopt the organization and hand the security services to the security account."""
+
+    organization: aws.organizations.Organization
+    """The adopted organization (protected, retained on delete)."""
+    root_id: pulumi.Output[str]
+    """The organization root's id (r-...)."""
+    organizational_units: dict[str, aws.organizations.OrganizationalUnit]
+    """Created OUs by name."""
+    delegated_admins: list[pulumi.CustomResource]
+    """Every delegated-administrator registration."""
+
+    def __init__(
+        self,
+        name: str,
+        args: OrganizationArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        args.validate()
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        # Adopt, never create: import by id; protect against `pulumi destroy`; keep the
+        # organization if it ever leaves the program.
+        self.organization = aws.organizations.Organization(
+            f"{name}-organization",
+            aws_service_access_principals=args.service_access_principals(),
+            enabled_policy_types=["SERVICE_CONTROL_POLICY"],
+            feature_set="ALL",
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                import_=args.organization_id,
+                protect=True,
+                retain_on_delete=True,
+            ),
+        )
+        self.root_id = self.organization.roots.apply(lambda roots: roots[0].id)
+
+        self.organizational_units = {
+            ou: aws.organizations.OrganizationalUnit(
+                f"{name}-ou-{ou.lower().replace(' ', '-')}",
+                name=ou,
+                parent_id=self.root_id,
+                opts=child,
+            )
+            for ou in args.organizational_units
+        }
+
+        after_org = pulumi.ResourceOptions(parent=self, depends_on=[self.organization])
+        admin = args.security_account_id
+        delegated = args.delegated()
+        self.delegated_admins = []
+        for service in delegated:
+            if service in ORGANIZATIONS_DELEGATED:
+                self.delegated_admins.append(
+                    aws.organizations.DelegatedAdministrator(
+                        f"{name}-delegate-{service}",
+                        account_id=admin,
+                        service_principal=ORGANIZATIONS_DELEGATED[service],
+                        opts=after_org,
+                    )
+                )
+        if "securityHub" in delegated:
+            self.delegated_admins.append(
+                aws.securityhub.OrganizationAdminAccount(
+                    f"{name}-delegate-securityhub",
+                    admin_account_id=admin,
+                    region=args.home_region,
+                    opts=after_org,
+                )
+            )
+        for region in sorted(args.regions):
+            if "guardDuty" in delegated:
+                self.delegated_admins.append(
+                    aws.guardduty.OrganizationAdminAccount(
+                        f"{name}-delegate-guardduty-{region}",
+                        admin_account_id=admin,
+                        region=region,
+                        opts=after_org,
+                    )
+                )
+            if "inspector" in delegated:
+                self.delegated_admins.append(
+                    aws.inspector2.DelegatedAdminAccount(
+                        f"{name}-delegate-inspector-{region}",
+                        account_id=admin,
+                        region=region,
+                        opts=after_org,
+                    )
+                )
+            if "detective" in delegated:
+                self.delegated_admins.append(
+                    aws.detective.OrganizationAdminAccount(
+                        f"{name}-delegate-detective-{region}",
+                        account_id=admin,
+                        region=region,
+                        opts=after_org,
+                    )
+                )
+            if "macie" in delegated:
+                self.delegated_admins.append(
+                    aws.macie2.OrganizationAdminAccount(
+                        f"{name}-delegate-macie-{region}",
+                        admin_account_id=admin,
+                        region=region,
+                        opts=after_org,
+                    )
+                )
+
+        self.register_outputs(
+            {
+                "organizationId": self.organization.id,
+                "rootId": self.root_id,
+                "delegatedServices": delegated,
+            }
+        )
