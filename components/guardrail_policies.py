@@ -83,8 +83,9 @@ class GuardrailPoliciesArgs:
     """The organization (o-...), for OU ARNs of Control Tower controls."""
     management_account_id: str = ""
     """The management account, for OU ARNs of Control Tower controls."""
-    statements: Mapping[str, bool] = field(default_factory=lambda: dict(DEFAULT_STATEMENTS))
-    """Guardrail name -> enabled. Names not given keep their default (all on)."""
+    statements: Mapping[str, bool] = field(default_factory=dict)
+    """Guardrail name -> enabled. Names not given keep their default: all on, except the
+    region deny under Control Tower (use Control Tower's own Region deny control there)."""
     admin_role_arns: Sequence[str] = ()
     """Roles every statement exempts (e.g. the pipeline role that runs ``pulumi up`` in
     member accounts). Without one, nobody below the management account can change the
@@ -224,7 +225,9 @@ class GuardrailPoliciesArgs:
         if not isinstance(statements, Mapping):
             raise ValueError("guardrails.statements: expected a mapping of name -> true/false")
         controls: list[ControlTowerControl] = []
-        for i, item in enumerate(_sequence("guardrails.controlTowerControls", raw, "controls")):
+        for i, item in enumerate(
+            _sequence("guardrails.controlTowerControls", raw, "controlTowerControls")
+        ):
             entry = validate.known_keys(
                 f"guardrails.controlTowerControls[{i}]", item, {"control", "targets"}
             )

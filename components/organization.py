@@ -162,22 +162,45 @@ class OrganizationArgs:
         delegations = raw.get("delegations", {})
         if not isinstance(delegations, Mapping):
             raise ValueError("organization.delegations: expected a mapping of service -> bool")
-        ous = raw.get("organizationalUnits", ())
-        principals = raw.get("extraServicePrincipals", ())
-        for key, value in (("organizationalUnits", ous), ("extraServicePrincipals", principals)):
-            if isinstance(value, str) or not isinstance(value, Sequence):
-                raise ValueError(f"organization.{key}: expected a list, got {value!r}")
+        ous = _strings("organization.organizationalUnits", raw.get("organizationalUnits", ()))
+        principals = _strings(
+            "organization.extraServicePrincipals", raw.get("extraServicePrincipals", ())
+        )
         return cls(
             organization_id=organization_id,
             management_account_id=management_account_id,
             security_account_id=security_account_id,
             home_region=home_region,
             regions=tuple(regions),
-            organizational_units=tuple(ous),
+            organizational_units=ous,
             enable_sso=validate.boolean("organization.enableSso", raw.get("enableSso", False)),
             delegations={str(k): v for k, v in delegations.items()},
-            extra_service_principals=tuple(principals),
+            extra_service_principals=principals,
         )
+
+
+def adoption_options(
+    organization_id: str, parent: pulumi.Resource | None
+) -> pulumi.ResourceOptions:
+    """Adopt, never create: import the organization by id, protect it from ``pulumi destroy``
+    and keep it in AWS if it ever leaves the program."""
+    return pulumi.ResourceOptions(
+        parent=parent, import_=organization_id, protect=True, retain_on_delete=True
+    )
+
+
+def _strings(field_name: str, value: object) -> tuple[str, ...]:
+    """A config list (not a bare string), kept as given: the args' validate checks items."""
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise ValueError(f"{field_name}: expected a list, got {value!r}")
+    return tuple(value)
+
+
+def _root_id(roots: Sequence[aws.organizations.outputs.OrganizationRoot]) -> str:
+    """The id of the organization's single root."""
+    if not roots or roots[0].id is None:
+        raise ValueError("organization: the adopted organization reports no root")
+    return roots[0].id
 
 
 class Organization(pulumi.ComponentResource):
@@ -202,21 +225,14 @@ class Organization(pulumi.ComponentResource):
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        # Adopt, never create: import by id; protect against `pulumi destroy`; keep the
-        # organization if it ever leaves the program.
         self.organization = aws.organizations.Organization(
             f"{name}-organization",
             aws_service_access_principals=args.service_access_principals(),
             enabled_policy_types=["SERVICE_CONTROL_POLICY"],
             feature_set="ALL",
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                import_=args.organization_id,
-                protect=True,
-                retain_on_delete=True,
-            ),
+            opts=adoption_options(args.organization_id, self),
         )
-        self.root_id = self.organization.roots.apply(lambda roots: roots[0].id)
+        self.root_id = self.organization.roots.apply(_root_id)
 
         self.organizational_units = {
             ou: aws.organizations.OrganizationalUnit(
