@@ -306,3 +306,23 @@ def test_smaller_max_chars_splits_the_library() -> None:
     packed = scp.pack_statements(statements, max_chars=2048, max_policies=10)
     assert len(packed) > len(ALL)
     assert all(len(scp.minify(p)) <= 2048 for p in packed)
+
+
+def test_every_action_is_a_real_iam_action() -> None:
+    """parliament's IAM database knows every action (and wildcard) the guardrails name."""
+    import parliament
+
+    actions: set[str] = set()
+    for document in ALL:
+        for entry in document["Statement"]:
+            listed = entry.get("Action", entry.get("NotAction"))
+            actions |= set(listed if isinstance(listed, list) else [listed])
+    actions.discard("*")
+    assert actions
+    for action in sorted(actions):
+        assert parliament.expand_action(action), action
+    for document in ALL:
+        findings = parliament.analyze_policy_string(json.dumps(document)).findings
+        assert [f.issue for f in findings] == []
+    with pytest.raises(parliament.UnknownActionException):
+        parliament.expand_action("guardduty:DeleteDetectorz")  # the check can fail
