@@ -10,7 +10,7 @@ is imported by id (``import_``), protected, and retained if removed from the pro
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -179,6 +179,25 @@ class OrganizationArgs:
         )
 
 
+RegionalAdmin = Callable[[str, str, str, pulumi.ResourceOptions], pulumi.CustomResource]
+
+# Services whose delegated administrator is designated per region.
+_REGIONAL_ADMINS: dict[str, RegionalAdmin] = {
+    "guardDuty": lambda n, admin, region, o: aws.guardduty.OrganizationAdminAccount(
+        n, admin_account_id=admin, region=region, opts=o
+    ),
+    "inspector": lambda n, admin, region, o: aws.inspector2.DelegatedAdminAccount(
+        n, account_id=admin, region=region, opts=o
+    ),
+    "detective": lambda n, admin, region, o: aws.detective.OrganizationAdminAccount(
+        n, account_id=admin, region=region, opts=o
+    ),
+    "macie": lambda n, admin, region, o: aws.macie2.OrganizationAdminAccount(
+        n, admin_account_id=admin, region=region, opts=o
+    ),
+}
+
+
 def adoption_options(
     organization_id: str, parent: pulumi.Resource | None
 ) -> pulumi.ResourceOptions:
@@ -259,6 +278,7 @@ class Organization(pulumi.ComponentResource):
                     )
                 )
         if "securityHub" in delegated:
+            # Designated once, in the home region (central configuration lives there).
             self.delegated_admins.append(
                 aws.securityhub.OrganizationAdminAccount(
                     f"{name}-delegate-securityhub",
@@ -268,42 +288,11 @@ class Organization(pulumi.ComponentResource):
                 )
             )
         for region in sorted(args.regions):
-            if "guardDuty" in delegated:
-                self.delegated_admins.append(
-                    aws.guardduty.OrganizationAdminAccount(
-                        f"{name}-delegate-guardduty-{region}",
-                        admin_account_id=admin,
-                        region=region,
-                        opts=after_org,
-                    )
-                )
-            if "inspector" in delegated:
-                self.delegated_admins.append(
-                    aws.inspector2.DelegatedAdminAccount(
-                        f"{name}-delegate-inspector-{region}",
-                        account_id=admin,
-                        region=region,
-                        opts=after_org,
-                    )
-                )
-            if "detective" in delegated:
-                self.delegated_admins.append(
-                    aws.detective.OrganizationAdminAccount(
-                        f"{name}-delegate-detective-{region}",
-                        account_id=admin,
-                        region=region,
-                        opts=after_org,
-                    )
-                )
-            if "macie" in delegated:
-                self.delegated_admins.append(
-                    aws.macie2.OrganizationAdminAccount(
-                        f"{name}-delegate-macie-{region}",
-                        admin_account_id=admin,
-                        region=region,
-                        opts=after_org,
-                    )
-                )
+            for service in delegated:
+                make = _REGIONAL_ADMINS.get(service)
+                if make is not None:
+                    resource_name = f"{name}-delegate-{service.lower()}-{region}"
+                    self.delegated_admins.append(make(resource_name, admin, region, after_org))
 
         self.register_outputs(
             {
