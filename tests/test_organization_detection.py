@@ -223,3 +223,12 @@ def test_from_config() -> None:
         OrganizationDetectionArgs.from_config({"detective": "no"}, **common)
     with pytest.raises(ValueError, match=r"^organizationDetection.macie: unknown option"):
         OrganizationDetectionArgs.from_config({"macie": True}, **common)
+
+
+def test_detective_auto_enable_names_the_graph_arn(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program)
+    for config in plan.of_type("aws:detective/organizationConfiguration:OrganizationConfiguration"):
+        region = config.inputs["region"]
+        assert config.inputs["graphArn"].startswith(
+            f"arn:aws:detective:{region}:222222222222:graph:"
+        )
