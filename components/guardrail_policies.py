@@ -295,6 +295,13 @@ class GuardrailPolicies(pulumi.ComponentResource):
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
+        if not args.admin_role_arns and not args.break_glass_role_arn:
+            pulumi.log.warn(
+                "guardrails: no adminRoleArns or breakGlassRoleArn; nobody in a member account "
+                "(not even the baseline's own deployment) will be able to change the "
+                "protected services",
+                resource=self,
+            )
         self.documents = args.policies()
         self.policies = []
         for index, document in enumerate(self.documents, start=1):

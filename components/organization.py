@@ -35,6 +35,16 @@ SERVICE_ACCESS_PRINCIPALS: tuple[str, ...] = (
 )
 """Services trusted to act across the organization (AWS service access)."""
 SSO_PRINCIPAL = "sso.amazonaws.com"
+CONTROL_TOWER_PRINCIPAL = "controltower.amazonaws.com"
+POLICY_TYPES = (
+    "AISERVICES_OPT_OUT_POLICY",
+    "BACKUP_POLICY",
+    "CHATBOT_POLICY",
+    "DECLARATIVE_POLICY_EC2",
+    "RESOURCE_CONTROL_POLICY",
+    "TAG_POLICY",
+)
+"""Organization policy types other than SCPs (always enabled) that may be kept on."""
 MACIE_PRINCIPAL = "macie.amazonaws.com"
 
 # Services whose delegated administrator is registered through Organizations itself.
@@ -78,7 +88,14 @@ class OrganizationArgs:
     delegations: Mapping[str, bool] = field(default_factory=dict)
     """Service -> delegate to the security account; every one but ``macie`` defaults to on."""
     extra_service_principals: Sequence[str] = ()
-    """More service access principals to enable (``<service>.amazonaws.com``)."""
+    """More service access principals to keep enabled (``<service>.amazonaws.com``). The
+    import reconciles the organization to this list: a principal enabled today and missing
+    here would be disabled, so list every one your organization relies on."""
+    extra_policy_types: Sequence[str] = ()
+    """Policy types to keep enabled besides SCPs (e.g. TAG_POLICY, BACKUP_POLICY,
+    RESOURCE_CONTROL_POLICY); like the principals, a type missing here would be disabled."""
+    control_tower: bool = False
+    """Control Tower manages the organization: keep its trusted access (controltower, sso)."""
 
     def delegated(self) -> list[str]:
         """Services delegated to the security account, in a fixed order."""
@@ -89,14 +106,23 @@ class OrganizationArgs:
     def service_access_principals(self) -> list[str]:
         """Every service access principal to enable, sorted."""
         principals = set(SERVICE_ACCESS_PRINCIPALS) | set(self.extra_service_principals)
-        if self.enable_sso:
+        if self.enable_sso or self.control_tower:
             principals.add(SSO_PRINCIPAL)
+        if self.control_tower:
+            principals.add(CONTROL_TOWER_PRINCIPAL)
         if "macie" in self.delegated():
             principals.add(MACIE_PRINCIPAL)
         return sorted(principals)
 
+    def policy_types(self) -> list[str]:
+        """Policy types to enable: SCPs plus the extras, sorted."""
+        return sorted({"SERVICE_CONTROL_POLICY", *self.extra_policy_types})
+
     def validate(self) -> None:
         """Raise ValueError naming the first bad field."""
+        for kind in self.extra_policy_types:
+            validate.one_of("organization.extraPolicyTypes", kind, POLICY_TYPES)
+        validate.boolean("organization.controlTower", self.control_tower)
         validate.organization_id("organization.organizationId", self.organization_id)
         validate.account_id("organization.managementAccountId", self.management_account_id)
         validate.account_id("organization.securityAccountId", self.security_account_id)
@@ -118,11 +144,11 @@ class OrganizationArgs:
                     f"organization.organizationalUnits[{i}]: {ou!r} is not an OU name "
                     "(1-128 characters, no leading or trailing spaces)"
                 )
-            key = ou.lower()
+            key = _slug(ou)
             if key in seen:
                 raise ValueError(
                     f"organization.organizationalUnits[{i}]: {ou!r} collides with {seen[key]!r} "
-                    "(OU names under one parent must be unique, ignoring case)"
+                    "(OU names must stay distinct ignoring case, spaces and punctuation)"
                 )
             seen[key] = ou
         for name, enabled in self.delegations.items():
@@ -148,16 +174,23 @@ class OrganizationArgs:
         security_account_id: str,
         home_region: str,
         regions: Sequence[str],
+        control_tower: bool = False,
     ) -> OrganizationArgs:
         """Build from the ``organization`` config section (ids and regions from settings).
 
         Keys: ``organizationalUnits`` (names), ``enableSso``, ``delegations`` (service ->
-        bool), ``extraServicePrincipals``.
+        bool), ``extraServicePrincipals``, ``extraPolicyTypes``.
         """
         raw = validate.known_keys(
             "organization",
             section,
-            {"organizationalUnits", "enableSso", "delegations", "extraServicePrincipals"},
+            {
+                "organizationalUnits",
+                "enableSso",
+                "delegations",
+                "extraServicePrincipals",
+                "extraPolicyTypes",
+            },
         )
         delegations = raw.get("delegations", {})
         if not isinstance(delegations, Mapping):
@@ -176,6 +209,10 @@ class OrganizationArgs:
             enable_sso=validate.boolean("organization.enableSso", raw.get("enableSso", False)),
             delegations={str(k): v for k, v in delegations.items()},
             extra_service_principals=principals,
+            extra_policy_types=_strings(
+                "organization.extraPolicyTypes", raw.get("extraPolicyTypes", ())
+            ),
+            control_tower=control_tower,
         )
 
 
@@ -206,6 +243,11 @@ def adoption_options(
     return pulumi.ResourceOptions(
         parent=parent, import_=organization_id, protect=True, retain_on_delete=True
     )
+
+
+def _slug(name: str) -> str:
+    """An OU name as it appears in resource names (and for collision checks)."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "ou"
 
 
 def _strings(field_name: str, value: object) -> tuple[str, ...]:
@@ -247,7 +289,7 @@ class Organization(pulumi.ComponentResource):
         self.organization = aws.organizations.Organization(
             f"{name}-organization",
             aws_service_access_principals=args.service_access_principals(),
-            enabled_policy_types=["SERVICE_CONTROL_POLICY"],
+            enabled_policy_types=args.policy_types(),
             feature_set="ALL",
             opts=adoption_options(args.organization_id, self),
         )
@@ -255,7 +297,7 @@ class Organization(pulumi.ComponentResource):
 
         self.organizational_units = {
             ou: aws.organizations.OrganizationalUnit(
-                f"{name}-ou-{ou.lower().replace(' ', '-')}",
+                f"{name}-ou-{_slug(ou)}",
                 name=ou,
                 parent_id=self.root_id,
                 opts=child,

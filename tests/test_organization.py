@@ -90,6 +90,26 @@ def test_delegated_administrators(run_program: Callable[..., Plan]) -> None:
     assert org.urn
 
 
+def test_existing_trusted_access_and_policy_types_are_kept(
+    run_program: Callable[..., Plan],
+) -> None:
+    plan = build(
+        run_program,
+        control_tower=True,
+        extra_policy_types=("TAG_POLICY", "BACKUP_POLICY"),
+        extra_service_principals=("ram.amazonaws.com",),
+    )
+    org = plan.one(ORG)
+    assert org.inputs["enabledPolicyTypes"] == [
+        "BACKUP_POLICY",
+        "SERVICE_CONTROL_POLICY",
+        "TAG_POLICY",
+    ]
+    principals = org.inputs["awsServiceAccessPrincipals"]
+    for kept in ("controltower.amazonaws.com", "sso.amazonaws.com", "ram.amazonaws.com"):
+        assert kept in principals
+
+
 def test_ous_sso_macie_and_opting_out(run_program: Callable[..., Plan]) -> None:
     plan = build(
         run_program,
@@ -135,6 +155,14 @@ def test_ous_sso_macie_and_opting_out(run_program: Callable[..., Plan]) -> None:
             "organization.organizationalUnits[0]:",
         ),
         ({"delegations": {"shield": True}}, "organization.delegations: 'shield' is not one of"),
+        (
+            {"organizational_units": ("Work Loads", "work-loads")},
+            "organization.organizationalUnits[1]: 'work-loads' collides with 'Work Loads'",
+        ),
+        (
+            {"extra_policy_types": ("MAGIC_POLICY",)},
+            "organization.extraPolicyTypes: 'MAGIC_POLICY' is not one of",
+        ),
         (
             {"extra_service_principals": ("ram",)},
             "organization.extraServicePrincipals[0]: 'ram' is not a service principal",

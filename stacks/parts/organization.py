@@ -73,6 +73,7 @@ def build_management(ctx: TierContext) -> None:
             security_account_id=security,
             home_region=s.home_region,
             regions=s.regions,
+            control_tower=s.control_tower,
         ),
         opts=opts,
     )
