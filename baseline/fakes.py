@@ -290,6 +290,9 @@ def _specific(
         return pid, {
             "arn": f"arn:{ctx.partition}:organizations::{ctx.management_account_id}:policy/{ctx.organization_id}/service_control_policy/{pid}"
         }
+    if module == "detective" and kind == "Graph":
+        arn = _arn(facts, "detective", f"graph:{h[:32]}")
+        return arn, {"graphArn": arn}
     if module == "cloudtrail" and kind == "Trail":
         return name, {"arn": _arn(facts, "cloudtrail", f"trail/{name}"), "homeRegion": facts.region}
     return "", {}

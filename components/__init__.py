@@ -6,7 +6,15 @@ from components.api_function import ApiFunction, ApiFunctionArgs
 from components.ec2_bastion import Ec2Bastion, Ec2BastionArgs
 from components.edge_protection import EdgeProtection, EdgeProtectionArgs
 from components.fargate_bastion import EgressRule, FargateBastion, FargateBastionArgs
+from components.guardrail_policies import (
+    ControlTowerControl,
+    GuardrailPolicies,
+    GuardrailPoliciesArgs,
+)
 from components.investigation import Investigation, InvestigationArgs
+from components.organization import Organization, OrganizationArgs
+from components.organization_detection import OrganizationDetection, OrganizationDetectionArgs
+from components.organization_trail import OrganizationTrail, OrganizationTrailArgs
 from components.patch_management import PatchManagement, PatchManagementArgs
 from components.private_network import PrivateNetwork, PrivateNetworkArgs
 from components.secure_bucket import ObjectLock, SecureBucket, SecureBucketArgs
@@ -25,6 +33,7 @@ __all__ = [
     "ApiFunction",
     "ApiFunctionArgs",
     "BackupPlan",
+    "ControlTowerControl",
     "Ec2Bastion",
     "Ec2BastionArgs",
     "EdgeProtection",
@@ -32,9 +41,17 @@ __all__ = [
     "EgressRule",
     "FargateBastion",
     "FargateBastionArgs",
+    "GuardrailPolicies",
+    "GuardrailPoliciesArgs",
     "Investigation",
     "InvestigationArgs",
     "ObjectLock",
+    "Organization",
+    "OrganizationArgs",
+    "OrganizationDetection",
+    "OrganizationDetectionArgs",
+    "OrganizationTrail",
+    "OrganizationTrailArgs",
     "PasswordPolicy",
     "PatchManagement",
     "PatchManagementArgs",

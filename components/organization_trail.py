@@ -1,0 +1,294 @@
+"""An organization CloudTrail into an Object Lock bucket only this trail can write (S-24, S-28).
+
+Deployed by the management account (an organization trail can only be created there, or by
+CloudTrail's delegated administrator). Skipped when Control Tower owns the organization trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+import pulumi
+import pulumi_aws as aws
+
+from baseline import iam, validate
+from baseline.naming import physical_name
+from components.secure_bucket import (
+    BUCKET_ARN,
+    OBJECT_LOCK_MODES,
+    ObjectLock,
+    SecureBucket,
+    SecureBucketArgs,
+)
+
+TYPE_TOKEN = "secbaseline:index:OrganizationTrail"
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827)
+
+
+@dataclass
+class OrganizationTrailArgs:
+    """Inputs of :class:`OrganizationTrail`."""
+
+    organization_id: str = ""
+    """The organization (o-...): CloudTrail writes under ``AWSLogs/<org id>/``."""
+    management_account_id: str = ""
+    """The management account that owns the trail."""
+    home_region: str = ""
+    """Where the trail, bucket and key live."""
+    name_prefix: str = "secbaseline"
+    """Prefix of the trail's physical name (``<prefix>-organization-trail``)."""
+    object_lock: ObjectLock = field(default_factory=lambda: ObjectLock(mode="GOVERNANCE", days=365))
+    """Default retention of log files (GOVERNANCE 365 days; COMPLIANCE for regulators)."""
+    reader_account_ids: Sequence[str] = ()
+    """Accounts (e.g. security/audit) whose IAM may decrypt the logs with the trail's key."""
+    cloudwatch_logs: bool = False
+    """Also deliver to a CloudWatch Logs group (for metric filters and alarms)."""
+    cloudwatch_logs_retention_days: int = 365
+    """Retention of that log group (a CloudWatch Logs allowed value)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for the bucket and trail."""
+
+    @property
+    def trail_name(self) -> str:
+        """The trail's physical name (known before creation: the policies name its ARN)."""
+        return physical_name(self.name_prefix, "organization-trail")
+
+    @property
+    def trail_arn(self) -> str:
+        """The trail's ARN, computed from the name (needed by the bucket and key policies)."""
+        return (
+            f"arn:aws:cloudtrail:{self.home_region}:{self.management_account_id}:"
+            f"trail/{self.trail_name}"
+        )
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first bad field."""
+        validate.organization_id("organizationTrail.organizationId", self.organization_id)
+        validate.account_id("organizationTrail.managementAccountId", self.management_account_id)
+        validate.region("organizationTrail.homeRegion", self.home_region)
+        validate.name_prefix("organizationTrail.namePrefix", self.name_prefix)
+        for i, account in enumerate(self.reader_account_ids):
+            validate.account_id(f"organizationTrail.readerAccountIds[{i}]", account)
+        validate.boolean("organizationTrail.cloudwatchLogs", self.cloudwatch_logs)
+        validate.one_of(
+            "organizationTrail.cloudwatchLogsRetentionDays",
+            str(self.cloudwatch_logs_retention_days),
+            [str(d) for d in LOG_RETENTION_DAYS],
+        )
+        validate.tags("organizationTrail.tags", dict(self.tags))
+
+    def bucket_statements(self) -> list[dict[str, Any]]:
+        """Bucket policy: only this organization's trail may check the ACL and write."""
+        condition = {"StringEquals": {"aws:SourceArn": self.trail_arn}}
+        return [
+            {
+                "Sid": "AWSCloudTrailAclCheck",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:GetBucketAcl",
+                "Resource": BUCKET_ARN,
+                "Condition": condition,
+            },
+            {
+                "Sid": "AWSCloudTrailWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": [
+                    f"{BUCKET_ARN}/AWSLogs/{self.management_account_id}/*",
+                    f"{BUCKET_ARN}/AWSLogs/{self.organization_id}/*",
+                ],
+                "Condition": {
+                    "StringEquals": {
+                        "s3:x-amz-acl": "bucket-owner-full-control",
+                        "aws:SourceArn": self.trail_arn,
+                    }
+                },
+            },
+        ]
+
+    def key_statements(self) -> list[dict[str, Any]]:
+        """Key policy additions: CloudTrail encrypts for this trail; readers decrypt."""
+        context_key = "kms:EncryptionContext:aws:cloudtrail:arn"
+        trails = f"arn:aws:cloudtrail:*:{self.management_account_id}:trail/*"
+        statements: list[dict[str, Any]] = [
+            {
+                "Sid": "AllowCloudTrailEncrypt",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "*",  # in a key policy "*" means this key
+                "Condition": {
+                    "StringEquals": {"aws:SourceArn": self.trail_arn},
+                    "StringLike": {context_key: trails},
+                },
+            },
+            {
+                "Sid": "AllowCloudTrailDescribeKey",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",  # in a key policy "*" means this key
+                "Condition": {"StringEquals": {"aws:SourceArn": self.trail_arn}},
+            },
+        ]
+        readers = sorted({self.management_account_id, *self.reader_account_ids})
+        statements.append(
+            {
+                "Sid": "AllowLogReadersDecrypt",
+                "Effect": "Allow",
+                "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in readers]},
+                "Action": "kms:Decrypt",
+                "Resource": "*",  # in a key policy "*" means this key
+                "Condition": {"StringLike": {context_key: trails}},
+            }
+        )
+        return statements
+
+    @classmethod
+    def from_config(
+        cls,
+        section: Mapping[str, Any],
+        *,
+        organization_id: str,
+        management_account_id: str,
+        security_account_id: str,
+        home_region: str,
+        name_prefix: str,
+    ) -> OrganizationTrailArgs:
+        """Build from the ``organizationTrail`` config section (ids from settings).
+
+        Keys: ``objectLock`` ({mode, days}), ``readerAccountIds`` (the security account is
+        always a reader), ``cloudwatchLogs``, ``cloudwatchLogsRetentionDays``.
+        """
+        raw = validate.known_keys(
+            "organizationTrail",
+            section,
+            {"objectLock", "readerAccountIds", "cloudwatchLogs", "cloudwatchLogsRetentionDays"},
+        )
+        lock = validate.known_keys(
+            "organizationTrail.objectLock", raw.get("objectLock", {}), {"mode", "days"}
+        )
+        readers = raw.get("readerAccountIds", ())
+        if isinstance(readers, str) or not isinstance(readers, Sequence):
+            raise ValueError(
+                f"organizationTrail.readerAccountIds: expected a list, got {readers!r}"
+            )
+        mode = validate.one_of(
+            "objectLock.mode", str(lock.get("mode", "GOVERNANCE")), OBJECT_LOCK_MODES
+        )
+        return cls(
+            organization_id=organization_id,
+            management_account_id=management_account_id,
+            home_region=home_region,
+            name_prefix=name_prefix,
+            object_lock=ObjectLock(
+                mode=cast(Literal["GOVERNANCE", "COMPLIANCE"], mode),
+                days=validate.int_range("objectLock.days", lock.get("days", 365), 1, 36500),
+            ),
+            reader_account_ids=tuple(sorted({security_account_id, *map(str, readers)})),
+            cloudwatch_logs=validate.boolean(
+                "organizationTrail.cloudwatchLogs", raw.get("cloudwatchLogs", False)
+            ),
+            cloudwatch_logs_retention_days=validate.int_range(
+                "organizationTrail.cloudwatchLogsRetentionDays",
+                raw.get("cloudwatchLogsRetentionDays", 365),
+                1,
+                3653,
+            ),
+        )
+
+
+class OrganizationTrail(pulumi.ComponentResource):
+    """A multi-region, validated, KMS-encrypted organization trail in a locked bucket."""
+
+    trail: aws.cloudtrail.Trail
+    """The organization trail."""
+    bucket: SecureBucket
+    """The log bucket (Object Lock, KMS key with CloudTrail statements)."""
+    trail_arn: pulumi.Output[str]
+    """The trail's ARN."""
+    log_group: aws.cloudwatch.LogGroup | None
+    """The CloudWatch Logs group (None unless ``cloudwatch_logs``)."""
+
+    def __init__(
+        self,
+        name: str,
+        args: OrganizationTrailArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        args.validate()
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.bucket = SecureBucket(
+            f"{name}-logs",
+            SecureBucketArgs(
+                object_lock=args.object_lock,
+                policy_statements=args.bucket_statements(),
+                key_policy_statements=args.key_statements(),
+                region=args.home_region,
+                tags=dict(args.tags),
+            ),
+            opts=child,
+        )
+        assert self.bucket.kms_key_arn is not None  # a created key: SSE-KMS is the default
+
+        self.log_group = None
+        group_arn: pulumi.Output[str] | None = None
+        role_arn: pulumi.Output[str] | None = None
+        if args.cloudwatch_logs:
+            self.log_group = aws.cloudwatch.LogGroup(
+                f"{name}-log-group",
+                name=f"/aws/cloudtrail/{args.trail_name}",
+                retention_in_days=args.cloudwatch_logs_retention_days,
+                region=args.home_region,
+                opts=child,
+            )
+            role = aws.iam.Role(
+                f"{name}-cloudwatch-role",
+                name=physical_name(args.name_prefix, "org-trail-to-logs"),
+                assume_role_policy=iam.service_assume_role_policy(
+                    "cloudtrail.amazonaws.com", source_account=args.management_account_id
+                ),
+                opts=child,
+            )
+            aws.iam.RolePolicy(
+                f"{name}-cloudwatch-policy",
+                role=role.id,
+                policy=iam.dumps(
+                    [
+                        {
+                            "Sid": "DeliverTrailEvents",
+                            "Effect": "Allow",
+                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                            "Resource": pulumi.Output.concat(self.log_group.arn, ":log-stream:*"),
+                        }
+                    ]
+                ),
+                opts=child,
+            )
+            group_arn = pulumi.Output.concat(self.log_group.arn, ":*")
+            role_arn = role.arn
+
+        self.trail = aws.cloudtrail.Trail(
+            f"{name}-trail",
+            name=args.trail_name,
+            s3_bucket_name=self.bucket.bucket_name,
+            is_organization_trail=True,
+            is_multi_region_trail=True,
+            include_global_service_events=True,
+            enable_log_file_validation=True,
+            enable_logging=True,
+            kms_key_id=self.bucket.kms_key_arn,
+            cloud_watch_logs_group_arn=group_arn,
+            cloud_watch_logs_role_arn=role_arn,
+            region=args.home_region,
+            tags=dict(args.tags) or None,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.bucket.policy]),
+        )
+        self.trail_arn = self.trail.arn
+
+        self.register_outputs({"trailArn": self.trail_arn, "bucketName": self.bucket.bucket_name})

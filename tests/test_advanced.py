@@ -1,0 +1,190 @@
+"""The advanced tier per account role: management, security, member (offline plans)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from baseline.engine import OfflineEngineError, Plan
+from baseline.plan import plan_config
+from baseline.settings import Settings, settings_from_config
+from stacks.parts.organization import ownership
+from tests.conftest import BASE_CONFIG, ORG_CONFIG
+from tests.scp_eval import Request, denied
+
+ORG_COMPONENTS = {
+    "secbaseline:index:Organization",
+    "secbaseline:index:OrganizationTrail",
+    "secbaseline:index:GuardrailPolicies",
+    "secbaseline:index:OrganizationDetection",
+}
+POLICY = "aws:organizations/policy:Policy"
+
+
+def components(plan: Plan) -> set[str]:
+    return {r.type for r in plan.resources if r.type.startswith("secbaseline:index:")}
+
+
+def scps(plan: Plan) -> list[dict[str, Any]]:
+    return [json.loads(r.inputs["content"]) for r in plan.of_type(POLICY)]
+
+
+def test_management_role_deploys_organization_trail_and_guardrails(
+    plan_tier: Callable[..., Plan],
+) -> None:
+    plan = plan_tier(
+        tier="advanced",
+        role="management",
+        allowedRegions=["ap-northeast-1", "us-east-1"],
+        guardrails={"adminRoleArns": ["arn:aws:iam::*:role/secbaseline-deployer"]},
+        organization={"organizationalUnits": ["Security", "Workloads", "Sandbox"]},
+    )
+    found = components(plan)
+    assert {
+        "secbaseline:index:Organization",
+        "secbaseline:index:OrganizationTrail",
+        "secbaseline:index:GuardrailPolicies",
+        "secbaseline:index:AccountHardening",
+    } <= found
+    assert "secbaseline:index:OrganizationDetection" not in found
+    org = plan.one("aws:organizations/organization:Organization")
+    root = org.outputs["roots"][0]["id"]
+    attachments = plan.of_type("aws:organizations/policyAttachment:PolicyAttachment")
+    assert {a.inputs["targetId"] for a in attachments} == {root}
+    documents = scps(plan)
+    assert 1 <= len(documents) <= 4
+    assert all(len(r.inputs["content"]) <= 5120 for r in plan.of_type(POLICY))
+    assert denied(documents, Request("ec2:RunInstances", region="eu-west-1"))
+    assert not denied(documents, Request("iam:CreateRole", region="eu-west-1"))
+    assert not denied(
+        documents,
+        Request("cloudtrail:StopLogging", "arn:aws:iam::333333333333:role/secbaseline-deployer"),
+    )
+    gd_admins = plan.of_type("aws:guardduty/organizationAdminAccount:OrganizationAdminAccount")
+    assert sorted(r.inputs["region"] for r in gd_admins) == sorted(BASE_CONFIG["detectionRegions"])
+    assert plan.one("aws:cloudtrail/trail:Trail").inputs["isOrganizationTrail"] is True
+    assert len(plan.of_type("aws:organizations/organizationalUnit:OrganizationalUnit")) == 3
+
+
+def test_management_under_control_tower_leaves_trail_and_region_deny_to_it(
+    plan_tier: Callable[..., Plan],
+) -> None:
+    plan = plan_tier(
+        tier="advanced",
+        role="management",
+        controlTower=True,
+        guardrails={
+            "controlTowerControls": [
+                {"control": "AWS-GR_RESTRICT_ROOT_USER", "targets": ["ou-ab12-cdefgh12"]}
+            ]
+        },
+    )
+    assert "secbaseline:index:OrganizationTrail" not in components(plan)
+    assert plan.of_type("aws:cloudtrail/trail:Trail") == []
+    documents = scps(plan)
+    assert len(documents) <= 2  # Control Tower's own SCPs share the 5-per-target limit
+    sids = {s["Sid"] for d in documents for s in d["Statement"]}
+    assert "DenyOutsideAllowedRegions" not in sids
+    assert "DenyCloudTrailChanges" in sids
+    control = plan.one("aws:controltower/controlTowerControl:ControlTowerControl")
+    assert control.inputs["controlIdentifier"].endswith("/AWS-GR_RESTRICT_ROOT_USER")
+
+
+def test_security_role_deploys_organization_detection(plan_tier: Callable[..., Plan]) -> None:
+    plan = plan_tier(tier="advanced", role="security")
+    found = components(plan)
+    assert "secbaseline:index:OrganizationDetection" in found
+    assert not found & (ORG_COMPONENTS - {"secbaseline:index:OrganizationDetection"})
+    gd = plan.of_type("aws:guardduty/organizationConfiguration:OrganizationConfiguration")
+    assert sorted(r.inputs["region"] for r in gd) == sorted(BASE_CONFIG["detectionRegions"])
+    assert {r.inputs["autoEnableOrganizationMembers"] for r in gd} == {"ALL"}
+    assert plan.of_type(POLICY) == []
+    assert plan.settings is not None
+    assert plan.settings["accountId"] == ORG_CONFIG["securityAccountId"]
+
+
+def test_member_role_deploys_only_the_account_baseline(plan_tier: Callable[..., Plan]) -> None:
+    plan = plan_tier(tier="advanced", role="member")
+    found = components(plan)
+    assert not found & ORG_COMPONENTS
+    assert "secbaseline:index:AccountHardening" in found
+    assert not [r for r in plan.resources if ":organizations/" in r.type]
+
+
+def test_ownership_tells_intermediate_parts_what_the_organization_owns() -> None:
+    def settings(**config: object) -> Settings:
+        return settings_from_config({**BASE_CONFIG, **ORG_CONFIG, **config})
+
+    member = ownership(settings(tier="advanced", role="member"))
+    assert (member.guardduty, member.security_hub, member.config_recorder) == (True, True, False)
+    security = ownership(settings(tier="advanced", role="security"))
+    assert (security.guardduty, security.security_hub) == (False, False)
+    tower = ownership(settings(tier="advanced", role="member", controlTower=True))
+    assert tower.config_recorder is True
+    standalone = ownership(settings(tier="intermediate"))
+    assert not any((standalone.guardduty, standalone.security_hub, standalone.config_recorder))
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (
+            {"tier": "advanced", "role": "management", "organizationId": None},
+            "organizationId: required for the advanced tier",
+        ),
+        (
+            {"tier": "advanced", "role": "management", "securityAccountId": "111111111111"},
+            "securityAccountId: must differ from managementAccountId",
+        ),
+        (
+            {"tier": "advanced", "role": "management", "allowedRegions": ["us-east-1"]},
+            "allowedRegions: must include the home region",
+        ),
+        (
+            {"tier": "advanced", "role": "management", "guardrails": {"statements": {"x": True}}},
+            "guardrails.statements.x: unknown statement",
+        ),
+        (
+            {"tier": "advanced", "role": "management", "guardrails": {"targets": ["ou-1"]}},
+            "guardrails.targets[0]: 'ou-1' is not an OU id",
+        ),
+        (
+            {
+                "tier": "advanced",
+                "role": "management",
+                "guardrails": {"adminRoleArns": ["arn:aws:iam::1:role/x"]},
+            },
+            "guardrails.adminRoleArns[0]:",
+        ),
+        (
+            {
+                "tier": "advanced",
+                "role": "management",
+                "organization": {"organizationalUnits": ["Sandbox", "SANDBOX"]},
+            },
+            "organization.organizationalUnits[1]: 'SANDBOX' collides with 'Sandbox'",
+        ),
+        (
+            {
+                "tier": "advanced",
+                "role": "management",
+                "controlTower": True,
+                "guardrails": {"controlTowerControls": [{"control": "X", "targets": []}]},
+            },
+            "guardrails.controlTowerControls: unknown control identifier 'X'",
+        ),
+        (
+            {"tier": "advanced", "role": "security", "organizationDetection": {"rootId": "r"}},
+            "organizationDetection.rootId: 'r' is not",
+        ),
+    ],
+)
+def test_bad_advanced_config_is_refused(config: dict[str, object], message: str) -> None:
+    merged = {**BASE_CONFIG, **ORG_CONFIG, **config}
+    merged = {k: v for k, v in merged.items() if v is not None}
+    with pytest.raises((ValueError, OfflineEngineError)) as err:
+        plan_config(merged, stack="test")
+    assert message in str(err.value)

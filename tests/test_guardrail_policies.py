@@ -1,0 +1,233 @@
+"""GuardrailPolicies: packed SCPs attached to every target, validation, Control Tower."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from baseline import scp
+from baseline.engine import Plan
+from components import ControlTowerControl, GuardrailPolicies, GuardrailPoliciesArgs
+from tests.scp_eval import Request, denied
+
+POLICY = "aws:organizations/policy:Policy"
+ATTACHMENT = "aws:organizations/policyAttachment:PolicyAttachment"
+CONTROL = "aws:controltower/controlTowerControl:ControlTowerControl"
+ADMIN = "arn:aws:iam::*:role/secbaseline-deployer"
+BASE: dict[str, Any] = {
+    "allowed_regions": ("ap-northeast-1", "us-east-1"),
+    "home_region": "ap-northeast-1",
+    "organization_id": "o-exampleorg1",
+    "management_account_id": "111111111111",
+    "admin_role_arns": (ADMIN,),
+    "targets": ("r-ab12",),
+}
+
+
+def build(run_program: Callable[..., Plan], **kwargs: Any) -> Plan:
+    def program() -> None:
+        GuardrailPolicies("guardrails", GuardrailPoliciesArgs(**{**BASE, **kwargs}))
+
+    return run_program(program)
+
+
+def scps(plan: Plan) -> list[dict[str, Any]]:
+    return [json.loads(r.inputs["content"]) for r in plan.of_type(POLICY)]
+
+
+def test_defaults_attach_every_guardrail_to_the_root(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program)
+    policies = plan.of_type(POLICY)
+    assert 1 <= len(policies) <= 4
+    for policy in policies:
+        assert policy.inputs["type"] == "SERVICE_CONTROL_POLICY"
+        assert len(policy.inputs["content"]) <= 5120
+        assert policy.inputs["content"] == scp.minify(json.loads(policy.inputs["content"]))
+    attachments = plan.of_type(ATTACHMENT)
+    assert len(attachments) == len(policies)
+    assert {a.inputs["targetId"] for a in attachments} == {"r-ab12"}
+    documents = scps(plan)
+    sids = {s["Sid"] for d in documents for s in d["Statement"]}
+    assert {"DenyLeaveOrganization", "DenyCloudTrailChanges", "DenyGuardDutyChanges"} <= sids
+    assert "DenyOutsideAllowedRegions" in sids
+    assert denied(documents, Request("cloudtrail:StopLogging"))
+    assert not denied(
+        documents,
+        Request("cloudtrail:StopLogging", "arn:aws:iam::333333333333:role/secbaseline-deployer"),
+    )
+    component = plan.one("secbaseline:index:GuardrailPolicies")
+    assert all(r.parent == component.urn for r in plan.custom_resources())
+
+
+def test_switching_statements_off_and_several_targets(run_program: Callable[..., Plan]) -> None:
+    plan = build(
+        run_program,
+        statements={"denyOutsideAllowedRegions": False, "denyRootUser": False},
+        targets=("ou-ab12-cdefgh12", "ou-ab12-ijklmn34", "444444444444"),
+    )
+    documents = scps(plan)
+    sids = {s["Sid"] for d in documents for s in d["Statement"]}
+    assert "DenyOutsideAllowedRegions" not in sids
+    assert "DenyRootUser" not in sids
+    launch = Request(
+        "ec2:RunInstances", region="eu-west-1", context={"ec2:MetadataHttpTokens": "required"}
+    )
+    assert not denied(documents, launch)
+    targets = sorted(a.inputs["targetId"] for a in plan.of_type(ATTACHMENT))
+    assert targets == sorted(
+        ["ou-ab12-cdefgh12", "ou-ab12-ijklmn34", "444444444444"] * len(documents)
+    )
+
+
+def test_limits_are_configurable(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, max_policy_chars=2500, max_policies_per_target=4)
+    assert all(len(r.inputs["content"]) <= 2500 for r in plan.of_type(POLICY))
+    assert len(plan.of_type(POLICY)) > 2
+    with pytest.raises(ValueError, match=r"only 1 may be attached per target"):
+        GuardrailPoliciesArgs(**{**BASE, "max_policies_per_target": 1}).validate()
+
+
+def test_control_tower_drops_the_region_deny_by_default_and_enables_controls(
+    run_program: Callable[..., Plan],
+) -> None:
+    plan = build(
+        run_program,
+        control_tower=True,
+        max_policies_per_target=2,
+        control_tower_controls=(
+            ControlTowerControl("AWS-GR_RESTRICT_ROOT_USER", ("ou-ab12-cdefgh12",)),
+            ControlTowerControl(
+                "arn:aws:controltower:ap-northeast-1::control/CT.S3.PR.1", ("ou-ab12-ijklmn34",)
+            ),
+        ),
+    )
+    sids = {s["Sid"] for d in scps(plan) for s in d["Statement"]}
+    assert "DenyOutsideAllowedRegions" not in sids
+    controls = plan.of_type(CONTROL)
+    assert sorted(
+        (c.inputs["controlIdentifier"], c.inputs["targetIdentifier"]) for c in controls
+    ) == [
+        (
+            "arn:aws:controltower:ap-northeast-1::control/AWS-GR_RESTRICT_ROOT_USER",
+            "arn:aws:organizations::111111111111:ou/o-exampleorg1/ou-ab12-cdefgh12",
+        ),
+        (
+            "arn:aws:controltower:ap-northeast-1::control/CT.S3.PR.1",
+            "arn:aws:organizations::111111111111:ou/o-exampleorg1/ou-ab12-ijklmn34",
+        ),
+    ]
+    assert all(c.inputs["region"] == "ap-northeast-1" for c in controls)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"allowed_regions": ("us-east-1",)},
+            "guardrails.allowedRegions: must include the home region 'ap-northeast-1'",
+        ),
+        ({"statements": {"denyFun": True}}, "guardrails.statements.denyFun: unknown statement"),
+        (
+            {"statements": {"denyRootUser": "yes"}},
+            "guardrails.statements.denyRootUser: expected true or false",
+        ),
+        (
+            {"admin_role_arns": ("admin",)},
+            "guardrails.adminRoleArns[0]: 'admin' is not an IAM role ARN",
+        ),
+        (
+            {"admin_role_arns": ("arn:aws:iam::123456789012:user/bob",)},
+            "guardrails.adminRoleArns[0]: 'arn:aws:iam::123456789012:user/bob' is not an IAM role ARN",
+        ),
+        (
+            {"break_glass_role_arn": "arn:aws:s3:::bucket"},
+            "guardrails.breakGlassRoleArn: 'arn:aws:s3:::bucket' is not an IAM role ARN",
+        ),
+        ({"targets": ()}, "guardrails.targets: at least one root, OU or account id is required"),
+        ({"targets": ("ou-bad",)}, "guardrails.targets[0]: 'ou-bad' is not an OU id"),
+        ({"targets": ("r-ab12", "r-ab12")}, "guardrails.targets: a target is listed twice"),
+        ({"max_policies_per_target": 5}, "guardrails.maxPoliciesPerTarget: 5 is out of range 1-4"),
+        (
+            {"control_tower_controls": (ControlTowerControl("AWS-GR_X", ("ou-ab12-cdefgh12",)),)},
+            "guardrails.controlTowerControls: needs controlTower: true",
+        ),
+        (
+            {
+                "control_tower": True,
+                "control_tower_controls": (
+                    ControlTowerControl("MY-CONTROL", ("ou-ab12-cdefgh12",)),
+                ),
+            },
+            "guardrails.controlTowerControls: unknown control identifier 'MY-CONTROL'",
+        ),
+        (
+            {
+                "control_tower": True,
+                "control_tower_controls": (ControlTowerControl("AWS-GR_X", ("r-ab12",)),),
+            },
+            "guardrails.controlTowerControls[AWS-GR_X]: 'r-ab12' is a root",
+        ),
+        (
+            {
+                "control_tower": True,
+                "control_tower_controls": (ControlTowerControl("AWS-GR_X", ()),),
+            },
+            "guardrails.controlTowerControls: AWS-GR_X names no target OU",
+        ),
+    ],
+)
+def test_bad_args_raise_naming_the_field(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as err:
+        GuardrailPoliciesArgs(**{**BASE, **kwargs}).validate()
+    assert str(err.value).startswith(message)
+
+
+def test_statements_that_cannot_fit_fail_at_validation() -> None:
+    args = GuardrailPoliciesArgs(**{**BASE, "max_policy_chars": 900})
+    with pytest.raises(
+        ValueError, match=r"^statement 'DenyOutsideAllowedRegions' is \d+ characters"
+    ):
+        args.validate()
+
+
+def test_from_config_reads_the_section() -> None:
+    common: dict[str, Any] = {
+        "allowed_regions": ("ap-northeast-1",),
+        "home_region": "ap-northeast-1",
+        "name_prefix": "secbaseline",
+        "organization_id": "o-exampleorg1",
+        "management_account_id": "111111111111",
+    }
+    args = GuardrailPoliciesArgs.from_config(
+        {
+            "statements": {"denyRootUser": False},
+            "adminRoleArns": [ADMIN],
+            "breakGlassRoleArn": "arn:aws:iam::*:role/break-glass",
+            "targets": ["ou-ab12-cdefgh12"],
+            "maxPoliciesPerTarget": 3,
+        },
+        **common,
+    )
+    args.validate()
+    assert "denyRootUser" not in args.enabled_statements()
+    assert args.targets == ("ou-ab12-cdefgh12",)
+    assert args.max_policies_per_target == 3
+    assert args.break_glass_role_arn == "arn:aws:iam::*:role/break-glass"
+    under_ct = GuardrailPoliciesArgs.from_config(
+        {"controlTowerControls": [{"control": "CT.EC2.PR.8", "targets": ["ou-ab12-cdefgh12"]}]},
+        control_tower=True,
+        **common,
+    )
+    assert under_ct.max_policies_per_target == 2  # Control Tower's SCPs share the limit
+    assert under_ct.control_tower_controls[0].control == "CT.EC2.PR.8"
+    with pytest.raises(ValueError, match=r"^guardrails.denyAll: unknown option"):
+        GuardrailPoliciesArgs.from_config({"denyAll": True}, **common)
+    with pytest.raises(ValueError, match=r"^guardrails.targets: expected a list"):
+        GuardrailPoliciesArgs.from_config({"targets": "r-ab12"}, **common)
+    with pytest.raises(
+        ValueError, match=r"^guardrails.controlTowerControls\[0\].control: required"
+    ):
+        GuardrailPoliciesArgs.from_config({"controlTowerControls": [{"targets": []}]}, **common)
