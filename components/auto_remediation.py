@@ -315,10 +315,11 @@ def remediation_statements(
             resource = pulumi.Output.from_input(account_id).apply(
                 lambda account, p=pattern: p.format(account=account)
             )
-        sid = "".join(part.title() for part in pattern.split(":")[2:3]) or "Any"
+        kind = pattern.rsplit(":", 1)[-1].split("/")[0]  # security-group, instance, or *
+        label = "Buckets" if ":s3:" in pattern else "".join(w.title() for w in kind.split("-"))
         statements.append(
             {
-                "Sid": f"Remediate{sid}{len(statements)}",
+                "Sid": f"Remediate{label}",
                 "Effect": "Allow",
                 "Action": sorted(actions),
                 "Resource": resource,

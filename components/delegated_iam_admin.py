@@ -94,7 +94,6 @@ SECURITY_TAMPERING_ACTIONS = (
     "inspector2:Disable",
     "inspector2:DisableDelegatedAdminAccount",
     "securityhub:BatchDisableStandards",
-    "securityhub:DeleteHub",
     "securityhub:DisableSecurityHub",
     "securityhub:DisassociateFromAdministratorAccount",
     "securityhub:DisassociateFromMasterAccount",
@@ -369,7 +368,7 @@ def delegation_statements(
     """The developers' policy: role and policy management confined to prefix and boundary."""
     roles = _arn(account_id, f"role{args.path}{args.role_prefix}*")
     policies = _arn(account_id, f"policy{args.path}{args.role_prefix}*")
-    with_boundary = {"StringEquals": {"iam:PermissionsBoundary": boundary_arn}}
+    with_boundary = {"ArnEquals": {"iam:PermissionsBoundary": boundary_arn}}
     return [
         {
             "Sid": "CreateAndChangeRolesWithTheBoundary",
@@ -397,27 +396,34 @@ def delegation_statements(
             "Resource": roles,
         },
         {
-            "Sid": "ReadIam",
+            "Sid": "ReadRoles",
             "Effect": "Allow",
             "Action": [
-                "iam:GetPolicy",
-                "iam:GetPolicyVersion",
                 "iam:GetRole",
                 "iam:GetRolePolicy",
                 "iam:ListAttachedRolePolicies",
-                "iam:ListPolicies",
-                "iam:ListPolicyVersions",
                 "iam:ListRolePolicies",
-                "iam:ListRoles",
             ],
-            "Resource": "*",  # List* calls accept no resource ARN
+            "Resource": _arn(account_id, "role/*"),
+        },
+        {
+            "Sid": "ReadPolicies",
+            "Effect": "Allow",
+            "Action": ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions"],
+            "Resource": [_arn(account_id, "policy/*"), f"arn:{iam.PARTITION}:iam::aws:policy/*"],
+        },
+        {
+            "Sid": "ListRolesAndPolicies",
+            "Effect": "Allow",
+            "Action": ["iam:ListPolicies", "iam:ListRoles"],
+            "Resource": "*",  # List calls accept no resource ARN
         },
         {
             "Sid": "DenyCreatingOrChangingRolesWithoutTheBoundary",
             "Effect": "Deny",
             "Action": list(ROLE_WRITE_ACTIONS),
             "Resource": "*",
-            "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": boundary_arn}},
+            "Condition": {"ArnNotEquals": {"iam:PermissionsBoundary": boundary_arn}},
         },
         {
             "Sid": "DenyRemovingTheBoundary",
