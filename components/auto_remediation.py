@@ -298,6 +298,13 @@ class AutoRemediationArgs:
         )
 
 
+def _with_account(pattern: str, account_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    def fill(account: str) -> str:
+        return pattern.format(account=account)
+
+    return pulumi.Output.from_input(account_id).apply(fill)
+
+
 def remediation_statements(
     runbooks: Sequence[Runbook], account_id: pulumi.Input[str]
 ) -> list[dict[str, Any]]:
@@ -312,9 +319,7 @@ def remediation_statements(
     for pattern, actions in sorted(scoped.items()):
         resource: pulumi.Input[str] = pattern
         if "{account}" in pattern:
-            resource = pulumi.Output.from_input(account_id).apply(
-                lambda account, p=pattern: p.format(account=account)
-            )
+            resource = _with_account(pattern, account_id)
         kind = pattern.rsplit(":", 1)[-1].split("/")[0]  # security-group, instance, or *
         label = "Buckets" if ":s3:" in pattern else "".join(w.title() for w in kind.split("-"))
         statements.append(
@@ -338,7 +343,11 @@ def remediation_statements(
                 )
                 for doc in documents
             ]
-            + [pulumi.Output.concat(f"arn:{iam.PARTITION}:ssm:*:", account_id, ":automation-execution/*")],
+            + [
+                pulumi.Output.concat(
+                    f"arn:{iam.PARTITION}:ssm:*:", account_id, ":automation-execution/*"
+                )
+            ],
         }
     )
     if unscoped:
@@ -408,12 +417,13 @@ class AutoRemediation(pulumi.ComponentResource):
                 for region, rule_name in sorted(args.rules[identifier].items()):
                     self.configurations[identifier][region] = self._configuration(
                         f"{name}-{identifier.lower().replace('_', '-')}-{region}",
-                        args,
-                        region,
-                        rule_name,
-                        runbook,
-                        automatic,
-                        [policy, *args.depends_on],
+                        args=args,
+                        region=region,
+                        rule_name=rule_name,
+                        runbook=runbook,
+                        automatic=automatic,
+                        role_arn=self.role.arn,
+                        depends_on=[policy, *args.depends_on],
                     )
 
         if args.notification_topic_arn is not None:
@@ -429,16 +439,17 @@ class AutoRemediation(pulumi.ComponentResource):
     def _configuration(
         self,
         resource_name: str,
+        *,
         args: AutoRemediationArgs,
         region: str,
         rule_name: pulumi.Input[str],
         runbook: Runbook,
         automatic: bool,
+        role_arn: pulumi.Input[str],
         depends_on: Sequence[pulumi.Resource],
     ) -> aws.cfg.RemediationConfiguration:
-        assert self.role is not None
         parameters: list[aws.cfg.RemediationConfigurationParameterArgsDict] = [
-            {"name": "AutomationAssumeRole", "static_value": self.role.arn}
+            {"name": "AutomationAssumeRole", "static_value": role_arn}
         ]
         if runbook.resource_parameter:
             parameters.append({"name": runbook.resource_parameter, "resource_value": "RESOURCE_ID"})

@@ -219,9 +219,7 @@ def delivery_bucket_statements(account_id: pulumi.Input[str]) -> list[dict[str, 
             "Resource": pulumi.Output.from_input(account_id).apply(
                 lambda account: f"{BUCKET_ARN}/AWSLogs/{account}/Config/*"
             ),
-            "Condition": {
-                "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **source}
-            },
+            "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **source}},
         },
     ]
 
@@ -308,9 +306,7 @@ class ConfigRecording(pulumi.ComponentResource):
                 snapshot_delivery_properties={"delivery_frequency": args.snapshot_frequency},
                 region=region,
                 # Config checks bucket access when the channel is created.
-                opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=[recorder, self.bucket.policy]
-                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[recorder, self.bucket.policy]),
             )
             self.recorders[region] = recorder
             self.delivery_channels[region] = channel

@@ -431,6 +431,4 @@ class ConfigRules(pulumi.ComponentResource):
                     ),
                 )
 
-        self.register_outputs(
-            {"ruleNames": self.rule_names, "regions": sorted(args.regions)}
-        )
+        self.register_outputs({"ruleNames": self.rule_names, "regions": sorted(args.regions)})

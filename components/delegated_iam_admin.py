@@ -410,7 +410,7 @@ def delegation_statements(
             "Sid": "ReadPolicies",
             "Effect": "Allow",
             "Action": ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions"],
-            "Resource": [_arn(account_id, "policy/*"), f"arn:{iam.PARTITION}:iam::aws:policy/*"],
+            "Resource": _arn(account_id, "policy/*"),
         },
         {
             "Sid": "ListRolesAndPolicies",
@@ -490,9 +490,7 @@ class DelegatedIamAdmin(pulumi.ComponentResource):
             name=delegation_name,
             path=own_path,
             description="Create roles and policies only under the prefix and with the boundary",
-            policy=iam.dumps(
-                delegation_statements(args, account_id, boundary_arn, delegation_arn)
-            ),
+            policy=iam.dumps(delegation_statements(args, account_id, boundary_arn, delegation_arn)),
             tags=tags,
             opts=child,
         )

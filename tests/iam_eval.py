@@ -87,7 +87,9 @@ def statement_applies(
     elif any(_match(a, action, case_sensitive=False) for a in _as_list(statement["NotAction"])):
         return False
     if "Resource" in statement:
-        if not any(_match(r, resource, case_sensitive=True) for r in _as_list(statement["Resource"])):
+        if not any(
+            _match(r, resource, case_sensitive=True) for r in _as_list(statement["Resource"])
+        ):
             return False
     elif any(_match(r, resource, case_sensitive=True) for r in _as_list(statement["NotResource"])):
         return False

@@ -100,7 +100,12 @@ def test_every_runbook_in_every_region_with_role_and_resource_id(
                 "RestrictPublicBuckets": "true",
             },
         ),
-        ("S3_BUCKET_PUBLIC_WRITE_PROHIBITED", "AWS-DisableS3BucketPublicReadWrite", "S3BucketName", {}),
+        (
+            "S3_BUCKET_PUBLIC_WRITE_PROHIBITED",
+            "AWS-DisableS3BucketPublicReadWrite",
+            "S3BucketName",
+            {},
+        ),
         ("INCOMING_SSH_DISABLED", "AWS-DisableIncomingSSHOnPort22", "SecurityGroupIds", {}),
         (
             "VPC_DEFAULT_SECURITY_GROUP_CLOSED",
@@ -108,7 +113,12 @@ def test_every_runbook_in_every_region_with_role_and_resource_id(
             "GroupId",
             {},
         ),
-        ("EC2_EBS_ENCRYPTION_BY_DEFAULT", "AWSConfigRemediation-EnableEbsEncryptionByDefault", None, {}),
+        (
+            "EC2_EBS_ENCRYPTION_BY_DEFAULT",
+            "AWSConfigRemediation-EnableEbsEncryptionByDefault",
+            None,
+            {},
+        ),
         (
             "S3_BUCKET_VERSIONING_ENABLED",
             "AWS-ConfigureS3BucketVersioning",
@@ -219,7 +229,9 @@ def test_non_compliant_events_from_every_region_reach_the_topic(
     assert NON_COMPLIANT_PATTERN["detail"]["newEvaluationResult"] == {
         "complianceType": ["NON_COMPLIANT"]
     }
-    targets = {t.inputs["region"]: t for t in plan.of_type("aws:cloudwatch/eventTarget:EventTarget")}
+    targets = {
+        t.inputs["region"]: t for t in plan.of_type("aws:cloudwatch/eventTarget:EventTarget")
+    }
     home_bus = f"arn:aws:events:{HOME}:{ACCOUNT}:event-bus/default"
     # Home: the rule publishes to the topic (it also matches events forwarded to this bus).
     assert targets[HOME].inputs["arn"] == TOPIC
@@ -275,9 +287,18 @@ def test_single_region_needs_no_forwarding(run_program: Callable[..., Plan]) -> 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"maximum_automatic_attempts": 0}, "remediation.maximumAutomaticAttempts: 0 is out of range 1-25"),
-        ({"maximum_automatic_attempts": 26}, "remediation.maximumAutomaticAttempts: 26 is out of range 1-25"),
-        ({"retry_attempt_seconds": 0}, "remediation.retryAttemptSeconds: 0 is out of range 1-2592000"),
+        (
+            {"maximum_automatic_attempts": 0},
+            "remediation.maximumAutomaticAttempts: 0 is out of range 1-25",
+        ),
+        (
+            {"maximum_automatic_attempts": 26},
+            "remediation.maximumAutomaticAttempts: 26 is out of range 1-25",
+        ),
+        (
+            {"retry_attempt_seconds": 0},
+            "remediation.retryAttemptSeconds: 0 is out of range 1-2592000",
+        ),
         (
             {"retry_attempt_seconds": 2_592_001},
             "remediation.retryAttemptSeconds: 2592001 is out of range 1-2592000",

@@ -42,7 +42,9 @@ def test_recorder_channel_and_status_in_every_region(run_program: Callable[..., 
     channels = by_region(plan, "aws:cfg/deliveryChannel:DeliveryChannel")
     statuses = by_region(plan, "aws:cfg/recorderStatus:RecorderStatus")
     assert sorted(recorders) == sorted(channels) == sorted(statuses) == list(REGIONS)
-    bucket = next(r for r in plan.of_type("aws:s3/bucket:Bucket") if r.name.endswith("delivery-bucket"))
+    bucket = next(
+        r for r in plan.of_type("aws:s3/bucket:Bucket") if r.name.endswith("delivery-bucket")
+    )
     key = plan.one("aws:kms/key:Key")
     for region in REGIONS:
         assert recorders[region].inputs["roleArn"] == SERVICE_ROLE
@@ -93,10 +95,14 @@ def test_global_types_are_recorded_only_in_the_home_region(
 
 def test_bucket_and_key_policies_let_config_deliver(run_program: Callable[..., Plan]) -> None:
     plan = build(run_program)
-    bucket = next(r for r in plan.of_type("aws:s3/bucket:Bucket") if r.name.endswith("delivery-bucket"))
+    bucket = next(
+        r for r in plan.of_type("aws:s3/bucket:Bucket") if r.name.endswith("delivery-bucket")
+    )
     arn = f"arn:aws:s3:::{bucket.id}"
     policy = next(
-        r for r in plan.of_type("aws:s3/bucketPolicy:BucketPolicy") if r.name == "recording-delivery-policy"
+        r
+        for r in plan.of_type("aws:s3/bucketPolicy:BucketPolicy")
+        if r.name == "recording-delivery-policy"
     )
     statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
     assert statements["DenyInsecureTransport"]["Effect"] == "Deny"
@@ -187,7 +193,10 @@ def test_existing_service_linked_role_is_not_created(run_program: Callable[..., 
             },
             "configRecording.recordingOverrides: pulumi-aws 7 takes one override block",
         ),
-        ({"noncurrent_version_days": 0}, "configRecording.noncurrentVersionDays: 0 is out of range"),
+        (
+            {"noncurrent_version_days": 0},
+            "configRecording.noncurrentVersionDays: 0 is out of range",
+        ),
     ],
 )
 def test_bad_args(kwargs: dict[str, Any], message: str) -> None:
@@ -201,7 +210,9 @@ def test_from_config() -> None:
     args = ConfigRecordingArgs.from_config(
         {
             "recordingFrequency": "DAILY",
-            "recordingOverrides": [{"resourceTypes": ["AWS::EC2::Instance"], "frequency": "CONTINUOUS"}],
+            "recordingOverrides": [
+                {"resourceTypes": ["AWS::EC2::Instance"], "frequency": "CONTINUOUS"}
+            ],
             "manageRecorders": False,
         }
     )

@@ -167,9 +167,7 @@ def test_protected_key_arns_are_denied_explicitly(run_program: Callable[..., Pla
     admin = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
     assert evaluate([admin], "kms:ScheduleKeyDeletion", key, boundary=boundary) == DENY
     other = "arn:aws:kms:us-east-1:111111111111:key/9999"
-    assert evaluate([admin], "kms:ScheduleKeyDeletion", other, boundary=boundary) == (
-        IMPLICIT_DENY
-    )
+    assert evaluate([admin], "kms:ScheduleKeyDeletion", other, boundary=boundary) == (IMPLICIT_DENY)
 
 
 def test_custom_prefix_path_and_attachment(run_program: Callable[..., Plan]) -> None:
@@ -256,8 +254,18 @@ def test_evaluator_itself_distinguishes_allow_and_deny() -> None:
     assert evaluate([policy], "s3:GetObject", "arn:aws:s3:::other/k", team) == IMPLICIT_DENY
     with pytest.raises(NotImplementedError):
         evaluate(
-            [{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*",
-                             "Condition": {"NumericLessThan": {"x": "1"}}}]}],
+            [
+                {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": "*",
+                            "Resource": "*",
+                            "Condition": {"NumericLessThan": {"x": "1"}},
+                        }
+                    ]
+                }
+            ],
             "s3:GetObject",
             "*",
         )
