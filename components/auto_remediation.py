@@ -22,6 +22,7 @@ import pulumi_aws as aws
 
 from baseline import iam, validate
 from baseline.naming import physical_name
+from components.config_rules import per_rule_options
 
 TYPE_TOKEN = "secbaseline:index:AutoRemediation"
 SECTION = "remediation"
@@ -200,10 +201,7 @@ class AutoRemediationArgs:
 
     def validate(self) -> None:
         """Raise ValueError naming the first bad field."""
-        regions = validate.regions(f"{SECTION}.regions", list(self.regions))
-        validate.region(f"{SECTION}.homeRegion", self.home_region)
-        if self.home_region not in regions:
-            raise ValueError(f"{SECTION}.homeRegion: {self.home_region} is not one of the regions")
+        validate.regions_with_home(SECTION, list(self.regions), self.home_region)
         if isinstance(self.account_id, str):
             validate.account_id(f"{SECTION}.accountId", self.account_id)
         validate.name_prefix(f"{SECTION}.namePrefix", self.name_prefix)
@@ -255,18 +253,14 @@ class AutoRemediationArgs:
                 "errorPercentage",
             },
         )
-        rules_raw = raw.get("rules", {})
-        if not isinstance(rules_raw, Mapping):
-            raise ValueError(f"{SECTION}.rules: expected a mapping of rule identifier -> options")
         remediations: dict[str, RemediationOptions] = {}
-        for identifier, options in rules_raw.items():
+        per_rule = per_rule_options(
+            f"{SECTION}.rules", raw.get("rules", {}), {"enabled", "automatic"}
+        )
+        for identifier, entry in per_rule.items():
             where = f"{SECTION}.rules.{identifier}"
-            if isinstance(options, bool):  # shorthand: RULE: false
-                remediations[str(identifier)] = RemediationOptions(enabled=options)
-                continue
-            entry = validate.known_keys(where, options, {"enabled", "automatic"})
             automatic = entry.get("automatic")
-            remediations[str(identifier)] = RemediationOptions(
+            remediations[identifier] = RemediationOptions(
                 enabled=validate.boolean(f"{where}.enabled", entry.get("enabled", True)),
                 automatic=None
                 if automatic is None
@@ -382,13 +376,7 @@ class AutoRemediation(pulumi.ComponentResource):
         args.validate()
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        account_id: pulumi.Input[str] = (
-            args.account_id
-            if args.account_id is not None
-            else aws.get_caller_identity_output(
-                opts=pulumi.InvokeOutputOptions(parent=self)
-            ).account_id
-        )
+        account_id = iam.account_id_or_caller(args.account_id, self)
         active = args.active()
         self.role = None
         self.configurations = {}

@@ -90,10 +90,7 @@ class ConfigRecordingArgs:
 
     def validate(self) -> None:
         """Raise ValueError naming the first bad field."""
-        regions = validate.regions(f"{SECTION}.regions", list(self.regions))
-        validate.region(f"{SECTION}.homeRegion", self.home_region)
-        if self.home_region not in regions:
-            raise ValueError(f"{SECTION}.homeRegion: {self.home_region} is not one of the regions")
+        validate.regions_with_home(SECTION, list(self.regions), self.home_region)
         if isinstance(self.account_id, str):
             validate.account_id(f"{SECTION}.accountId", self.account_id)
         validate.name_prefix(f"{SECTION}.namePrefix", self.name_prefix)
@@ -259,13 +256,7 @@ class ConfigRecording(pulumi.ComponentResource):
             self.register_outputs({"managed": False})
             return
 
-        account_id: pulumi.Input[str] = (
-            args.account_id
-            if args.account_id is not None
-            else aws.get_caller_identity_output(
-                opts=pulumi.InvokeOutputOptions(parent=self)
-            ).account_id
-        )
+        account_id = iam.account_id_or_caller(args.account_id, self)
         self.bucket = SecureBucket(
             f"{name}-delivery",
             SecureBucketArgs(

@@ -252,10 +252,7 @@ class ConfigRulesArgs:
 
     def validate(self) -> None:
         """Raise ValueError naming the first bad field."""
-        regions = validate.regions(f"{SECTION}.regions", list(self.regions))
-        validate.region(f"{SECTION}.homeRegion", self.home_region)
-        if self.home_region not in regions:
-            raise ValueError(f"{SECTION}.homeRegion: {self.home_region} is not one of the regions")
+        validate.regions_with_home(SECTION, list(self.regions), self.home_region)
         validate.name_prefix(f"{SECTION}.namePrefix", self.name_prefix)
         for identifier, options in self.rules.items():
             where = f"{SECTION}.rules.{identifier}"
@@ -307,23 +304,19 @@ class ConfigRulesArgs:
     def from_config(cls, section: Mapping[str, Any]) -> ConfigRulesArgs:
         """Build from the ``configRules`` section (regions set by the tier)."""
         raw = validate.known_keys(SECTION, section, {"rules", "conformancePacks"})
-        rules_raw = raw.get("rules", {})
-        if not isinstance(rules_raw, Mapping):
-            raise ValueError(f"{SECTION}.rules: expected a mapping of rule identifier -> options")
         rules: dict[str, RuleOptions] = {}
-        for identifier, options in rules_raw.items():
+        per_rule = per_rule_options(
+            f"{SECTION}.rules",
+            raw.get("rules", {}),
+            {"enabled", "parameters", "maximumExecutionFrequency"},
+        )
+        for identifier, entry in per_rule.items():
             where = f"{SECTION}.rules.{identifier}"
-            if isinstance(options, bool):  # shorthand: RULE: false
-                rules[str(identifier)] = RuleOptions(enabled=options)
-                continue
-            entry = validate.known_keys(
-                where, options, {"enabled", "parameters", "maximumExecutionFrequency"}
-            )
             parameters = entry.get("parameters", {})
             if not isinstance(parameters, Mapping):
                 raise ValueError(f"{where}.parameters: expected a mapping")
             frequency = entry.get("maximumExecutionFrequency")
-            rules[str(identifier)] = RuleOptions(
+            rules[identifier] = RuleOptions(
                 enabled=validate.boolean(f"{where}.enabled", entry.get("enabled", True)),
                 parameters={str(k): v for k, v in parameters.items()},
                 maximum_execution_frequency=None if frequency is None else str(frequency),
@@ -356,6 +349,23 @@ class ConfigRulesArgs:
                 )
             )
         return cls(rules=rules, conformance_packs=tuple(packs))
+
+
+def per_rule_options(
+    field_name: str, value: object, allowed: set[str]
+) -> dict[str, dict[str, object]]:
+    """A ``RULE_ID -> options`` config mapping; ``RULE_ID: false`` is short for disabled."""
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{field_name}: expected a mapping of rule identifier -> options")
+    out: dict[str, dict[str, object]] = {}
+    for identifier, options in value.items():
+        if isinstance(options, bool):
+            out[str(identifier)] = {"enabled": options}
+        else:
+            out[str(identifier)] = validate.known_keys(
+                f"{field_name}.{identifier}", options, allowed
+            )
+    return out
 
 
 def parameter_text(value: str | int | bool) -> str:

@@ -461,13 +461,7 @@ class DelegatedIamAdmin(pulumi.ComponentResource):
         args.validate()
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        account_id: pulumi.Input[str] = (
-            args.account_id
-            if args.account_id is not None
-            else aws.get_caller_identity_output(
-                opts=pulumi.InvokeOutputOptions(parent=self)
-            ).account_id
-        )
+        account_id = iam.account_id_or_caller(args.account_id, self)
         # The baseline's own policies live under /<name_prefix>/, outside the delegated path.
         own_path = f"/{args.name_prefix}/"
         boundary_name = physical_name(args.name_prefix, "developer-boundary")

@@ -229,3 +229,28 @@ def test_parliament_flags_a_bad_policy() -> None:
         }
     )
     assert any(issue == "UNKNOWN_ACTION" for _, issue, _ in _findings("bad", bad))
+
+
+def test_regions_with_home_validator() -> None:
+    from baseline import validate
+
+    assert validate.regions_with_home("x", ["us-east-1", "ap-northeast-1"], "us-east-1") == (
+        "ap-northeast-1",
+        "us-east-1",
+    )
+    with pytest.raises(ValueError, match=r"^x.homeRegion: eu-west-1 is not one of the regions"):
+        validate.regions_with_home("x", ["us-east-1"], "eu-west-1")
+    with pytest.raises(ValueError, match=r"^x.homeRegion: unknown AWS region 'moon-1'"):
+        validate.regions_with_home("x", ["us-east-1"], "moon-1")
+    with pytest.raises(ValueError, match=r"^x.regions: must name at least one region"):
+        validate.regions_with_home("x", [], "us-east-1")
+
+
+def test_account_id_falls_back_to_the_caller(run_program: Callable[..., Plan]) -> None:
+    from components import DelegatedIamAdmin, DelegatedIamAdminArgs
+
+    plan = run_program(
+        lambda: DelegatedIamAdmin("d", DelegatedIamAdminArgs()), account_id="444444444444"
+    )
+    delegation = next(r for r in plan.of_type("aws:iam/policy:Policy") if r.name == "d-delegation")
+    assert "arn:aws:iam::444444444444:role/delegated/app-*" in delegation.inputs["policy"]
