@@ -48,7 +48,6 @@ DEFAULT_WORKLOAD_SERVICES = (
     "secretsmanager",
     "sns",
     "sqs",
-    "ssm",
     "ssmmessages",
     "states",
     "xray",
@@ -296,6 +295,14 @@ def boundary_statements(
             "Sid": "AllowWorkloadServices",
             "Effect": "Allow",
             "Action": sorted(f"{service}:*" for service in set(args.workload_services)),
+            "Resource": "*",
+        },
+        {
+            # Reading configuration is a workload need; ssm:* would include SendCommand to any
+            # instance and automation runs, which are operator powers.
+            "Sid": "AllowReadingParameters",
+            "Effect": "Allow",
+            "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
             "Resource": "*",
         },
         {

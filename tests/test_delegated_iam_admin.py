@@ -159,6 +159,8 @@ def test_boundary_caps_what_a_developer_role_can_do(
     assert can("ec2:RunInstances", instance) == DENY  # no metadata options: IMDSv1 allowed
     assert can("ec2:ModifyInstanceMetadataOptions", instance) == DENY
     assert can("sts:AssumeRole") == IMPLICIT_DENY  # not a workload service by default
+    assert can("ssm:GetParameter") == ALLOW
+    assert can("ssm:SendCommand") == IMPLICIT_DENY  # an operator power, not a workload need
 
 
 def test_protected_key_arns_are_denied_explicitly(run_program: Callable[..., Plan]) -> None:
