@@ -35,6 +35,17 @@ def service_assume_role_policy(
     return dumps([statement])
 
 
+def account_id_or_caller(
+    account_id: pulumi.Input[str] | None, parent: pulumi.Resource
+) -> pulumi.Input[str]:
+    """The given account id, else the caller's (one getCallerIdentity invoke)."""
+    if account_id is not None:
+        return account_id
+    import pulumi_aws as aws  # local import: the documents above need only pulumi
+
+    return aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent)).account_id
+
+
 def account_root(account_id: pulumi.Input[str]) -> pulumi.Output[str]:
     """``arn:aws:iam::<account>:root``: the account as a principal."""
     return pulumi.Output.concat(f"arn:{PARTITION}:iam::", account_id, ":root")

@@ -56,6 +56,15 @@ def regions(field: str, values: Sequence[str], *, allow_empty: bool = False) -> 
     return tuple(sorted(seen))
 
 
+def regions_with_home(section: str, values: Sequence[str], home: str) -> tuple[str, ...]:
+    """``<section>.regions`` (validated, sorted) that include ``<section>.homeRegion``."""
+    resolved = regions(f"{section}.regions", values)
+    region(f"{section}.homeRegion", home)
+    if home not in resolved:
+        raise ValueError(f"{section}.homeRegion: {home} is not one of the regions")
+    return resolved
+
+
 def account_id(field: str, value: object) -> str:
     """A 12-digit AWS account id (as a string: leading zeros matter)."""
     if not isinstance(value, str) or not _ACCOUNT_ID.match(value):

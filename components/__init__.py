@@ -3,6 +3,10 @@
 from components.access_analysis import AccessAnalysis, AccessAnalysisArgs
 from components.account_hardening import AccountHardening, AccountHardeningArgs, PasswordPolicy
 from components.api_function import ApiFunction, ApiFunctionArgs
+from components.auto_remediation import AutoRemediation, AutoRemediationArgs, RemediationOptions
+from components.config_recording import ConfigRecording, ConfigRecordingArgs, RecordingOverride
+from components.config_rules import ConfigRules, ConfigRulesArgs, ConformancePack, RuleOptions
+from components.delegated_iam_admin import DelegatedIamAdmin, DelegatedIamAdminArgs
 from components.ec2_bastion import Ec2Bastion, Ec2BastionArgs
 from components.edge_protection import EdgeProtection, EdgeProtectionArgs
 from components.fargate_bastion import EgressRule, FargateBastion, FargateBastionArgs
@@ -32,8 +36,17 @@ __all__ = [
     "AccountHardeningArgs",
     "ApiFunction",
     "ApiFunctionArgs",
+    "AutoRemediation",
+    "AutoRemediationArgs",
     "BackupPlan",
+    "ConfigRecording",
+    "ConfigRecordingArgs",
+    "ConfigRules",
+    "ConfigRulesArgs",
+    "ConformancePack",
     "ControlTowerControl",
+    "DelegatedIamAdmin",
+    "DelegatedIamAdminArgs",
     "Ec2Bastion",
     "Ec2BastionArgs",
     "EdgeProtection",
@@ -57,6 +70,9 @@ __all__ = [
     "PatchManagementArgs",
     "PrivateNetwork",
     "PrivateNetworkArgs",
+    "RecordingOverride",
+    "RemediationOptions",
+    "RuleOptions",
     "SecureBucket",
     "SecureBucketArgs",
     "SecureDatabase",

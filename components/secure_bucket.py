@@ -213,6 +213,8 @@ def _substitute(value: Any, bucket_arn: pulumi.Output[str]) -> Any:
         for tail in rest:
             pieces += [bucket_arn, tail]
         return pulumi.Output.concat(*pieces)
+    if isinstance(value, pulumi.Output):  # e.g. a resource path that contains the account id
+        return value.apply(lambda resolved: _substitute(resolved, bucket_arn))
     if isinstance(value, Mapping):
         return {k: _substitute(v, bucket_arn) for k, v in value.items()}
     if isinstance(value, list | tuple):

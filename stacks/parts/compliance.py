@@ -2,9 +2,64 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from components.auto_remediation import AutoRemediation, AutoRemediationArgs
+from components.config_recording import ConfigRecording, ConfigRecordingArgs
+from components.config_rules import ConfigRules, ConfigRulesArgs
+from components.delegated_iam_admin import DelegatedIamAdmin, DelegatedIamAdminArgs
 from stacks.context import TierContext
 
 
-def build(ctx: TierContext) -> None:
-    """Not built yet: see the open issue for this part."""
-    del ctx
+@dataclass
+class Compliance:
+    """What the compliance part built."""
+
+    recording: ConfigRecording
+    rules: ConfigRules
+    remediation: AutoRemediation
+    delegation: DelegatedIamAdmin
+
+
+def build(ctx: TierContext) -> Compliance:
+    """Config recording, rules and remediation in every detection region; IAM delegation."""
+    settings = ctx.settings
+    regions = settings.regions
+    home = settings.home_region
+
+    recording_section = dict(settings.section("configRecording"))
+    # Control Tower owns the recorders in enrolled accounts unless the stack says otherwise.
+    recording_section.setdefault("manageRecorders", not settings.control_tower)
+    recording_args = ConfigRecordingArgs.from_config(recording_section)
+    recording_args.regions = regions
+    recording_args.home_region = home
+    recording_args.account_id = ctx.account_id
+    recording_args.name_prefix = settings.name_prefix
+    recording = ConfigRecording("config-recording", recording_args, opts=ctx.opts())
+
+    rules_args = ConfigRulesArgs.from_config(settings.section("configRules"))
+    rules_args.regions = regions
+    rules_args.home_region = home
+    rules_args.name_prefix = settings.name_prefix
+    rules_args.depends_on = {region: [status] for region, status in recording.statuses.items()}
+    rules = ConfigRules("config-rules", rules_args, opts=ctx.opts())
+
+    remediation_args = AutoRemediationArgs.from_config(settings.section("remediation"))
+    remediation_args.regions = regions
+    remediation_args.home_region = home
+    remediation_args.account_id = ctx.account_id
+    remediation_args.name_prefix = settings.name_prefix
+    remediation_args.rules = {
+        identifier: {region: rule.name for region, rule in per_region.items()}
+        for identifier, per_region in rules.rules.items()
+    }
+    remediation_args.depends_on = [rules]
+    remediation_args.notification_topic_arn = ctx.notification_topic_arn
+    remediation = AutoRemediation("auto-remediation", remediation_args, opts=ctx.opts())
+
+    delegation_args = DelegatedIamAdminArgs.from_config(settings.section("iamDelegation"))
+    delegation_args.name_prefix = settings.name_prefix
+    delegation_args.account_id = ctx.account_id
+    delegation = DelegatedIamAdmin("iam-delegation", delegation_args, opts=ctx.opts())
+
+    return Compliance(recording, rules, remediation, delegation)

@@ -1,0 +1,536 @@
+"""Automatic remediation of Config rule violations with AWS-owned SSM Automation runbooks.
+
+Checklist: S-15 (Config rules raise alerts and remediate automatically).
+
+Only runbooks that are safe to run unattended are automatic by default; the ones that can
+break a running workload are configured as manual (one click in the console) until the team
+switches them on. NON_COMPLIANT evaluations from every region reach the notifications topic:
+each non-home region forwards the events to the home region's default event bus, and one rule
+there publishes them (a topic lives in one region; a Config aggregator would only add a
+second, slower path).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from baseline import iam, validate
+from baseline.naming import physical_name
+from components.config_rules import per_rule_options
+
+TYPE_TOKEN = "secbaseline:index:AutoRemediation"
+SECTION = "remediation"
+MAX_ATTEMPTS = 25
+MAX_RETRY_SECONDS = 2_592_000  # 30 days, the AWS limit
+NON_COMPLIANT_PATTERN: dict[str, Any] = {
+    "source": ["aws.config"],
+    "detail-type": ["Config Rules Compliance Change"],
+    "detail": {
+        "messageType": ["ComplianceChangeNotification"],
+        "newEvaluationResult": {"complianceType": ["NON_COMPLIANT"]},
+    },
+}
+
+
+@dataclass(frozen=True)
+class Runbook:
+    """An AWS-owned Automation runbook that fixes one rule's violations."""
+
+    document: str
+    """SSM document name (owned by AWS)."""
+    resource_parameter: str | None
+    """Runbook parameter that receives the non-compliant resource id (RESOURCE_ID)."""
+    static_parameters: Mapping[str, str]
+    """Fixed runbook parameters."""
+    actions: tuple[str, ...]
+    """API actions the runbook calls with the assume role."""
+    resource: str
+    """ARN pattern those actions are scoped to (``{account}`` is substituted)."""
+    unscoped_actions: tuple[str, ...] = ()
+    """Calls that accept no resource ARN (Describe*, account settings): AWS forces ``*``."""
+    resource_type: str | None = None
+    """Config resource type of the non-compliant resources."""
+    automatic: bool = True
+    """Default: run without a person (False when it can break a workload)."""
+    why: str = ""
+    """Why the default is automatic or manual."""
+
+
+_BPA_ON = {
+    "BlockPublicAcls": "true",
+    "IgnorePublicAcls": "true",
+    "BlockPublicPolicy": "true",
+    "RestrictPublicBuckets": "true",
+}
+_ANY_BUCKET = "arn:aws:s3:::*"  # bucket names are global; S3 ARNs have no account
+_SECURITY_GROUPS = "arn:aws:ec2:*:{account}:security-group/*"
+
+RUNBOOKS: Mapping[str, Runbook] = {
+    "S3_BUCKET_PUBLIC_READ_PROHIBITED": Runbook(
+        "AWSConfigRemediation-ConfigureS3BucketPublicAccessBlock",
+        "BucketName",
+        _BPA_ON,
+        ("s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock"),
+        _ANY_BUCKET,
+        resource_type="AWS::S3::Bucket",
+        why="turns on the bucket's Block Public Access; the account setting already blocks it",
+    ),
+    "S3_BUCKET_PUBLIC_WRITE_PROHIBITED": Runbook(
+        "AWS-DisableS3BucketPublicReadWrite",
+        "S3BucketName",
+        {},
+        ("s3:PutBucketPublicAccessBlock",),
+        _ANY_BUCKET,
+        resource_type="AWS::S3::Bucket",
+        why="public write is never intended; the fix only blocks public access",
+    ),
+    "INCOMING_SSH_DISABLED": Runbook(
+        "AWS-DisableIncomingSSHOnPort22",
+        "SecurityGroupIds",
+        {},
+        ("ec2:RevokeSecurityGroupIngress",),
+        _SECURITY_GROUPS,
+        unscoped_actions=("ec2:DescribeSecurityGroups",),
+        resource_type="AWS::EC2::SecurityGroup",
+        why="removes only 0.0.0.0/0 and ::/0 SSH rules; access goes through Session Manager (S-01)",
+    ),
+    "EC2_EBS_ENCRYPTION_BY_DEFAULT": Runbook(
+        "AWSConfigRemediation-EnableEbsEncryptionByDefault",
+        None,
+        {},
+        (),
+        "*",
+        unscoped_actions=("ec2:EnableEbsEncryptionByDefault", "ec2:GetEbsEncryptionByDefault"),
+        why="affects only volumes created afterwards",
+    ),
+    "VPC_DEFAULT_SECURITY_GROUP_CLOSED": Runbook(
+        "AWSConfigRemediation-RemoveVPCDefaultSecurityGroupRules",
+        "GroupId",
+        {},
+        ("ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"),
+        _SECURITY_GROUPS,
+        unscoped_actions=("ec2:DescribeSecurityGroups",),
+        resource_type="AWS::EC2::SecurityGroup",
+        automatic=False,
+        why="instances that still use the default group lose their network paths",
+    ),
+    "EC2_IMDSV2_CHECK": Runbook(
+        "AWSConfigRemediation-EnforceEC2InstanceIMDSv2",
+        "InstanceId",
+        {},
+        ("ec2:ModifyInstanceMetadataOptions",),
+        "arn:aws:ec2:*:{account}:instance/*",
+        unscoped_actions=("ec2:DescribeInstances",),
+        resource_type="AWS::EC2::Instance",
+        automatic=False,
+        why="software that still calls IMDSv1 loses its credentials",
+    ),
+    "S3_BUCKET_SSL_REQUESTS_ONLY": Runbook(
+        "AWSConfigRemediation-RestrictBucketSSLRequestsOnly",
+        "BucketName",
+        {},
+        (
+            "s3:GetBucketPolicy",
+            "s3:PutBucketPolicy",
+            "s3:DeleteBucketPolicy",
+            "s3:PutEncryptionConfiguration",
+        ),
+        _ANY_BUCKET,
+        resource_type="AWS::S3::Bucket",
+        automatic=False,
+        why="rewrites the bucket policy and encryption; plain-HTTP clients break",
+    ),
+    "S3_BUCKET_VERSIONING_ENABLED": Runbook(
+        "AWS-ConfigureS3BucketVersioning",
+        "BucketName",
+        {"VersioningState": "Enabled"},
+        ("s3:GetBucketVersioning", "s3:PutBucketVersioning"),
+        _ANY_BUCKET,
+        resource_type="AWS::S3::Bucket",
+        automatic=False,
+        why="versioning cannot be turned off again and raises storage cost",
+    ),
+}
+"""Rules with a remediation runbook; keys are Config rule identifiers."""
+
+
+@dataclass
+class RemediationOptions:
+    """Per-rule remediation switches."""
+
+    enabled: bool = True
+    """Configure remediation for this rule (manual or automatic)."""
+    automatic: bool | None = None
+    """Run without a person; None keeps the runbook's default (see ``RUNBOOKS``)."""
+
+
+@dataclass
+class AutoRemediationArgs:
+    """Inputs of :class:`AutoRemediation`."""
+
+    regions: Sequence[str] = ()
+    """Detection regions. Required."""
+    home_region: str = ""
+    """Region of the notifications topic and the event bus other regions forward to."""
+    account_id: pulumi.Input[str] | None = None
+    """The account id; None asks AWS (one invoke)."""
+    name_prefix: str = "secbaseline"
+    """Prefix of the role, rules and remediation names."""
+    rules: Mapping[str, Mapping[str, pulumi.Input[str]]] = field(default_factory=dict)
+    """Rule identifier -> region -> deployed Config rule name (``ConfigRules`` gives these)."""
+    remediations: Mapping[str, RemediationOptions] = field(default_factory=dict)
+    """Options per rule identifier; rules with a runbook not listed use the defaults."""
+    maximum_automatic_attempts: int = 5
+    """Attempts before Config gives up on one resource, 1-25."""
+    retry_attempt_seconds: int = 60
+    """Window in seconds for those attempts, 1-2592000."""
+    concurrent_execution_percentage: int = 10
+    """Share of non-compliant resources remediated at once, 1-100."""
+    error_percentage: int = 10
+    """Failure share that stops the remediation run, 1-100."""
+    notification_topic_arn: pulumi.Input[str] | None = None
+    """SNS topic (home region) for NON_COMPLIANT evaluations; None: no notifications."""
+    depends_on: Sequence[pulumi.Resource] = ()
+    """Resources the remediation configurations wait for (the rules)."""
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first bad field."""
+        validate.regions_with_home(SECTION, list(self.regions), self.home_region)
+        if isinstance(self.account_id, str):
+            validate.account_id(f"{SECTION}.accountId", self.account_id)
+        validate.name_prefix(f"{SECTION}.namePrefix", self.name_prefix)
+        for identifier, options in self.remediations.items():
+            where = f"{SECTION}.rules.{identifier}"
+            if identifier not in RUNBOOKS:
+                raise ValueError(
+                    f"{where}: no remediation runbook for this rule; known: "
+                    f"{', '.join(sorted(RUNBOOKS))}"
+                )
+            validate.boolean(f"{where}.enabled", options.enabled)
+            if options.automatic is not None:
+                validate.boolean(f"{where}.automatic", options.automatic)
+            if options.enabled and self.rules and identifier not in self.rules:
+                raise ValueError(f"{where}: the Config rule {identifier} is not deployed")
+        validate.int_range(
+            f"{SECTION}.maximumAutomaticAttempts", self.maximum_automatic_attempts, 1, MAX_ATTEMPTS
+        )
+        validate.int_range(
+            f"{SECTION}.retryAttemptSeconds", self.retry_attempt_seconds, 1, MAX_RETRY_SECONDS
+        )
+        validate.int_range(
+            f"{SECTION}.concurrentExecutionPercentage", self.concurrent_execution_percentage, 1, 100
+        )
+        validate.int_range(f"{SECTION}.errorPercentage", self.error_percentage, 1, 100)
+
+    def active(self) -> dict[str, tuple[Runbook, bool]]:
+        """Rule identifier -> (runbook, automatic) for every remediation to configure."""
+        out: dict[str, tuple[Runbook, bool]] = {}
+        for identifier, runbook in sorted(RUNBOOKS.items()):
+            options = self.remediations.get(identifier, RemediationOptions())
+            if not options.enabled or identifier not in self.rules:
+                continue
+            automatic = runbook.automatic if options.automatic is None else options.automatic
+            out[identifier] = (runbook, automatic)
+        return out
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> AutoRemediationArgs:
+        """Build from the ``remediation`` section (regions and rules set by the tier)."""
+        raw = validate.known_keys(
+            SECTION,
+            section,
+            {
+                "rules",
+                "maximumAutomaticAttempts",
+                "retryAttemptSeconds",
+                "concurrentExecutionPercentage",
+                "errorPercentage",
+            },
+        )
+        remediations: dict[str, RemediationOptions] = {}
+        per_rule = per_rule_options(
+            f"{SECTION}.rules", raw.get("rules", {}), {"enabled", "automatic"}
+        )
+        for identifier, entry in per_rule.items():
+            where = f"{SECTION}.rules.{identifier}"
+            automatic = entry.get("automatic")
+            remediations[identifier] = RemediationOptions(
+                enabled=validate.boolean(f"{where}.enabled", entry.get("enabled", True)),
+                automatic=None
+                if automatic is None
+                else validate.boolean(f"{where}.automatic", automatic),
+            )
+        return cls(
+            remediations=remediations,
+            maximum_automatic_attempts=validate.int_range(
+                f"{SECTION}.maximumAutomaticAttempts",
+                raw.get("maximumAutomaticAttempts", 5),
+                1,
+                MAX_ATTEMPTS,
+            ),
+            retry_attempt_seconds=validate.int_range(
+                f"{SECTION}.retryAttemptSeconds",
+                raw.get("retryAttemptSeconds", 60),
+                1,
+                MAX_RETRY_SECONDS,
+            ),
+            concurrent_execution_percentage=validate.int_range(
+                f"{SECTION}.concurrentExecutionPercentage",
+                raw.get("concurrentExecutionPercentage", 10),
+                1,
+                100,
+            ),
+            error_percentage=validate.int_range(
+                f"{SECTION}.errorPercentage", raw.get("errorPercentage", 10), 1, 100
+            ),
+        )
+
+
+def _with_account(pattern: str, account_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    def fill(account: str) -> str:
+        return pattern.format(account=account)
+
+    return pulumi.Output.from_input(account_id).apply(fill)
+
+
+def remediation_statements(
+    runbooks: Sequence[Runbook], account_id: pulumi.Input[str]
+) -> list[dict[str, Any]]:
+    """Least-privilege statements for the assume role: only what these runbooks call."""
+    statements: list[dict[str, Any]] = []
+    scoped: dict[str, set[str]] = {}
+    unscoped: set[str] = set()
+    for runbook in runbooks:
+        for action in runbook.actions:
+            scoped.setdefault(runbook.resource, set()).add(action)
+        unscoped.update(runbook.unscoped_actions)
+    for pattern, actions in sorted(scoped.items()):
+        resource: pulumi.Input[str] = pattern
+        if "{account}" in pattern:
+            resource = _with_account(pattern, account_id)
+        kind = pattern.rsplit(":", 1)[-1].split("/")[0]  # security-group, instance, or *
+        label = "Buckets" if ":s3:" in pattern else "".join(w.title() for w in kind.split("-"))
+        statements.append(
+            {
+                "Sid": f"Remediate{label}",
+                "Effect": "Allow",
+                "Action": sorted(actions),
+                "Resource": resource,
+            }
+        )
+    documents = sorted({runbook.document for runbook in runbooks})
+    statements.append(
+        {
+            # AWS lists these for every runbook (it reads its own execution state).
+            "Sid": "RunTheseRunbooksOnly",
+            "Effect": "Allow",
+            "Action": ["ssm:GetAutomationExecution", "ssm:StartAutomationExecution"],
+            "Resource": [
+                pulumi.Output.concat(
+                    f"arn:{iam.PARTITION}:ssm:*:", account_id, f":automation-definition/{doc}:*"
+                )
+                for doc in documents
+            ]
+            + [
+                pulumi.Output.concat(
+                    f"arn:{iam.PARTITION}:ssm:*:", account_id, ":automation-execution/*"
+                )
+            ],
+        }
+    )
+    if unscoped:
+        statements.append(
+            {
+                # Describe* and account-level EBS settings support no resource ARN.
+                "Sid": "CallsWithoutResourceArns",
+                "Effect": "Allow",
+                "Action": sorted(unscoped),
+                "Resource": "*",
+            }
+        )
+    return statements
+
+
+class AutoRemediation(pulumi.ComponentResource):
+    """Remediation configurations per rule and region, one assume role, and notifications."""
+
+    role: aws.iam.Role | None
+    """The role the runbooks run as (None when no remediation is configured)."""
+    configurations: dict[str, dict[str, aws.cfg.RemediationConfiguration]]
+    """Rule identifier -> region -> remediation configuration."""
+    notification_rules: dict[str, aws.cloudwatch.EventRule]
+    """Region -> EventBridge rule matching NON_COMPLIANT evaluations."""
+
+    def __init__(
+        self,
+        name: str,
+        args: AutoRemediationArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        args.validate()
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        account_id = iam.account_id_or_caller(args.account_id, self)
+        active = args.active()
+        self.role = None
+        self.configurations = {}
+        self.notification_rules = {}
+
+        if active:
+            self.role = aws.iam.Role(
+                f"{name}-role",
+                name=physical_name(args.name_prefix, "config-remediation"),
+                description="AWS Config remediation runbooks (SSM Automation) run as this role",
+                assume_role_policy=iam.service_assume_role_policy(
+                    "ssm.amazonaws.com", source_account=account_id
+                ),
+                opts=child,
+            )
+            policy = aws.iam.RolePolicy(
+                f"{name}-permissions",
+                role=self.role.id,
+                policy=iam.dumps(
+                    remediation_statements([rb for rb, _ in active.values()], account_id)
+                ),
+                opts=child,
+            )
+            for identifier, (runbook, automatic) in active.items():
+                self.configurations[identifier] = {}
+                for region, rule_name in sorted(args.rules[identifier].items()):
+                    self.configurations[identifier][region] = self._configuration(
+                        f"{name}-{identifier.lower().replace('_', '-')}-{region}",
+                        args=args,
+                        region=region,
+                        rule_name=rule_name,
+                        runbook=runbook,
+                        automatic=automatic,
+                        role_arn=self.role.arn,
+                        depends_on=[policy, *args.depends_on],
+                    )
+
+        if args.notification_topic_arn is not None:
+            self._notifications(name, args, account_id)
+
+        self.register_outputs(
+            {
+                "automatic": sorted(k for k, (_, auto) in active.items() if auto),
+                "manual": sorted(k for k, (_, auto) in active.items() if not auto),
+            }
+        )
+
+    def _configuration(
+        self,
+        resource_name: str,
+        *,
+        args: AutoRemediationArgs,
+        region: str,
+        rule_name: pulumi.Input[str],
+        runbook: Runbook,
+        automatic: bool,
+        role_arn: pulumi.Input[str],
+        depends_on: Sequence[pulumi.Resource],
+    ) -> aws.cfg.RemediationConfiguration:
+        parameters: list[aws.cfg.RemediationConfigurationParameterArgsDict] = [
+            {"name": "AutomationAssumeRole", "static_value": role_arn}
+        ]
+        if runbook.resource_parameter:
+            parameters.append({"name": runbook.resource_parameter, "resource_value": "RESOURCE_ID"})
+        parameters += [
+            {"name": key, "static_value": value}
+            for key, value in sorted(runbook.static_parameters.items())
+        ]
+        return aws.cfg.RemediationConfiguration(
+            resource_name,
+            config_rule_name=rule_name,
+            target_type="SSM_DOCUMENT",
+            target_id=runbook.document,
+            resource_type=runbook.resource_type,
+            parameters=parameters,
+            automatic=automatic,
+            maximum_automatic_attempts=args.maximum_automatic_attempts,
+            retry_attempt_seconds=args.retry_attempt_seconds,
+            execution_controls={
+                "ssm_controls": {
+                    "concurrent_execution_rate_percentage": args.concurrent_execution_percentage,
+                    "error_percentage": args.error_percentage,
+                }
+            },
+            region=region,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
+        )
+
+    def _notifications(
+        self, name: str, args: AutoRemediationArgs, account_id: pulumi.Input[str]
+    ) -> None:
+        assert args.notification_topic_arn is not None
+        child = pulumi.ResourceOptions(parent=self)
+        home = args.home_region
+        pattern = json.dumps(NON_COMPLIANT_PATTERN)
+        home_rule = aws.cloudwatch.EventRule(
+            f"{name}-non-compliant-{home}",
+            description="Config NON_COMPLIANT evaluations (this region and forwarded) to SNS",
+            event_pattern=pattern,
+            region=home,
+            opts=child,
+        )
+        self.notification_rules[home] = home_rule
+        aws.cloudwatch.EventTarget(
+            f"{name}-non-compliant-topic",
+            rule=home_rule.name,
+            arn=args.notification_topic_arn,
+            region=home,
+            opts=child,
+        )
+        others = [r for r in sorted(args.regions) if r != home]
+        if not others:
+            return
+        home_bus = pulumi.Output.concat(
+            f"arn:{iam.PARTITION}:events:{home}:", account_id, ":event-bus/default"
+        )
+        forward_role = aws.iam.Role(
+            f"{name}-forward-role",
+            name=physical_name(args.name_prefix, "config-events-forward"),
+            description="Forwards Config compliance events to the home region's event bus",
+            assume_role_policy=iam.service_assume_role_policy(
+                "events.amazonaws.com", source_account=account_id
+            ),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-forward-permissions",
+            role=forward_role.id,
+            policy=iam.dumps(
+                [
+                    {
+                        "Sid": "PutEventsOnHomeBus",
+                        "Effect": "Allow",
+                        "Action": "events:PutEvents",
+                        "Resource": home_bus,
+                    }
+                ]
+            ),
+            opts=child,
+        )
+        for region in others:
+            rule = aws.cloudwatch.EventRule(
+                f"{name}-non-compliant-{region}",
+                description=f"Forward Config NON_COMPLIANT evaluations to {home}",
+                event_pattern=pattern,
+                region=region,
+                opts=child,
+            )
+            self.notification_rules[region] = rule
+            aws.cloudwatch.EventTarget(
+                f"{name}-forward-{region}",
+                rule=rule.name,
+                arn=home_bus,
+                role_arn=forward_role.arn,
+                region=region,
+                opts=child,
+            )
