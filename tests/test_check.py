@@ -29,10 +29,8 @@ TIER_ROLES = [
     ("advanced", "security"),
     ("advanced", "member"),
 ]
-# Policies satisfied by components that are not merged yet (ThreatDetection, SecurityHub,
-# ConfigRecording). LEAD: once they land, test_tiers_pass_with_zero_violations XPASSes and fails
-# (strict); then delete this set and the xfail marker.
-PENDING_COMPONENT_POLICIES = {
+# Stack policies that hold detection to every region (tier intermediate and up).
+DETECTION_POLICIES = {
     "guardduty-all-regions",
     "securityhub-all-regions",
     "config-all-regions",
@@ -91,19 +89,6 @@ def insecure(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, list
 
 
 @pytest.mark.parametrize(("tier", "role"), TIER_ROLES)
-def test_tiers_have_no_violations_beyond_pending_components(
-    capsys: pytest.CaptureFixture[str], tier: str, role: str
-) -> None:
-    code, findings = check_json(capsys, "--tier", tier, "--role", role)
-    assert {f["policy"] for f in findings} <= PENDING_COMPONENT_POLICIES
-    if tier == "beginner":
-        assert (code, findings) == (0, [])
-
-
-@pytest.mark.xfail(
-    strict=True, reason="detection components (GuardDuty, Security Hub, Config) not merged yet"
-)
-@pytest.mark.parametrize(("tier", "role"), [tr for tr in TIER_ROLES if tr[0] != "beginner"])
 def test_tiers_pass_with_zero_violations(
     capsys: pytest.CaptureFixture[str], tier: str, role: str
 ) -> None:
@@ -168,7 +153,7 @@ def test_enforcement_overrides(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_program_tier_defaults_to_beginner(capsys: pytest.CaptureFixture[str]) -> None:
     _, findings = check_json(capsys, "--program", str(INSECURE))
-    assert not PENDING_COMPONENT_POLICIES & {f["policy"] for f in findings}
+    assert not DETECTION_POLICIES & {f["policy"] for f in findings}
 
 
 @pytest.mark.parametrize(

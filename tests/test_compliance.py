@@ -29,6 +29,12 @@ ACCEPTED_FINDINGS: dict[tuple[str, str], str] = {
     ): "AWSConfigRemediation-RestrictBucketSSLRequestsOnly must rewrite bucket policies of any "
     "bucket (S3 ARNs carry no account); the role trusts only ssm.amazonaws.com for this "
     "account, and that remediation is manual by default",
+    (
+        "fargate-bastion-execution-policy",
+        "RESOURCE_MISMATCH",
+    ): "parliament's action database predates repository-scoped ecr:BatchImportUpstreamImage; "
+    "AWS documents it as grantable in a repository policy, so scoping it to the bastion's "
+    "pull-through repository is correct",
 }
 
 
