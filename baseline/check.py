@@ -21,6 +21,7 @@ from tabulate import tabulate
 from baseline import catalog
 from baseline.engine import Plan, run_file
 from baseline.plan import read_stack_file
+from baseline.settings import organization_owned
 from policies import rules
 
 _LEVEL_ORDER = {"mandatory": 0, "advisory": 1}
@@ -136,9 +137,13 @@ def target_from_args(args: argparse.Namespace) -> tuple[Plan, rules.StackOptions
 
     plan = plan_from_args(args)
     settings = plan.settings or {}
+    tier = str(settings.get("tier", "beginner"))
     return plan, rules.StackOptions(
-        tier=str(settings.get("tier", "beginner")),
+        tier=tier,
         regions=tuple(settings.get("detectionRegions") or ()),
+        organization_managed=organization_owned(
+            tier, str(settings.get("role")), bool(settings.get("controlTower"))
+        ),
     )
 
 

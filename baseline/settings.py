@@ -73,6 +73,24 @@ SECTION_KEYS: frozenset[str] = frozenset(
 )
 
 
+def organization_owned(tier: str, role: str, control_tower: bool) -> frozenset[str]:
+    """Services the organization enables for an account, which its own stack must not create.
+
+    Advanced-tier members get GuardDuty, Security Hub, Inspector and Detective from the
+    security account's auto-enable; Control Tower records Config and runs the organization
+    trail in every enrolled account; the advanced tier's own organization trail logs every
+    account. Values: guardduty, securityhub, inspector, detective, config, cloudtrail.
+    """
+    owned: set[str] = set()
+    if tier == "advanced":
+        owned.add("cloudtrail")
+        if role == "member":
+            owned |= {"guardduty", "securityhub", "inspector", "detective"}
+    if control_tower:
+        owned |= {"config", "cloudtrail"}
+    return frozenset(owned)
+
+
 def _freeze(value: Any) -> Any:
     """Deep-freeze config data: dicts become read-only mappings, lists become tuples."""
     if isinstance(value, Mapping):
@@ -144,6 +162,11 @@ class Settings:
     def at_least(self, tier: Tier) -> bool:
         """True when this stack's tier includes ``tier``."""
         return TIERS.index(self.tier) >= TIERS.index(tier)
+
+    @property
+    def organization_owned(self) -> frozenset[str]:
+        """Services the organization (or Control Tower) enables here: see the function."""
+        return organization_owned(self.tier, self.role, self.control_tower)
 
     def with_detection_regions(self, regions: tuple[str, ...]) -> Settings:
         """A copy with detection regions resolved (validated, sorted, home included)."""

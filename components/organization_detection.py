@@ -66,6 +66,13 @@ class OrganizationDetectionArgs:
     detector_ids: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """The security account's own detector per region, when another component created it.
     Regions missing here get a detector created by this component (one per region only)."""
+    graph_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """The security account's own Detective graph per region, when another component created
+    it. Detective auto-enable is configured in these regions (and in every region when
+    ``manage_admin_account_services`` creates the graphs)."""
+    security_hub_resources: Sequence[pulumi.Resource] = ()
+    """This account's Security Hub enablement when another component created it; the
+    organization configuration waits for it."""
     security_hub_mode: Literal["CENTRAL", "LOCAL"] = "CENTRAL"
     """CENTRAL: one configuration policy (FSBP + CIS v3.0) for the root; LOCAL: auto-enable."""
     root_id: str | None = None
@@ -270,7 +277,7 @@ class OrganizationDetection(pulumi.ComponentResource):
 
         # --- Security Hub.
         self.configuration_policy = None
-        hub_deps: list[pulumi.Resource] = []
+        hub_deps: list[pulumi.Resource] = list(args.security_hub_resources)
         if args.manage_admin_account_services:
             hub = aws.securityhub.Account(
                 f"{name}-securityhub",
@@ -287,7 +294,7 @@ class OrganizationDetection(pulumi.ComponentResource):
                 region=args.home_region,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[hub]),
             )
-            hub_deps = [hub, aggregator]
+            hub_deps += [hub, aggregator]
         if args.security_hub_mode == "CENTRAL":
             org_config = aws.securityhub.OrganizationConfiguration(
                 f"{name}-securityhub-organization",
@@ -354,14 +361,16 @@ class OrganizationDetection(pulumi.ComponentResource):
                     region=region,
                     opts=pulumi.ResourceOptions(parent=self, depends_on=inspector_deps),
                 )
-            if args.detective and args.manage_admin_account_services:
-                graph = aws.detective.Graph(
+            graph_arn = args.graph_arns.get(region)
+            if args.detective and graph_arn is None and args.manage_admin_account_services:
+                graph_arn = aws.detective.Graph(
                     f"{name}-detective-{region}", region=region, tags=tags, opts=child
-                )
+                ).id  # the graph's id is its ARN
+            if args.detective and graph_arn is not None:
                 aws.detective.OrganizationConfiguration(
                     f"{name}-detective-organization-{region}",
                     auto_enable=True,
-                    graph_arn=graph.id,  # the graph's id is its ARN
+                    graph_arn=graph_arn,
                     region=region,
                     opts=child,
                 )

@@ -131,6 +131,10 @@ class SecurityHubArgs:
     """Disable global-resource controls (IAM.*, Account.*, KMS.1/2) outside the home region."""
     aggregate_findings: bool = True
     """Create the cross-region finding aggregator in the home region."""
+    centrally_managed: bool = False
+    """An organization configuration policy (Security Hub central configuration) owns the
+    standards and controls of this account: enable the hub and aggregator only, since a
+    centrally managed account cannot change its standards locally."""
 
     def validate(self) -> None:
         """Raise ValueError naming the first bad field."""
@@ -164,6 +168,7 @@ class SecurityHubArgs:
                     )
         validate.boolean("securityHub.globalControlsHomeOnly", self.global_controls_home_only)
         validate.boolean("securityHub.aggregateFindings", self.aggregate_findings)
+        validate.boolean("securityHub.centrallyManaged", self.centrally_managed)
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> SecurityHubArgs:
@@ -232,7 +237,7 @@ class SecurityHub(pulumi.ComponentResource):
                 opts=child,
             )
             self.accounts[region] = hub
-            for standard in args.standards:
+            for standard in () if args.centrally_managed else args.standards:
                 subscription = aws.securityhub.StandardsSubscription(
                     f"{name}-{standard}-{region}",
                     standards_arn=standards_arn(standard, region),

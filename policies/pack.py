@@ -50,6 +50,23 @@ DETECTION_CONFIG = PolicyConfigSchema(
             "default": [],
             "description": "Detection regions; empty means every region the stack uses.",
         },
+        "organizationManaged": {
+            "type": "array",
+            "items": {
+                "type": "string",
+                "enum": [
+                    "guardduty",
+                    "securityhub",
+                    "inspector",
+                    "detective",
+                    "config",
+                    "cloudtrail",
+                ],
+            },
+            "default": [],
+            "description": "Services the organization enables for this account (e.g. "
+            "guardduty and securityhub in advanced-tier members); not required in the stack.",
+        },
     }
 )
 
@@ -104,9 +121,11 @@ def stack_resource(resource: PolicyResource) -> rules.StackResource:
 def stack_options(config: Mapping[str, Any]) -> rules.StackOptions:
     """Pack config of a stack policy as rule options."""
     regions = config.get("regions") or ()
+    managed = config.get("organizationManaged") or ()
     return rules.StackOptions(
         tier=str(config.get("tier") or "beginner"),
         regions=tuple(str(r) for r in regions),
+        organization_managed=frozenset(str(m) for m in managed),
     )
 
 

@@ -621,6 +621,9 @@ class StackOptions:
     """The baseline tier the stack is held to; detection is required from ``intermediate``."""
     regions: tuple[str, ...] = ()
     """Detection regions; empty means every region the stack uses."""
+    organization_managed: frozenset[str] = frozenset()
+    """Services the organization enables for this account (``guardduty``, ``securityhub``,
+    ``config``, ...): the stack need not, and must not, create them itself."""
 
 
 @dataclass(frozen=True)
@@ -689,9 +692,9 @@ def _inline_setting(props: Mapping[str, Any], key: str) -> bool:
     return props.get(key) is not None
 
 
-def _present_in_regions(service: str, types: frozenset[str]) -> StackRule:
+def _present_in_regions(service: str, types: frozenset[str], key: str) -> StackRule:
     def rule(resources: Sequence[StackResource], options: StackOptions) -> list[StackViolation]:
-        if options.tier not in TIERS_WITH_DETECTION:
+        if options.tier not in TIERS_WITH_DETECTION or key in options.organization_managed:
             return []
         present = [r for r in resources if r.type in types]
         if any(r.region is None or is_unknown(r.region) for r in present):
@@ -713,11 +716,15 @@ def _present_in_regions(service: str, types: frozenset[str]) -> StackRule:
 
 STACK_RULES: dict[str, StackRule] = {
     "s3-bucket-configuration-complete": s3_bucket_configuration_complete,
-    "guardduty-all-regions": _present_in_regions("GuardDuty", frozenset({GUARDDUTY_DETECTOR})),
-    "securityhub-all-regions": _present_in_regions(
-        "Security Hub", frozenset({SECURITYHUB_ACCOUNT})
+    "guardduty-all-regions": _present_in_regions(
+        "GuardDuty", frozenset({GUARDDUTY_DETECTOR}), "guardduty"
     ),
-    "config-all-regions": _present_in_regions("AWS Config recording", frozenset({CONFIG_RECORDER})),
+    "securityhub-all-regions": _present_in_regions(
+        "Security Hub", frozenset({SECURITYHUB_ACCOUNT}), "securityhub"
+    ),
+    "config-all-regions": _present_in_regions(
+        "AWS Config recording", frozenset({CONFIG_RECORDER}), "config"
+    ),
 }
 
 

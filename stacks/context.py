@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -22,6 +22,12 @@ class TierContext:
     """The account id, from one caller-identity invoke per stack."""
     notification_topic_arn: pulumi.Output[str] | None = None
     """Set by the notifications part (intermediate tier) for parts that publish alerts."""
+    guardduty_detector_ids: dict[str, pulumi.Output[str]] = field(default_factory=dict)
+    """This account's GuardDuty detector per region, set by the detection part."""
+    detective_graph_arns: dict[str, pulumi.Output[str]] = field(default_factory=dict)
+    """This account's Detective graph per region, set by the detection part."""
+    security_hub: list[pulumi.Resource] = field(default_factory=list)
+    """This account's Security Hub enablement, for resources that must come after it."""
 
     def opts(self) -> pulumi.ResourceOptions:
         """Resource options that use the account provider (merge more with ``.merge``)."""

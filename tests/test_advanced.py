@@ -10,8 +10,7 @@ import pytest
 
 from baseline.engine import OfflineEngineError, Plan
 from baseline.plan import plan_config
-from baseline.settings import Settings, settings_from_config
-from stacks.parts.organization import ownership
+from baseline.settings import settings_from_config
 from tests.conftest import BASE_CONFIG, ORG_CONFIG
 from tests.scp_eval import Request, denied
 
@@ -114,18 +113,72 @@ def test_member_role_deploys_only_the_account_baseline(plan_tier: Callable[..., 
     assert not [r for r in plan.resources if ":organizations/" in r.type]
 
 
-def test_ownership_tells_intermediate_parts_what_the_organization_owns() -> None:
-    def settings(**config: object) -> Settings:
-        return settings_from_config({**BASE_CONFIG, **ORG_CONFIG, **config})
+def test_organization_owned_tells_the_parts_what_the_organization_enables() -> None:
+    def owned(**config: object) -> frozenset[str]:
+        return settings_from_config({**BASE_CONFIG, **ORG_CONFIG, **config}).organization_owned
 
-    member = ownership(settings(tier="advanced", role="member"))
-    assert (member.guardduty, member.security_hub, member.config_recorder) == (True, True, False)
-    security = ownership(settings(tier="advanced", role="security"))
-    assert (security.guardduty, security.security_hub) == (False, False)
-    tower = ownership(settings(tier="advanced", role="member", controlTower=True))
-    assert tower.config_recorder is True
-    standalone = ownership(settings(tier="intermediate"))
-    assert not any((standalone.guardduty, standalone.security_hub, standalone.config_recorder))
+    assert owned(tier="advanced", role="member") == {
+        "guardduty",
+        "securityhub",
+        "inspector",
+        "detective",
+        "cloudtrail",
+    }
+    assert owned(tier="advanced", role="security") == {"cloudtrail"}
+    assert owned(tier="advanced", role="management") == {"cloudtrail"}
+    assert "config" in owned(tier="advanced", role="member", controlTower=True)
+    assert owned(tier="intermediate") == frozenset()
+    assert owned(tier="intermediate", controlTower=True) == {"config", "cloudtrail"}
+
+
+def test_member_leaves_org_enabled_services_to_the_organization(
+    plan_tier: Callable[..., Plan],
+) -> None:
+    plan = plan_tier(tier="advanced", role="member")
+    for token in (
+        "aws:guardduty/detector:Detector",
+        "aws:securityhub/account:Account",
+        "aws:detective/graph:Graph",
+        "aws:inspector2/enabler:Enabler",
+    ):
+        assert plan.of_type(token) == [], token
+    # What the member still owns: Config recording, notifications, access analyzers.
+    regions = sorted(BASE_CONFIG["detectionRegions"])
+    recorders = plan.of_type("aws:cfg/recorder:Recorder")
+    assert sorted(r.inputs["region"] for r in recorders) == regions
+    assert plan.of_type("aws:sns/topic:Topic")
+
+
+def test_security_account_builds_on_its_own_detection(plan_tier: Callable[..., Plan]) -> None:
+    """One detector, hub and graph per region: the organization part reuses them."""
+    plan = plan_tier(tier="advanced", role="security")
+    regions = sorted(BASE_CONFIG["detectionRegions"])
+    detectors = plan.of_type("aws:guardduty/detector:Detector")
+    assert sorted(r.inputs["region"] for r in detectors) == regions
+    hubs = plan.of_type("aws:securityhub/account:Account")
+    assert sorted(r.inputs["region"] for r in hubs) == regions
+    assert len(plan.of_type("aws:securityhub/findingAggregator:FindingAggregator")) == 1
+    graphs = plan.of_type("aws:detective/graph:Graph")
+    assert len(graphs) == len({r.inputs["region"] for r in graphs})
+    assert len(plan.of_type("aws:inspector2/enabler:Enabler")) == len(regions)
+    by_region = {r.inputs["region"]: r.id for r in detectors}
+    for config in plan.of_type("aws:guardduty/organizationConfiguration:OrganizationConfiguration"):
+        assert config.inputs["detectorId"] == by_region[config.inputs["region"]]
+    graph_arns = {r.id for r in graphs}
+    detective = plan.of_type("aws:detective/organizationConfiguration:OrganizationConfiguration")
+    assert detective and {r.inputs["graphArn"] for r in detective} <= graph_arns
+    # Central configuration owns the standards: no local subscriptions in this account.
+    assert plan.of_type("aws:securityhub/standardsSubscription:StandardsSubscription") == []
+    assert plan.one("aws:securityhub/configurationPolicy:ConfigurationPolicy")
+
+
+def test_security_account_local_mode_keeps_local_standards(
+    plan_tier: Callable[..., Plan],
+) -> None:
+    plan = plan_tier(
+        tier="advanced", role="security", organizationDetection={"securityHubMode": "LOCAL"}
+    )
+    assert plan.of_type("aws:securityhub/standardsSubscription:StandardsSubscription")
 
 
 @pytest.mark.parametrize(

@@ -704,3 +704,35 @@ def test_detection_present_in_every_region(policy: str, rtype: str, service: str
 def test_unknown_policy_names_are_rejected() -> None:
     with pytest.raises(ValueError, match="policy: unknown policy 'nope'; known: "):
         rules.check_resource("nope", catalog.BUCKET, {}, URN, "b")
+
+
+def test_detection_presence_skips_services_the_organization_enables() -> None:
+    from policies.rules import StackOptions, StackResource, check_stack
+
+    resources = [
+        StackResource(
+            type="aws:cfg/recorder:Recorder",
+            name="rec",
+            urn="urn:x::rec",
+            props={},
+            region="eu-west-1",
+        )
+    ]
+    member = StackOptions(
+        tier="advanced", regions=("eu-west-1",), organization_managed=frozenset({"guardduty"})
+    )
+    assert check_stack("guardduty-all-regions", resources, member) == []
+    standalone = StackOptions(tier="intermediate", regions=("eu-west-1",))
+    found = check_stack("guardduty-all-regions", resources, standalone)
+    assert [v.message for v in found] == ["GuardDuty is not enabled in eu-west-1"]
+    assert check_stack("config-all-regions", resources, member) == []
+
+
+def test_pack_reads_organization_managed_from_its_config() -> None:
+    from policies.pack import stack_options
+
+    options = stack_options(
+        {"tier": "advanced", "organizationManaged": ["guardduty", "securityhub"]}
+    )
+    assert options.organization_managed == frozenset({"guardduty", "securityhub"})
+    assert stack_options({}).organization_managed == frozenset()

@@ -68,11 +68,11 @@ def test_default_levels() -> None:
     assert levels["sns-topic-encrypted"] == EnforcementLevel.ADVISORY
 
 
-def test_detection_policies_take_tier_and_regions_config() -> None:
+def test_detection_policies_take_tier_regions_and_organization_config() -> None:
     policies = by_name()
     for name in ("guardduty-all-regions", "securityhub-all-regions", "config-all-regions"):
         schema = policies[name].config_schema
-        assert set(schema.properties) == {"tier", "regions"}
+        assert set(schema.properties) == {"tier", "regions", "organizationManaged"}
         assert schema.properties["tier"]["enum"] == ["beginner", "intermediate", "advanced"]
     assert policies["s3-bucket-configuration-complete"].config_schema is None
 

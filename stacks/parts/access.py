@@ -61,7 +61,9 @@ def build(ctx: TierContext) -> None:
     if _enabled("vulnerabilityScanning", section, True):
         scan_args = VulnerabilityScanningArgs.from_config(section, settings.regions)
         scan_args.account_id = ctx.account_id
-        VulnerabilityScanning("vulnerability-scanning", scan_args, opts=ctx.opts())
+        # In advanced-tier members the security account's auto-enable turns Inspector on.
+        if "inspector" not in settings.organization_owned:
+            VulnerabilityScanning("vulnerability-scanning", scan_args, opts=ctx.opts())
 
     fargate_section = settings.section("bastion")
     ec2_section = settings.section("ec2Bastion")

@@ -29,7 +29,7 @@ def build(ctx: TierContext) -> Compliance:
 
     recording_section = dict(settings.section("configRecording"))
     # Control Tower owns the recorders in enrolled accounts unless the stack says otherwise.
-    recording_section.setdefault("manageRecorders", not settings.control_tower)
+    recording_section.setdefault("manageRecorders", "config" not in settings.organization_owned)
     recording_args = ConfigRecordingArgs.from_config(recording_section)
     recording_args.regions = regions
     recording_args.home_region = home

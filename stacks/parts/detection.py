@@ -16,41 +16,64 @@ from stacks.context import TierContext
 
 @dataclass
 class Detection:
-    """The detection components of one account."""
+    """The detection components of one account (None where the organization owns them)."""
 
-    threat_detection: ThreatDetection
-    security_hub: SecurityHub
-    investigation: Investigation
+    threat_detection: ThreatDetection | None
+    security_hub: SecurityHub | None
+    investigation: Investigation | None
     access_analysis: AccessAnalysis
     notifications: SecurityNotifications
+
+
+def _central_security_hub(ctx: TierContext) -> bool:
+    """The security account applies a central configuration policy to the whole organization."""
+    settings = ctx.settings
+    mode = settings.section("organizationDetection").get("securityHubMode", "CENTRAL")
+    return settings.tier == "advanced" and settings.role == "security" and mode == "CENTRAL"
 
 
 def build(ctx: TierContext) -> Detection:
     """Detection in every detection region, notifications in the home region.
 
-    Sets ``ctx.notification_topic_arn`` for the parts that publish alerts. Tags come from the
-    provider's default tags, so none are passed here.
+    Sets ``ctx.notification_topic_arn`` for the parts that publish alerts, and this account's
+    detector ids, graph ARNs and Security Hub for the organization part. Services the
+    organization enables for this account (``settings.organization_owned``: GuardDuty,
+    Security Hub and Detective in advanced-tier members) are left to it; validating their
+    config sections still happens. Tags come from the provider's default tags.
     """
     settings = ctx.settings
     regions = settings.regions
     home = settings.home_region
+    owned = settings.organization_owned
 
     threat = ThreatDetectionArgs.from_config(settings.section("threatDetection"))
     threat.regions, threat.home_region, threat.account_id = regions, home, ctx.account_id
-    threat_detection = ThreatDetection("threat-detection", threat, opts=ctx.opts())
+    threat_detection = None
+    if "guardduty" not in owned:
+        threat_detection = ThreatDetection("threat-detection", threat, opts=ctx.opts())
+        ctx.guardduty_detector_ids = dict(threat_detection.detector_ids)
 
     hub = SecurityHubArgs.from_config(settings.section("securityHub"))
     hub.regions, hub.home_region = regions, home
-    security_hub = SecurityHub("security-hub", hub, opts=ctx.opts())
+    hub.centrally_managed = _central_security_hub(ctx)
+    security_hub = None
+    if "securityhub" not in owned:
+        security_hub = SecurityHub("security-hub", hub, opts=ctx.opts())
+        ctx.security_hub = [security_hub]
 
     graph = InvestigationArgs.from_config(settings.section("investigation"))
     graph.regions, graph.home_region = regions, home
-    investigation = Investigation(
-        "investigation",
-        graph,
-        # Detective ingests GuardDuty findings: enable it after the detectors.
-        opts=ctx.opts().merge(pulumi.ResourceOptions(depends_on=[threat_detection])),
-    )
+    investigation = None
+    if "detective" not in owned:
+        investigation = Investigation(
+            "investigation",
+            graph,
+            # Detective ingests GuardDuty findings: enable it after the detectors.
+            opts=ctx.opts().merge(
+                pulumi.ResourceOptions(depends_on=[threat_detection] if threat_detection else [])
+            ),
+        )
+        ctx.detective_graph_arns = dict(investigation.graph_arns)
 
     access = AccessAnalysisArgs.from_config(settings.section("accessAnalysis"))
     access.regions, access.home_region = regions, home

@@ -11,43 +11,13 @@ Run order (one stack per account, ``pulumi up`` in each):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pulumi
 
-from baseline.settings import Settings
 from components.guardrail_policies import GuardrailPolicies, GuardrailPoliciesArgs
 from components.organization import Organization, OrganizationArgs
 from components.organization_detection import OrganizationDetection, OrganizationDetectionArgs
 from components.organization_trail import OrganizationTrail, OrganizationTrailArgs
 from stacks.context import TierContext
-
-
-@dataclass(frozen=True)
-class OrganizationOwnership:
-    """What the organization (or Control Tower) manages for this account, so the
-    account-level parts of the intermediate tier can skip it instead of fighting it."""
-
-    guardduty: bool
-    """GuardDuty is enabled by the delegated administrator's auto-enable (members)."""
-    security_hub: bool
-    """Security Hub is enabled by the central configuration policy (members)."""
-    config_recorder: bool
-    """Control Tower records Config in enrolled accounts: do not create recorders."""
-    cloudtrail: bool
-    """An organization trail (ours or Control Tower's) already logs this account."""
-
-
-def ownership(settings: Settings) -> OrganizationOwnership:
-    """Which services the organization owns for an advanced-tier account of this role."""
-    advanced = settings.tier == "advanced"
-    member = advanced and settings.role == "member"
-    return OrganizationOwnership(
-        guardduty=member,
-        security_hub=member,
-        config_recorder=advanced and settings.control_tower,
-        cloudtrail=advanced,
-    )
 
 
 def _required(value: str | None, key: str) -> str:
@@ -117,20 +87,21 @@ def build_security(ctx: TierContext) -> None:
     """Organization-wide detection from the delegated administrator account."""
     s = ctx.settings
     security = _required(s.security_account_id, "securityAccountId")
-    # The intermediate tier's detection part deploys this account's own detectors, Security
-    # Hub and notification topic once it lands; until then OrganizationDetection enables them
-    # itself (manageAdminAccountServices, on by default). The lead passes detector ids here.
-    detection = OrganizationDetection(
-        "organization-detection",
-        OrganizationDetectionArgs.from_config(
-            s.section("organizationDetection"),
-            security_account_id=security,
-            home_region=s.home_region,
-            regions=s.regions,
-            name_prefix=s.name_prefix,
-        ),
-        opts=ctx.opts(),
+    args = OrganizationDetectionArgs.from_config(
+        s.section("organizationDetection"),
+        security_account_id=security,
+        home_region=s.home_region,
+        regions=s.regions,
+        name_prefix=s.name_prefix,
     )
+    # The intermediate tier (run first) already enabled GuardDuty, Security Hub, Detective and
+    # Inspector in this account: build on them instead of creating them twice.
+    if "manageAdminAccountServices" not in s.section("organizationDetection"):
+        args.manage_admin_account_services = False
+    args.detector_ids = {**ctx.guardduty_detector_ids, **args.detector_ids}
+    args.graph_arns = {**ctx.detective_graph_arns, **args.graph_arns}
+    args.security_hub_resources = [*ctx.security_hub, *args.security_hub_resources]
+    detection = OrganizationDetection("organization-detection", args, opts=ctx.opts())
     pulumi.export("organizationDetectorIds", detection.detector_ids)
 
 
