@@ -83,6 +83,30 @@ def service_key_statement(
     }
 
 
+def logs_key_statement(region: pulumi.Input[str], account_id: pulumi.Input[str]) -> dict[str, Any]:
+    """Let CloudWatch Logs in ``region`` use the key for this account's log groups only."""
+    return {
+        "Sid": "AllowCloudWatchLogs",
+        "Effect": "Allow",
+        "Principal": {"Service": pulumi.Output.concat("logs.", region, ".amazonaws.com")},
+        "Action": [
+            "kms:Encrypt*",
+            "kms:Decrypt*",
+            "kms:ReEncrypt*",
+            "kms:GenerateDataKey*",
+            "kms:Describe*",
+        ],
+        "Resource": "*",  # in a key policy "*" means this key
+        "Condition": {
+            "ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn": pulumi.Output.concat(
+                    f"arn:{PARTITION}:logs:", region, ":", account_id, ":log-group:*"
+                )
+            }
+        },
+    }
+
+
 def deny_insecure_transport(bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
     """Deny every S3 request that does not use TLS."""
     return {

@@ -309,5 +309,8 @@ def log_retention_days(field: str, value: object) -> int:
 def bucket_name(field: str, value: object) -> str:
     """An S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-', no '..'."""
     if not isinstance(value, str) or not _BUCKET_NAME.fullmatch(value) or ".." in value:
-        raise ValueError(f"{field}: {value!r} is not an S3 bucket name")
+        raise ValueError(
+            f"{field}: {value!r} is not a valid S3 bucket name (3-63 characters of a-z, 0-9, "
+            "'.', '-', starting and ending with a letter or digit)"
+        )
     return value

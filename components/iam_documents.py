@@ -12,29 +12,10 @@ from baseline import iam
 
 
 def logs_key_policy(account_id: pulumi.Input[str], region: str) -> pulumi.Output[str]:
-    """Key policy: the account administers the key through IAM; CloudWatch Logs in ``region``
-    may use it for this account's log groups only (the encryption context names the group)."""
-    logs_statement: dict[str, Any] = {
-        "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
-        "Effect": "Allow",
-        "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-        "Action": [
-            "kms:Encrypt*",
-            "kms:Decrypt*",
-            "kms:ReEncrypt*",
-            "kms:GenerateDataKey*",
-            "kms:Describe*",
-        ],
-        "Resource": "*",  # in a key policy "*" means this key
-        "Condition": {
-            "ArnLike": {
-                "kms:EncryptionContext:aws:logs:arn": pulumi.Output.concat(
-                    f"arn:{iam.PARTITION}:logs:{region}:", account_id, ":log-group:*"
-                )
-            }
-        },
-    }
-    return iam.dumps([iam.key_admin_statement(account_id), logs_statement])
+    """Key policy: the account administers the key; CloudWatch Logs in ``region`` uses it."""
+    return iam.dumps(
+        [iam.key_admin_statement(account_id), iam.logs_key_statement(region, account_id)]
+    )
 
 
 _ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")

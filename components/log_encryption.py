@@ -7,23 +7,10 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from baseline import iam
+from baseline import iam, validate
 
-RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-    2922, 3288, 3653,
-)  # fmt: skip
-"""The retention values CloudWatch Logs accepts."""
-
-
-def retention(field: str, value: object) -> int:
-    """A CloudWatch Logs retention in days (one of the values the service accepts)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value not in RETENTION_DAYS:
-        raise ValueError(
-            f"{field}: {value!r} is not a CloudWatch Logs retention; allowed: "
-            f"{', '.join(str(d) for d in RETENTION_DAYS)}"
-        )
-    return value
+retention = validate.log_retention_days
+"""A CloudWatch Logs retention in days (one of the values the service accepts)."""
 
 
 def logs_key(
@@ -35,26 +22,7 @@ def logs_key(
     services: Sequence[str] = (),
 ) -> aws.kms.Key:
     """A key CloudWatch Logs in ``region`` may use for this account's log groups only."""
-    logs_statement = {
-        "Sid": "AllowCloudWatchLogs",
-        "Effect": "Allow",
-        "Principal": {"Service": pulumi.Output.concat("logs.", region, ".amazonaws.com")},
-        "Action": [
-            "kms:Encrypt*",
-            "kms:Decrypt*",
-            "kms:ReEncrypt*",
-            "kms:GenerateDataKey*",
-            "kms:Describe*",
-        ],
-        "Resource": "*",  # in a key policy "*" means this key
-        "Condition": {
-            "ArnLike": {
-                "kms:EncryptionContext:aws:logs:arn": pulumi.Output.concat(
-                    "arn:aws:logs:", region, ":", account_id, ":log-group:*"
-                )
-            }
-        },
-    }
+    logs_statement = iam.logs_key_statement(region, account_id)
     extra = [
         iam.service_key_statement(f"Allow{i}", service, account_id)
         for i, service in enumerate(services)

@@ -24,7 +24,6 @@ from components.secure_bucket import (
 )
 
 TYPE_TOKEN = "secbaseline:index:OrganizationTrail"
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827)
 
 
 @dataclass
@@ -72,10 +71,8 @@ class OrganizationTrailArgs:
         for i, account in enumerate(self.reader_account_ids):
             validate.account_id(f"organizationTrail.readerAccountIds[{i}]", account)
         validate.boolean("organizationTrail.cloudwatchLogs", self.cloudwatch_logs)
-        validate.one_of(
-            "organizationTrail.cloudwatchLogsRetentionDays",
-            str(self.cloudwatch_logs_retention_days),
-            [str(d) for d in LOG_RETENTION_DAYS],
+        validate.log_retention_days(
+            "organizationTrail.cloudwatchLogsRetentionDays", self.cloudwatch_logs_retention_days
         )
         validate.tags("organizationTrail.tags", dict(self.tags))
 

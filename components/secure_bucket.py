@@ -7,7 +7,6 @@ Other components (GuardDuty exports, Config delivery, CloudTrail, evidence) buil
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -105,10 +104,7 @@ class SecureBucketArgs:
     def validate(self) -> None:
         """Raise ValueError naming the first bad field."""
         if self.import_existing is not None:
-            if not _valid_bucket_name(self.import_existing):
-                raise ValueError(
-                    f"bucket.importExisting: {self.import_existing!r} is not a valid S3 bucket name"
-                )
+            validate.bucket_name("bucket.importExisting", self.import_existing)
             if self.object_lock is not None:
                 raise ValueError(
                     "bucket.objectLock: Object Lock can only be enabled when a bucket is created; "
@@ -128,11 +124,8 @@ class SecureBucketArgs:
         validate.int_range("bucket.noncurrentVersionDays", self.noncurrent_version_days, 1, 3650)
         if self.region is not None:
             validate.region("bucket.region", self.region)
-        if self.bucket_name is not None and not _valid_bucket_name(self.bucket_name):
-            raise ValueError(
-                f"bucket.bucketName: {self.bucket_name!r} is not a valid S3 bucket name "
-                "(3-63 characters of a-z, 0-9, '.', '-', starting and ending with a letter or digit)"
-            )
+        if self.bucket_name is not None:
+            validate.bucket_name("bucket.bucketName", self.bucket_name)
         if self.use_sse_s3 and self.kms_key_arn is not None:
             raise ValueError("bucket.useSseS3: cannot be combined with kmsKeyArn")
         for index, statement in enumerate(self.policy_statements):
@@ -199,10 +192,6 @@ class SecureBucketArgs:
         )
         args.validate()
         return args
-
-
-def _valid_bucket_name(name: str) -> bool:
-    return bool(re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", name)) and ".." not in name
 
 
 def _substitute(value: Any, bucket_arn: pulumi.Output[str]) -> Any:

@@ -311,7 +311,7 @@ def test_network_in_another_region_is_rejected(run_program: Callable[..., Plan])
         ({"image": " "}, "bastion.image: ' ' is not an image reference"),
         (
             {"exec_log_bucket": "Bad_Bucket"},
-            "bastion.execLogBucket: 'Bad_Bucket' is not an S3 bucket",
+            "bastion.execLogBucket: 'Bad_Bucket' is not a valid S3 bucket name",
         ),
         (
             {"egress": (EgressRule(port=0, cidr="10.0.0.0/8"),)},

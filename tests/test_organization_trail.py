@@ -141,7 +141,7 @@ def test_cloudwatch_logs_delivery_and_compliance_lock(run_program: Callable[...,
         ({"reader_account_ids": ("12",)}, "organizationTrail.readerAccountIds[0]: '12' is not"),
         (
             {"cloudwatch_logs_retention_days": 100},
-            "organizationTrail.cloudwatchLogsRetentionDays: '100' is not one of",
+            "organizationTrail.cloudwatchLogsRetentionDays: 100 is not a CloudWatch Logs retention",
         ),
     ],
 )

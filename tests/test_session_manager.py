@@ -101,7 +101,10 @@ def test_options(run_program: Callable[..., Plan]) -> None:
         ),
         ({"max_session_minutes": 0}, "sessionManager.maxSessionMinutes: 0 is out of range 1-1440"),
         ({"log_retention_days": 2}, "sessionManager.logRetentionDays: 2 is not a CloudWatch"),
-        ({"s3_bucket_name": "a..b"}, "sessionManager.s3BucketName: 'a..b' is not an S3 bucket"),
+        (
+            {"s3_bucket_name": "a..b"},
+            "sessionManager.s3BucketName: 'a..b' is not a valid S3 bucket name",
+        ),
         ({"cloudwatch_streaming": 1}, "sessionManager.cloudWatchStreaming: expected true or false"),
         ({"run_as_default_user": "ops"}, "sessionManager.runAsDefaultUser: only applies with"),
         (

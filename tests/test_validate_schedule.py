@@ -112,5 +112,5 @@ def test_bucket_name(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["ab", "My-Logs", "-abc", "a..b", "a_b", "a" * 64, 5])
 def test_bad_bucket_name(name: object) -> None:
-    with pytest.raises(ValueError, match=r"^f: .* is not an S3 bucket name"):
+    with pytest.raises(ValueError, match=r"^f: .* is not a valid S3 bucket name"):
         validate.bucket_name("f", name)
