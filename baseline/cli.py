@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from baseline import plan as planning
+from baseline.drill import add_drill
 from baseline.engine import OfflineEngineError, Plan
 from baseline.fakes import UnansweredInvokeError
 from baseline.render import render
@@ -65,6 +66,7 @@ def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 # Each command module adds its parser here; keep one line per command.
 COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     _add_plan,
+    add_drill,
 ]
 
 
