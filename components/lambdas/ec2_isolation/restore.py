@@ -155,8 +155,8 @@ def restore(
     stale = [
         key
         for key in tags
-        if key.startswith(record.PREFIX)
-        and key not in {record.FINDING, record.FINDING_TYPE, record.TIME}
+        if key.startswith(f"{record.PREFIX}-original-")
+        or key in {record.AUTO_SCALING, record.ERROR}
     ]
     run.change(
         "record",
