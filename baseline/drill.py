@@ -351,18 +351,11 @@ def run_ec2_isolation(*, restore_after: bool, out: Callable[[str], object]) -> i
         )
         return 2
 
-    import logging
+    from components.lambdas.ec2_isolation.log import only_warnings
 
-    from components.lambdas.ec2_isolation.log import LOGGER_NAME
-
-    logger = logging.getLogger(LOGGER_NAME)
-    level = logger.level
-    logger.setLevel(logging.WARNING)  # the timeline below replaces the function's JSON log lines
-    try:
-        with fake_aws_environment(), mock_aws():
-            return _drill_in_moto(restore_after=restore_after, out=out)
-    finally:
-        logger.setLevel(level)
+    # The timeline printed below replaces the function's JSON log lines.
+    with only_warnings(), fake_aws_environment(), mock_aws():
+        return _drill_in_moto(restore_after=restore_after, out=out)
 
 
 def _drill_in_moto(*, restore_after: bool, out: Callable[[str], object]) -> int:

@@ -540,6 +540,31 @@ def test_dry_run_changes_nothing(scenario: Scenario) -> None:
     assert any(d.startswith("would replace") for d in planned)
 
 
+def test_dry_run_of_an_instance_already_in_standby_changes_nothing(scenario: Scenario) -> None:
+    boto3.client("autoscaling", region_name=scenario.region).enter_standby(
+        InstanceIds=[scenario.instance_id],
+        AutoScalingGroupName="web",
+        ShouldDecrementDesiredCapacity=True,
+    )
+    factory = Recording()
+    outcome = run(scenario, factory, DRY_RUN="true")
+    assert outcome["status"] == "dry_run"
+    assert factory.mutations() == []
+    assert "already in standby in web" in [a["detail"] for a in outcome["actions"]]
+
+
+def test_instance_already_in_standby_stays_there_after_restore(scenario: Scenario) -> None:
+    boto3.client("autoscaling", region_name=scenario.region).enter_standby(
+        InstanceIds=[scenario.instance_id],
+        AutoScalingGroupName="web",
+        ShouldDecrementDesiredCapacity=True,
+    )
+    assert run(scenario)["status"] == "isolated"
+    assert tags(scenario)[record.AUTO_SCALING] == "web|already-standby|"
+    restore(scenario.instance_id, scenario.region, client_factory=Recording())
+    assert lifecycle(scenario) == "Standby"
+
+
 # --- failure midway and retry ------------------------------------------------------------------
 
 

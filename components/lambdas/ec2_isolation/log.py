@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,8 +27,7 @@ def _logger() -> logging.Logger:
     logger = logging.getLogger(LOGGER_NAME)
     if not any(isinstance(h, _JsonLines) for h in logger.handlers):
         logger.addHandler(_JsonLines())
-        if logger.level == logging.NOTSET:
-            logger.setLevel(logging.INFO)
+        logger.setLevel(logging.INFO)
         logger.propagate = False
     return logger
 
@@ -44,3 +45,15 @@ def warning(message: str, **fields: Any) -> None:
 def error(message: str, **fields: Any) -> None:
     """Log at ERROR with extra JSON fields."""
     _logger().error(message, extra={"fields": fields})
+
+
+@contextmanager
+def only_warnings() -> Iterator[None]:
+    """Drop INFO lines for a while (the drill prints its own timeline instead)."""
+    logger = _logger()
+    previous = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)

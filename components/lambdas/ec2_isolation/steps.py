@@ -301,10 +301,11 @@ def keep_out_of_auto_scaling(
                     f"suspended {', '.join(to_suspend) or 'nothing new'} in {group} and "
                     "protected the instance from scale-in",
                 )
-    clients.ec2.create_tags(
-        Resources=[instance_id],
-        Tags=[{"Key": record.AUTO_SCALING, "Value": scaling.encode()}],
-    )
+    if not run.dry_run:  # what was done, so that restore can undo exactly that
+        clients.ec2.create_tags(
+            Resources=[instance_id],
+            Tags=[{"Key": record.AUTO_SCALING, "Value": scaling.encode()}],
+        )
 
 
 def deregister_targets(clients: Clients, run: Recorder, instance: Mapping[str, Any]) -> None:
