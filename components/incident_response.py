@@ -491,25 +491,29 @@ class IncidentResponse(pulumi.ComponentResource):
             policy=iam.dumps(
                 [
                     iam.key_admin_statement(account_id),
-                    iam.service_key_statement(
-                        "AllowCloudWatchLogs",
-                        f"logs.{home}.amazonaws.com",
-                        account_id,
-                        actions=(
+                    {
+                        "Sid": "AllowCloudWatchLogs",
+                        "Effect": "Allow",
+                        "Principal": {"Service": f"logs.{home}.amazonaws.com"},
+                        "Action": [
                             "kms:Encrypt*",
                             "kms:Decrypt*",
                             "kms:ReEncrypt*",
                             "kms:GenerateDataKey*",
                             "kms:Describe*",
-                        ),
-                    ),
+                        ],
+                        "Resource": "*",  # in a key policy "*" means this key
+                        # The condition CloudWatch Logs documents: only this account's log groups.
+                        "Condition": {
+                            "ArnLike": {
+                                "kms:EncryptionContext:aws:logs:arn": _arn(
+                                    "logs", account_id, "log-group:*", region=home
+                                )
+                            }
+                        },
+                    },
                     iam.service_key_statement(
                         "AllowEventBridgeToDeadLetterQueue", "events.amazonaws.com", account_id
-                    ),
-                    iam.service_key_statement(
-                        "AllowCloudWatchAlarmsToReadQueueMetrics",
-                        "cloudwatch.amazonaws.com",
-                        account_id,
                     ),
                 ]
             ),

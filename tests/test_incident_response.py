@@ -70,6 +70,20 @@ def test_function_settings(run_program: Callable[..., Plan]) -> None:
     key = named(plan, "aws:kms/key:Key", "ir-key")
     assert dlq.inputs["kmsMasterKeyId"] == key.outputs["arn"]
     assert key.inputs["enableKeyRotation"] is True
+    key_statements = {st["Sid"]: st for st in json.loads(key.inputs["policy"])["Statement"]}
+    assert sorted(key_statements) == [
+        "AllowCloudWatchLogs",
+        "AllowEventBridgeToDeadLetterQueue",
+        "EnableAccountIamPolicies",
+    ]
+    assert key_statements["AllowCloudWatchLogs"]["Principal"] == {
+        "Service": f"logs.{HOME}.amazonaws.com"
+    }
+    assert key_statements["AllowCloudWatchLogs"]["Condition"] == {
+        "ArnLike": {
+            "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{HOME}:{ACCOUNT}:log-group:*"
+        }
+    }
     logs = plan.one("aws:cloudwatch/logGroup:LogGroup")
     assert logs.inputs["retentionInDays"] == 365
     assert logs.inputs["kmsKeyId"] == key.outputs["arn"]
