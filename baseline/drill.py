@@ -377,7 +377,8 @@ def _drill_in_moto(*, restore_after: bool, out: Callable[[str], object]) -> int:
     after = instance_state(scenario)
     out("\nInstance state\n" + compare(before, after))
     out(
-        "(moto lists a secondary interface's groups together with the instance's own: #1 'admin, web' is moto's view of 'admin')"
+        "(moto lists a secondary interface's groups together with the instance's own: "
+        "in AWS, #1 is in admin only)"
     )
     evidence = client("s3").list_objects_v2(Bucket=scenario.evidence_bucket).get("Contents", [])
     out("\nEvidence: " + ", ".join(f"s3://{scenario.evidence_bucket}/{o['Key']}" for o in evidence))
