@@ -20,6 +20,7 @@ install: $(STAMP)
 
 demo: install
 	$(BIN)/secbaseline plan --tier beginner
+	$(BIN)/secbaseline drill ec2-isolation
 
 lint: install
 	$(BIN)/ruff check $(CODE)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 from baseline import plan as planning
 from baseline.check import add_check_command, render_coverage
+from baseline.drill import add_drill
 from baseline.engine import OfflineEngineError, Plan
 from baseline.fakes import UnansweredInvokeError
 from baseline.render import render
@@ -71,6 +72,7 @@ def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     _add_plan,
     add_check_command,
+    add_drill,
 ]
 
 

@@ -15,6 +15,7 @@ from components.guardrail_policies import (
     GuardrailPolicies,
     GuardrailPoliciesArgs,
 )
+from components.incident_response import IncidentResponse, IncidentResponseArgs
 from components.investigation import Investigation, InvestigationArgs
 from components.organization import Organization, OrganizationArgs
 from components.organization_detection import OrganizationDetection, OrganizationDetectionArgs
@@ -56,6 +57,8 @@ __all__ = [
     "FargateBastionArgs",
     "GuardrailPolicies",
     "GuardrailPoliciesArgs",
+    "IncidentResponse",
+    "IncidentResponseArgs",
     "Investigation",
     "InvestigationArgs",
     "ObjectLock",

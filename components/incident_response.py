@@ -1,0 +1,826 @@
+"""Automatic EC2 isolation on GuardDuty findings (S-22, S-23).
+
+GuardDuty findings about an EC2 instance, from every detection region, reach one Lambda in
+the home region (other regions forward them to the home region's default event bus: an
+EventBridge rule can target a Lambda only in its own region, but an event bus in any
+region). The function (``components/lambdas/ec2_isolation``) records the instance's state,
+protects it, takes it out of Auto Scaling and load balancing, cuts its network traffic,
+swaps its role for a deny-all one and snapshots its volumes. The runbook is
+``docs/incident-response.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from baseline import iam, validate
+from baseline.naming import physical_name
+from components.lambdas.ec2_isolation.parse import DEFAULT_EXEMPT_TAG, DEFAULT_TYPE_PREFIXES
+from components.lambdas.ec2_isolation.record import PREFIX as ISOLATION_TAG_PREFIX
+from components.lambdas.ec2_isolation.record import PURPOSE as PURPOSE_TAG
+from components.secure_bucket import ObjectLock, SecureBucket, SecureBucketArgs
+
+TYPE_TOKEN = "secbaseline:index:IncidentResponse"
+LAMBDA_DIR = Path(__file__).parent / "lambdas" / "ec2_isolation"
+LAMBDA_PACKAGE = "ec2_isolation"
+LAMBDA_HANDLER = f"{LAMBDA_PACKAGE}.handler.handler"
+RUNTIMES = ("python3.12", "python3.13")
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+ISOLATION_PURPOSES = ["isolation", "isolation-transit"]
+
+
+def lambda_files() -> dict[str, Path]:
+    """Archive path -> source file: the package folder at the zip's root (no caches, no data)."""
+    return {f"{LAMBDA_PACKAGE}/{p.name}": p for p in sorted(LAMBDA_DIR.glob("*.py"))}
+
+
+def event_pattern(min_severity: float, type_prefixes: Sequence[str]) -> dict[str, Any]:
+    """GuardDuty findings about an EC2 instance at or above the severity, of the given types."""
+    return {
+        "source": ["aws.guardduty"],
+        "detail-type": ["GuardDuty Finding"],
+        "detail": {
+            "resource": {"resourceType": ["Instance"]},
+            "severity": [{"numeric": [">=", min_severity]}],
+            "type": [{"prefix": p} for p in type_prefixes],
+        },
+    }
+
+
+@dataclass
+class IncidentResponseArgs:
+    """Inputs of :class:`IncidentResponse`."""
+
+    home_region: str
+    """Region of the function, evidence bucket and alarms. Required."""
+    regions: Sequence[str] = ()
+    """Detection regions whose findings are handled (home included). Required."""
+    account_id: pulumi.Input[str] | None = None
+    """The account id; None looks it up with one caller-identity invoke."""
+    notification_topic_arn: pulumi.Input[str] | None = None
+    """SNS topic for isolation summaries and alarm actions (home region)."""
+    min_severity: float = 7.0
+    """Isolate on findings at or above this severity (GuardDuty: 7-8.9 high, 9+ critical)."""
+    finding_type_prefixes: Sequence[str] = DEFAULT_TYPE_PREFIXES
+    """Finding types to act on, as prefixes (default: every EC2 and Runtime family)."""
+    exempt_tag: str = DEFAULT_EXEMPT_TAG
+    """Instances carrying this tag (any value but ``false``) are never isolated."""
+    dry_run: bool = False
+    """Opt-out: only report what would be done (for a first rollout)."""
+    quarantine_profile: bool = True
+    """Create a deny-all instance profile that replaces the instance's; False removes it."""
+    evidence_bucket: bool = True
+    """Keep the isolation record (state.json, result.json) in a SecureBucket."""
+    evidence_object_lock_days: int | None = None
+    """Object Lock (GOVERNANCE) default retention for the evidence, 1-36500; None: no lock."""
+    log_retention_days: int = 365
+    """CloudWatch Logs retention of the function's log group (a value CloudWatch accepts)."""
+    reserved_concurrency: int = 5
+    """Reserved concurrent executions, 1-100: bounds API pressure and guarantees capacity."""
+    timeout_seconds: int = 300
+    """Function timeout, 30-900."""
+    runtime: str = "python3.13"
+    """python3.12 or python3.13."""
+    name_prefix: str = "secbaseline"
+    """Prefix of the physical names (function, alarms, roles)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for taggable resources."""
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first bad field."""
+        validate.region("incidentResponse.homeRegion", self.home_region)
+        regions = validate.regions("incidentResponse.regions", list(self.regions))
+        if self.home_region not in regions:
+            raise ValueError(
+                f"incidentResponse.regions: must include the home region {self.home_region!r}"
+            )
+        validate.number_range("incidentResponse.minSeverity", self.min_severity, 1.0, 10.0)
+        prefixes = list(self.finding_type_prefixes)
+        if not prefixes or not all(isinstance(p, str) and ":" in p for p in prefixes):
+            raise ValueError(
+                "incidentResponse.findingTypePrefixes: expected a non-empty list of finding type "
+                "prefixes such as 'Backdoor:EC2/'"
+            )
+        if not isinstance(self.exempt_tag, str) or not 1 <= len(self.exempt_tag) <= 128:
+            raise ValueError("incidentResponse.exemptTag: expected a tag key of 1-128 characters")
+        validate.boolean("incidentResponse.dryRun", self.dry_run)
+        validate.boolean("incidentResponse.quarantineProfile", self.quarantine_profile)
+        validate.boolean("incidentResponse.evidenceBucket", self.evidence_bucket)
+        if self.evidence_object_lock_days is not None:
+            if not self.evidence_bucket:
+                raise ValueError(
+                    "incidentResponse.evidenceObjectLockDays: needs evidenceBucket true"
+                )
+            validate.int_range(
+                "incidentResponse.evidenceObjectLockDays", self.evidence_object_lock_days, 1, 36500
+            )
+        if self.log_retention_days not in LOG_RETENTION_DAYS:
+            raise ValueError(
+                f"incidentResponse.logRetentionDays: {self.log_retention_days!r} is not one of "
+                f"{', '.join(map(str, LOG_RETENTION_DAYS))}"
+            )
+        validate.int_range(
+            "incidentResponse.reservedConcurrency", self.reserved_concurrency, 1, 100
+        )
+        validate.int_range("incidentResponse.timeoutSeconds", self.timeout_seconds, 30, 900)
+        validate.one_of("incidentResponse.runtime", self.runtime, RUNTIMES)
+        validate.name_prefix("incidentResponse.namePrefix", self.name_prefix)
+        validate.tags("incidentResponse.tags", dict(self.tags))
+
+    @classmethod
+    def from_config(
+        cls,
+        section: Mapping[str, Any],
+        *,
+        home_region: str,
+        regions: Sequence[str],
+        **fixed: Any,
+    ) -> IncidentResponseArgs:
+        """Build from the ``incidentResponse`` config section; the tier supplies the rest."""
+        raw = validate.known_keys(
+            "incidentResponse",
+            section,
+            {
+                "enabled",
+                "minSeverity",
+                "findingTypePrefixes",
+                "exemptTag",
+                "dryRun",
+                "quarantineProfile",
+                "evidenceBucket",
+                "evidenceObjectLockDays",
+                "logRetentionDays",
+                "reservedConcurrency",
+                "timeoutSeconds",
+                "runtime",
+            },
+        )
+        prefixes = raw.get("findingTypePrefixes", DEFAULT_TYPE_PREFIXES)
+        if isinstance(prefixes, str) or not isinstance(prefixes, Sequence):
+            raise ValueError("incidentResponse.findingTypePrefixes: expected a list of prefixes")
+        lock = raw.get("evidenceObjectLockDays")
+        return cls(
+            home_region=home_region,
+            regions=tuple(regions),
+            min_severity=validate.number_range(
+                "incidentResponse.minSeverity", raw.get("minSeverity", 7.0), 1.0, 10.0
+            ),
+            finding_type_prefixes=tuple(str(p) for p in prefixes),
+            exempt_tag=str(raw.get("exemptTag", DEFAULT_EXEMPT_TAG)),
+            dry_run=validate.boolean("incidentResponse.dryRun", raw.get("dryRun", False)),
+            quarantine_profile=validate.boolean(
+                "incidentResponse.quarantineProfile", raw.get("quarantineProfile", True)
+            ),
+            evidence_bucket=validate.boolean(
+                "incidentResponse.evidenceBucket", raw.get("evidenceBucket", True)
+            ),
+            evidence_object_lock_days=None
+            if lock is None
+            else validate.int_range("incidentResponse.evidenceObjectLockDays", lock, 1, 36500),
+            log_retention_days=validate.int_range(
+                "incidentResponse.logRetentionDays", raw.get("logRetentionDays", 365), 1, 3653
+            ),
+            reserved_concurrency=validate.int_range(
+                "incidentResponse.reservedConcurrency", raw.get("reservedConcurrency", 5), 1, 100
+            ),
+            timeout_seconds=validate.int_range(
+                "incidentResponse.timeoutSeconds", raw.get("timeoutSeconds", 300), 30, 900
+            ),
+            runtime=validate.one_of(
+                "incidentResponse.runtime", str(raw.get("runtime", "python3.13")), RUNTIMES
+            ),
+            **fixed,
+        )
+
+
+def _arn(
+    service: str, account_id: pulumi.Input[str], resource: str, region: str = "*"
+) -> pulumi.Output[str]:
+    return pulumi.Output.concat(
+        f"arn:{iam.PARTITION}:{service}:{region}:", account_id, f":{resource}"
+    )
+
+
+def handler_policy_statements(
+    *,
+    account_id: pulumi.Input[str],
+    regions: Sequence[str],
+    log_group_arn: pulumi.Input[str],
+    dlq_arn: pulumi.Input[str],
+    key_arn: pulumi.Input[str],
+    home_region: str,
+    quarantine_role_arn: pulumi.Input[str] | None,
+    evidence_bucket_arn: pulumi.Input[str] | None,
+    evidence_key_arn: pulumi.Input[str] | None,
+    topic_arn: pulumi.Input[str] | None,
+) -> list[dict[str, Any]]:
+    """Least privilege for exactly what the handler calls."""
+    in_regions = {"StringEquals": {"aws:RequestedRegion": sorted(regions)}}
+
+    def ec2(kind: str) -> pulumi.Output[str]:
+        return _arn("ec2", account_id, f"{kind}/*")
+
+    ours = {"StringEquals": {f"aws:ResourceTag/{PURPOSE_TAG}": ISOLATION_PURPOSES}}
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ReadInstanceState",
+            "Effect": "Allow",
+            "Action": [
+                "ec2:DescribeInstances",
+                "ec2:DescribeInstanceAttribute",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeIamInstanceProfileAssociations",
+                "ec2:DescribeSnapshots",
+                "autoscaling:DescribeAutoScalingInstances",
+                "autoscaling:DescribeAutoScalingGroups",
+                "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetHealth",
+            ],
+            # These Describe* actions support no resource-level permissions: AWS requires "*".
+            "Resource": "*",
+            "Condition": in_regions,
+        },
+        {
+            "Sid": "ProtectAndReassignInstance",
+            "Effect": "Allow",
+            "Action": [
+                "ec2:ModifyInstanceAttribute",
+                "ec2:ModifyNetworkInterfaceAttribute",
+                "ec2:AssociateIamInstanceProfile",
+                "ec2:ReplaceIamInstanceProfileAssociation",
+                "ec2:DisassociateIamInstanceProfile",
+            ],
+            "Resource": [ec2("instance"), ec2("network-interface")],
+            "Condition": in_regions,
+        },
+        {
+            # Group changes name the groups as resources too: only our isolation groups.
+            "Sid": "OnlyIntoIsolationGroups",
+            "Effect": "Allow",
+            "Action": ["ec2:ModifyInstanceAttribute", "ec2:ModifyNetworkInterfaceAttribute"],
+            "Resource": ec2("security-group"),
+            "Condition": {"StringEquals": {**in_regions["StringEquals"], **ours["StringEquals"]}},
+        },
+        {
+            "Sid": "CreateIsolationGroups",
+            "Effect": "Allow",
+            "Action": "ec2:CreateSecurityGroup",
+            "Resource": ec2("security-group"),
+            "Condition": {
+                "StringEquals": {
+                    "aws:RequestedRegion": sorted(regions),
+                    f"aws:RequestTag/{PURPOSE_TAG}": ISOLATION_PURPOSES,
+                }
+            },
+        },
+        {
+            "Sid": "CreateIsolationGroupsInAnyVpc",
+            "Effect": "Allow",
+            "Action": "ec2:CreateSecurityGroup",
+            "Resource": ec2("vpc"),
+            "Condition": in_regions,
+        },
+        {
+            "Sid": "SetIsolationGroupRules",
+            "Effect": "Allow",
+            "Action": [
+                "ec2:AuthorizeSecurityGroupIngress",
+                "ec2:AuthorizeSecurityGroupEgress",
+                "ec2:RevokeSecurityGroupIngress",
+                "ec2:RevokeSecurityGroupEgress",
+            ],
+            "Resource": ec2("security-group"),
+            "Condition": {"StringEquals": {**in_regions["StringEquals"], **ours["StringEquals"]}},
+        },
+        {
+            "Sid": "TagOnCreate",
+            "Effect": "Allow",
+            "Action": "ec2:CreateTags",
+            "Resource": [ec2("security-group"), _arn("ec2", "", "snapshot/*")],
+            "Condition": {
+                "StringEquals": {
+                    "aws:RequestedRegion": sorted(regions),
+                    "ec2:CreateAction": ["CreateSecurityGroup", "CreateSnapshot"],
+                }
+            },
+        },
+        {
+            "Sid": "RecordIsolationTags",
+            "Effect": "Allow",
+            "Action": "ec2:CreateTags",
+            "Resource": [ec2("instance"), ec2("network-interface")],
+            "Condition": {
+                **in_regions,
+                "ForAllValues:StringLike": {"aws:TagKeys": [f"{ISOLATION_TAG_PREFIX}-*"]},
+            },
+        },
+        {
+            "Sid": "SnapshotVolumes",
+            "Effect": "Allow",
+            "Action": "ec2:CreateSnapshot",
+            # Snapshots are owned by the account but their ARN has no account id.
+            "Resource": [ec2("volume"), _arn("ec2", "", "snapshot/*")],
+            "Condition": in_regions,
+        },
+        {
+            "Sid": "KeepOutOfAutoScaling",
+            "Effect": "Allow",
+            "Action": [
+                "autoscaling:EnterStandby",
+                "autoscaling:DetachInstances",
+                "autoscaling:SuspendProcesses",
+                "autoscaling:SetInstanceProtection",
+            ],
+            "Resource": _arn(
+                "autoscaling", account_id, "autoScalingGroup:*:autoScalingGroupName/*"
+            ),
+            "Condition": in_regions,
+        },
+        {
+            "Sid": "LeaveTargetGroups",
+            "Effect": "Allow",
+            "Action": "elasticloadbalancing:DeregisterTargets",
+            "Resource": _arn("elasticloadbalancing", account_id, "targetgroup/*/*"),
+            "Condition": in_regions,
+        },
+        {
+            "Sid": "WriteLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": pulumi.Output.concat(log_group_arn, ":*"),
+        },
+        {
+            "Sid": "Tracing",
+            "Effect": "Allow",
+            "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            "Resource": "*",  # X-Ray has no resource-level permissions
+        },
+        {
+            "Sid": "DeadLetterQueue",
+            "Effect": "Allow",
+            "Action": "sqs:SendMessage",
+            "Resource": dlq_arn,
+        },
+        {
+            "Sid": "DeadLetterQueueKey",
+            "Effect": "Allow",
+            "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+            "Resource": key_arn,
+        },
+    ]
+    if quarantine_role_arn is not None:
+        statements.append(
+            {
+                "Sid": "PassQuarantineRole",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": quarantine_role_arn,
+                "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+            }
+        )
+    if evidence_bucket_arn is not None:
+        statements.append(
+            {
+                "Sid": "WriteEvidence",
+                "Effect": "Allow",
+                "Action": "s3:PutObject",
+                "Resource": pulumi.Output.concat(evidence_bucket_arn, "/isolation/*"),
+            }
+        )
+    if evidence_key_arn is not None:
+        statements.append(
+            {
+                "Sid": "EncryptEvidence",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                "Resource": evidence_key_arn,
+            }
+        )
+    if topic_arn is not None:
+        statements += [
+            {"Sid": "Notify", "Effect": "Allow", "Action": "sns:Publish", "Resource": topic_arn},
+            {
+                "Sid": "NotifyEncryptedTopic",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                # The topic's key is not known here; usable only through SNS in the home region.
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": f"sns.{home_region}.amazonaws.com"}
+                },
+            },
+        ]
+    return statements
+
+
+class IncidentResponse(pulumi.ComponentResource):
+    """GuardDuty EC2 finding -> automatic isolation Lambda, with evidence, DLQ and alarms."""
+
+    function: aws.lambda_.Function
+    """The isolation function (home region)."""
+    role: aws.iam.Role
+    """The function's least-privilege role."""
+    dead_letter_queue: aws.sqs.Queue
+    """KMS-encrypted DLQ for events the function (or EventBridge) could not handle."""
+    log_group: aws.cloudwatch.LogGroup
+    """The function's log group (encrypted, with retention)."""
+    home_rule: aws.cloudwatch.EventRule
+    """The home region's rule that invokes the function."""
+    forwarding_rules: dict[str, aws.cloudwatch.EventRule]
+    """Per non-home detection region: the rule that forwards findings to the home bus."""
+    evidence: SecureBucket | None
+    """The evidence bucket (None when opted out)."""
+    quarantine_instance_profile: aws.iam.InstanceProfile | None
+    """The deny-all instance profile (None when opted out)."""
+    alarms: list[aws.cloudwatch.MetricAlarm]
+    """Function errors, throttles and DLQ depth."""
+
+    def __init__(
+        self, name: str, args: IncidentResponseArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        args.validate()
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        home = args.home_region
+        tags = dict(args.tags) or None
+        account_id: pulumi.Input[str] = (
+            args.account_id
+            if args.account_id is not None
+            else aws.get_caller_identity_output(
+                opts=pulumi.InvokeOutputOptions(parent=self)
+            ).account_id
+        )
+        function_name = physical_name(args.name_prefix, "ec2-isolation")
+
+        key = aws.kms.Key(
+            f"{name}-key",
+            description="Encrypts the EC2 isolation function's dead-letter queue and logs",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=iam.dumps(
+                [
+                    iam.key_admin_statement(account_id),
+                    {
+                        "Sid": "AllowCloudWatchLogs",
+                        "Effect": "Allow",
+                        "Principal": {"Service": f"logs.{home}.amazonaws.com"},
+                        "Action": [
+                            "kms:Encrypt*",
+                            "kms:Decrypt*",
+                            "kms:ReEncrypt*",
+                            "kms:GenerateDataKey*",
+                            "kms:Describe*",
+                        ],
+                        "Resource": "*",  # in a key policy "*" means this key
+                        # The condition CloudWatch Logs documents: only this account's log groups.
+                        "Condition": {
+                            "ArnLike": {
+                                "kms:EncryptionContext:aws:logs:arn": _arn(
+                                    "logs", account_id, "log-group:*", region=home
+                                )
+                            }
+                        },
+                    },
+                    iam.service_key_statement(
+                        "AllowEventBridgeToDeadLetterQueue", "events.amazonaws.com", account_id
+                    ),
+                ]
+            ),
+            region=home,
+            tags=tags,
+            opts=child,
+        )
+
+        self.dead_letter_queue = aws.sqs.Queue(
+            f"{name}-dlq",
+            name=physical_name(args.name_prefix, "ec2-isolation-dlq"),
+            kms_master_key_id=key.arn,
+            kms_data_key_reuse_period_seconds=300,
+            message_retention_seconds=14 * 24 * 3600,
+            region=home,
+            tags=tags,
+            opts=child,
+        )
+
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/lambda/{function_name}",
+            retention_in_days=args.log_retention_days,
+            kms_key_id=key.arn,
+            region=home,
+            tags=tags,
+            opts=child,
+        )
+
+        self.quarantine_instance_profile = None
+        quarantine_role: aws.iam.Role | None = None
+        if args.quarantine_profile:
+            quarantine_role = aws.iam.Role(
+                f"{name}-quarantine-role",
+                name=physical_name(args.name_prefix, "quarantine"),
+                description="Replaces an isolated instance's role; denies every action",
+                assume_role_policy=iam.service_assume_role_policy("ec2.amazonaws.com"),
+                tags=tags,
+                opts=child,
+            )
+            aws.iam.RolePolicy(
+                f"{name}-quarantine-deny-all",
+                role=quarantine_role.name,
+                policy=json.dumps(
+                    iam.document(
+                        [
+                            {
+                                "Sid": "DenyEverything",
+                                "Effect": "Deny",
+                                "Action": "*",  # a deny: the instance may do nothing at all
+                                "Resource": "*",
+                            }
+                        ]
+                    )
+                ),
+                opts=child,
+            )
+            self.quarantine_instance_profile = aws.iam.InstanceProfile(
+                f"{name}-quarantine-profile",
+                name=physical_name(args.name_prefix, "quarantine"),
+                role=quarantine_role.name,
+                tags=tags,
+                opts=child,
+            )
+
+        self.evidence = None
+        if args.evidence_bucket:
+            self.evidence = SecureBucket(
+                f"{name}-evidence",
+                SecureBucketArgs(
+                    region=home,
+                    object_lock=ObjectLock(mode="GOVERNANCE", days=args.evidence_object_lock_days)
+                    if args.evidence_object_lock_days
+                    else None,
+                    tags=dict(args.tags),
+                ),
+                opts=child,
+            )
+
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            name=physical_name(args.name_prefix, "ec2-isolation"),
+            description="EC2 isolation function (GuardDuty findings)",
+            assume_role_policy=iam.service_assume_role_policy(
+                "lambda.amazonaws.com", source_account=account_id
+            ),
+            tags=tags,
+            opts=child,
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=self.role.name,
+            policy=iam.dumps(
+                handler_policy_statements(
+                    account_id=account_id,
+                    regions=args.regions,
+                    log_group_arn=self.log_group.arn,
+                    dlq_arn=self.dead_letter_queue.arn,
+                    key_arn=key.arn,
+                    home_region=home,
+                    quarantine_role_arn=quarantine_role.arn if quarantine_role else None,
+                    evidence_bucket_arn=self.evidence.arn if self.evidence else None,
+                    evidence_key_arn=self.evidence.kms_key_arn if self.evidence else None,
+                    topic_arn=args.notification_topic_arn,
+                )
+            ),
+            opts=child,
+        )
+
+        variables: dict[str, pulumi.Input[str]] = {
+            "MIN_SEVERITY": str(args.min_severity),
+            "FINDING_TYPE_PREFIXES": ",".join(args.finding_type_prefixes),
+            "EXEMPT_TAG": args.exempt_tag,
+            "DRY_RUN": str(args.dry_run).lower(),
+            "FAIL_ON_ERROR": "true",
+        }
+        if self.evidence is not None:
+            variables["EVIDENCE_BUCKET"] = self.evidence.bucket_name
+        if args.notification_topic_arn is not None:
+            variables["NOTIFICATION_TOPIC_ARN"] = args.notification_topic_arn
+        if self.quarantine_instance_profile is not None:
+            variables["QUARANTINE_PROFILE_ARN"] = self.quarantine_instance_profile.arn
+
+        self.function = aws.lambda_.Function(
+            f"{name}-function",
+            name=function_name,
+            description="Isolates EC2 instances named in GuardDuty findings (secbaseline)",
+            role=self.role.arn,
+            runtime=args.runtime,
+            handler=LAMBDA_HANDLER,
+            code=pulumi.AssetArchive(
+                {path: pulumi.FileAsset(str(src)) for path, src in lambda_files().items()}
+            ),
+            timeout=args.timeout_seconds,
+            memory_size=256,
+            reserved_concurrent_executions=args.reserved_concurrency,
+            tracing_config={"mode": "Active"},
+            dead_letter_config={"target_arn": self.dead_letter_queue.arn},
+            logging_config={"log_format": "Text", "log_group": self.log_group.name},
+            environment={"variables": variables},
+            region=home,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, self.log_group]),
+        )
+
+        pattern = json.dumps(event_pattern(args.min_severity, args.finding_type_prefixes))
+        self.home_rule = aws.cloudwatch.EventRule(
+            f"{name}-findings-{home}",
+            name=physical_name(args.name_prefix, "ec2-isolation"),
+            description="GuardDuty EC2 findings (this region and forwarded) -> isolation function",
+            event_pattern=pattern,
+            region=home,
+            tags=tags,
+            opts=child,
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-target-{home}",
+            rule=self.home_rule.name,
+            arn=self.function.arn,
+            retry_policy={"maximum_event_age_in_seconds": 3600, "maximum_retry_attempts": 20},
+            dead_letter_config={"arn": self.dead_letter_queue.arn},
+            region=home,
+            opts=child,
+        )
+        aws.lambda_.Permission(
+            f"{name}-invoke",
+            action="lambda:InvokeFunction",
+            function=self.function.name,
+            principal="events.amazonaws.com",
+            source_arn=self.home_rule.arn,
+            region=home,
+            opts=child,
+        )
+        aws.sqs.QueuePolicy(
+            f"{name}-dlq-policy",
+            queue_url=self.dead_letter_queue.url,
+            policy=iam.dumps(
+                [
+                    {
+                        "Sid": "DenyInsecureTransport",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "sqs:*",
+                        "Resource": self.dead_letter_queue.arn,
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    },
+                    {
+                        "Sid": "EventBridgeDeliveryFailures",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "events.amazonaws.com"},
+                        "Action": "sqs:SendMessage",
+                        "Resource": self.dead_letter_queue.arn,
+                        "Condition": {"ArnEquals": {"aws:SourceArn": self.home_rule.arn}},
+                    },
+                ]
+            ),
+            region=home,
+            opts=child,
+        )
+
+        self.forwarding_rules = {}
+        others = [r for r in sorted(args.regions) if r != home]
+        if others:
+            home_bus = _arn("events", account_id, "event-bus/default", region=home)
+            forward_role = aws.iam.Role(
+                f"{name}-forward-role",
+                name=physical_name(args.name_prefix, "ec2-isolation-forward"),
+                description="EventBridge: forward GuardDuty EC2 findings to the home region's bus",
+                assume_role_policy=iam.service_assume_role_policy(
+                    "events.amazonaws.com", source_account=account_id
+                ),
+                tags=tags,
+                opts=child,
+            )
+            aws.iam.RolePolicy(
+                f"{name}-forward-policy",
+                role=forward_role.name,
+                policy=iam.dumps(
+                    [
+                        {
+                            "Sid": "PutToHomeBus",
+                            "Effect": "Allow",
+                            "Action": "events:PutEvents",
+                            "Resource": home_bus,
+                        }
+                    ]
+                ),
+                opts=child,
+            )
+            for region in others:
+                rule = aws.cloudwatch.EventRule(
+                    f"{name}-findings-{region}",
+                    name=physical_name(args.name_prefix, "ec2-isolation-forward"),
+                    description=f"GuardDuty EC2 findings in {region} -> {home} default bus",
+                    event_pattern=pattern,
+                    region=region,
+                    tags=tags,
+                    opts=child,
+                )
+                aws.cloudwatch.EventTarget(
+                    f"{name}-forward-{region}",
+                    rule=rule.name,
+                    arn=home_bus,
+                    role_arn=forward_role.arn,
+                    region=region,
+                    opts=child,
+                )
+                self.forwarding_rules[region] = rule
+
+        actions = [args.notification_topic_arn] if args.notification_topic_arn is not None else []
+        self.alarms = []
+        for suffix, description, namespace, metric, statistic, dimensions in (
+            (
+                "errors",
+                "The EC2 isolation function failed",
+                "AWS/Lambda",
+                "Errors",
+                "Sum",
+                {"FunctionName": self.function.name},
+            ),
+            (
+                "throttles",
+                "The EC2 isolation function was throttled",
+                "AWS/Lambda",
+                "Throttles",
+                "Sum",
+                {"FunctionName": self.function.name},
+            ),
+            (
+                "dlq",
+                "Findings the EC2 isolation could not handle are waiting in its DLQ",
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                "Maximum",
+                {"QueueName": self.dead_letter_queue.name},
+            ),
+        ):
+            self.alarms.append(
+                aws.cloudwatch.MetricAlarm(
+                    f"{name}-alarm-{suffix}",
+                    name=physical_name(args.name_prefix, "ec2-isolation", suffix),
+                    alarm_description=f"{description}: see docs/incident-response.md",
+                    namespace=namespace,
+                    metric_name=metric,
+                    statistic=statistic,
+                    dimensions=dimensions,
+                    period=300,
+                    evaluation_periods=1,
+                    threshold=0,
+                    comparison_operator="GreaterThanThreshold",
+                    treat_missing_data="notBreaching",
+                    alarm_actions=actions,
+                    ok_actions=actions,
+                    region=home,
+                    tags=tags,
+                    opts=child,
+                )
+            )
+
+        self.register_outputs(
+            {
+                "functionArn": self.function.arn,
+                "deadLetterQueueArn": self.dead_letter_queue.arn,
+                "evidenceBucket": self.evidence.bucket_name if self.evidence else None,
+                "quarantineInstanceProfileArn": self.quarantine_instance_profile.arn
+                if self.quarantine_instance_profile
+                else None,
+                "forwardingRegions": others,
+            }
+        )

@@ -1,0 +1,203 @@
+"""Lambda entry point: isolate the EC2 instance named by a GuardDuty finding.
+
+Order: check -> record the original state (tags, evidence bucket) -> termination/stop
+protection -> keep Auto Scaling from replacing it -> deregister from target groups ->
+network isolation (transit group, then isolation group) -> quarantine instance profile ->
+snapshot volumes -> tag as isolated -> notify. Every step is idempotent; a failed run leaves
+the instance tagged ``isolating`` and the next run (Lambda's retry, or a rerun) completes it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from . import log, record, steps
+from .aws import ClientFactory, Clients, Recorder, boto3_factory
+from .parse import Config, Finding, Rejected, config_from_env, parse_event
+
+
+class IsolationFailed(RuntimeError):
+    """Raised after an error so Lambda retries the event and finally sends it to the DLQ."""
+
+
+def result(
+    status: str,
+    finding: Finding | None,
+    run: Recorder | None,
+    reason: str,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "status": status,
+        "instanceId": finding.instance_id if finding else None,
+        "region": finding.region if finding else None,
+        "findingId": finding.id if finding else None,
+        "actions": run.actions if run else [],
+        "reason": reason,
+        **extra,
+    }
+
+
+def isolate(finding: Finding, config: Config, factory: ClientFactory) -> dict[str, Any]:
+    """Isolate the finding's instance in the finding's region; never raises for AWS errors."""
+    clients = Clients(factory, finding.region)
+    run = Recorder(dry_run=config.dry_run)
+    instance = steps.describe_instance(clients.ec2, finding.instance_id)
+    if instance is None or instance.get("State", {}).get("Name") in steps.GONE_STATES:
+        reason = "instance no longer exists (terminated or not found)"
+        log.warning("skipped", reason=reason, instanceId=finding.instance_id)
+        return result("skipped", finding, run, reason)
+    tags = record.tag_dict(instance.get("Tags"))
+    exempt = tags.get(config.exempt_tag)
+    if exempt is not None and exempt.strip().lower() != "false":
+        reason = f"instance carries the exemption tag {config.exempt_tag}={exempt!r}"
+        log.warning("skipped", reason=reason, instanceId=finding.instance_id)
+        return result("skipped", finding, run, reason)
+    status = tags.get(record.STATUS)
+    if status == record.ISOLATED:
+        reason = f"already isolated (finding {tags.get(record.FINDING, '?')})"
+        log.info("skipped", reason=reason, instanceId=finding.instance_id)
+        return result("skipped", finding, run, reason)
+
+    instance_id = finding.instance_id
+    finding_id = finding.id
+    try:
+        if status == record.ISOLATING:
+            # A previous run stopped midway: its record of the original state is the truth,
+            # the instance's current state is already partly changed.
+            finding_id = tags.get(record.FINDING, finding.id)
+            state = record.OriginalState.from_tags(
+                tags, steps.interface_tags(clients.ec2, instance)
+            )
+            run.note("resume", f"resuming the isolation started for finding {finding_id}")
+            missing = [
+                eni
+                for eni in steps.interfaces(instance)
+                if eni["NetworkInterfaceId"] not in state.groups_by_interface
+            ]
+            for eni in missing:  # tagging stopped before reaching these interfaces
+                state.groups_by_interface[eni["NetworkInterfaceId"]] = steps.interface_groups(
+                    instance, eni
+                )
+                run.change(
+                    "record",
+                    f"tag {eni['NetworkInterfaceId']} with its original security groups",
+                    lambda eni=eni: clients.ec2.create_tags(  # type: ignore[misc]  # mypy cannot infer lambdas with defaults (binds loop values)
+                        Resources=[eni["NetworkInterfaceId"]],
+                        Tags=record.tag_list(state.interface_tags(eni["NetworkInterfaceId"])),
+                    ),
+                )
+        else:
+            state = steps.capture(clients, instance)
+            run.note("capture", "recorded the original state", original=state.to_json())
+            steps.write_evidence(
+                clients,
+                run,
+                config,
+                steps.evidence_key(instance_id, finding_id, "state.json"),
+                {
+                    "finding": finding.__dict__,
+                    "recordedAt": steps.now(),
+                    "original": state.to_json(),
+                    "instance": instance,
+                },
+            )
+            steps.record_original_state(clients, run, instance, state, finding)
+
+        steps.protect(clients, run, instance_id)
+        steps.keep_out_of_auto_scaling(clients, run, instance_id, state)
+        steps.deregister_targets(clients, run, instance)
+        steps.isolate_network(clients, run, instance_id)
+        steps.quarantine_profile(clients, run, instance_id, config)
+        snapshots = steps.snapshot_volumes(clients, run, instance, finding, finding_id)
+        run.change(
+            "record",
+            "tag the instance as isolated",
+            lambda: clients.ec2.create_tags(
+                Resources=[instance_id],
+                Tags=record.tag_list({record.STATUS: record.ISOLATED, record.TIME: steps.now()}),
+            ),
+        )
+    except Exception as exc:  # any failure: keep the record, report, let Lambda retry
+        reason = f"{type(exc).__name__}: {exc}"
+        log.error("isolation failed midway", reason=reason, instanceId=instance_id)
+        outcome = result("error", finding, run, reason)
+        _best_effort(
+            lambda: _report(clients, config, outcome, instance_id, finding_id, failed=True)
+        )
+        return outcome
+
+    status_name = "dry_run" if config.dry_run else "isolated"
+    reason = "dry run: nothing was changed" if config.dry_run else "isolation complete"
+    outcome = result(status_name, finding, run, reason, snapshots=snapshots)
+    if not config.dry_run:
+        _best_effort(
+            lambda: _report(clients, config, outcome, instance_id, finding_id, failed=False)
+        )
+    log.info("done", status=status_name, instanceId=instance_id, actions=len(run.actions))
+    return outcome
+
+
+def _report(
+    clients: Clients,
+    config: Config,
+    outcome: dict[str, Any],
+    instance_id: str,
+    finding_id: str,
+    *,
+    failed: bool,
+) -> None:
+    if failed:
+        clients.ec2.create_tags(
+            Resources=[instance_id],
+            Tags=[{"Key": record.ERROR, "Value": str(outcome["reason"])[:256]}],
+        )
+    key = steps.evidence_key(instance_id, finding_id, "result.json")
+    steps.write_evidence(clients, Recorder(dry_run=False), config, key, outcome)
+    verb = "FAILED to isolate" if failed else "Isolated"
+    steps.notify(
+        clients, config, f"[secbaseline] {verb} {instance_id} ({outcome['region']})", outcome
+    )
+
+
+def _best_effort(call: Any) -> None:
+    try:
+        call()
+    except Exception as exc:  # reporting must never hide the isolation's own outcome
+        log.error("reporting failed", reason=f"{type(exc).__name__}: {exc}")
+
+
+def handle(event: object, config: Config, factory: ClientFactory) -> dict[str, Any]:
+    """Parse and act on one event; malformed or irrelevant events make no AWS call."""
+    try:
+        finding = parse_event(event, config)
+    except Rejected as exc:
+        log.warning("event rejected", reason=str(exc))
+        return result("skipped", None, None, f"rejected: {exc}")
+    log.info(
+        "finding received",
+        findingId=finding.id,
+        findingType=finding.type,
+        severity=finding.severity,
+        instanceId=finding.instance_id,
+        region=finding.region,
+        dryRun=config.dry_run,
+    )
+    return isolate(finding, config, factory)
+
+
+def handler(
+    event: object,
+    context: object,
+    client_factory: ClientFactory | None = None,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Lambda entry point (``ec2_isolation.handler.handler``)."""
+    del context
+    config = config_from_env(os.environ if env is None else env)
+    outcome = handle(event, config, client_factory or boto3_factory)
+    if outcome["status"] == "error" and config.fail_on_error:
+        raise IsolationFailed(f"{outcome['instanceId']}: {outcome['reason']}")
+    return outcome
