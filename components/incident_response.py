@@ -257,7 +257,6 @@ def handler_policy_statements(
             "Effect": "Allow",
             "Action": [
                 "ec2:DescribeInstances",
-                "ec2:DescribeInstanceAttribute",
                 "ec2:DescribeNetworkInterfaces",
                 "ec2:DescribeSecurityGroups",
                 "ec2:DescribeIamInstanceProfileAssociations",
@@ -269,6 +268,13 @@ def handler_policy_statements(
             ],
             # These Describe* actions support no resource-level permissions: AWS requires "*".
             "Resource": "*",
+            "Condition": in_regions,
+        },
+        {
+            "Sid": "ReadInstanceAttributes",
+            "Effect": "Allow",
+            "Action": "ec2:DescribeInstanceAttribute",
+            "Resource": ec2("instance"),
             "Condition": in_regions,
         },
         {
@@ -434,8 +440,9 @@ def handler_policy_statements(
                 "Sid": "NotifyEncryptedTopic",
                 "Effect": "Allow",
                 "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
-                # The topic's key is not known here; usable only through SNS in the home region.
-                "Resource": "*",
+                # The topic's key is not known here: any key of the account in the home
+                # region, and only through SNS there.
+                "Resource": _arn("kms", account_id, "key/*", home_region),
                 "Condition": {
                     "StringEquals": {"kms:ViaService": f"sns.{home_region}.amazonaws.com"}
                 },

@@ -39,6 +39,9 @@ def _value_matches(conditions: list[Any], value: Any) -> bool:
                 elif "anything-but" in condition:
                     if item is not None and item not in condition["anything-but"]:
                         return True
+                elif "prefix" in condition:
+                    if isinstance(item, str) and item.startswith(condition["prefix"]):
+                        return True
                 else:
                     raise AssertionError(f"matcher does not know {condition}")
             elif condition == item:

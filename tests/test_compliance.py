@@ -30,6 +30,12 @@ ACCEPTED_FINDINGS: dict[tuple[str, str], str] = {
     "bucket (S3 ARNs carry no account); the role trusts only ssm.amazonaws.com for this "
     "account, and that remediation is manual by default",
     (
+        "incident-response-policy",
+        "RESOURCE_MISMATCH",
+    ): "the EC2 isolation role splits each mutating action by resource type on purpose: "
+    "instances and interfaces in one statement, only the tagged isolation groups in another; "
+    "parliament judges statements one by one",
+    (
         "fargate-bastion-execution-policy",
         "RESOURCE_MISMATCH",
     ): "parliament's action database predates repository-scoped ecr:BatchImportUpstreamImage; "

@@ -432,7 +432,7 @@ def test_from_config() -> None:
 def test_intermediate_tier_deploys_it_and_config_opts_out(plan_tier: Callable[..., Plan]) -> None:
     plan = plan_tier(tier="intermediate")
     component = plan.one("secbaseline:index:IncidentResponse")
-    assert plan.region_of(plan.one("aws:lambda/function:Function")) == "ap-northeast-1"
+    assert plan.region_of(isolation_function(plan, component.urn)) == "ap-northeast-1"
     rules = plan.of_type("aws:cloudwatch/eventRule:EventRule")
     ours = [r for r in rules if r.parent == component.urn]
     assert sorted(plan.region_of(r) or "" for r in ours) == [
@@ -445,10 +445,14 @@ def test_intermediate_tier_deploys_it_and_config_opts_out(plan_tier: Callable[..
     assert off.of_type("secbaseline:index:IncidentResponse") == []
     assert plan_tier(tier="beginner").of_type("secbaseline:index:IncidentResponse") == []
     custom = plan_tier(tier="intermediate", incidentResponse={"dryRun": True})
-    assert (
-        custom.one("aws:lambda/function:Function").inputs["environment"]["variables"]["DRY_RUN"]
-        == "true"
-    )
+    urn = custom.one("secbaseline:index:IncidentResponse").urn
+    assert isolation_function(custom, urn).inputs["environment"]["variables"]["DRY_RUN"] == "true"
+
+
+def isolation_function(plan: Plan, component_urn: str) -> RecordedResource:
+    """The component's own Lambda (the tier has others, e.g. the finding formatter)."""
+    (fn,) = [r for r in plan.children(component_urn) if r.type == "aws:lambda/function:Function"]
+    return fn
 
 
 def test_enabled_must_be_a_boolean(plan_tier: Callable[..., Plan]) -> None:
