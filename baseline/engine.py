@@ -36,6 +36,9 @@ SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
+ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
+REPO_ROOT = Path(__file__).resolve().parent.parent
 SECRET_PLACEHOLDER = "[secret]"
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -160,12 +163,22 @@ def to_plain(value: Any) -> Any:
             return SECRET_PLACEHOLDER
         if sig == RESOURCE_REF_SIG:
             return value.get("id") or value.get("urn")
+        if sig in (ASSET_SIG, ARCHIVE_SIG) and isinstance(value.get("path"), str):
+            value = {**value, "path": _portable(value["path"])}
         return {k: to_plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [to_plain(v) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def _portable(path: str) -> str:
+    """Asset paths inside this repository relative to it, so plans match across checkouts."""
+    try:
+        return Path(path).resolve().relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return path
 
 
 def _default_provider_ref(stack: str, project: str, package: str) -> str:

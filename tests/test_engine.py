@@ -127,3 +127,22 @@ def test_outputs_resolve_to_plausible_arns(run_program: Callable[..., Plan]) -> 
     run_program(program, account_id="123456789012")
     assert got["role"].startswith("arn:aws:iam::123456789012:role/r-")
     assert got["topic"].startswith("arn:aws:sns:eu-west-1:123456789012:t-")
+
+
+def test_asset_paths_inside_the_repository_are_relative(run_program: Callable[..., Plan]) -> None:
+    from pathlib import Path
+
+    handler = Path(__file__).resolve().parent.parent / "components" / "__init__.py"
+
+    def program() -> None:
+        aws.lambda_.Function(
+            "f",
+            role="arn:aws:iam::111111111111:role/r",
+            runtime="python3.13",
+            handler="h.handler",
+            code=pulumi.AssetArchive({"h.py": pulumi.FileAsset(str(handler))}),
+        )
+
+    plan = run_program(program)
+    code = plan.one("aws:lambda/function:Function").inputs["code"]
+    assert code["assets"]["h.py"]["path"] == "components/__init__.py"
