@@ -19,7 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from baseline import iam, validate
-from components.log_encryption import log_group, logs_key, retention
+from components._log_encryption import log_group, logs_key, retention
 
 TYPE_TOKEN = "secbaseline:index:ApiFunction"
 API_TYPES = ("HTTP", "REST")

@@ -22,6 +22,7 @@ import pulumi_aws as aws
 
 from baseline import iam, validate
 from baseline.naming import physical_name
+from components._event_forwarding import HomeBusForwarder
 from components.config_rules import per_rule_options
 
 TYPE_TOKEN = "secbaseline:index:AutoRemediation"
@@ -490,47 +491,20 @@ class AutoRemediation(pulumi.ComponentResource):
         others = [r for r in sorted(args.regions) if r != home]
         if not others:
             return
-        home_bus = pulumi.Output.concat(
-            f"arn:{iam.PARTITION}:events:{home}:", account_id, ":event-bus/default"
-        )
-        forward_role = aws.iam.Role(
-            f"{name}-forward-role",
-            name=physical_name(args.name_prefix, "config-events-forward"),
+        forwarder = HomeBusForwarder(
+            self,
+            home_region=home,
+            account_id=account_id,
+            role_resource=f"{name}-forward-role",
+            policy_resource=f"{name}-forward-permissions",
+            role_name=physical_name(args.name_prefix, "config-events-forward"),
             description="Forwards Config compliance events to the home region's event bus",
-            assume_role_policy=iam.service_assume_role_policy(
-                "events.amazonaws.com", source_account=account_id
-            ),
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-forward-permissions",
-            role=forward_role.id,
-            policy=iam.dumps(
-                [
-                    {
-                        "Sid": "PutEventsOnHomeBus",
-                        "Effect": "Allow",
-                        "Action": "events:PutEvents",
-                        "Resource": home_bus,
-                    }
-                ]
-            ),
-            opts=child,
         )
         for region in others:
-            rule = aws.cloudwatch.EventRule(
-                f"{name}-non-compliant-{region}",
+            self.notification_rules[region] = forwarder.forward(
+                region,
+                pattern,
+                rule_resource=f"{name}-non-compliant-{region}",
+                target_resource=f"{name}-forward-{region}",
                 description=f"Forward Config NON_COMPLIANT evaluations to {home}",
-                event_pattern=pattern,
-                region=region,
-                opts=child,
-            )
-            self.notification_rules[region] = rule
-            aws.cloudwatch.EventTarget(
-                f"{name}-forward-{region}",
-                rule=rule.name,
-                arn=home_bus,
-                role_arn=forward_role.arn,
-                region=region,
-                opts=child,
             )

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from baseline import validate
-from components.log_encryption import log_group, logs_key, retention
+from components._log_encryption import log_group, logs_key, retention
 from components.secure_bucket import SecureBucket, SecureBucketArgs
 
 TYPE_TOKEN = "secbaseline:index:EdgeProtection"

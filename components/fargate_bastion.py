@@ -18,7 +18,7 @@ import pulumi_aws as aws
 
 from baseline import iam, validate
 from baseline.naming import baseline_tags, physical_name
-from components.iam_documents import logs_key_policy, validate_statements
+from components._iam_documents import logs_key_policy, validate_statements
 from components.private_network import FARGATE_ENDPOINTS, PrivateNetwork, PrivateNetworkArgs
 
 TYPE_TOKEN = "secbaseline:index:FargateBastion"

@@ -22,6 +22,7 @@ import pulumi_aws as aws
 
 from baseline import iam, validate
 from baseline.naming import physical_name
+from components._event_forwarding import HomeBusForwarder
 from components.lambdas.ec2_isolation.parse import DEFAULT_EXEMPT_TAG, DEFAULT_TYPE_PREFIXES
 from components.lambdas.ec2_isolation.record import PREFIX as ISOLATION_TAG_PREFIX
 from components.lambdas.ec2_isolation.record import PURPOSE as PURPOSE_TAG
@@ -724,51 +725,25 @@ class IncidentResponse(pulumi.ComponentResource):
         self.forwarding_rules = {}
         others = [r for r in sorted(args.regions) if r != home]
         if others:
-            home_bus = _arn("events", account_id, "event-bus/default", region=home)
-            forward_role = aws.iam.Role(
-                f"{name}-forward-role",
-                name=physical_name(args.name_prefix, "ec2-isolation-forward"),
+            forwarder = HomeBusForwarder(
+                self,
+                home_region=home,
+                account_id=account_id,
+                role_resource=f"{name}-forward-role",
+                policy_resource=f"{name}-forward-policy",
+                role_name=physical_name(args.name_prefix, "ec2-isolation-forward"),
                 description="EventBridge: forward GuardDuty EC2 findings to the home region's bus",
-                assume_role_policy=iam.service_assume_role_policy(
-                    "events.amazonaws.com", source_account=account_id
-                ),
                 tags=tags,
-                opts=child,
-            )
-            aws.iam.RolePolicy(
-                f"{name}-forward-policy",
-                role=forward_role.name,
-                policy=iam.dumps(
-                    [
-                        {
-                            "Sid": "PutToHomeBus",
-                            "Effect": "Allow",
-                            "Action": "events:PutEvents",
-                            "Resource": home_bus,
-                        }
-                    ]
-                ),
-                opts=child,
             )
             for region in others:
-                rule = aws.cloudwatch.EventRule(
-                    f"{name}-findings-{region}",
-                    name=physical_name(args.name_prefix, "ec2-isolation-forward"),
+                self.forwarding_rules[region] = forwarder.forward(
+                    region,
+                    pattern,
+                    rule_resource=f"{name}-findings-{region}",
+                    target_resource=f"{name}-forward-{region}",
+                    rule_name=physical_name(args.name_prefix, "ec2-isolation-forward"),
                     description=f"GuardDuty EC2 findings in {region} -> {home} default bus",
-                    event_pattern=pattern,
-                    region=region,
-                    tags=tags,
-                    opts=child,
                 )
-                aws.cloudwatch.EventTarget(
-                    f"{name}-forward-{region}",
-                    rule=rule.name,
-                    arn=home_bus,
-                    role_arn=forward_role.arn,
-                    region=region,
-                    opts=child,
-                )
-                self.forwarding_rules[region] = rule
 
         actions = [args.notification_topic_arn] if args.notification_topic_arn is not None else []
         self.alarms = []

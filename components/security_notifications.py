@@ -29,6 +29,7 @@ import pulumi_aws as aws
 from baseline import iam, validate
 from baseline.naming import physical_name
 from baseline.regions import GLOBAL_CONTROL_REGION
+from components._event_forwarding import HomeBusForwarder
 
 TYPE_TOKEN = "secbaseline:index:SecurityNotifications"
 HANDLER_DIR = Path(__file__).parent / "lambdas" / "finding_formatter"
@@ -351,51 +352,24 @@ class SecurityNotifications(pulumi.ComponentResource):
             # Sign-ins through the global endpoint are delivered in us-east-1.
             sources["rootsignin"] = sorted({*sources["rootsignin"], GLOBAL_CONTROL_REGION})
         if any(sources.values()):
-            home_bus = pulumi.Output.concat(
-                f"arn:{iam.PARTITION}:events:{home}:", account_id, ":event-bus/default"
-            )
-            role = aws.iam.Role(
-                f"{name}-forwarder-role",
-                name=physical_name(args.name_prefix, "security-event-forwarder"),
-                assume_role_policy=iam.service_assume_role_policy(
-                    "events.amazonaws.com", source_account=account_id
-                ),
+            forwarder = HomeBusForwarder(
+                self,
+                home_region=home,
+                account_id=account_id,
+                role_resource=f"{name}-forwarder-role",
+                policy_resource=f"{name}-forwarder-policy",
+                role_name=physical_name(args.name_prefix, "security-event-forwarder"),
+                description="Forwards security events to the home region's event bus",
                 tags=tags,
-                opts=child,
-            )
-            aws.iam.RolePolicy(
-                f"{name}-forwarder-policy",
-                role=role.name,
-                policy=iam.dumps(
-                    [
-                        {
-                            "Sid": "PutEventsOnHomeBusOnly",
-                            "Effect": "Allow",
-                            "Action": "events:PutEvents",
-                            "Resource": home_bus,
-                        }
-                    ]
-                ),
-                opts=child,
             )
             for route, regions in sources.items():
                 for region in regions:
-                    rule = aws.cloudwatch.EventRule(
-                        f"{name}-{route}-forward-{region}",
+                    self.forward_rules[(region, route)] = forwarder.forward(
+                        region,
+                        json.dumps(patterns[route]),
+                        rule_resource=f"{name}-{route}-forward-{region}",
+                        target_resource=f"{name}-{route}-forward-{region}-target",
                         description=f"Forward {route} events to the home region {home}",
-                        event_pattern=json.dumps(patterns[route]),
-                        region=region,
-                        tags=tags,
-                        opts=child,
-                    )
-                    self.forward_rules[(region, route)] = rule
-                    aws.cloudwatch.EventTarget(
-                        f"{name}-{route}-forward-{region}-target",
-                        rule=rule.name,
-                        arn=home_bus,
-                        role_arn=role.arn,
-                        region=region,
-                        opts=child,
                     )
 
         self.register_outputs({"topicArn": self.topic_arn})

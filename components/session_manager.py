@@ -17,7 +17,7 @@ import pulumi_aws as aws
 
 from baseline import validate
 from baseline.naming import baseline_tags, physical_name
-from components.iam_documents import logs_key_policy
+from components._iam_documents import logs_key_policy
 
 TYPE_TOKEN = "secbaseline:index:SessionManagerPreferences"
 DOCUMENT_NAME = "SSM-SessionManagerRunShell"

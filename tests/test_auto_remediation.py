@@ -252,7 +252,7 @@ def test_non_compliant_events_from_every_region_reach_the_topic(
     )
     assert json.loads(forward_policy.inputs["policy"])["Statement"] == [
         {
-            "Sid": "PutEventsOnHomeBus",
+            "Sid": "PutEventsOnHomeBusOnly",
             "Effect": "Allow",
             "Action": "events:PutEvents",
             "Resource": home_bus,

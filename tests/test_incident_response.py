@@ -273,7 +273,7 @@ def test_rules_route_every_region_to_the_function(run_program: Callable[..., Pla
     )
     assert forward["Statement"] == [
         {
-            "Sid": "PutToHomeBus",
+            "Sid": "PutEventsOnHomeBusOnly",
             "Effect": "Allow",
             "Action": "events:PutEvents",
             "Resource": HOME_BUS,
