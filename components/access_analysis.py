@@ -1,6 +1,6 @@
 """IAM Access Analyzer: external-access analysis in every region, unused access at home.
 
-Checklist: S-20 (find resources shared outside the account, and unused permissions).
+Checklist: S-17 (find resources shared outside the account, and unused permissions).
 External-access analyzers are regional (they inspect the region's buckets, keys, queues, ...),
 so one runs in every detection region. The unused-access analyzer inspects IAM roles and users,
 which are global: one in the home region covers them all, and each extra one would bill the

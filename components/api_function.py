@@ -1,7 +1,6 @@
 """A Lambda function reachable only through API Gateway, traced, throttled and access-logged.
 
-Checklist: S-05 (public endpoints behind API Gateway throttling and, for REST, WAF),
-S-06 (HTTPS only), S-31 (access logs and function logs kept in KMS-encrypted log groups).
+Checklist: S-05 (Lambda exposed only through API Gateway; only this API may invoke it).
 No function URL is ever created; the invoke permission names this API's execution ARN.
 """
 

@@ -1,7 +1,7 @@
 """AWS Config recording in every region, delivering to one KMS-encrypted bucket at home.
 
 Checklist: S-15 (know at any time whether the account is secure: Config records the state
-that rules judge) and the base S-16 (Security Hub's checks) runs on.
+that rules judge). Security Hub's checks build on this recording too.
 
 Global resource types (IAM users, groups, roles, customer managed policies) are recorded only
 in the home region: recording them in N regions bills every IAM change N times.

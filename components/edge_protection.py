@@ -1,8 +1,7 @@
 """A CloudFront distribution behind an AWS WAF web ACL, HTTPS-only, with security headers and logs.
 
-Checklist: S-05 (WAF with AWS managed rules and rate limiting in front of public endpoints),
-S-06 (TLS in transit: HTTPS only, TLS 1.2 minimum with a custom certificate), S-31 (edge and
-WAF logging). With no arguments it serves a private S3 bucket through Origin Access Control.
+Checklist: S-14 (CloudFront protected by AWS WAF: managed rules, rate limiting, optional
+geo rules, WAF logging), plus HTTPS only with TLS 1.2 minimum on a custom certificate. With no arguments it serves a private S3 bucket through Origin Access Control.
 """
 
 from __future__ import annotations

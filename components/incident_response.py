@@ -1,5 +1,8 @@
 """Automatic EC2 isolation on GuardDuty findings (S-22, S-23).
 
+Checklist: S-22 (the incident response plan, automated; runbook in docs/incident-response.md),
+S-23 (isolate the EC2 instance by changing its security groups, then hand over to experts).
+
 GuardDuty findings about an EC2 instance, from every detection region, reach one Lambda in
 the home region (other regions forward them to the home region's default event bus: an
 EventBridge rule can target a Lambda only in its own region, but an event bus in any

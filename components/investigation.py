@@ -1,6 +1,6 @@
 """Amazon Detective behavior graph for investigating findings.
 
-Checklist: S-19 (investigate what detection raises). Detective builds a behavior graph from
+Checklist: S-20 (investigate what detection raises). Detective builds a behavior graph from
 CloudTrail, VPC Flow Logs, GuardDuty findings and (optionally) EKS audit logs, so a responder
 can see what a principal or instance did around a finding.
 """

@@ -1,7 +1,9 @@
 """The organization itself: adopted, service access, SCPs on, OUs and delegated admins (S-24).
 
-Checklist: S-24 (organization-wide governance), S-19 (GuardDuty for all accounts, via the
-delegated administrator). Deployed by the management account.
+Checklist: S-24 (organization-wide governance), S-25 (the organization itself as code),
+S-30 (works with Control Tower: its service access is kept). Deployed by the management
+account; the security account it registers as delegated administrator then turns GuardDuty on
+for every account (see OrganizationDetection).
 
 The organization is **adopted, never created or deleted**: ``aws.organizations.Organization``
 is imported by id (``import_``), protected, and retained if removed from the program.

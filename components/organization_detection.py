@@ -1,5 +1,8 @@
 """Organization-wide detection run by the delegated administrator (S-19 all accounts, S-24).
 
+Checklist: S-19 (GuardDuty in every region of every account), S-24 (automated security
+checks across the organization).
+
 Deployed by the **security** account after the management stack registered it as delegated
 administrator. New accounts are covered automatically: GuardDuty, Inspector and Detective
 auto-enable every member in every detection region, Security Hub's central configuration

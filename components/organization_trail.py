@@ -2,6 +2,8 @@
 
 Deployed by the management account (an organization trail can only be created there, or by
 CloudTrail's delegated administrator). Skipped when Control Tower owns the organization trail.
+
+Checklist: S-24 (organization-wide logging), S-28 (the trail the SCPs protect).
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """Patch Manager, Inventory and Default Host Management: every instance known and patched.
 
-Checklist: S-13 (OS and middleware vulnerability management: SSM Inventory + Patch Manager),
-S-03/S-01 support (instances are managed without SSH or an instance profile).
+Checklist: S-13 (OS and middleware vulnerability management: SSM Inventory + Patch Manager).
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """An RDS or Aurora database that is private, encrypted, TLS-only and backed up by AWS Backup.
 
-Checklist: S-07 (encryption at rest with KMS), S-08 (no public access, private subnets,
-no ingress unless asked), S-14 (backups: retention, AWS Backup plan, optional vault lock).
+Checklist: S-06 (restorable: automated backups of 7+ days and an AWS Backup plan with an
+optional vault lock), S-07 (TLS in transit, enforced by the parameter group), S-08 (IAM
+database authentication; the master password lives in Secrets Manager). Also private,
+KMS-encrypted and deletion-protected.
 """
 
 from __future__ import annotations

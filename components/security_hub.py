@@ -1,6 +1,6 @@
 """Security Hub in every detection region, standards subscribed, findings aggregated home.
 
-Checklist: S-17 (continuous posture checks against AWS and CIS standards). Controls that check
+Checklist: S-16 (continuous posture checks against AWS and CIS standards). Controls that check
 global resources (IAM, account settings, IAM-policy KMS checks) are disabled outside the home
 region: they would report the same result, and cost the same check, in every region.
 """

@@ -1,6 +1,6 @@
 """GuardDuty in every detection region, with findings exported to one encrypted bucket.
 
-Checklist: S-16 (threat detection turned on everywhere). Every protection plan is a separate
+Checklist: S-19 (threat detection turned on everywhere). Every protection plan is a separate
 ``aws.guardduty.DetectorFeature`` so each can be switched on or off on its own, and every
 region's detector exports its findings to one KMS-encrypted S3 bucket in the home region.
 """
