@@ -29,6 +29,7 @@ COMPONENTS: tuple[str, ...] = (
     "FargateBastion",
     "Ec2Bastion",
     "SessionManagerPreferences",
+    "PrivateNetwork",
     "PatchManagement",
     "VulnerabilityScanning",
     "SecureBucket",

@@ -96,3 +96,7 @@ def test_every_item_names_a_component_that_exists() -> None:
         assert controls, item
         named = {c for control in controls for c in control.components}
         assert named & set(classes), f"{item}: no existing component in {sorted(named)}"
+
+
+def test_catalog_knows_exactly_the_exported_components() -> None:
+    assert set(catalog.COMPONENTS) == set(component_classes())
