@@ -257,6 +257,10 @@ class SecurityNotifications(pulumi.ComponentResource):
                     iam.service_key_statement(
                         "AllowEventBridgeToPublish", "events.amazonaws.com", account_id
                     ),
+                    # CloudWatch alarms (incident response, yours) notify this topic too.
+                    iam.service_key_statement(
+                        "AllowCloudWatchAlarmsToPublish", "cloudwatch.amazonaws.com", account_id
+                    ),
                 ]
             ),
             region=home,
@@ -281,6 +285,14 @@ class SecurityNotifications(pulumi.ComponentResource):
                         "Sid": "AllowEventBridgePublish",
                         "Effect": "Allow",
                         "Principal": {"Service": "events.amazonaws.com"},
+                        "Action": "sns:Publish",
+                        "Resource": self.topic.arn,
+                        "Condition": source_account,
+                    },
+                    {
+                        "Sid": "AllowCloudWatchAlarmsPublish",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "cloudwatch.amazonaws.com"},
                         "Action": "sns:Publish",
                         "Resource": self.topic.arn,
                         "Condition": source_account,

@@ -52,7 +52,13 @@ def test_topic_key_and_policies(run_program: Callable[..., Plan]) -> None:
     assert publish["Action"] == "sns:Publish"
     assert publish["Resource"] == topic.outputs["arn"]
     assert publish["Condition"] == {"StringEquals": {"aws:SourceAccount": "111111111111"}}
-    assert policy["Statement"][1]["Effect"] == "Deny"
+    alarms = policy["Statement"][1]
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms["Condition"] == {"StringEquals": {"aws:SourceAccount": "111111111111"}}
+    assert key_statements["AllowCloudWatchAlarmsToPublish"]["Principal"] == {
+        "Service": "cloudwatch.amazonaws.com"
+    }
+    assert policy["Statement"][2]["Effect"] == "Deny"
     subscriptions = plan.of_type("aws:sns/topicSubscription:TopicSubscription")
     assert sorted(s.inputs["endpoint"] for s in subscriptions) == [
         "oncall@example.com",
