@@ -502,27 +502,7 @@ class IncidentResponse(pulumi.ComponentResource):
             policy=iam.dumps(
                 [
                     iam.key_admin_statement(account_id),
-                    {
-                        "Sid": "AllowCloudWatchLogs",
-                        "Effect": "Allow",
-                        "Principal": {"Service": f"logs.{home}.amazonaws.com"},
-                        "Action": [
-                            "kms:Encrypt*",
-                            "kms:Decrypt*",
-                            "kms:ReEncrypt*",
-                            "kms:GenerateDataKey*",
-                            "kms:Describe*",
-                        ],
-                        "Resource": "*",  # in a key policy "*" means this key
-                        # The condition CloudWatch Logs documents: only this account's log groups.
-                        "Condition": {
-                            "ArnLike": {
-                                "kms:EncryptionContext:aws:logs:arn": _arn(
-                                    "logs", account_id, "log-group:*", region=home
-                                )
-                            }
-                        },
-                    },
+                    iam.logs_key_statement(home, account_id),
                     iam.service_key_statement(
                         "AllowEventBridgeToDeadLetterQueue", "events.amazonaws.com", account_id
                     ),
