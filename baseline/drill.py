@@ -351,10 +351,11 @@ def run_ec2_isolation(*, restore_after: bool, out: Callable[[str], object]) -> i
         )
         return 2
 
+    # The timeline printed below replaces the function's JSON log lines.
+    from baseline.moto_fidelity import aws_like_interface_groups
     from components.lambdas.ec2_isolation.log import only_warnings
 
-    # The timeline printed below replaces the function's JSON log lines.
-    with only_warnings(), fake_aws_environment(), mock_aws():
+    with only_warnings(), fake_aws_environment(), mock_aws(), aws_like_interface_groups():
         return _drill_in_moto(restore_after=restore_after, out=out)
 
 

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from baseline.drill import Scenario, build_scenario, finding_for, handler_env
+from baseline.moto_fidelity import aws_like_interface_groups
 from components.lambdas.ec2_isolation import record
 from components.lambdas.ec2_isolation.handler import IsolationFailed, handle, handler
 from components.lambdas.ec2_isolation.parse import config_from_env
@@ -68,7 +69,8 @@ class Recording:
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    with mock_aws():
+    # moto otherwise lists an interface's groups as its own plus the instance's, unlike AWS.
+    with mock_aws(), aws_like_interface_groups():
         yield
 
 

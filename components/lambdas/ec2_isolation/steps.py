@@ -449,16 +449,18 @@ def set_groups(
     *,
     label: str,
 ) -> None:
-    """Put one interface in exactly these groups."""
+    """Put one interface in exactly these groups.
+
+    Only the interface call: AWS applies it to the primary interface too, and
+    ``ModifyInstanceAttribute(Groups=...)`` is rejected for instances with more than one
+    interface ("There are multiple interfaces attached to instance"), which would leave the
+    primary interface stranded in the allow-all transit group.
+    """
     eni_id = str(eni["NetworkInterfaceId"])
-    primary = eni.get("Attachment", {}).get("DeviceIndex", 0) == 0
+    del instance_id  # kept in the signature: callers name the instance in their records
 
     def apply() -> None:
         clients.ec2.modify_network_interface_attribute(NetworkInterfaceId=eni_id, Groups=groups)
-        if primary:
-            # The same setting seen from the instance (AWS applies it to the primary
-            # interface); setting both keeps every view of the instance consistent.
-            clients.ec2.modify_instance_attribute(InstanceId=instance_id, Groups=groups)
 
     run.change("network", f"move {eni_id} to {label} {','.join(groups)}", apply)
 
