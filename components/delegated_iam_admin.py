@@ -71,6 +71,40 @@ FORBIDDEN_SERVICES = frozenset(
 )
 """Services that may not be granted wholesale through the boundary."""
 
+# Changing, deleting or invoking the baseline's own alerting and response resources: a role
+# under the boundary could otherwise silence alerts, or run the isolation function's code
+# (and so its role) with code of its own.
+BASELINE_RESOURCE_ACTIONS = (
+    "cloudwatch:DeleteAlarms",
+    "cloudwatch:DisableAlarmActions",
+    "cloudwatch:PutMetricAlarm",
+    "events:DeleteRule",
+    "events:DisableRule",
+    "events:PutRule",
+    "events:PutTargets",
+    "events:RemoveTargets",
+    "lambda:AddPermission",
+    "lambda:DeleteFunction",
+    "lambda:InvokeFunction",
+    "lambda:PutFunctionConcurrency",
+    "lambda:RemovePermission",
+    "lambda:UpdateFunctionCode",
+    "lambda:UpdateFunctionConfiguration",
+    "logs:DeleteLogGroup",
+    "logs:DeleteRetentionPolicy",
+    "logs:DisassociateKmsKey",
+    "logs:PutRetentionPolicy",
+    "sns:DeleteTopic",
+    "sns:RemovePermission",
+    "sns:SetTopicAttributes",
+    "sns:Unsubscribe",
+    "sqs:DeleteQueue",
+    "sqs:PurgeQueue",
+    "sqs:SetQueueAttributes",
+)
+# Object Lock is the evidence's last line of defence; workloads never need to bypass it.
+OBJECT_LOCK_ACTIONS = ("s3:BypassGovernanceRetention", "s3:PutBucketObjectLockConfiguration")
+
 SECURITY_TAMPERING_ACTIONS = (
     "access-analyzer:DeleteAnalyzer",
     "cloudtrail:DeleteTrail",
@@ -267,6 +301,24 @@ def _arn(account_id: pulumi.Input[str], resource: str) -> pulumi.Output[str]:
     return pulumi.Output.concat(f"arn:{iam.PARTITION}:iam::", account_id, f":{resource}")
 
 
+def _baseline_named_resources(
+    prefix: str, account_id: pulumi.Input[str]
+) -> list[pulumi.Output[str]]:
+    """ARN patterns of the alerting and response resources the baseline names ``<prefix>-*``."""
+    patterns = (
+        ("cloudwatch", f"alarm:{prefix}-*"),
+        ("events", f"rule/{prefix}-*"),
+        ("lambda", f"function:{prefix}-*"),
+        ("logs", f"log-group:/aws/lambda/{prefix}-*"),
+        ("sns", f"{prefix}-*"),
+        ("sqs", f"{prefix}-*"),
+    )
+    return [
+        pulumi.Output.concat(f"arn:{iam.PARTITION}:{service}:*:", account_id, f":{resource}")
+        for service, resource in patterns
+    ]
+
+
 def boundary_statements(
     args: DelegatedIamAdminArgs, account_id: pulumi.Input[str]
 ) -> list[dict[str, Any]]:
@@ -350,6 +402,26 @@ def boundary_statements(
             "Resource": "*",
         },
         *key_deletion,
+        {
+            "Sid": "DenyChangingBaselineResources",
+            "Effect": "Deny",
+            "Action": list(BASELINE_RESOURCE_ACTIONS),
+            "Resource": "*",
+            "Condition": {"StringEquals": {f"aws:ResourceTag/{MANAGED_BY_TAG}": MANAGED_BY}},
+        },
+        {
+            # Same actions by name, for requests where the service does not evaluate the tag.
+            "Sid": "DenyChangingBaselineResourcesByName",
+            "Effect": "Deny",
+            "Action": list(BASELINE_RESOURCE_ACTIONS),
+            "Resource": _baseline_named_resources(args.name_prefix, account_id),
+        },
+        {
+            "Sid": "DenyBypassingObjectLock",
+            "Effect": "Deny",
+            "Action": list(OBJECT_LOCK_ACTIONS),
+            "Resource": "*",
+        },
         {
             "Sid": "DenyInstancesWithoutImdsv2",
             "Effect": "Deny",

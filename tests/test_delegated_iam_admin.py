@@ -161,6 +161,20 @@ def test_boundary_caps_what_a_developer_role_can_do(
     assert can("sts:AssumeRole") == IMPLICIT_DENY  # not a workload service by default
     assert can("ssm:GetParameter") == ALLOW
     assert can("ssm:SendCommand") == IMPLICIT_DENY  # an operator power, not a workload need
+    # The baseline's alerting and response resources, by tag and by name.
+    isolation = f"arn:aws:lambda:ap-northeast-1:{ACCOUNT}:function:secbaseline-ec2-isolation"
+    assert can("lambda:UpdateFunctionCode", isolation) == DENY
+    assert can("lambda:InvokeFunction", isolation) == DENY
+    rule = f"arn:aws:events:eu-west-1:{ACCOUNT}:rule/security-notifications-guardduty-1a2b3c"
+    assert can("events:DisableRule", rule, tagged) == DENY
+    assert can("events:DisableRule", f"arn:aws:events:eu-west-1:{ACCOUNT}:rule/orders") == ALLOW
+    topic = f"arn:aws:sns:ap-northeast-1:{ACCOUNT}:secbaseline-security-notifications"
+    assert can("sns:DeleteTopic", topic) == DENY
+    assert can("sns:Publish", topic) == ALLOW
+    assert can("cloudwatch:DeleteAlarms", "*", tagged) == DENY
+    assert can("s3:BypassGovernanceRetention", "arn:aws:s3:::evidence/x") == DENY
+    own_function = f"arn:aws:lambda:ap-northeast-1:{ACCOUNT}:function:orders-api"
+    assert can("lambda:UpdateFunctionCode", own_function) == ALLOW
 
 
 def test_protected_key_arns_are_denied_explicitly(run_program: Callable[..., Plan]) -> None:
