@@ -68,19 +68,31 @@ def service_key_statement(
     account_id: pulumi.Input[str],
     actions: Sequence[str] = ("kms:GenerateDataKey*", "kms:Decrypt"),
     extra_conditions: Mapping[str, Any] | None = None,
+    *,
+    pin_source_account: bool = True,
 ) -> dict[str, Any]:
-    """Let one AWS service use the key on this account's behalf only."""
-    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    """Let one AWS service use the key on this account's behalf only.
+
+    ``pin_source_account=False`` leaves out the ``aws:SourceAccount`` condition, for services
+    whose KMS calls on a resource's behalf are not documented to carry it (EventBridge and
+    CloudWatch alarms publishing to an encrypted SNS topic); the resource's own policy then
+    pins the account.
+    """
+    condition: dict[str, Any] = (
+        {"StringEquals": {"aws:SourceAccount": account_id}} if pin_source_account else {}
+    )
     for operator, values in (extra_conditions or {}).items():
         condition.setdefault(operator, {}).update(values)
-    return {
+    statement: dict[str, Any] = {
         "Sid": sid,
         "Effect": "Allow",
         "Principal": {"Service": service},
         "Action": list(actions),
         "Resource": "*",  # in a key policy "*" means this key
-        "Condition": condition,
     }
+    if condition:
+        statement["Condition"] = condition
+    return statement
 
 
 def logs_key_statement(region: pulumi.Input[str], account_id: pulumi.Input[str]) -> dict[str, Any]:

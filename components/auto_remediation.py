@@ -29,14 +29,23 @@ TYPE_TOKEN = "secbaseline:index:AutoRemediation"
 SECTION = "remediation"
 MAX_ATTEMPTS = 25
 MAX_RETRY_SECONDS = 2_592_000  # 30 days, the AWS limit
-NON_COMPLIANT_PATTERN: dict[str, Any] = {
-    "source": ["aws.config"],
-    "detail-type": ["Config Rules Compliance Change"],
-    "detail": {
-        "messageType": ["ComplianceChangeNotification"],
-        "newEvaluationResult": {"complianceType": ["NON_COMPLIANT"]},
-    },
-}
+
+
+def non_compliant_pattern(name_prefix: str) -> dict[str, Any]:
+    """NON_COMPLIANT evaluations of the baseline's own rules (``<prefix>-*``) only.
+
+    Without the name filter every rule in the account matches, including the many
+    service-linked ``securityhub-*`` rules, and the topic drowns in them.
+    """
+    return {
+        "source": ["aws.config"],
+        "detail-type": ["Config Rules Compliance Change"],
+        "detail": {
+            "messageType": ["ComplianceChangeNotification"],
+            "configRuleName": [{"prefix": f"{name_prefix}-"}],
+            "newEvaluationResult": {"complianceType": ["NON_COMPLIANT"]},
+        },
+    }
 
 
 @dataclass(frozen=True)
@@ -472,7 +481,7 @@ class AutoRemediation(pulumi.ComponentResource):
         assert args.notification_topic_arn is not None
         child = pulumi.ResourceOptions(parent=self)
         home = args.home_region
-        pattern = json.dumps(NON_COMPLIANT_PATTERN)
+        pattern = json.dumps(non_compliant_pattern(args.name_prefix))
         home_rule = aws.cloudwatch.EventRule(
             f"{name}-non-compliant-{home}",
             description="Config NON_COMPLIANT evaluations (this region and forwarded) to SNS",

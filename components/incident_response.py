@@ -109,8 +109,9 @@ class IncidentResponseArgs:
     """Object Lock (GOVERNANCE) default retention for the evidence, 1-36500; None: no lock."""
     log_retention_days: int = 365
     """CloudWatch Logs retention of the function's log group (a value CloudWatch accepts)."""
-    reserved_concurrency: int = 5
-    """Reserved concurrent executions, 1-100: bounds API pressure and guarantees capacity."""
+    reserved_concurrency: int = 1
+    """Concurrent isolations, 1-100. The default 1 serialises them, so two findings about the
+    same instance cannot both record "original" state; others wait in Lambda's async queue."""
     timeout_seconds: int = 300
     """Function timeout, 30-900."""
     runtime: str = "python3.13"
@@ -215,7 +216,7 @@ class IncidentResponseArgs:
                 "incidentResponse.logRetentionDays", raw.get("logRetentionDays", 365), 1, 3653
             ),
             reserved_concurrency=validate.int_range(
-                "incidentResponse.reservedConcurrency", raw.get("reservedConcurrency", 5), 1, 100
+                "incidentResponse.reservedConcurrency", raw.get("reservedConcurrency", 1), 1, 100
             ),
             timeout_seconds=validate.int_range(
                 "incidentResponse.timeoutSeconds", raw.get("timeoutSeconds", 300), 30, 900

@@ -254,12 +254,21 @@ class SecurityNotifications(pulumi.ComponentResource):
             policy=iam.dumps(
                 [
                     iam.key_admin_statement(account_id),
+                    # AWS's documented key policy for these publishers has no SourceAccount
+                    # condition (their KMS calls may not carry it, and a mismatch drops alerts
+                    # silently); the topic policy below pins the account instead.
                     iam.service_key_statement(
-                        "AllowEventBridgeToPublish", "events.amazonaws.com", account_id
+                        "AllowEventBridgeToPublish",
+                        "events.amazonaws.com",
+                        account_id,
+                        pin_source_account=False,
                     ),
                     # CloudWatch alarms (incident response, yours) notify this topic too.
                     iam.service_key_statement(
-                        "AllowCloudWatchAlarmsToPublish", "cloudwatch.amazonaws.com", account_id
+                        "AllowCloudWatchAlarmsToPublish",
+                        "cloudwatch.amazonaws.com",
+                        account_id,
+                        pin_source_account=False,
                     ),
                 ]
             ),

@@ -10,7 +10,7 @@ import pytest
 
 from baseline.engine import Plan
 from components import AutoRemediation, AutoRemediationArgs, RemediationOptions
-from components.auto_remediation import NON_COMPLIANT_PATTERN, RUNBOOKS
+from components.auto_remediation import RUNBOOKS, non_compliant_pattern
 
 REGIONS = ("ap-northeast-1", "eu-west-1", "us-east-1")
 HOME = "ap-northeast-1"
@@ -225,10 +225,11 @@ def test_non_compliant_events_from_every_region_reach_the_topic(
     rules = {r.inputs["region"]: r for r in plan.of_type("aws:cloudwatch/eventRule:EventRule")}
     assert sorted(rules) == list(REGIONS)
     for rule in rules.values():
-        assert json.loads(rule.inputs["eventPattern"]) == NON_COMPLIANT_PATTERN
-    assert NON_COMPLIANT_PATTERN["detail"]["newEvaluationResult"] == {
-        "complianceType": ["NON_COMPLIANT"]
-    }
+        assert json.loads(rule.inputs["eventPattern"]) == non_compliant_pattern("secbaseline")
+    detail = non_compliant_pattern("secbaseline")["detail"]
+    assert detail["newEvaluationResult"] == {"complianceType": ["NON_COMPLIANT"]}
+    # Only the baseline's own rules: Security Hub's service-linked rules would flood the topic.
+    assert detail["configRuleName"] == [{"prefix": "secbaseline-"}]
     targets = {
         t.inputs["region"]: t for t in plan.of_type("aws:cloudwatch/eventTarget:EventTarget")
     }

@@ -63,7 +63,7 @@ def test_function_settings(run_program: Callable[..., Plan]) -> None:
     assert fn.inputs["runtime"] == "python3.13"
     assert fn.inputs["handler"] == LAMBDA_HANDLER == "ec2_isolation.handler.handler"
     assert fn.inputs["tracingConfig"] == {"mode": "Active"}
-    assert fn.inputs["reservedConcurrentExecutions"] == 5
+    assert fn.inputs["reservedConcurrentExecutions"] == 1
     assert fn.inputs["region"] == HOME
     dlq = plan.one("aws:sqs/queue:Queue")
     assert fn.inputs["deadLetterConfig"] == {"targetArn": dlq.outputs["arn"]}
