@@ -239,9 +239,9 @@ class _RecordingMonitor(mocks.MockMonitor):
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # Real Pulumi leaves the root stack out of a child's qualified type.
+        # A child's qualified type is its parent's whole qualified type, then its own.
         if parent and parent != self.stack_urn:
-            parent_type = parent.split("::")[2].split("$").pop()
-            type_ = f"{parent_type}${type_}"
+            type_ = f"{parent.split('::')[2]}${type_}"
         return f"urn:pulumi:{self.stack}::{self.project}::{type_}::{name}"
 
     def _provider_for(self, request: Any, custom: bool) -> str | None:

@@ -29,10 +29,21 @@ class StackFile:
     other_config: dict[str, Any] = field(default_factory=dict)
 
 
-def _plain(value: Any) -> Any:
-    """Secure values (``{secure: ...}``) are kept out of plans."""
-    if isinstance(value, dict) and set(value) == {"secure"}:
-        return "[secret]"
+def _plain(value: Any, *, top: bool = False) -> Any:
+    """Stack-file config as the program sees it, with secrets kept out of plans.
+
+    Secure values (``{secure: ...}``, also nested ones set with ``--path --secret``) become
+    ``"[secret]"``. Pulumi hands a top-level number to the program as text, so an unquoted
+    ``accountId: 123456789012`` is read as the string it is in a real deployment.
+    """
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return "[secret]"
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if top and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
     return value
 
 
@@ -53,9 +64,9 @@ def read_stack_file(path: str | Path, project: str = PROJECT) -> StackFile:
     for key, value in config.items():
         namespace, _, name = str(key).rpartition(":")
         if namespace in ("", project):
-            mine[name] = _plain(value)
+            mine[name] = _plain(value, top=True)
         else:
-            other[str(key)] = _plain(value)
+            other[str(key)] = _plain(value, top=True)
     name = file.name
     stack = name[len("Pulumi.") : -len(".yaml")] if name.startswith("Pulumi.") else file.stem
     return StackFile(stack=stack, project_config=mine, other_config=other)

@@ -139,3 +139,24 @@ def test_console_script_runs_as_a_process() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["schemaVersion"] == 1
+
+
+def test_stack_file_values_are_read_as_pulumi_hands_them_over(tmp_path: Path) -> None:
+    from baseline.plan import read_stack_file
+
+    stack = tmp_path / "Pulumi.prod.yaml"
+    stack.write_text(
+        "config:\n"
+        "  secbaseline:accountId: 123456789012\n"
+        "  secbaseline:controlTower: true\n"
+        "  secbaseline:edge:\n"
+        "    enabled: true\n"
+        "    originVerifySecret:\n"
+        "      secure: v1:abc\n"
+        "  aws:region: eu-west-1\n"
+    )
+    read = read_stack_file(stack)
+    assert read.project_config["accountId"] == "123456789012"  # a number in YAML, text to Pulumi
+    assert read.project_config["controlTower"] is True
+    assert read.project_config["edge"] == {"enabled": True, "originVerifySecret": "[secret]"}
+    assert read.other_config == {"aws:region": "eu-west-1"}

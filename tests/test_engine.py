@@ -146,3 +146,23 @@ def test_asset_paths_inside_the_repository_are_relative(run_program: Callable[..
     plan = run_program(program)
     code = plan.one("aws:lambda/function:Function").inputs["code"]
     assert code["assets"]["h.py"]["path"] == "components/__init__.py"
+
+
+def test_nested_component_urns_carry_the_whole_parent_type_chain(
+    run_program: Callable[..., Plan],
+) -> None:
+    """Pulumi builds a child's type from its parent's full qualified type, as stack export shows."""
+
+    class Outer(pulumi.ComponentResource):
+        def __init__(self, name: str) -> None:
+            super().__init__("secbaseline:index:Outer", name, None, None)
+            _Widget(f"{name}-inner", opts=pulumi.ResourceOptions(parent=self))
+            self.register_outputs({})
+
+    plan = run_program(lambda: Outer("o"))
+    bucket = plan.one("aws:s3/bucket:Bucket")
+    assert bucket.urn == (
+        "urn:pulumi:test::test::secbaseline:index:Outer$secbaseline:index:Widget"
+        "$aws:s3/bucket:Bucket::o-inner-bucket"
+    )
+    assert plan.by_urn(bucket.parent or "").type == "secbaseline:index:Widget"
