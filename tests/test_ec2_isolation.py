@@ -783,3 +783,18 @@ def test_long_tag_values_are_split_and_joined() -> None:
         record.ORIGINAL_GROUPS,
         f"{record.ORIGINAL_GROUPS}#2",
     ]
+
+
+def test_findings_about_another_account_are_left_to_that_account() -> None:
+    """A GuardDuty administrator account receives its members' findings: no AWS call here."""
+
+    class Context:
+        invoked_function_arn = (
+            "arn:aws:lambda:eu-west-1:999999999999:function:secbaseline-ec2-isolation"
+        )
+
+    factory = Recording()
+    outcome = handler(_event(), Context(), client_factory=factory, env={})
+    assert outcome["status"] == "skipped"
+    assert "not this account 999999999999" in outcome["reason"]
+    assert factory.created == [] and factory.calls == []

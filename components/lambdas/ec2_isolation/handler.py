@@ -169,13 +169,31 @@ def _best_effort(call: Any) -> None:
         log.error("reporting failed", reason=f"{type(exc).__name__}: {exc}")
 
 
-def handle(event: object, config: Config, factory: ClientFactory) -> dict[str, Any]:
+def _own_account(context: object) -> str | None:
+    """The function's account, from the Lambda context's ARN (None outside Lambda)."""
+    arn = getattr(context, "invoked_function_arn", None)
+    parts = arn.split(":") if isinstance(arn, str) else []
+    return parts[4] if len(parts) > 4 and parts[4] else None
+
+
+def handle(
+    event: object, config: Config, factory: ClientFactory, own_account: str | None = None
+) -> dict[str, Any]:
     """Parse and act on one event; malformed or irrelevant events make no AWS call."""
     try:
         finding = parse_event(event, config)
     except Rejected as exc:
         log.warning("event rejected", reason=str(exc))
         return result("skipped", None, None, f"rejected: {exc}")
+    if own_account is not None and finding.account_id != own_account:
+        # A GuardDuty administrator account sees its members' findings; the member's own
+        # function (deployed in every account by the tier) isolates there.
+        reason = (
+            f"finding is about account {finding.account_id}, not this account "
+            f"{own_account}: its own isolation function acts there"
+        )
+        log.warning("skipped", reason=reason, instanceId=finding.instance_id)
+        return result("skipped", finding, None, reason)
     log.info(
         "finding received",
         findingId=finding.id,
@@ -195,9 +213,8 @@ def handler(
     env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Lambda entry point (``ec2_isolation.handler.handler``)."""
-    del context
     config = config_from_env(os.environ if env is None else env)
-    outcome = handle(event, config, client_factory or boto3_factory)
+    outcome = handle(event, config, client_factory or boto3_factory, _own_account(context))
     if outcome["status"] == "error" and config.fail_on_error:
         raise IsolationFailed(f"{outcome['instanceId']}: {outcome['reason']}")
     return outcome
