@@ -105,6 +105,12 @@ S3_ACCOUNT_PAB = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
 S3_SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 S3_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 S3_ACL = "aws:s3/bucketAcl:BucketAcl"
+# pulumi-aws 7 still ships the deprecated V2 settings resources (same inputs as the new ones).
+S3_SSE_V2 = (
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
+)
+S3_VERSIONING_V2 = "aws:s3/bucketVersioningV2:BucketVersioningV2"
+S3_ACL_V2 = "aws:s3/bucketAclV2:BucketAclV2"
 EC2_INSTANCE = "aws:ec2/instance:Instance"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
@@ -127,6 +133,12 @@ IAM_POLICY_TYPES = (
     "aws:iam/groupPolicy:GroupPolicy",
     "aws:iam/role:Role",
 )
+IAM_ATTACHMENT_TYPES = (
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+    "aws:iam/policyAttachment:PolicyAttachment",
+)
 GUARDDUTY_DETECTOR = "aws:guardduty/detector:Detector"
 SECURITYHUB_ACCOUNT = "aws:securityhub/account:Account"
 CONFIG_RECORDER = "aws:cfg/recorder:Recorder"
@@ -144,21 +156,21 @@ POLICIES: tuple[Policy, ...] = (
         "S3 buckets must not grant access to everyone or to any authenticated AWS user by ACL.",
         "resource",
         "critical",
-        resource_types=(BUCKET, S3_ACL),
+        resource_types=(BUCKET, S3_ACL, S3_ACL_V2),
     ),
     Policy(
         "s3-encryption",
         "S3 default encryption must be SSE-KMS, DSSE-KMS or SSE-S3.",
         "resource",
         "high",
-        resource_types=(BUCKET, S3_SSE),
+        resource_types=(BUCKET, S3_SSE, S3_SSE_V2),
     ),
     Policy(
         "s3-versioning",
         "S3 bucket versioning must be enabled.",
         "resource",
         "medium",
-        resource_types=(BUCKET, S3_VERSIONING),
+        resource_types=(BUCKET, S3_VERSIONING, S3_VERSIONING_V2),
     ),
     Policy(
         "s3-tls-only",
@@ -289,10 +301,11 @@ POLICIES: tuple[Policy, ...] = (
     ),
     Policy(
         "iam-no-full-admin",
-        'IAM policies must not allow "*" actions on "*" resources.',
+        'IAM policies must not allow "*" actions on "*" resources, and no role, user or group '
+        "may have the AWS managed AdministratorAccess policy attached.",
         "resource",
         "critical",
-        resource_types=IAM_POLICY_TYPES,
+        resource_types=IAM_POLICY_TYPES + IAM_ATTACHMENT_TYPES,
     ),
     Policy(
         "iam-no-passrole-wildcard",
@@ -470,7 +483,7 @@ CONTROLS: tuple[Control, ...] = (
         ("S3.14",),
         ("SecureBucket",),
         ("s3-versioning", "s3-bucket-configuration-complete"),
-        (S3_VERSIONING,),
+        (S3_VERSIONING, S3_VERSIONING_V2),
     ),
     Control(
         "s3-object-lock",
@@ -490,7 +503,7 @@ CONTROLS: tuple[Control, ...] = (
         ("S3.5", "S3.17"),
         ("SecureBucket",),
         ("s3-encryption", "s3-tls-only", "s3-bucket-configuration-complete"),
-        (S3_SSE, S3_POLICY),
+        (S3_SSE, S3_SSE_V2, S3_POLICY),
     ),
     Control(
         "s3-malware-scanning",

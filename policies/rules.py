@@ -1,8 +1,11 @@
 """The baseline's policy rules as pure functions over plain resource properties.
 
 Resource rules take ``(resource_type, props, urn, name)`` and return violation messages; stack
-rules take every resource of a stack and return :class:`StackViolation`. ``props`` are the
-camelCase inputs Pulumi serialises (the shape of the offline plan and of ``pulumi preview``).
+rules take every resource of a stack and return :class:`StackViolation`. ``props`` are
+camelCase properties as Pulumi serialises them: resource policies see a resource's inputs, stack
+policies (in ``pulumi preview``/``up``) see its outputs, where the deprecated inline ``Bucket``
+settings are computed (unknown in preview, e.g. ``versioning: {enabled: false}`` and
+``policy: ""`` once deployed). ``secbaseline check`` passes the offline plan's inputs to both.
 The pulumi-policy wrappers (``policies/pack.py``) and ``secbaseline check`` both call these
 functions, so the logic exists once. Standard library only: no pulumi import.
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,11 +29,14 @@ from baseline.catalog import (
     EBS_VOLUME,
     EC2_INSTANCE,
     GUARDDUTY_DETECTOR,
+    IAM_ATTACHMENT_TYPES,
     RDS_INSTANCE,
     S3_PAB,
     S3_POLICY,
     S3_SSE,
+    S3_SSE_V2,
     S3_VERSIONING,
+    S3_VERSIONING_V2,
     SECURITY_GROUP,
     SECURITYHUB_ACCOUNT,
     SG_RULE,
@@ -58,6 +65,9 @@ PUBLIC_GRANTEE_URIS = {
     "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": "AuthenticatedUsers",
 }
 SSE_ALGORITHMS = frozenset({"aws:kms", "aws:kms:dsse", "AES256"})
+# Inline bucket settings: ``Bucket`` has one object, the deprecated ``BucketV2`` a list.
+INLINE_VERSIONING = ("versioning", "versionings")
+INLINE_SSE = ("serverSideEncryptionConfiguration", "serverSideEncryptionConfigurations")
 MIN_BACKUP_DAYS = 7
 # Engines without IAM database authentication.
 NO_IAM_AUTH_ENGINES = ("sqlserver", "oracle", "db2", "custom-")
@@ -90,6 +100,24 @@ def _get(props: Mapping[str, Any], *path: str | int) -> Any:
 def _items(value: Any) -> list[Any]:
     """A list input as a list (None, unknown or scalar: empty)."""
     return value if isinstance(value, list) else []
+
+
+def _each(value: Any) -> list[Any]:
+    """A nested block as a list: a list as-is, one object (or an unknown) as one item."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, Mapping) or is_unknown(value):
+        return [value]
+    return []
+
+
+def _first_of(props: Any, *keys: str) -> Any:
+    """The first of ``keys`` that is set (unknown placeholders returned as-is)."""
+    for key in keys:
+        value = _get(props, key)
+        if value is not None:
+            return value
+    return None
 
 
 def _true(value: Any) -> bool:
@@ -151,6 +179,8 @@ def _allow_statements(document: Mapping[str, Any]) -> Iterable[tuple[int, Mappin
 
 def _iam_documents(resource_type: str, props: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """(label, raw document) for every permissions policy a resource carries."""
+    if resource_type in IAM_ATTACHMENT_TYPES:
+        return []  # attachments name a policy by ARN; see _attached_policy_arns
     if resource_type == "aws:iam/role:Role":
         return [
             (f"inline policy {p.get('name') or index}", p.get("policy"))
@@ -192,30 +222,59 @@ def s3_no_public_acl(
     return found
 
 
+def _sse_algorithms(configuration: Any) -> list[Any]:
+    """Every default-encryption ``sseAlgorithm`` of an encryption configuration.
+
+    Reads the settings resource (``rules`` list), the inline ``Bucket`` object (``rule``) and the
+    inline ``BucketV2`` lists (``rules[].applyServerSideEncryptionByDefaults[]``); an unknown
+    anywhere on the way comes back as an unknown item.
+    """
+    return [
+        _get(default, "sseAlgorithm")
+        for config in _each(configuration)
+        for rule in _each(_first_of(config, "rule", "rules"))
+        for default in _each(
+            _first_of(
+                rule, "applyServerSideEncryptionByDefault", "applyServerSideEncryptionByDefaults"
+            )
+        )
+    ]
+
+
+def _encrypts_by_default(configuration: Any) -> bool:
+    return any(isinstance(a, str) and a in SSE_ALGORITHMS for a in _sse_algorithms(configuration))
+
+
 def s3_encryption(resource_type: str, props: Mapping[str, Any], urn: str, name: str) -> list[str]:
     """Default encryption rules name a supported algorithm."""
     if resource_type in BUCKET_TYPES:
-        inline = props.get("serverSideEncryptionConfiguration")
-        if inline is None or is_unknown(inline):
+        configuration = _first_of(props, *INLINE_SSE)
+        if configuration is None or is_unknown(configuration):
             return []  # absence is the completeness policy's business
-        rules: list[Any] = [_get(inline, "rule")]
     else:
         if is_unknown(props.get("rules")):
             return []
-        rules = _items(props.get("rules"))
-    algorithms = [_get(r, "applyServerSideEncryptionByDefault", "sseAlgorithm") for r in rules]
+        configuration = {"rules": _items(props.get("rules"))}
+    algorithms = _sse_algorithms(configuration)
     if any(is_unknown(a) for a in algorithms):
         return []
-    if not any(a in SSE_ALGORITHMS for a in algorithms):
+    if not _encrypts_by_default(configuration):
         return ["no default encryption rule (sseAlgorithm aws:kms, aws:kms:dsse or AES256)"]
     return []
+
+
+def _inline_versioning_enabled(props: Mapping[str, Any]) -> Any:
+    """The inline ``enabled`` flag: ``versioning.enabled`` or ``versionings[0].enabled``."""
+    versioning = _first_of(props, *INLINE_VERSIONING)
+    if isinstance(versioning, list):
+        versioning = versioning[0] if versioning else None
+    return _get(versioning, "enabled") if versioning is not None else None
 
 
 def s3_versioning(resource_type: str, props: Mapping[str, Any], urn: str, name: str) -> list[str]:
     """Versioning enabled (inline ``versioning`` or a BucketVersioning resource)."""
     if resource_type in BUCKET_TYPES:
-        enabled = _get(props, "versioning", "enabled")
-        if _false(enabled):
+        if _false(_inline_versioning_enabled(props)):
             return ["inline versioning is disabled"]
         return []
     status = _get(props, "versioningConfiguration", "status")
@@ -519,6 +578,8 @@ def sns_topic_encrypted(
 
 
 FULL_ADMIN_ACTIONS = frozenset({"*", "*:*"})
+# The AWS managed AdministratorAccess policy in any partition (aws, aws-cn, aws-us-gov, ...).
+ADMINISTRATOR_ACCESS_ARN = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/AdministratorAccess$")
 
 
 def _iam_allow_statements(
@@ -532,16 +593,34 @@ def _iam_allow_statements(
                 yield label, index, statement
 
 
+def _attached_policy_arns(resource_type: str, props: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """(input label, ARN) for every managed policy the resource attaches."""
+    if resource_type in IAM_ATTACHMENT_TYPES:
+        return [("policyArn", props.get("policyArn"))]
+    if resource_type == "aws:iam/role:Role":
+        return [
+            (f"managedPolicyArns[{index}]", arn)
+            for index, arn in enumerate(_items(props.get("managedPolicyArns")))
+        ]
+    return []
+
+
 def iam_no_full_admin(
     resource_type: str, props: Mapping[str, Any], urn: str, name: str
 ) -> list[str]:
-    """No statement allows every action on every resource."""
-    return [
+    """No statement allows every action on every resource; AdministratorAccess is not attached."""
+    found = [
         f'{label} statement {index} allows "*" on "*" (full admin)'
         for label, index, statement in _iam_allow_statements(resource_type, props)
         if set(_strings(statement.get("Action"))) & FULL_ADMIN_ACTIONS
         and "*" in _strings(statement.get("Resource"))
     ]
+    found += [
+        f"{label} attaches AdministratorAccess (full admin)"
+        for label, arn in _attached_policy_arns(resource_type, props)
+        if isinstance(arn, str) and ADMINISTRATOR_ACCESS_ARN.match(arn)
+    ]
+    return found
 
 
 def iam_no_passrole_wildcard(
@@ -636,16 +715,38 @@ class StackViolation:
 
 StackRule = Callable[[Sequence[StackResource], StackOptions], list[StackViolation]]
 
-# (label, type of the separate settings resource, inline bucket input that also satisfies it)
-BUCKET_SETTINGS: tuple[tuple[str, str, str | None], ...] = (
-    ("BucketPublicAccessBlock", S3_PAB, None),
+
+def _inline_versioning(props: Mapping[str, Any]) -> bool:
+    return _true(_inline_versioning_enabled(props))
+
+
+def _inline_encryption(props: Mapping[str, Any]) -> bool:
+    return _encrypts_by_default(_first_of(props, *INLINE_SSE))
+
+
+def _inline_tls_policy(props: Mapping[str, Any]) -> bool:
+    document = policy_document(props.get("policy"))
+    return document is not None and _denies_insecure_transport(document)
+
+
+InlineSetting = Callable[[Mapping[str, Any]], bool]
+# (label, types of the separate settings resource, test that the bucket's inline setting meets
+# the bar). Inline settings are judged by content because stack policies see outputs, where
+# pulumi-aws 7 fills them for every bucket (``versioning: {enabled: false}``, ``policy: ""``) or
+# leaves them unknown in preview: present is not enough, unknown or empty means absent.
+BUCKET_SETTINGS: tuple[tuple[str, frozenset[str], InlineSetting | None], ...] = (
+    ("BucketPublicAccessBlock", frozenset({S3_PAB}), None),
     (
         "default encryption (BucketServerSideEncryptionConfiguration)",
-        S3_SSE,
-        "serverSideEncryptionConfiguration",
+        frozenset({S3_SSE, S3_SSE_V2}),
+        _inline_encryption,
     ),
-    ("versioning (BucketVersioning)", S3_VERSIONING, "versioning"),
-    ("TLS-only bucket policy (BucketPolicy)", S3_POLICY, "policy"),
+    (
+        "versioning (BucketVersioning)",
+        frozenset({S3_VERSIONING, S3_VERSIONING_V2}),
+        _inline_versioning,
+    ),
+    ("TLS-only bucket policy (BucketPolicy)", frozenset({S3_POLICY}), _inline_tls_policy),
 )
 
 
@@ -662,11 +763,11 @@ def s3_bucket_configuration_complete(
 ) -> list[StackViolation]:
     """Join the S3 settings resources to their buckets by ``bucket`` and report the gaps."""
     found: list[StackViolation] = []
-    for label, settings_type, inline in BUCKET_SETTINGS:
+    for label, settings_types, inline_meets_bar in BUCKET_SETTINGS:
         targets: set[str] = set()
         unattributed = False
         for r in resources:
-            if r.type != settings_type:
+            if r.type not in settings_types:
                 continue
             bucket = r.props.get("bucket")
             linked = set(r.dependencies.get("bucket", ()))
@@ -680,16 +781,11 @@ def s3_bucket_configuration_complete(
         for bucket in resources:
             if bucket.type not in BUCKET_TYPES:
                 continue
-            if inline is not None and _inline_setting(bucket.props, inline):
+            if inline_meets_bar is not None and inline_meets_bar(bucket.props):
                 continue
             if not _bucket_keys(bucket) & targets:
                 found.append(StackViolation(f"bucket {bucket.name} has no {label}", bucket.urn))
     return found
-
-
-def _inline_setting(props: Mapping[str, Any], key: str) -> bool:
-    """An inline setting counts as present; its content is the resource policies' business."""
-    return props.get(key) is not None
 
 
 def _present_in_regions(service: str, types: frozenset[str], key: str) -> StackRule:

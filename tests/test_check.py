@@ -66,6 +66,7 @@ PLANTED = {
     ("kms-key-rotation", "key"),
     ("sns-topic-encrypted", "alerts"),
     ("iam-no-full-admin", "admin-everything"),
+    ("iam-no-full-admin", "deployer-admin"),
     ("iam-no-passrole-wildcard", "deployer"),
     ("guardduty-all-regions", None),
     ("securityhub-all-regions", None),
@@ -126,7 +127,7 @@ def test_table_output_names_policy_resource_and_summary(capsys: pytest.CaptureFi
     assert "Volume::data" in out
     assert "volume is not encrypted (encrypted must be true)" in out
     assert "GuardDuty is not enabled in ap-northeast-1" in out
-    assert "36 violation(s), 35 mandatory." in out
+    assert "37 violation(s), 36 mandatory." in out
 
 
 def test_beginner_tier_table_says_no_violations(capsys: pytest.CaptureFixture[str]) -> None:
@@ -137,7 +138,7 @@ def test_enforcement_overrides(capsys: pytest.CaptureFixture[str]) -> None:
     everything_advisory = [f"--enforcement={p.name}=advisory" for p in catalog.POLICIES]
     code, findings = insecure(capsys, *everything_advisory)
     assert code == 0
-    assert len(findings) == 36
+    assert len(findings) == 37
     assert {f["enforcement"] for f in findings} == {"advisory"}
     _, findings = insecure(
         capsys,
@@ -251,3 +252,43 @@ def test_plan_coverage_as_json_and_markdown(capsys: pytest.CaptureFixture[str]) 
     }
     _, out, _ = run_cli(capsys, "plan", "--tier", "beginner", "--coverage", "--format", "markdown")
     assert "| S-03   | yes        | imdsv2-required" in out
+
+
+V2_PROGRAM = """
+import json
+import pulumi_aws as aws
+
+def tls_only(arn):
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": [arn, arn + "/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
+
+for name, status, algorithm, acl in [
+    ("good", "Enabled", "aws:kms", "private"),
+    ("weak", "Suspended", None, "public-read"),
+]:
+    b = aws.s3.Bucket(name)
+    aws.s3.BucketPublicAccessBlock(f"{name}-pab", bucket=b.id, block_public_acls=True,
+        block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True)
+    aws.s3.BucketPolicy(f"{name}-policy", bucket=b.id, policy=b.arn.apply(tls_only))
+    aws.s3.BucketVersioningV2(f"{name}-versioning", bucket=b.id,
+        versioning_configuration={"status": status})
+    aws.s3.BucketAclV2(f"{name}-acl", bucket=b.id, acl=acl)
+    default = {"sse_algorithm": algorithm} if algorithm else None
+    aws.s3.BucketServerSideEncryptionConfigurationV2(f"{name}-sse", bucket=b.id,
+        rules=[{"apply_server_side_encryption_by_default": default, "bucket_key_enabled": True}])
+"""
+
+
+def test_program_with_deprecated_v2_settings_resources(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The V2 settings complete their bucket offline, and their content is checked."""
+    (tmp_path / "__main__.py").write_text(V2_PROGRAM)
+    code, findings = check_json(capsys, "--program", str(tmp_path))
+    assert code == 1
+    assert sorted((f["policy"], f["urn"].rsplit("::", 1)[-1]) for f in findings) == [
+        ("s3-encryption", "weak-sse"),
+        ("s3-no-public-acl", "weak-acl"),
+        ("s3-versioning", "weak-versioning"),
+    ]

@@ -42,6 +42,7 @@ def allow(action: Any, resource: Any = "*", **extra: Any) -> dict[str, Any]:
 
 SG = catalog.SECURITY_GROUP
 # (policy, resource type, compliant props, violating props, exact messages for the violation)
+ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
 CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
     (
         "s3-block-public-access",
@@ -111,6 +112,30 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
             "canned ACL authenticated-read makes the bucket public",
             "ACL grant to AuthenticatedUsers makes the bucket public",
         ],
+    ),
+    (
+        "s3-no-public-acl",
+        catalog.S3_ACL_V2,
+        {"bucket": "b", "acl": "private"},
+        {"bucket": "b", "acl": "public-read"},
+        ["canned ACL public-read makes the bucket public"],
+    ),
+    (
+        "s3-encryption",
+        catalog.S3_SSE_V2,
+        {
+            "bucket": "b",
+            "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms:dsse"}}],
+        },
+        {"bucket": "b", "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "x"}}]},
+        ["no default encryption rule (sseAlgorithm aws:kms, aws:kms:dsse or AES256)"],
+    ),
+    (
+        "s3-versioning",
+        catalog.S3_VERSIONING_V2,
+        {"bucket": "b", "versioningConfiguration": {"status": "Enabled"}},
+        {"bucket": "b", "versioningConfiguration": {"status": "Disabled"}},
+        ["versioning status is Disabled, not Enabled"],
     ),
     (
         "s3-encryption",
@@ -382,6 +407,47 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
         ['policy statement 0 allows "*" on "*" (full admin)'],
     ),
     (
+        "iam-no-full-admin",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        {"role": "r", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"},
+        {"role": "r", "policyArn": ADMIN_ARN},
+        ["policyArn attaches AdministratorAccess (full admin)"],
+    ),
+    (
+        "iam-no-full-admin",
+        "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+        {"user": "u", "policyArn": "arn:aws:iam::111111111111:policy/AdministratorAccess"},
+        {"user": "u", "policyArn": "arn:aws-us-gov:iam::aws:policy/AdministratorAccess"},
+        ["policyArn attaches AdministratorAccess (full admin)"],
+    ),
+    (
+        "iam-no-full-admin",
+        "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+        {"group": "g", "policyArn": "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"},
+        {"group": "g", "policyArn": ADMIN_ARN},
+        ["policyArn attaches AdministratorAccess (full admin)"],
+    ),
+    (
+        "iam-no-full-admin",
+        "aws:iam/policyAttachment:PolicyAttachment",
+        {"roles": ["r"], "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess-Amplify"},
+        {"roles": ["r"], "users": ["u"], "policyArn": ADMIN_ARN},
+        ["policyArn attaches AdministratorAccess (full admin)"],
+    ),
+    (
+        "iam-no-full-admin",
+        "aws:iam/role:Role",
+        {"managedPolicyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]},
+        {
+            "managedPolicyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess", ADMIN_ARN],
+            "inlinePolicies": [{"name": "all", "policy": doc(allow("*"))}],
+        },
+        [
+            'inline policy all statement 0 allows "*" on "*" (full admin)',
+            "managedPolicyArns[1] attaches AdministratorAccess (full admin)",
+        ],
+    ),
+    (
         "iam-no-passrole-wildcard",
         "aws:iam/role:Role",
         {
@@ -491,6 +557,19 @@ def test_other_types_are_ignored() -> None:
         ("kms-key-rotation", catalog.KMS_KEY, {"enableKeyRotation": UNKNOWN_BOOL}),
         ("iam-no-full-admin", "aws:iam/policy:Policy", {"policy": UNKNOWN}),
         ("iam-no-full-admin", "aws:iam/role:Role", {"inlinePolicies": UNKNOWN}),
+        ("iam-no-full-admin", "aws:iam/role:Role", {"managedPolicyArns": [UNKNOWN]}),
+        (
+            "iam-no-full-admin",
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+            {"role": "r", "policyArn": UNKNOWN},
+        ),
+        (
+            "s3-encryption",
+            catalog.S3_SSE_V2,
+            {"rules": [{"applyServerSideEncryptionByDefault": UNKNOWN}]},
+        ),
+        ("s3-versioning", catalog.BUCKET, {"versioning": UNKNOWN}),
+        ("s3-encryption", catalog.BUCKET, {"serverSideEncryptionConfiguration": {"rule": UNKNOWN}}),
         (
             "cloudfront-tls",
             catalog.DISTRIBUTION,
@@ -610,7 +689,9 @@ def test_bucket_with_inline_settings_needs_only_a_public_access_block() -> None:
     inline = bucket(
         "legacy",
         versioning={"enabled": True},
-        serverSideEncryptionConfiguration={"rule": {}},
+        serverSideEncryptionConfiguration={
+            "rule": {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}
+        },
         policy=doc(TLS_DENY),
     )
     assert complete([inline, setting(catalog.S3_PAB, "pab", "legacy", **PAB_ALL)]) == []
@@ -736,3 +817,112 @@ def test_pack_reads_organization_managed_from_its_config() -> None:
     )
     assert options.organization_managed == frozenset({"guardduty", "securityhub"})
     assert stack_options({}).organization_managed == frozenset()
+
+
+# Stack policies see outputs: pulumi-aws 7 reports the deprecated inline Bucket settings for every
+# bucket, filled with defaults once deployed and unknown in preview.
+DEPLOYED_DEFAULTS = {
+    "versioning": {"enabled": False, "mfaDelete": False},
+    "serverSideEncryptionConfiguration": {"rule": {"bucketKeyEnabled": False}},
+    "policy": "",
+}
+PREVIEW_UNKNOWNS = {
+    "versioning": UNKNOWN,
+    "serverSideEncryptionConfiguration": UNKNOWN,
+    "policy": UNKNOWN,
+}
+MISSING_INLINE = [
+    "default encryption (BucketServerSideEncryptionConfiguration)",
+    "versioning (BucketVersioning)",
+    "TLS-only bucket policy (BucketPolicy)",
+]
+
+
+@pytest.mark.parametrize(
+    "outputs", [DEPLOYED_DEFAULTS, PREVIEW_UNKNOWNS], ids=["deployed", "preview"]
+)
+def test_inline_outputs_without_content_do_not_count_as_settings(outputs: dict[str, Any]) -> None:
+    lone = bucket("lone", **outputs)
+    pab = setting(catalog.S3_PAB, "pab", "lone", **PAB_ALL)
+    assert [v.message for v in complete([lone, pab])] == [
+        f"bucket lone has no {label}" for label in MISSING_INLINE
+    ]
+    # the separate settings resources still complete it
+    assert complete([lone, *complete_settings("lone", "l")]) == []
+
+
+@pytest.mark.parametrize(
+    ("inline", "missing"),
+    [
+        ({"versioning": {"enabled": "true"}}, "versioning (BucketVersioning)"),
+        ({"versionings": [{"enabled": True}]}, "versioning (BucketVersioning)"),
+        (
+            {
+                "serverSideEncryptionConfigurations": [
+                    {
+                        "rules": [
+                            {"applyServerSideEncryptionByDefaults": [{"sseAlgorithm": "AES256"}]}
+                        ]
+                    }
+                ]
+            },
+            "default encryption (BucketServerSideEncryptionConfiguration)",
+        ),
+        ({"policy": json.loads(doc(TLS_DENY))}, "TLS-only bucket policy (BucketPolicy)"),
+    ],
+)
+def test_inline_setting_counts_only_when_its_content_meets_the_bar(
+    inline: dict[str, Any], missing: str
+) -> None:
+    """Both shapes: Bucket's single object and the deprecated BucketV2's lists."""
+    good = bucket("b", **inline)
+    assert f"bucket b has no {missing}" not in [v.message for v in complete([good])]
+    weak = {
+        "versioning": {"enabled": False},
+        "versionings": [{"enabled": False}, {"enabled": True}],
+        "serverSideEncryptionConfigurations": [{"rules": []}],
+        "policy": doc(allow("s3:GetObject", "arn:aws:s3:::b/*")),
+    }
+    bad = bucket("b", **{key: weak[key] for key in inline})
+    assert f"bucket b has no {missing}" in [v.message for v in complete([bad])]
+
+
+def v2_settings(target: str, prefix: str) -> list[StackResource]:
+    return [
+        setting(catalog.S3_PAB, f"{prefix}-pab", target, **PAB_ALL),
+        setting(catalog.S3_SSE_V2, f"{prefix}-sse", target),
+        setting(catalog.S3_VERSIONING_V2, f"{prefix}-ver", target),
+        setting(catalog.S3_POLICY, f"{prefix}-pol", target, policy=doc(TLS_DENY)),
+        setting(catalog.S3_ACL_V2, f"{prefix}-acl", target, acl="private"),
+    ]
+
+
+def test_deprecated_v2_settings_resources_join_their_bucket() -> None:
+    assert complete([bucket("v2"), *v2_settings("v2", "v")]) == []
+    without_versioning = [s for s in v2_settings("v2", "v") if s.type != catalog.S3_VERSIONING_V2]
+    assert complete([bucket("v2"), *without_versioning]) == [
+        StackViolation("bucket v2 has no versioning (BucketVersioning)", "urn:b:v2")
+    ]
+
+
+def test_deprecated_v2_settings_resources_are_checked_for_content() -> None:
+    violating = {
+        catalog.S3_SSE_V2: {"rules": [{"bucketKeyEnabled": True}]},
+        catalog.S3_VERSIONING_V2: {"versioningConfiguration": {"status": "Suspended"}},
+        catalog.S3_ACL_V2: {"acl": "public-read-write"},
+    }
+    found = {
+        policy: rules.check_resource(policy, rtype, {"bucket": "v2", **props}, URN, "s")
+        for policy, rtype, props in [
+            ("s3-encryption", catalog.S3_SSE_V2, violating[catalog.S3_SSE_V2]),
+            ("s3-versioning", catalog.S3_VERSIONING_V2, violating[catalog.S3_VERSIONING_V2]),
+            ("s3-no-public-acl", catalog.S3_ACL_V2, violating[catalog.S3_ACL_V2]),
+        ]
+    }
+    assert found == {
+        "s3-encryption": [
+            "no default encryption rule (sseAlgorithm aws:kms, aws:kms:dsse or AES256)"
+        ],
+        "s3-versioning": ["versioning status is Suspended, not Enabled"],
+        "s3-no-public-acl": ["canned ACL public-read-write makes the bucket public"],
+    }

@@ -157,6 +157,39 @@ def test_stack_validator_joins_settings_by_property_dependency() -> None:
     assert ("bucket fresh has no versioning (BucketVersioning)", "urn:fresh") in found
 
 
+def test_stack_validator_judges_inline_bucket_outputs_by_content() -> None:
+    """The stack sees outputs: pulumi-aws 7 fills the deprecated inline settings for every bucket
+    (defaults once deployed, unknowns in preview); neither counts as a configured setting."""
+    deployed = policy_resource(
+        catalog.BUCKET,
+        "deployed",
+        {
+            "bucket": "deployed",
+            "versioning": {"enabled": False, "mfaDelete": False},
+            "serverSideEncryptionConfiguration": UNKNOWN,
+            "policy": "",
+        },
+        "us-east-1",
+    )
+    fresh = policy_resource(
+        catalog.BUCKET,
+        "fresh",
+        {"bucket": UNKNOWN, "versioning": UNKNOWN, "policy": UNKNOWN},
+        "us-east-1",
+    )
+    found = run_stack("s3-bucket-configuration-complete", [deployed, fresh])
+    for name in ("deployed", "fresh"):
+        assert (f"bucket {name} has no versioning (BucketVersioning)", f"urn:{name}") in found
+        assert (
+            f"bucket {name} has no TLS-only bucket policy (BucketPolicy)",
+            f"urn:{name}",
+        ) in found
+        assert (
+            f"bucket {name} has no default encryption (BucketServerSideEncryptionConfiguration)",
+            f"urn:{name}",
+        ) in found
+
+
 def test_stack_validator_reads_regions_from_provider_and_input_and_config() -> None:
     detectors = [
         policy_resource(catalog.GUARDDUTY_DETECTOR, "d1", {}, "ap-northeast-1"),
@@ -196,6 +229,9 @@ def test_pack_files_are_shipped() -> None:
     manifest = yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text())
     assert manifest["runtime"]["name"] == "python"
     venv = (ROOT / "policies" / manifest["runtime"]["options"]["virtualenv"]).resolve()
-    assert venv == ROOT / ".venv"  # the repository's venv: no nested venv for ruff/mypy to crawl
+    # the repository's venv (resolved both sides: .venv may be a symlink to a shared venv)
+    assert (
+        venv == (ROOT / ".venv").resolve()
+    )  # the repository's venv: no nested venv for ruff/mypy to crawl
     requirements = (ROOT / "policies" / "requirements.txt").read_text().splitlines()
     assert [r for r in requirements if r and not r.startswith("#")] == ["pulumi-policy>=1.13,<2"]
