@@ -20,6 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from baseline import validate
+from components.organization_detection import SECURITY_HUB_MODES
 
 TYPE_TOKEN = "secbaseline:index:Organization"
 
@@ -106,6 +107,16 @@ class OrganizationArgs:
     control_tower: bool = False
     """Control Tower manages the organization: keep its trusted access (controltower, sso)
     and its policy types (RESOURCE_CONTROL_POLICY)."""
+    security_hub_mode: str = "CENTRAL"
+    """OrganizationDetection's Security Hub mode. ``CENTRAL``: the delegated administrator is
+    designated in the home region only (central configuration covers the linked regions).
+    ``LOCAL``: each region is configured on its own, so it is designated in every region."""
+
+    def security_hub_admin_regions(self) -> list[str]:
+        """Regions where Security Hub's delegated administrator is designated."""
+        if self.security_hub_mode == "LOCAL":
+            return sorted(self.regions)
+        return [self.home_region]
 
     def delegated(self) -> list[str]:
         """Services delegated to the security account, in a fixed order."""
@@ -136,6 +147,9 @@ class OrganizationArgs:
         for kind in self.extra_policy_types:
             validate.one_of("organization.extraPolicyTypes", kind, POLICY_TYPES)
         validate.boolean("organization.controlTower", self.control_tower)
+        validate.one_of(
+            "organizationDetection.securityHubMode", self.security_hub_mode, SECURITY_HUB_MODES
+        )
         validate.organization_id("organization.organizationId", self.organization_id)
         validate.account_id("organization.managementAccountId", self.management_account_id)
         validate.account_id("organization.securityAccountId", self.security_account_id)
@@ -188,6 +202,7 @@ class OrganizationArgs:
         home_region: str,
         regions: Sequence[str],
         control_tower: bool = False,
+        security_hub_mode: str = "CENTRAL",
     ) -> OrganizationArgs:
         """Build from the ``organization`` config section (ids and regions from settings).
 
@@ -226,6 +241,7 @@ class OrganizationArgs:
                 "organization.extraPolicyTypes", raw.get("extraPolicyTypes", ())
             ),
             control_tower=control_tower,
+            security_hub_mode=security_hub_mode,
         )
 
 
@@ -352,15 +368,18 @@ class Organization(pulumi.ComponentResource):
                     )
                 )
         if "securityHub" in delegated:
-            # Designated once, in the home region (central configuration lives there).
-            self.delegated_admins.append(
-                aws.securityhub.OrganizationAdminAccount(
-                    f"{name}-delegate-securityhub",
-                    admin_account_id=admin,
-                    region=args.home_region,
-                    opts=after_org,
+            # CENTRAL: once, in the home region (central configuration lives there and covers
+            # the linked regions). LOCAL: every region is configured on its own.
+            for region in args.security_hub_admin_regions():
+                suffix = "" if region == args.home_region else f"-{region}"
+                self.delegated_admins.append(
+                    aws.securityhub.OrganizationAdminAccount(
+                        f"{name}-delegate-securityhub{suffix}",
+                        admin_account_id=admin,
+                        region=region,
+                        opts=after_org,
+                    )
                 )
-            )
         for region in sorted(args.regions):
             for service in delegated:
                 make = _REGIONAL_ADMINS.get(service)

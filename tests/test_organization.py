@@ -135,6 +135,18 @@ def test_delegated_administrators(run_program: Callable[..., Plan]) -> None:
     assert org.urn
 
 
+def test_security_hub_local_mode_designates_the_admin_in_every_region(
+    run_program: Callable[..., Plan],
+) -> None:
+    plan = build(run_program, security_hub_mode="LOCAL")
+    hubs = plan.of_type("aws:securityhub/organizationAdminAccount:OrganizationAdminAccount")
+    assert sorted(h.inputs["region"] for h in hubs) == list(REGIONS)
+    assert {h.inputs["adminAccountId"] for h in hubs} == {"222222222222"}
+    # The home region's keeps its name, so switching modes does not replace it.
+    home = next(h for h in hubs if h.inputs["region"] == "ap-northeast-1")
+    assert home.name == "org-delegate-securityhub"
+
+
 def test_existing_trusted_access_and_policy_types_are_kept(
     run_program: Callable[..., Plan],
 ) -> None:
@@ -208,6 +220,10 @@ def test_ous_sso_macie_and_opting_out(run_program: Callable[..., Plan]) -> None:
         (
             {"extra_policy_types": ("MAGIC_POLICY",)},
             "organization.extraPolicyTypes: 'MAGIC_POLICY' is not one of",
+        ),
+        (
+            {"security_hub_mode": "HYBRID"},
+            "organizationDetection.securityHubMode: 'HYBRID' is not one of CENTRAL, LOCAL",
         ),
         (
             {"extra_service_principals": ("ram",)},

@@ -44,6 +44,10 @@ def build_management(ctx: TierContext) -> None:
             home_region=s.home_region,
             regions=s.regions,
             control_tower=s.control_tower,
+            # LOCAL mode needs the Security Hub admin in every region, not only home.
+            security_hub_mode=str(
+                s.section("organizationDetection").get("securityHubMode", "CENTRAL")
+            ),
         ),
         opts=opts,
     )
