@@ -409,6 +409,10 @@ def _organization(_: Mapping[str, Any], ctx: AccountContext) -> dict[str, Any]:
         "arn": f"arn:{ctx.partition}:organizations::{ctx.management_account_id}:organization/{ctx.organization_id}",
         "masterAccountId": ctx.management_account_id,
         "featureSet": "ALL",
+        # What an adopted organization typically has on already (IAM Identity Center, tag
+        # policies): adopting it must keep them.
+        "awsServiceAccessPrincipals": ["sso.amazonaws.com"],
+        "enabledPolicyTypes": ["SERVICE_CONTROL_POLICY", "TAG_POLICY"],
         "roots": [
             {
                 "id": "r-ex01",

@@ -77,6 +77,11 @@ GLOBAL_SERVICE_ACTIONS: tuple[str, ...] = (
 )
 
 
+CONTROL_TOWER_EXECUTION_ROLE = "arn:aws:iam::*:role/AWSControlTowerExecution"
+"""The role Control Tower uses in member accounts to manage Config, CloudTrail and its
+stack sets; under Control Tower every exempting statement exempts it too."""
+
+
 @dataclass(frozen=True)
 class GuardrailContext:
     """What the statement builders need to know about the organization."""
@@ -89,13 +94,17 @@ class GuardrailContext:
     """Principals every statement exempts (ArnNotLike aws:PrincipalArn; wildcards allowed)."""
     break_glass_role_arn: str | None = None
     """Emergency role exempt from every statement (also ArnNotLike)."""
+    control_tower: bool = False
+    """Control Tower manages the organization: its execution role is exempt as well."""
 
     @property
     def exempt_principals(self) -> list[str]:
-        """Sorted exempt principal ARNs (admins plus break glass)."""
+        """Sorted exempt principal ARNs (admins, break glass, Control Tower's role)."""
         exempt = set(self.admin_role_arns)
         if self.break_glass_role_arn:
             exempt.add(self.break_glass_role_arn)
+        if self.control_tower:
+            exempt.add(CONTROL_TOWER_EXECUTION_ROLE)
         return sorted(exempt)
 
 
@@ -198,13 +207,21 @@ def deny_s3_public_access_changes(ctx: GuardrailContext) -> list[Statement]:
 
 
 def deny_root_user(ctx: GuardrailContext) -> list[Statement]:
-    """Member accounts' root users can do nothing (use the management account to recover)."""
+    """Member accounts' root users can do nothing (use the management account to recover).
+
+    Centralized root access sessions (``sts:AssumeRoot`` from the management account or the
+    delegated administrator) carry ``aws:AssumedRoot`` and stay possible, as in AWS's
+    example SCP: they are how a locked member account is recovered.
+    """
     return [
         _deny(
             "DenyRootUser",
             ctx,
             ["*"],
-            condition={"StringLike": {"aws:PrincipalArn": ["arn:aws:iam::*:root"]}},
+            condition={
+                "StringLike": {"aws:PrincipalArn": ["arn:aws:iam::*:root"]},
+                "Null": {"aws:AssumedRoot": "true"},
+            },
             exempt_admins=False,  # an admin role is never the root user
         )
     ]
@@ -288,10 +305,19 @@ def protect_baseline_resources(ctx: GuardrailContext) -> list[Statement]:
             TAMPER_ACTIONS,
             condition={"StringEquals": {f"aws:ResourceTag/{MANAGED_BY_TAG}": MANAGED_BY}},
         ),
+        # Neither removing nor setting (overwriting, or adding to a role to claim it) the
+        # managed-by tag: either would move a resource in or out of ProtectBaselineByTag.
         _deny(
             "ProtectBaselineTag",
             ctx,
-            ["events:UntagResource", "iam:UntagRole", "lambda:UntagResource"],
+            [
+                "events:TagResource",
+                "events:UntagResource",
+                "iam:TagRole",
+                "iam:UntagRole",
+                "lambda:TagResource",
+                "lambda:UntagResource",
+            ],
             condition={"ForAnyValue:StringEquals": {"aws:TagKeys": [MANAGED_BY_TAG]}},
         ),
     ]

@@ -102,7 +102,8 @@ class GuardrailPoliciesArgs:
     max_policy_chars: int = scp.MAX_SCP_CHARS
     """Size limit per SCP (Organizations: 5,120 characters)."""
     control_tower: bool = False
-    """Control Tower manages the organization: its SCPs share the per-target limit."""
+    """Control Tower manages the organization: its SCPs share the per-target limit, and
+    every exempting statement also exempts its ``AWSControlTowerExecution`` role."""
     control_tower_controls: Sequence[ControlTowerControl] = ()
     """Control Tower controls to enable on OUs (only with ``control_tower``)."""
 
@@ -121,6 +122,7 @@ class GuardrailPoliciesArgs:
             name_prefix=self.name_prefix,
             admin_role_arns=tuple(self.admin_role_arns),
             break_glass_role_arn=self.break_glass_role_arn,
+            control_tower=self.control_tower,
         )
 
     def validate(self) -> None:

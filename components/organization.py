@@ -20,6 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from baseline import validate
+from components.organization_detection import SECURITY_HUB_MODES
 
 TYPE_TOKEN = "secbaseline:index:Organization"
 
@@ -41,12 +42,20 @@ CONTROL_TOWER_PRINCIPAL = "controltower.amazonaws.com"
 POLICY_TYPES = (
     "AISERVICES_OPT_OUT_POLICY",
     "BACKUP_POLICY",
+    "BEDROCK_POLICY",
     "CHATBOT_POLICY",
     "DECLARATIVE_POLICY_EC2",
+    "INSPECTOR_POLICY",
     "RESOURCE_CONTROL_POLICY",
+    "S3_POLICY",
+    "SECURITYHUB_POLICY",
     "TAG_POLICY",
+    "UPGRADE_ROLLOUT_POLICY",
 )
-"""Organization policy types other than SCPs (always enabled) that may be kept on."""
+"""Organization policy types other than SCPs (always enabled) that may be enabled: every type
+pulumi-aws 7.51 documents for ``enabled_policy_types``."""
+CONTROL_TOWER_POLICY_TYPES = ("RESOURCE_CONTROL_POLICY",)
+"""Policy types Control Tower enables besides SCPs (its RCP-based controls)."""
 MACIE_PRINCIPAL = "macie.amazonaws.com"
 
 # Services whose delegated administrator is registered through Organizations itself.
@@ -90,14 +99,24 @@ class OrganizationArgs:
     delegations: Mapping[str, bool] = field(default_factory=dict)
     """Service -> delegate to the security account; every one but ``macie`` defaults to on."""
     extra_service_principals: Sequence[str] = ()
-    """More service access principals to keep enabled (``<service>.amazonaws.com``). The
-    import reconciles the organization to this list: a principal enabled today and missing
-    here would be disabled, so list every one your organization relies on."""
+    """More service access principals to enable (``<service>.amazonaws.com``). Principals
+    already enabled in the organization are read at deployment and kept, never disabled."""
     extra_policy_types: Sequence[str] = ()
-    """Policy types to keep enabled besides SCPs (e.g. TAG_POLICY, BACKUP_POLICY,
-    RESOURCE_CONTROL_POLICY); like the principals, a type missing here would be disabled."""
+    """Policy types to enable besides SCPs (e.g. TAG_POLICY, BACKUP_POLICY,
+    RESOURCE_CONTROL_POLICY). Types already enabled are read at deployment and kept."""
     control_tower: bool = False
-    """Control Tower manages the organization: keep its trusted access (controltower, sso)."""
+    """Control Tower manages the organization: keep its trusted access (controltower, sso)
+    and its policy types (RESOURCE_CONTROL_POLICY)."""
+    security_hub_mode: str = "CENTRAL"
+    """OrganizationDetection's Security Hub mode. ``CENTRAL``: the delegated administrator is
+    designated in the home region only (central configuration covers the linked regions).
+    ``LOCAL``: each region is configured on its own, so it is designated in every region."""
+
+    def security_hub_admin_regions(self) -> list[str]:
+        """Regions where Security Hub's delegated administrator is designated."""
+        if self.security_hub_mode == "LOCAL":
+            return sorted(self.regions)
+        return [self.home_region]
 
     def delegated(self) -> list[str]:
         """Services delegated to the security account, in a fixed order."""
@@ -117,14 +136,20 @@ class OrganizationArgs:
         return sorted(principals)
 
     def policy_types(self) -> list[str]:
-        """Policy types to enable: SCPs plus the extras, sorted."""
-        return sorted({"SERVICE_CONTROL_POLICY", *self.extra_policy_types})
+        """Policy types to enable: SCPs plus the extras (and Control Tower's), sorted."""
+        types = {"SERVICE_CONTROL_POLICY", *self.extra_policy_types}
+        if self.control_tower:
+            types.update(CONTROL_TOWER_POLICY_TYPES)
+        return sorted(types)
 
     def validate(self) -> None:
         """Raise ValueError naming the first bad field."""
         for kind in self.extra_policy_types:
             validate.one_of("organization.extraPolicyTypes", kind, POLICY_TYPES)
         validate.boolean("organization.controlTower", self.control_tower)
+        validate.one_of(
+            "organizationDetection.securityHubMode", self.security_hub_mode, SECURITY_HUB_MODES
+        )
         validate.organization_id("organization.organizationId", self.organization_id)
         validate.account_id("organization.managementAccountId", self.management_account_id)
         validate.account_id("organization.securityAccountId", self.security_account_id)
@@ -177,6 +202,7 @@ class OrganizationArgs:
         home_region: str,
         regions: Sequence[str],
         control_tower: bool = False,
+        security_hub_mode: str = "CENTRAL",
     ) -> OrganizationArgs:
         """Build from the ``organization`` config section (ids and regions from settings).
 
@@ -215,6 +241,7 @@ class OrganizationArgs:
                 "organization.extraPolicyTypes", raw.get("extraPolicyTypes", ())
             ),
             control_tower=control_tower,
+            security_hub_mode=security_hub_mode,
         )
 
 
@@ -259,6 +286,16 @@ def _strings(field_name: str, value: object) -> tuple[str, ...]:
     return tuple(value)
 
 
+def keep_enabled(required: Sequence[str]) -> Callable[[Sequence[str] | None], list[str]]:
+    """Merge what the organization has enabled today with what we require, sorted: adopting
+    the organization never switches off trusted access or a policy type already in use."""
+
+    def merge(current: Sequence[str] | None) -> list[str]:
+        return sorted({*(current or ()), *required})
+
+    return merge
+
+
 def _root_id(roots: Sequence[aws.organizations.outputs.OrganizationRoot]) -> str:
     """The id of the organization's single root."""
     if not roots or roots[0].id is None:
@@ -288,10 +325,19 @@ class Organization(pulumi.ComponentResource):
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
+        # The import reconciles the organization to exactly these lists, so start from what is
+        # enabled today (e.g. IAM Identity Center, tag or backup policies) and only add.
+        current = aws.organizations.get_organization_output(
+            opts=pulumi.InvokeOutputOptions(parent=self)
+        )
         self.organization = aws.organizations.Organization(
             f"{name}-organization",
-            aws_service_access_principals=args.service_access_principals(),
-            enabled_policy_types=args.policy_types(),
+            aws_service_access_principals=current.aws_service_access_principals.apply(
+                keep_enabled(args.service_access_principals())
+            ),
+            enabled_policy_types=current.enabled_policy_types.apply(
+                keep_enabled(args.policy_types())
+            ),
             feature_set="ALL",
             opts=adoption_options(args.organization_id, self),
         )
@@ -322,15 +368,18 @@ class Organization(pulumi.ComponentResource):
                     )
                 )
         if "securityHub" in delegated:
-            # Designated once, in the home region (central configuration lives there).
-            self.delegated_admins.append(
-                aws.securityhub.OrganizationAdminAccount(
-                    f"{name}-delegate-securityhub",
-                    admin_account_id=admin,
-                    region=args.home_region,
-                    opts=after_org,
+            # CENTRAL: once, in the home region (central configuration lives there and covers
+            # the linked regions). LOCAL: every region is configured on its own.
+            for region in args.security_hub_admin_regions():
+                suffix = "" if region == args.home_region else f"-{region}"
+                self.delegated_admins.append(
+                    aws.securityhub.OrganizationAdminAccount(
+                        f"{name}-delegate-securityhub{suffix}",
+                        admin_account_id=admin,
+                        region=region,
+                        opts=after_org,
+                    )
                 )
-            )
         for region in sorted(args.regions):
             for service in delegated:
                 make = _REGIONAL_ADMINS.get(service)

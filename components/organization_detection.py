@@ -290,10 +290,12 @@ class OrganizationDetection(pulumi.ComponentResource):
                 region=args.home_region,
                 opts=child,
             )
+            linked = [r for r in regions if r != args.home_region]
+            # SPECIFIED_REGIONS needs at least one region: with home alone, link none.
             aggregator = aws.securityhub.FindingAggregator(
                 f"{name}-finding-aggregator",
-                linking_mode="SPECIFIED_REGIONS",
-                specified_regions=[r for r in regions if r != args.home_region],
+                linking_mode="SPECIFIED_REGIONS" if linked else "NO_REGIONS",
+                specified_regions=linked or None,
                 region=args.home_region,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[hub]),
             )

@@ -43,7 +43,8 @@ class OrganizationTrailArgs:
     object_lock: ObjectLock = field(default_factory=lambda: ObjectLock(mode="GOVERNANCE", days=365))
     """Default retention of log files (GOVERNANCE 365 days; COMPLIANCE for regulators)."""
     reader_account_ids: Sequence[str] = ()
-    """Accounts (e.g. security/audit) whose IAM may decrypt the logs with the trail's key."""
+    """Accounts (e.g. security/audit) whose IAM may read the logs: list the bucket, get the
+    objects under ``AWSLogs/`` (bucket policy) and decrypt them with the trail's key."""
     cloudwatch_logs: bool = False
     """Also deliver to a CloudWatch Logs group (for metric filters and alarms)."""
     cloudwatch_logs_retention_days: int = 365
@@ -79,9 +80,10 @@ class OrganizationTrailArgs:
         validate.tags("organizationTrail.tags", dict(self.tags))
 
     def bucket_statements(self) -> list[dict[str, Any]]:
-        """Bucket policy: only this organization's trail may check the ACL and write."""
+        """Bucket policy: only this organization's trail may check the ACL and write; the
+        reader accounts (their IAM decides who) may list the bucket and read the logs."""
         condition = {"StringEquals": {"aws:SourceArn": self.trail_arn}}
-        return [
+        statements = [
             {
                 "Sid": "AWSCloudTrailAclCheck",
                 "Effect": "Allow",
@@ -107,6 +109,28 @@ class OrganizationTrailArgs:
                 },
             },
         ]
+        # The management account owns the bucket; other readers need the bucket policy (and
+        # kms:Decrypt from the key policy) to read across accounts.
+        readers = sorted(set(self.reader_account_ids) - {self.management_account_id})
+        if readers:
+            principal = {"AWS": [f"arn:aws:iam::{a}:root" for a in readers]}
+            statements += [
+                {
+                    "Sid": "AllowLogReaders",
+                    "Effect": "Allow",
+                    "Principal": principal,
+                    "Action": "s3:GetObject",
+                    "Resource": f"{BUCKET_ARN}/AWSLogs/*",
+                },
+                {
+                    "Sid": "AllowLogReadersListBucket",
+                    "Effect": "Allow",
+                    "Principal": principal,
+                    "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+                    "Resource": BUCKET_ARN,
+                },
+            ]
+        return statements
 
     def key_statements(self) -> list[dict[str, Any]]:
         """Key policy additions: CloudTrail encrypts for this trail; readers decrypt."""

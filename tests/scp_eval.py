@@ -2,7 +2,7 @@
 
 Supports what the baseline's guardrails use: Action/NotAction and Resource with IAM
 wildcards, and the condition operators StringEquals, StringNotEquals, StringLike,
-StringNotLike, ArnLike, ArnNotLike, NumericLessThan and ForAnyValue:StringEquals. A key
+StringNotLike, ArnLike, ArnNotLike, NumericLessThan, Null and ForAnyValue:StringEquals. A key
 missing from the request makes a positive operator false and a negated one true, as IAM does
 for single-valued keys. Only ``Deny`` statements exist in SCPs of a deny-list strategy.
 """
@@ -46,6 +46,8 @@ def _match(pattern: str, value: str, *, case: bool) -> bool:
 def _condition(operator: str, key: str, expected: Any, request: Request) -> bool:
     actual = request.value(key)
     wanted = [str(v) for v in _listed(expected)]
+    if operator == "Null":  # "true": the key is absent; "false": it is present
+        return any((actual is None) == (w.lower() == "true") for w in wanted)
     if operator == "ForAnyValue:StringEquals":
         return actual is not None and any(str(a) in wanted for a in _listed(actual))
     negated = "Not" in operator

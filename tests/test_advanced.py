@@ -68,6 +68,22 @@ def test_management_role_deploys_organization_trail_and_guardrails(
     assert len(plan.of_type("aws:organizations/organizationalUnit:OrganizationalUnit")) == 3
 
 
+def test_management_follows_the_security_hub_mode_of_the_detection_config(
+    plan_tier: Callable[..., Plan],
+) -> None:
+    hub = "aws:securityhub/organizationAdminAccount:OrganizationAdminAccount"
+    central = plan_tier(tier="advanced", role="management")
+    assert [r.inputs["region"] for r in central.of_type(hub)] == [BASE_CONFIG["homeRegion"]]
+    local = plan_tier(
+        tier="advanced",
+        role="management",
+        organizationDetection={"securityHubMode": "LOCAL"},
+    )
+    assert sorted(r.inputs["region"] for r in local.of_type(hub)) == sorted(
+        BASE_CONFIG["detectionRegions"]
+    )
+
+
 def test_management_under_control_tower_leaves_trail_and_region_deny_to_it(
     plan_tier: Callable[..., Plan],
 ) -> None:

@@ -120,6 +120,12 @@ def test_control_tower_drops_the_region_deny_by_default_and_enables_controls(
         ),
     ]
     assert all(c.inputs["region"] == "ap-northeast-1" for c in controls)
+    # Control Tower's own role keeps managing Config and CloudTrail in member accounts.
+    execution = "arn:aws:iam::333333333333:role/AWSControlTowerExecution"
+    documents = scps(plan)
+    for action in ("config:StopConfigurationRecorder", "cloudtrail:UpdateTrail"):
+        assert not denied(documents, Request(action, execution)), action
+        assert denied(documents, Request(action)), action
 
 
 @pytest.mark.parametrize(

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 import pytest
 
 from baseline.engine import Plan
 from components import Organization, OrganizationArgs
-from components.organization import SERVICE_ACCESS_PRINCIPALS, adoption_options
+from components.organization import SERVICE_ACCESS_PRINCIPALS, adoption_options, keep_enabled
 
 REGIONS = ("ap-northeast-1", "eu-west-1", "us-east-1")
 BASE: dict[str, Any] = {
@@ -37,7 +39,8 @@ def test_adopts_the_organization_with_scps_and_service_access(
     plan = build(run_program)
     org = plan.one(ORG)
     assert org.inputs["featureSet"] == "ALL"
-    assert org.inputs["enabledPolicyTypes"] == ["SERVICE_CONTROL_POLICY"]
+    # TAG_POLICY is enabled in the (fake) organization today: kept, never switched off.
+    assert org.inputs["enabledPolicyTypes"] == ["SERVICE_CONTROL_POLICY", "TAG_POLICY"]
     principals = org.inputs["awsServiceAccessPrincipals"]
     assert principals == sorted(principals)
     for service in (
@@ -53,9 +56,51 @@ def test_adopts_the_organization_with_scps_and_service_access(
         "malware-protection.guardduty",
     ):
         assert f"{service}.amazonaws.com" in principals
-    assert "sso.amazonaws.com" not in principals
     assert "macie.amazonaws.com" not in principals
     assert org.id == "o-exampleorg1"
+    required = OrganizationArgs(**BASE)
+    assert "sso.amazonaws.com" not in required.service_access_principals()
+    assert required.policy_types() == ["SERVICE_CONTROL_POLICY"]
+
+
+def test_adoption_keeps_what_the_organization_has_enabled_today(
+    run_program: Callable[..., Plan],
+) -> None:
+    # The fake organization has IAM Identity Center trusted access and tag policies on; an
+    # import that set only our lists would disable both.
+    org = build(run_program).one(ORG)
+    assert "sso.amazonaws.com" in org.inputs["awsServiceAccessPrincipals"]
+    assert "TAG_POLICY" in org.inputs["enabledPolicyTypes"]
+    assert "sso.amazonaws.com" not in OrganizationArgs(**BASE).service_access_principals()
+
+
+def test_keep_enabled_is_the_sorted_union() -> None:
+    merge = keep_enabled(["b", "c"])
+    assert merge(["d", "a", "b"]) == ["a", "b", "c", "d"]
+    assert merge(None) == ["b", "c"]
+    assert merge([]) == ["b", "c"]
+
+
+def test_every_policy_type_pulumi_aws_documents_is_accepted() -> None:
+    doc = aws.organizations.OrganizationArgs.__init__.__doc__ or ""
+    documented = set(re.findall(r"`([A-Z0-9_]+_POLICY(?:_[A-Z0-9]+)?)`", doc))
+    assert {"BEDROCK_POLICY", "DECLARATIVE_POLICY_EC2", "UPGRADE_ROLLOUT_POLICY"} <= documented
+    extras = tuple(sorted(documented - {"SERVICE_CONTROL_POLICY"}))
+    args = OrganizationArgs(**{**BASE, "extra_policy_types": extras})
+    args.validate()
+    assert args.policy_types() == sorted(documented)
+
+
+def test_control_tower_keeps_resource_control_policies(
+    run_program: Callable[..., Plan],
+) -> None:
+    assert (
+        "RESOURCE_CONTROL_POLICY"
+        in OrganizationArgs(**{**BASE, "control_tower": True}).policy_types()
+    )
+    org = build(run_program, control_tower=True).one(ORG)
+    assert "RESOURCE_CONTROL_POLICY" in org.inputs["enabledPolicyTypes"]
+    assert "controltower.amazonaws.com" in org.inputs["awsServiceAccessPrincipals"]
 
 
 def test_adoption_options_import_protect_and_retain() -> None:
@@ -90,6 +135,18 @@ def test_delegated_administrators(run_program: Callable[..., Plan]) -> None:
     assert org.urn
 
 
+def test_security_hub_local_mode_designates_the_admin_in_every_region(
+    run_program: Callable[..., Plan],
+) -> None:
+    plan = build(run_program, security_hub_mode="LOCAL")
+    hubs = plan.of_type("aws:securityhub/organizationAdminAccount:OrganizationAdminAccount")
+    assert sorted(h.inputs["region"] for h in hubs) == list(REGIONS)
+    assert {h.inputs["adminAccountId"] for h in hubs} == {"222222222222"}
+    # The home region's keeps its name, so switching modes does not replace it.
+    home = next(h for h in hubs if h.inputs["region"] == "ap-northeast-1")
+    assert home.name == "org-delegate-securityhub"
+
+
 def test_existing_trusted_access_and_policy_types_are_kept(
     run_program: Callable[..., Plan],
 ) -> None:
@@ -102,6 +159,7 @@ def test_existing_trusted_access_and_policy_types_are_kept(
     org = plan.one(ORG)
     assert org.inputs["enabledPolicyTypes"] == [
         "BACKUP_POLICY",
+        "RESOURCE_CONTROL_POLICY",
         "SERVICE_CONTROL_POLICY",
         "TAG_POLICY",
     ]
@@ -162,6 +220,10 @@ def test_ous_sso_macie_and_opting_out(run_program: Callable[..., Plan]) -> None:
         (
             {"extra_policy_types": ("MAGIC_POLICY",)},
             "organization.extraPolicyTypes: 'MAGIC_POLICY' is not one of",
+        ),
+        (
+            {"security_hub_mode": "HYBRID"},
+            "organizationDetection.securityHubMode: 'HYBRID' is not one of CENTRAL, LOCAL",
         ),
         (
             {"extra_service_principals": ("ram",)},

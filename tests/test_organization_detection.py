@@ -93,6 +93,16 @@ def test_security_hub_central_configuration_for_the_root(
     assert sorted(aggregator.inputs["specifiedRegions"]) == ["eu-west-1", "us-east-1"]
 
 
+def test_finding_aggregator_links_no_regions_when_home_is_the_only_one(
+    run_program: Callable[..., Plan],
+) -> None:
+    plan = build(run_program, regions=("ap-northeast-1",))
+    aggregator = plan.one("aws:securityhub/findingAggregator:FindingAggregator")
+    assert aggregator.inputs["linkingMode"] == "NO_REGIONS"
+    assert "specifiedRegions" not in aggregator.inputs
+    assert aggregator.inputs["region"] == "ap-northeast-1"
+
+
 def test_root_is_looked_up_when_not_given(run_program: Callable[..., Plan]) -> None:
     plan = build(run_program)
     association = plan.one(

@@ -86,6 +86,41 @@ def test_bucket_is_locked_and_accepts_only_this_trail(run_program: Callable[...,
     assert "DenyInsecureTransport" in sids
 
 
+def bucket_policy(plan: Plan) -> tuple[str, dict[str, dict[str, Any]]]:
+    """The log bucket's ARN and its policy statements by Sid."""
+    bucket = next(
+        r for r in plan.of_type("aws:s3/bucket:Bucket") if r.inputs.get("objectLockEnabled")
+    )
+    policy = next(
+        r
+        for r in plan.of_type("aws:s3/bucketPolicy:BucketPolicy")
+        if r.inputs["bucket"] == bucket.id
+    )
+    return bucket.outputs["arn"], statements(policy.inputs["policy"])
+
+
+def test_reader_accounts_may_list_and_read_the_logs(run_program: Callable[..., Plan]) -> None:
+    arn, sids = bucket_policy(
+        build(run_program, reader_account_ids=("222222222222", "444444444444"))
+    )
+    readers = {"AWS": ["arn:aws:iam::222222222222:root", "arn:aws:iam::444444444444:root"]}
+    read = sids["AllowLogReaders"]
+    assert read["Effect"] == "Allow"
+    assert read["Principal"] == readers
+    assert read["Action"] == "s3:GetObject"
+    assert read["Resource"] == f"{arn}/AWSLogs/*"
+    listing = sids["AllowLogReadersListBucket"]
+    assert listing["Principal"] == readers
+    assert listing["Action"] == ["s3:GetBucketLocation", "s3:ListBucket"]
+    assert listing["Resource"] == arn
+
+
+def test_no_reader_statements_without_other_readers(run_program: Callable[..., Plan]) -> None:
+    _, sids = bucket_policy(build(run_program, reader_account_ids=("111111111111",)))
+    assert "AllowLogReaders" not in sids
+    assert "AllowLogReadersListBucket" not in sids
+
+
 def test_key_policy_lets_cloudtrail_encrypt_and_readers_decrypt(
     run_program: Callable[..., Plan],
 ) -> None:

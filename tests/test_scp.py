@@ -98,6 +98,56 @@ def test_root_user_is_denied_everything_even_with_admin_exemptions() -> None:
     assert not denied(own, Request("s3:ListBucket", principal_arn=ADMIN_ROLE))
 
 
+def test_centralized_root_access_sessions_are_not_blocked() -> None:
+    """sts:AssumeRoot sessions carry aws:AssumedRoot (AWS's sample SCP exempts them)."""
+    own = policies("denyRootUser")
+    (statement,) = own[0]["Statement"]
+    assert statement["Condition"]["Null"] == {"aws:AssumedRoot": "true"}
+    assumed = Request(
+        "s3:DeleteBucketPolicy", principal_arn=ROOT, context={"aws:AssumedRoot": "true"}
+    )
+    assert not denied(own, assumed)
+    assert denied(own, Request("s3:DeleteBucketPolicy", principal_arn=ROOT))
+    assert denied(ALL, Request("iam:CreateAccessKey", principal_arn=ROOT))
+
+
+def test_evaluator_null_operator() -> None:
+    present = {"Effect": "Deny", "Action": "*", "Resource": "*"}
+    absent_required = {**present, "Condition": {"Null": {"k": "true"}}}
+    present_required = {**present, "Condition": {"Null": {"k": "false"}}}
+    with_key = Request("s3:GetObject", context={"k": "v"})
+    without_key = Request("s3:GetObject")
+    assert denied([{"Statement": [absent_required]}], without_key)
+    assert not denied([{"Statement": [absent_required]}], with_key)
+    assert denied([{"Statement": [present_required]}], with_key)
+    assert not denied([{"Statement": [present_required]}], without_key)
+
+
+def test_control_tower_execution_role_is_exempt_from_every_exempting_statement() -> None:
+    ctx = scp.GuardrailContext(
+        allowed_regions=CTX.allowed_regions,
+        admin_role_arns=(ADMIN,),
+        control_tower=True,
+    )
+    statements = scp.build_statements(list(scp.STATEMENTS), ctx)
+    not_exempting = {"DenyRootUser", "DenyImdsv1RoleCredentials"}
+    for entry in statements:
+        exempt = entry.get("Condition", {}).get("ArnNotLike", {}).get("aws:PrincipalArn", [])
+        if entry["Sid"] in not_exempting:
+            assert scp.CONTROL_TOWER_EXECUTION_ROLE not in exempt
+        else:
+            assert scp.CONTROL_TOWER_EXECUTION_ROLE in exempt, entry["Sid"]
+            assert ADMIN in exempt, entry["Sid"]
+    packed = scp.pack_statements(statements, max_policies=2)
+    control_tower = "arn:aws:iam::333333333333:role/AWSControlTowerExecution"
+    for action in ("config:DeleteConfigurationRecorder", "cloudtrail:StopLogging"):
+        assert not denied(packed, Request(action, control_tower)), action
+        assert denied(packed, Request(action)), action
+    # Without Control Tower the role is an ordinary principal.
+    assert denied(ALL, Request("config:DeleteConfigurationRecorder", control_tower))
+    assert scp.CONTROL_TOWER_EXECUTION_ROLE not in CTX.exempt_principals
+
+
 def test_imdsv2_required_at_launch() -> None:
     own = policies("requireImdsv2")
     instance = "arn:aws:ec2:ap-northeast-1:333333333333:instance/i-0123456789abcdef0"
@@ -153,6 +203,16 @@ def test_baseline_resources_are_protected_by_name_and_by_tag() -> None:
     assert denied(own, untag)
     other_tag = Request("iam:UntagRole", context={"aws:TagKeys": ["team"]})
     assert not denied(own, other_tag)
+
+
+@pytest.mark.parametrize("action", ["iam:TagRole", "lambda:TagResource", "events:TagResource"])
+def test_managed_by_tag_cannot_be_overwritten_by_non_admins(action: str) -> None:
+    own = policies("protectBaselineResources")
+    overwrite = {"aws:TagKeys": ["team", "secbaseline:managed-by"]}
+    assert denied(own, Request(action, context=overwrite))
+    assert not denied(own, Request(action, ADMIN_ROLE, context=overwrite))
+    assert not denied(own, Request(action, BREAK_GLASS_ROLE, context=overwrite))
+    assert not denied(own, Request(action, context={"aws:TagKeys": ["team"]}))
 
 
 def test_protection_follows_the_name_prefix() -> None:

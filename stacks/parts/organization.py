@@ -1,12 +1,16 @@
 """Organization guardrails per account role (S-19 all accounts, S-24..S-30).
 
-Run order (one stack per account, ``pulumi up`` in each):
+Run order (one stack per account, ``pulumi up`` in each; see ``stacks/advanced.py``):
 
-1. ``management``: adopt the organization, service access, OUs, delegated administrators,
-   the organization trail and the guardrail SCPs.
-2. ``security``: organization-wide detection as delegated administrator.
-3. ``member``: nothing organization-level; the account baseline comes from the
-   intermediate tier (see ``stacks/advanced.py``).
+1. ``security`` at tier intermediate: its own detectors, Security Hub and Detective graph
+   (designating the delegated administrator would otherwise create them, and the security
+   stack would then fail creating its own).
+2. ``management``: adopt the organization, service access, OUs, delegated administrators
+   (reusing the security account's detectors and graphs), the organization trail and the
+   guardrail SCPs.
+3. ``security`` at tier advanced: organization-wide detection as delegated administrator.
+4. ``member``: nothing organization-level; the account baseline comes from the
+   intermediate tier.
 """
 
 from __future__ import annotations
@@ -44,6 +48,10 @@ def build_management(ctx: TierContext) -> None:
             home_region=s.home_region,
             regions=s.regions,
             control_tower=s.control_tower,
+            # LOCAL mode needs the Security Hub admin in every region, not only home.
+            security_hub_mode=str(
+                s.section("organizationDetection").get("securityHubMode", "CENTRAL")
+            ),
         ),
         opts=opts,
     )
