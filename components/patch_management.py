@@ -37,7 +37,6 @@ class ApprovalRule:
     """Severity of an instance missing these patches."""
 
 
-
 def _linux_rules(lower_severities: tuple[str, ...]) -> tuple[ApprovalRule, ...]:
     """Security fixes rated critical/important first, then the lower-rated security fixes."""
     return (
