@@ -59,6 +59,8 @@ class RecordedResource:
     inputs: dict[str, Any]
     id: str | None = None
     outputs: dict[str, Any] = field(default_factory=dict, compare=False)
+    ignore_changes: tuple[str, ...] = field(default=(), compare=False)
+    """The ``ignore_changes`` resource option (camelCase property names)."""
 
     @property
     def name(self) -> str:
@@ -308,6 +310,7 @@ class _RecordingMonitor(mocks.MockMonitor):
                 inputs=inputs,
                 id=response.id or None,
                 outputs=self.resources[urn].state if urn in self.resources else {},
+                ignore_changes=tuple(request.ignoreChanges),
             )
         )
         if request.type.startswith("pulumi:providers:"):

@@ -82,8 +82,9 @@ class ApiFunctionArgs:
     """Environment variables (never secrets: read those from Secrets Manager at run time)."""
     api_type: str = "HTTP"
     """HTTP (API Gateway v2, cheaper) or REST (v1; needed for WAF association)."""
-    authorizer: str = "NONE"
-    """NONE, IAM (SigV4-signed callers) or JWT (HTTP API only; needs jwt_issuer/audience)."""
+    authorizer: str = "IAM"
+    """IAM (SigV4-signed callers, the default), JWT (HTTP API only; needs jwt_issuer/audience)
+    or NONE (opt-out: a public, unauthenticated API)."""
     jwt_issuer: str | None = None
     """JWT issuer URL (https://...), e.g. a Cognito user pool."""
     jwt_audience: Sequence[str] = ()

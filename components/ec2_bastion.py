@@ -17,6 +17,7 @@ import pulumi_aws as aws
 from baseline import iam, validate
 from baseline.naming import baseline_tags
 from components.private_network import EC2_ENDPOINTS, PrivateNetwork, PrivateNetworkArgs
+from components.session_manager import session_client_statements
 
 TYPE_TOKEN = "secbaseline:index:Ec2Bastion"
 AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
@@ -217,36 +218,10 @@ class Ec2Bastion(pulumi.ComponentResource):
         aws.iam.RolePolicyAttachment(
             f"{name}-ssm-core", role=self.role.name, policy_arn=SSM_CORE_POLICY, opts=child
         )
-        session_statements: list[dict[str, Any]] = []
-        if args.session_kms_key_arn is not None:
-            session_statements.append(
-                {
-                    "Sid": "DecryptSessionData",
-                    "Effect": "Allow",
-                    "Action": "kms:Decrypt",
-                    "Resource": args.session_kms_key_arn,
-                }
-            )
-        if args.session_log_group_arn is not None:
-            session_statements += [
-                {
-                    "Sid": "FindSessionLogGroup",
-                    "Effect": "Allow",
-                    # The agent checks the group exists with a List-type call on "*".
-                    "Action": "logs:DescribeLogGroups",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "WriteSessionLogs",
-                    "Effect": "Allow",
-                    "Action": [
-                        "logs:CreateLogStream",
-                        "logs:DescribeLogStreams",
-                        "logs:PutLogEvents",
-                    ],
-                    "Resource": pulumi.Output.concat(args.session_log_group_arn, ":*"),
-                },
-            ]
+        session_statements = session_client_statements(
+            [args.session_kms_key_arn] if args.session_kms_key_arn is not None else [],
+            [args.session_log_group_arn] if args.session_log_group_arn is not None else [],
+        )
         if session_statements:
             aws.iam.RolePolicy(
                 f"{name}-session-logging",

@@ -127,6 +127,10 @@ class FargateBastionArgs:
             )
         if self.network_args is not None:
             self.network_args.validate()
+        # Type first: YAML may give "256", which would pass as text and then miss the table.
+        for size_field, size in (("bastion.cpu", self.cpu), ("bastion.memory", self.memory)):
+            if isinstance(size, bool) or not isinstance(size, int):
+                raise ValueError(f"{size_field}: {size!r} is not an integer")
         validate.one_of("bastion.cpu", str(self.cpu), [str(c) for c in FARGATE_SIZES])
         if self.memory not in FARGATE_SIZES[self.cpu]:
             raise ValueError(

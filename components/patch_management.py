@@ -37,21 +37,25 @@ class ApprovalRule:
     """Severity of an instance missing these patches."""
 
 
-# Supported OS families (the patch baseline operating_system value) and their default rules:
-# security fixes rated critical/important first, then the rest of the security fixes.
+def _linux_rules(lower_severities: tuple[str, ...]) -> tuple[ApprovalRule, ...]:
+    """Security fixes rated critical/important first, then the lower-rated security fixes."""
+    return (
+        ApprovalRule(
+            {"CLASSIFICATION": ("Security",), "SEVERITY": ("Critical", "Important")}, "CRITICAL"
+        ),
+        ApprovalRule(
+            {"CLASSIFICATION": ("Security", "Bugfix"), "SEVERITY": lower_severities}, "MEDIUM"
+        ),
+    )
+
+
+# Supported OS families (the patch baseline operating_system value) and their default rules.
+# SEVERITY values are the publisher's: Amazon Linux advisories (ALAS) rate
+# Critical/Important/Medium/Low, Red Hat errata Critical/Important/Moderate/Low.
 OS_RULES: Mapping[str, tuple[ApprovalRule, ...]] = {
-    **{
-        linux: (
-            ApprovalRule(
-                {"CLASSIFICATION": ("Security",), "SEVERITY": ("Critical", "Important")},
-                "CRITICAL",
-            ),
-            ApprovalRule(
-                {"CLASSIFICATION": ("Security", "Bugfix"), "SEVERITY": ("Medium", "Low")}, "MEDIUM"
-            ),
-        )
-        for linux in ("AMAZON_LINUX_2023", "AMAZON_LINUX_2", "REDHAT_ENTERPRISE_LINUX")
-    },
+    "AMAZON_LINUX_2023": _linux_rules(("Medium", "Low")),
+    "AMAZON_LINUX_2": _linux_rules(("Medium", "Low")),
+    "REDHAT_ENTERPRISE_LINUX": _linux_rules(("Moderate", "Low")),
     "WINDOWS": (
         ApprovalRule(
             {

@@ -20,9 +20,13 @@ from baseline import iam, validate
 
 TYPE_TOKEN = "secbaseline:index:SecureDatabase"
 ENGINES = ("postgres", "mysql", "aurora-postgresql", "aurora-mysql")
+# RDS takes a version prefix when minor upgrades are automatic, so the defaults name only the
+# major version and AWS picks (and later upgrades) the minor. Aurora needs a full version to
+# create the cluster; its engine_version is then ignored (see SecureDatabase), because AWS
+# upgrades the minor and a pinned value would make the next update try to downgrade.
 DEFAULT_VERSIONS = {
-    "postgres": "16.4",
-    "mysql": "8.0.39",
+    "postgres": "16",
+    "mysql": "8.0",
     "aurora-postgresql": "16.4",
     "aurora-mysql": "8.0.mysql_aurora.3.08.0",
 }
@@ -448,6 +452,11 @@ class SecureDatabase(pulumi.ComponentResource):
         self.cluster = None
         self.cluster_instances = []
         if args.is_aurora:
+            # Minor versions are upgraded by AWS (auto_minor_version_upgrade below): keep the
+            # upgraded version instead of trying to set the configured one back.
+            follows_minor_upgrades = pulumi.ResourceOptions(
+                parent=self, ignore_changes=["engine_version"]
+            )
             params = aws.rds.ClusterParameterGroup(
                 f"{name}-cluster-params",
                 family=family,
@@ -462,7 +471,7 @@ class SecureDatabase(pulumi.ComponentResource):
                 master_username=args.master_username,
                 database_name=args.database_name,
                 db_cluster_parameter_group_name=params.name,
-                opts=child,
+                opts=follows_minor_upgrades,
             )
             for index in range(args.instance_count):
                 self.cluster_instances.append(
@@ -480,7 +489,7 @@ class SecureDatabase(pulumi.ComponentResource):
                         copy_tags_to_snapshot=True,
                         region=region,
                         tags=tags,
-                        opts=child,
+                        opts=follows_minor_upgrades,
                     )
                 )
             self.arn = self.cluster.arn

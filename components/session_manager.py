@@ -119,6 +119,53 @@ class SessionManagerPreferencesArgs:
         )
 
 
+def session_client_statements(
+    kms_key_arns: Sequence[pulumi.Input[str]],
+    log_group_arns: Sequence[pulumi.Input[str]],
+) -> list[dict[str, Any]]:
+    """What an instance's role needs to open encrypted sessions that log to these groups.
+
+    Instances decrypt session data with the session key and write the session log; the
+    instance's managed policy (AmazonSSMManagedInstanceCore, or the DHMC default policy)
+    grants neither.
+    """
+
+    def resource(arns: Sequence[pulumi.Input[str]]) -> pulumi.Input[str] | list[Any]:
+        return arns[0] if len(arns) == 1 else list(arns)
+
+    statements: list[dict[str, Any]] = []
+    if kms_key_arns:
+        statements.append(
+            {
+                "Sid": "DecryptSessionData",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": resource(kms_key_arns),
+            }
+        )
+    if log_group_arns:
+        statements += [
+            {
+                "Sid": "FindSessionLogGroup",
+                "Effect": "Allow",
+                # The agent checks the group exists with a List-type call on "*".
+                "Action": "logs:DescribeLogGroups",
+                "Resource": "*",
+            },
+            {
+                "Sid": "WriteSessionLogs",
+                "Effect": "Allow",
+                "Action": [
+                    "logs:CreateLogStream",
+                    "logs:DescribeLogStreams",
+                    "logs:PutLogEvents",
+                ],
+                "Resource": resource([pulumi.Output.concat(arn, ":*") for arn in log_group_arns]),
+            },
+        ]
+    return statements
+
+
 def session_document(
     args: SessionManagerPreferencesArgs, log_group: pulumi.Input[str], key_id: pulumi.Input[str]
 ) -> pulumi.Output[str]:
@@ -219,4 +266,11 @@ class SessionManagerPreferences(pulumi.ComponentResource):
                 "kmsKeyArns": {r: k.arn for r, k in self.kms_keys.items()},
                 "logGroupNames": {r: g.name for r, g in self.log_groups.items()},
             }
+        )
+
+    def client_statements(self) -> list[dict[str, Any]]:
+        """IAM statements letting an instance open sessions in every managed region."""
+        return session_client_statements(
+            [self.kms_keys[r].arn for r in sorted(self.kms_keys)],
+            [self.log_groups[r].arn for r in sorted(self.log_groups)],
         )

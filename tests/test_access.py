@@ -106,6 +106,59 @@ def test_ec2_bastion_shares_the_network_and_session_settings(
     } in statements
 
 
+def dhmc_session_policy(plan: Plan) -> dict[str, Any] | None:
+    role = next(r for r in plan.of_type("aws:iam/role:Role") if r.name == "patching-dhmc-role")
+    policies = [
+        p for p in plan.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id
+    ]
+    if not policies:
+        return None
+    [policy] = policies
+    return {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+
+
+def test_dhmc_role_may_open_encrypted_logged_sessions(plan_tier: Callable[..., Plan]) -> None:
+    plan = plan_tier(tier="beginner", sessionManager={"regions": ["ap-northeast-1", "us-east-1"]})
+    keys = {
+        k.name.removeprefix("session-manager-key-"): k.outputs["arn"]
+        for k in plan.of_type("aws:kms/key:Key")
+        if k.name.startswith("session-manager-key-")
+    }
+    groups = {
+        g.name.removeprefix("session-manager-logs-"): g.outputs["arn"]
+        for g in plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+        if g.name.startswith("session-manager-logs-")
+    }
+    assert sorted(keys) == sorted(groups) == ["ap-northeast-1", "us-east-1"]
+    statements = dhmc_session_policy(plan)
+    assert statements == {
+        "DecryptSessionData": {
+            "Sid": "DecryptSessionData",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": [keys["ap-northeast-1"], keys["us-east-1"]],
+        },
+        "FindSessionLogGroup": {
+            "Sid": "FindSessionLogGroup",
+            "Effect": "Allow",
+            "Action": "logs:DescribeLogGroups",
+            "Resource": "*",
+        },
+        "WriteSessionLogs": {
+            "Sid": "WriteSessionLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+            "Resource": [f"{groups['ap-northeast-1']}:*", f"{groups['us-east-1']}:*"],
+        },
+    }
+    # Only when both the preferences and Default Host Management are on.
+    plan = plan_tier(tier="beginner", patching={"defaultHostManagement": False})
+    assert not [r for r in plan.of_type("aws:iam/role:Role") if r.name == "patching-dhmc-role"]
+    assert not [p for p in plan.of_type("aws:iam/rolePolicy:RolePolicy") if "dhmc" in p.name]
+    plan = plan_tier(tier="beginner", sessionManager={"enabled": False})
+    assert dhmc_session_policy(plan) is None
+
+
 def test_sections_move_and_disable_things(plan_tier: Callable[..., Plan]) -> None:
     plan = plan_tier(
         tier="beginner",

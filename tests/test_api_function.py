@@ -62,7 +62,8 @@ def test_http_api_defaults(run_program: Callable[..., Plan]) -> None:
     assert integration.inputs["integrationType"] == "AWS_PROXY"
     assert integration.inputs["integrationUri"] == fn.outputs["arn"]
     route = plan.one("aws:apigatewayv2/route:Route")
-    assert route.inputs["authorizationType"] == "NONE"
+    # Secure by default: only SigV4-signed (IAM) callers.
+    assert route.inputs["authorizationType"] == "AWS_IAM"
     assert route.inputs["target"] == f"integrations/{integration.id}"
     stage = plan.one("aws:apigatewayv2/stage:Stage")
     access = named(plan, "aws:cloudwatch/logGroup:LogGroup", "svc-access-logs")
@@ -139,6 +140,18 @@ def test_code_path_and_no_account_role(run_program: Callable[..., Plan], tmp_pat
     )
     assert plan.of_type("aws:apigateway/account:Account") == []
     assert plan.of_type("aws:wafv2/webAclAssociation:WebAclAssociation") == []
+    methods = plan.of_type("aws:apigateway/method:Method")
+    assert methods and all(m.inputs["authorization"] == "AWS_IAM" for m in methods)
+
+
+@pytest.mark.parametrize("api_type", ["HTTP", "REST"])
+def test_public_api_is_an_explicit_opt_out(run_program: Callable[..., Plan], api_type: str) -> None:
+    plan = build(run_program, ApiFunctionArgs(api_type=api_type, authorizer="NONE"))
+    if api_type == "HTTP":
+        assert plan.one("aws:apigatewayv2/route:Route").inputs["authorizationType"] == "NONE"
+    else:
+        methods = plan.of_type("aws:apigateway/method:Method")
+        assert methods and all(m.inputs["authorization"] == "NONE" for m in methods)
 
 
 def test_archive_choices(tmp_path: Path) -> None:
@@ -168,6 +181,8 @@ def test_from_config() -> None:
     )
     assert args.api_type == "REST" and args.throttling_rate_limit == 10
     assert args.environment == {"A": "b"}
+    assert args.authorizer == "IAM"
+    assert ApiFunctionArgs.from_config({"authorizer": "NONE"}).authorizer == "NONE"
 
 
 @pytest.mark.parametrize(

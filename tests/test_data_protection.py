@@ -62,6 +62,8 @@ def test_enabled_sections_appear_in_the_plan(plan_tier: Callable[..., Plan]) -> 
     assert plan.region_of(cluster) == "ap-northeast-1"
     api = plan.one("secbaseline:index:ApiFunction")
     assert any(r.type == "aws:lambda/function:Function" for r in plan.descendants(api.urn))
+    # An enabled API is not public unless the config opts out.
+    assert plan.one("aws:apigatewayv2/route:Route").inputs["authorizationType"] == "AWS_IAM"
     assert plan.of_type("aws:lambda/functionUrl:FunctionUrl") == []
     # Everything uses the account's one provider (regions are per-resource arguments).
     providers = {

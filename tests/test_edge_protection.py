@@ -94,7 +94,8 @@ def test_defaults_s3_origin_waf_headers_and_logs(run_program: Callable[..., Plan
     assert security["contentTypeOptions"] == {"override": True}
     assert security["frameOptions"] == {"frameOption": "DENY", "override": True}
     assert security["referrerPolicy"]["referrerPolicy"] == "strict-origin-when-cross-origin"
-    assert security["xssProtection"] == {"protection": True, "modeBlock": True, "override": True}
+    # X-XSS-Protection: 0 (the legacy auditor off, per OWASP), no mode=block.
+    assert security["xssProtection"] == {"protection": False, "override": True}
     # The origin bucket admits only this distribution (AWS:SourceArn), TLS-only, no public allow.
     policy = json.loads(
         named(plan, "aws:s3/bucketPolicy:BucketPolicy", "site-origin-policy").inputs["policy"]

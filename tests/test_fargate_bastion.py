@@ -301,6 +301,9 @@ def test_network_in_another_region_is_rejected(run_program: Callable[..., Plan])
             "bastion.subnetIds[0]: 'sg-0123456789abcdef0' is not a subnet id",
         ),
         ({"cpu": 300}, "bastion.cpu: '300' is not one of"),
+        ({"cpu": "256"}, "bastion.cpu: '256' is not an integer"),
+        ({"cpu": True}, "bastion.cpu: True is not an integer"),
+        ({"memory": "512"}, "bastion.memory: '512' is not an integer"),
         ({"memory": 4096}, "bastion.memory: 4096 MiB is not valid for 256 CPU units"),
         ({"cpu_architecture": "arm"}, "bastion.cpuArchitecture: 'arm' is not one of"),
         ({"task_lifetime_minutes": 0}, "bastion.taskLifetimeMinutes: 0 is out of range 1-1440"),
@@ -389,3 +392,7 @@ def test_from_config() -> None:
         FargateBastionArgs.from_config({"egress": [{"ssh": 22}]}, REGION)
     with pytest.raises(ValueError, match=r"^bastion.egress: expected a list"):
         FargateBastionArgs.from_config({"egress": "all"}, REGION)
+    # A quoted size from YAML is a ValueError naming the field, not a KeyError.
+    quoted = FargateBastionArgs.from_config({"cpu": "256"}, REGION)
+    with pytest.raises(ValueError, match=r"^bastion.cpu: '256' is not an integer"):
+        quoted.validate()

@@ -56,6 +56,24 @@ def test_guardduty_finding(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+def test_subject_is_ascii_and_at_most_100_characters(monkeypatch: pytest.MonkeyPatch) -> None:
+    event = load("guardduty_finding")
+    event["detail"]["title"] = (
+        "Zugriff verweigert \u2013 \u6771\u4eac\u30ea\u30fc\u30b8\u30e7\u30f3 \x07 caf\u00e9"
+    )
+    [message] = published(event, monkeypatch)
+    subject = message["Subject"]
+    assert subject == (
+        "[HIGH (8)] GuardDuty CryptoCurrency:EC2/BitcoinTool.B!DNS: "
+        "Zugriff verweigert ? ??????? ? caf?"
+    )
+    assert subject.isascii() and subject.isprintable()
+    event["detail"]["title"] = "\u00fc" * 300
+    [message] = published(event, monkeypatch)
+    subject = message["Subject"]
+    assert subject.isascii() and len(subject) == 100 and subject.endswith("?...")
+
+
 def test_security_hub_findings_one_message_each(monkeypatch: pytest.MonkeyPatch) -> None:
     messages = published(load("securityhub_findings_imported"), monkeypatch)
     bodies = sorted(m["Message"] for m in messages)

@@ -148,6 +148,18 @@ def test_options(run_program: Callable[..., Plan]) -> None:
         for b in plan.of_type(BASELINE)
         for r in b.inputs["approvalRules"]
     )
+    # Each Linux family is filtered with its publisher's severity scale.
+    severities = {
+        b.inputs["operatingSystem"]: [
+            next(f["values"] for f in r["patchFilters"] if f["key"] == "SEVERITY")
+            for r in b.inputs["approvalRules"]
+        ]
+        for b in plan.of_type(BASELINE)
+    }
+    assert severities == {
+        "AMAZON_LINUX_2": [["Critical", "Important"], ["Medium", "Low"]],
+        "REDHAT_ENTERPRISE_LINUX": [["Critical", "Important"], ["Moderate", "Low"]],
+    }
     assert {g.inputs["patchGroup"] for g in plan.of_type("aws:ssm/patchGroup:PatchGroup")} == {
         "prod"
     }

@@ -10,6 +10,7 @@ import pytest
 
 from baseline.engine import Plan
 from components.secure_database import (
+    DEFAULT_VERSIONS,
     BackupPlan,
     SecureDatabase,
     SecureDatabaseArgs,
@@ -47,7 +48,9 @@ def test_postgres_defaults(run_program: Callable[..., Plan]) -> None:
     ]
     expected = {
         "engine": "postgres",
-        "engineVersion": "16.4",
+        # A major-version prefix: AWS picks and upgrades the minor (auto minor upgrades on).
+        "engineVersion": "16",
+        "autoMinorVersionUpgrade": True,
         "instanceClass": "db.t4g.micro",
         "storageEncrypted": True,
         "kmsKeyId": key_arn,
@@ -71,6 +74,7 @@ def test_postgres_defaults(run_program: Callable[..., Plan]) -> None:
     assert {k: db.inputs.get(k) for k in expected} == expected
     assert "password" not in db.inputs
     assert db.inputs["finalSnapshotIdentifier"] == "db-final"
+    assert db.ignore_changes == ()  # the prefix already follows minor upgrades
     # AWS Backup: vault with the key, daily plan, selection of this database, managed policies.
     vault = plan.one("aws:backup/vault:Vault")
     assert vault.inputs["kmsKeyArn"] == key_arn
@@ -110,6 +114,7 @@ def test_mysql_with_ingress_and_given_keys(run_program: Callable[..., Plan]) -> 
     assert db.inputs["kmsKeyId"] == key
     assert db.inputs["masterUserSecretKmsKeyId"] == secret_key
     assert db.inputs["backupRetentionPeriod"] == 35
+    assert db.inputs["engineVersion"] == "8.0"
     params = plan.one("aws:rds/parameterGroup:ParameterGroup")
     assert params.inputs["family"] == "mysql8.0"
     assert params.inputs["parameters"][0]["name"] == "require_secure_transport"
@@ -164,6 +169,13 @@ def test_aurora_cluster(run_program: Callable[..., Plan], engine: str) -> None:
         assert instance.inputs["performanceInsightsKmsKeyId"] == key_arn
         assert instance.inputs["clusterIdentifier"] == cluster.id
         assert instance.inputs["instanceClass"] == "db.t4g.medium"
+        assert instance.inputs["autoMinorVersionUpgrade"] is True
+    # AWS upgrades the minor version: the next update must not try to set the old one back.
+    assert cluster.inputs["engineVersion"] == DEFAULT_VERSIONS[engine]
+    for resource in (cluster, *instances):
+        assert resource.ignore_changes == ("engineVersion",), resource.name
+    family = "aurora-postgresql16" if engine == "aurora-postgresql" else "aurora-mysql8.0"
+    assert params.inputs["family"] == family
     selection = plan.one("aws:backup/selection:Selection")
     assert selection.inputs["resources"] == [cluster.outputs["arn"]]
     lock = plan.one("aws:backup/vaultLockConfiguration:VaultLockConfiguration")
@@ -188,6 +200,9 @@ def test_performance_insights_support() -> None:
 def test_parameter_family() -> None:
     assert parameter_family("aurora-mysql", "8.0.mysql_aurora.3.08.0") == "aurora-mysql8.0"
     assert parameter_family("aurora-postgresql", "15.6") == "aurora-postgresql15"
+    assert parameter_family("postgres", "16") == "postgres16"
+    assert parameter_family("mysql", "8.0") == "mysql8.0"
+    assert parameter_family("mysql", "8.4.3") == "mysql8.4"
 
 
 def test_from_config() -> None:

@@ -8,6 +8,8 @@ Where things go (each overridable with the section's ``region``/``regions`` key)
 - Session Manager preferences (``sessionManager``): the home region. Each region costs a KMS
   key (~$1/month); list more regions where you open sessions.
 - Patching and inventory (``patching``): every detection region (free; baselines are regional).
+  With Session Manager preferences on, the Default Host Management role may also decrypt
+  session data and write session logs in the preferences' regions.
 - Inspector (``vulnerabilityScanning``): every detection region.
 """
 
@@ -17,8 +19,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
-from baseline import validate
+from baseline import iam, validate
 from components.ec2_bastion import Ec2Bastion, Ec2BastionArgs
 from components.fargate_bastion import NETWORK_CONFIG_KEYS, FargateBastion, FargateBastionArgs
 from components.patch_management import PatchManagement, PatchManagementArgs
@@ -56,6 +59,16 @@ def build(ctx: TierContext) -> None:
         if "patchGroup" not in section:
             patch_args.patch_group = prefix
         patching = PatchManagement("patching", patch_args, opts=ctx.opts())
+
+    if session is not None and patching is not None and patching.dhmc_role is not None:
+        # The DHMC default policy cannot decrypt sessions or write session logs, so without
+        # this, instances managed by DHMC could not open sessions under the preferences.
+        aws.iam.RolePolicy(
+            "patching-dhmc-session-logging",
+            role=patching.dhmc_role.id,
+            policy=iam.dumps(session.client_statements()),
+            opts=ctx.opts().merge(pulumi.ResourceOptions(parent=patching)),
+        )
 
     section = settings.section("vulnerabilityScanning")
     if _enabled("vulnerabilityScanning", section, True):

@@ -3,6 +3,8 @@
 Nothing is created unless its config section says ``enabled: true``: the tier never builds a
 database or a distribution nobody asked for. Each section is validated by its component's
 ``from_config`` (unknown keys and bad values fail the preview with the field's name).
+The API requires SigV4-signed (IAM) callers unless ``api.authorizer`` says ``JWT`` or, to
+publish it unauthenticated, ``NONE``.
 """
 
 from __future__ import annotations

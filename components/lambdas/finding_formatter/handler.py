@@ -36,6 +36,9 @@ class Notice:
         """E-mail subject: ASCII-safe, single line, at most 100 characters."""
         text = f"[{self.severity}] {self.source}: {self.title}"
         text = " ".join(text.split())
+        # SNS rejects subjects with non-ASCII or control characters: each becomes "?".
+        text = text.encode("ascii", "replace").decode("ascii")
+        text = "".join(c if c.isprintable() else "?" for c in text)
         return text if len(text) <= SUBJECT_LIMIT else text[: SUBJECT_LIMIT - 3] + "..."
 
     def text(self) -> str:
