@@ -31,6 +31,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from baseline import fakes
 from baseline.fakes import AccountContext
+from baseline.settings import SECRET_PLACEHOLDER
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -39,7 +40,6 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
 ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SECRET_PLACEHOLDER = "[secret]"
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 

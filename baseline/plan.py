@@ -12,7 +12,7 @@ import yaml
 from baseline.engine import Plan, run
 from baseline.fakes import AccountContext
 from baseline.regions import DEFAULT_ENABLED_REGIONS
-from baseline.settings import PROJECT, Settings, settings_from_config
+from baseline.settings import PROJECT, SECRET_PLACEHOLDER, Settings, settings_from_config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_STACK_FILE = REPO_ROOT / "Pulumi.example.yaml"
@@ -38,7 +38,7 @@ def _plain(value: Any, *, top: bool = False) -> Any:
     """
     if isinstance(value, dict):
         if set(value) == {"secure"}:
-            return "[secret]"
+            return SECRET_PLACEHOLDER
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]

@@ -22,6 +22,8 @@ TIERS: tuple[Tier, ...] = ("beginner", "intermediate", "advanced")
 ROLES: tuple[Role, ...] = ("standalone", "management", "security", "member")
 ORGANIZATION_ROLES: tuple[Role, ...] = ("management", "security", "member")
 PROJECT = "secbaseline"
+SECRET_PLACEHOLDER = "[secret]"
+"""What offline plans show instead of a secret value (stack-file secrets, secret inputs)."""
 
 # Core config keys and the shape each must have.
 CORE_KEYS: Mapping[str, str] = MappingProxyType(

@@ -160,3 +160,26 @@ def test_stack_file_values_are_read_as_pulumi_hands_them_over(tmp_path: Path) ->
     assert read.project_config["controlTower"] is True
     assert read.project_config["edge"] == {"enabled": True, "originVerifySecret": "[secret]"}
     assert read.other_config == {"aws:region": "eu-west-1"}
+
+
+def test_a_secret_set_with_path_plans_offline_without_leaking(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`pulumi config set --path --secret secbaseline:edge.originVerifySecret ...` plans offline."""
+    stack = tmp_path / "Pulumi.edge.yaml"
+    stack.write_text(
+        "config:\n"
+        "  aws:region: ap-northeast-1\n"
+        "  secbaseline:detectionRegions: [ap-northeast-1]\n"
+        "  secbaseline:edge:\n"
+        "    enabled: true\n"
+        "    originDomainName: app.example.com\n"
+        "    originVerifySecret:\n"
+        "      secure: v1:c2VjcmV0LWNpcGhlcnRleHQ=\n"
+    )
+    code, out, err = run_cli(capsys, "plan", "--config", str(stack), "--format", "json")
+    assert code == 0, err
+    assert "c2VjcmV0LWNpcGhlcnRleHQ" not in out
+    plan = json.loads(out)
+    assert plan["settings"]["sections"]["edge"]["originVerifySecret"] == "[secret]"
+    assert any(r["type"] == "aws:cloudfront/distribution:Distribution" for r in plan["resources"])
