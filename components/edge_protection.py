@@ -64,6 +64,7 @@ EDGE_KEYS = frozenset(
         "originVerifySecret",
         "aliases",
         "certificateArn",
+        "allowDefaultCertificate",
         "rateLimit",
         "rateLimitWindowSec",
         "allowedCountries",
@@ -115,7 +116,10 @@ class EdgeProtectionArgs:
     """Custom domain names; they need ``certificate_arn``."""
     certificate_arn: str | None = None
     """ACM certificate in us-east-1 for the aliases; enables the TLSv1.2_2021 viewer policy.
-    Without it CloudFront's default certificate allows TLSv1 and that cannot be changed."""
+    Required unless ``allow_default_certificate`` is set."""
+    allow_default_certificate: bool = False
+    """Opt-out: serve on the ``*.cloudfront.net`` default certificate, whose minimum TLS version
+    CloudFront fixes at TLSv1 (the policy pack's ``cloudfront-tls`` still reports it)."""
     rate_limit: int = 2000
     """Requests per IP per evaluation window before blocking; at least 10 (AWS minimum)."""
     rate_limit_window_sec: int = 300
@@ -219,6 +223,13 @@ class EdgeProtectionArgs:
         if self.origin_region is not None:
             validate.region("edge.originRegion", self.origin_region)
         validate.tags("edge.tags", dict(self.tags))
+        validate.boolean("edge.allowDefaultCertificate", self.allow_default_certificate)
+        if self.certificate_arn is None and not self.allow_default_certificate:
+            raise ValueError(
+                "edge.certificateArn: required (an ACM certificate in us-east-1, so viewers need "
+                "TLS 1.2); or set allowDefaultCertificate: true to accept the *.cloudfront.net "
+                "certificate, which allows TLS 1.0"
+            )
 
     @property
     def resolved_regional_region(self) -> str | None:
@@ -241,6 +252,9 @@ class EdgeProtectionArgs:
             origin_verify_secret=_text(raw, "originVerifySecret"),
             aliases=_texts(raw, "aliases"),
             certificate_arn=_text(raw, "certificateArn"),
+            allow_default_certificate=validate.boolean(
+                "edge.allowDefaultCertificate", raw.get("allowDefaultCertificate", False)
+            ),
             rate_limit=_integer(raw, "rateLimit", defaults.rate_limit),
             rate_limit_window_sec=_integer(raw, "rateLimitWindowSec", 300),
             allowed_countries=_texts(raw, "allowedCountries"),

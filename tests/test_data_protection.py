@@ -42,7 +42,12 @@ def test_enabled_sections_appear_in_the_plan(plan_tier: Callable[..., Plan]) -> 
             "objectLock": {"mode": "GOVERNANCE", "days": 30},
             "malwareScanning": True,
         },
-        edge={"enabled": True, "rateLimit": 1000, "blockedCountries": ["KP"]},
+        edge={
+            "enabled": True,
+            "rateLimit": 1000,
+            "blockedCountries": ["KP"],
+            "certificateArn": "arn:aws:acm:us-east-1:111111111111:certificate/abc",
+        },
         database={**DATABASE, "engine": "aurora-postgresql"},
         api={"enabled": True},
     )

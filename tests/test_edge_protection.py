@@ -22,7 +22,22 @@ ALB = "arn:aws:elasticloadbalancing:ap-northeast-1:111111111111:loadbalancer/app
 
 
 def build(run_program: Callable[..., Plan], args: EdgeProtectionArgs | None = None) -> Plan:
+    """Most tests look at other things: without a certificate they opt in to the default one."""
+    args = args or EdgeProtectionArgs()
+    if args.certificate_arn is None:
+        args.allow_default_certificate = True
     return run_program(lambda: EdgeProtection("site", args))
+
+
+def test_a_certificate_is_required_unless_the_default_is_accepted_explicitly() -> None:
+    with pytest.raises(ValueError, match=r"^edge.certificateArn: required \(an ACM certificate"):
+        EdgeProtectionArgs().validate()
+    EdgeProtectionArgs(allow_default_certificate=True).validate()
+    EdgeProtectionArgs(certificate_arn=CERT).validate()
+    args = EdgeProtectionArgs.from_config({"allowDefaultCertificate": True})
+    assert args.allow_default_certificate is True
+    with pytest.raises(ValueError, match=r"edge\.allowDefaultCertificate: expected true or false"):
+        EdgeProtectionArgs.from_config({"allowDefaultCertificate": "yes"})
 
 
 def named(plan: Plan, token: str, name: str) -> RecordedResource:
@@ -233,6 +248,7 @@ def test_from_config() -> None:
     args = EdgeProtectionArgs.from_config(
         {
             "enabled": True,
+            "certificateArn": CERT,
             "rateLimit": 500,
             "blockedCountries": ["RU"],
             "countRules": {"AWSManagedRulesCommonRuleSet": ["NoUserAgent_HEADER"]},
@@ -243,7 +259,9 @@ def test_from_config() -> None:
     assert args.redacted_headers == ("authorization", "cookie")
     assert country_codes("f", ["JP"]) == ("JP",)
     stage = "arn:aws:apigateway:eu-west-1::/restapis/a1b2c3/stages/prod"
-    regional = EdgeProtectionArgs.from_config({"regionalResourceArns": [stage]})
+    regional = EdgeProtectionArgs.from_config(
+        {"regionalResourceArns": [stage], "allowDefaultCertificate": True}
+    )
     assert regional.resolved_regional_region == "eu-west-1"
     assert EdgeProtectionArgs().resolved_regional_region is None
 

@@ -25,7 +25,10 @@ OPT_INS = {
         "objectLock": {"mode": "GOVERNANCE", "days": 30},
         "malwareScanning": True,
     },
-    "edge": {"enabled": True},
+    "edge": {
+        "enabled": True,
+        "certificateArn": "arn:aws:acm:us-east-1:111111111111:certificate/abc",
+    },
     "database": {
         "enabled": True,
         "vpcId": "vpc-0123456789abcdef0",
