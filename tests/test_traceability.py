@@ -103,3 +103,15 @@ def test_every_item_names_a_component_that_exists() -> None:
 
 def test_catalog_knows_exactly_the_exported_components() -> None:
     assert set(catalog.COMPONENTS) == set(component_classes())
+
+
+def test_every_opt_in_component_passes_the_policy_pack() -> None:
+    """With every opt-in example switched on, the baseline holds to its own pack."""
+    from baseline.check import check_plan
+    from policies.rules import StackOptions
+
+    config = {**BASE_CONFIG, "tier": "intermediate", "ec2Bastion": {"enabled": True}, **OPT_INS}
+    plan = plan_config(config, stack="opt-ins")
+    options = StackOptions(tier="intermediate", regions=tuple(BASE_CONFIG["detectionRegions"]))
+    findings = check_plan(plan, options=options)
+    assert [(f.policy, f.urn, f.message) for f in findings if f.enforcement == "mandatory"] == []
