@@ -174,6 +174,7 @@ def test_a_secret_set_with_path_plans_offline_without_leaking(
         "  secbaseline:edge:\n"
         "    enabled: true\n"
         "    originDomainName: app.example.com\n"
+        "    certificateArn: arn:aws:acm:us-east-1:111111111111:certificate/abc\n"
         "    originVerifySecret:\n"
         "      secure: v1:c2VjcmV0LWNpcGhlcnRleHQ=\n"
     )
