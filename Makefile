@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-CODE := $(wildcard baseline components stacks policies tests)
+CODE := $(wildcard secbaseline baseline components stacks policies tests)
 
 .PHONY: demo test install lint typecheck pytest clean docs
 
@@ -13,7 +13,7 @@ $(BIN)/python:
 
 # Reinstall when the dependency list changes.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,drill]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -35,7 +35,7 @@ pytest: install
 test: lint typecheck pytest
 
 docs: install
-	$(BIN)/python -m baseline.catalog
+	$(BIN)/python -m secbaseline.baseline.catalog
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

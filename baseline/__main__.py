@@ -2,6 +2,6 @@
 
 import sys
 
-from baseline.cli import main
+from secbaseline.baseline.cli import main
 
 sys.exit(main())

@@ -18,11 +18,11 @@ from typing import Any
 import yaml
 from tabulate import tabulate
 
-from baseline import catalog
-from baseline.engine import Plan, run_file
-from baseline.plan import read_stack_file
-from baseline.settings import organization_owned
-from policies import rules
+from secbaseline.baseline import catalog
+from secbaseline.baseline.engine import Plan, run_file
+from secbaseline.baseline.plan import read_stack_file
+from secbaseline.baseline.settings import organization_owned
+from secbaseline.policies import rules
 
 _LEVEL_ORDER = {"mandatory": 0, "advisory": 1}
 
@@ -133,7 +133,7 @@ def target_from_args(args: argparse.Namespace) -> tuple[Plan, rules.StackOptions
         return plan, rules.StackOptions(
             tier=args.tier or "beginner", regions=_regions(args.regions)
         )
-    from baseline.cli import plan_from_args
+    from secbaseline.baseline.cli import plan_from_args
 
     plan = plan_from_args(args)
     settings = plan.settings or {}
@@ -180,7 +180,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def add_check_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``secbaseline check``."""
-    from baseline.cli import add_target_arguments
+    from secbaseline.baseline.cli import add_target_arguments
 
     parser = sub.add_parser(
         "check",

@@ -6,13 +6,13 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from baseline import plan as planning
-from baseline.check import add_check_command, render_coverage
-from baseline.drill import add_drill
-from baseline.engine import OfflineEngineError, Plan
-from baseline.fakes import UnansweredInvokeError
-from baseline.render import render
-from baseline.settings import ROLES, TIERS
+from secbaseline.baseline import plan as planning
+from secbaseline.baseline.check import add_check_command, render_coverage
+from secbaseline.baseline.drill import add_drill
+from secbaseline.baseline.engine import OfflineEngineError, Plan
+from secbaseline.baseline.fakes import UnansweredInvokeError
+from secbaseline.baseline.render import render
+from secbaseline.baseline.settings import ROLES, TIERS
 
 
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:

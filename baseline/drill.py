@@ -24,7 +24,7 @@ DRILL_REGION = "eu-west-1"
 """Where the drill's workload runs (not the home region: findings come from anywhere)."""
 HOME_REGION = "us-east-1"
 """Where the function, the evidence bucket and the notifications topic live."""
-ISOLATION_PACKAGE = "components.lambdas.ec2_isolation"
+ISOLATION_PACKAGE = "secbaseline.components.lambdas.ec2_isolation"
 
 
 def sample_finding() -> dict[str, Any]:
@@ -347,22 +347,23 @@ def run_ec2_isolation(*, restore_after: bool, out: Callable[[str], object]) -> i
         from moto import mock_aws
     except ImportError:
         out(
-            "secbaseline drill: moto is not installed; run `pip install 'moto[ec2,s3,sns,iam,autoscaling,elbv2,sts]'`"
+            "secbaseline drill: moto is not installed; install the drill extra: "
+            "pip install 'pulumi-aws-security-baseline[drill]'"
         )
         return 2
 
     # The timeline printed below replaces the function's JSON log lines.
-    from baseline.moto_fidelity import aws_like_interface_groups
-    from components.lambdas.ec2_isolation.log import only_warnings
+    from secbaseline.baseline.moto_fidelity import aws_like_interface_groups
+    from secbaseline.components.lambdas.ec2_isolation.log import only_warnings
 
     with only_warnings(), fake_aws_environment(), mock_aws(), aws_like_interface_groups():
         return _drill_in_moto(restore_after=restore_after, out=out)
 
 
 def _drill_in_moto(*, restore_after: bool, out: Callable[[str], object]) -> int:
-    from components.lambdas.ec2_isolation.handler import handle
-    from components.lambdas.ec2_isolation.parse import config_from_env
-    from components.lambdas.ec2_isolation.restore import restore
+    from secbaseline.components.lambdas.ec2_isolation.handler import handle
+    from secbaseline.components.lambdas.ec2_isolation.parse import config_from_env
+    from secbaseline.components.lambdas.ec2_isolation.restore import restore
 
     scenario = build_scenario()
     event = finding_for(scenario.instance_id, scenario.region)

@@ -29,9 +29,9 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from baseline import fakes
-from baseline.fakes import AccountContext
-from baseline.settings import SECRET_PLACEHOLDER
+from secbaseline.baseline import fakes
+from secbaseline.baseline.fakes import AccountContext
+from secbaseline.baseline.settings import SECRET_PLACEHOLDER
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from baseline.regions import DEFAULT_ENABLED_REGIONS, GLOBAL_CONTROL_REGION
+from secbaseline.baseline.regions import DEFAULT_ENABLED_REGIONS, GLOBAL_CONTROL_REGION
 
 
 class UnansweredInvokeError(RuntimeError):
@@ -360,7 +360,7 @@ def _region(args: Mapping[str, Any], ctx: AccountContext) -> dict[str, Any]:
 
 
 def _regions(args: Mapping[str, Any], ctx: AccountContext) -> dict[str, Any]:
-    from baseline.regions import COMMERCIAL_REGIONS
+    from secbaseline.baseline.regions import COMMERCIAL_REGIONS
 
     names = sorted(COMMERCIAL_REGIONS) if args.get("allRegions") else sorted(ctx.enabled_regions)
     return {"names": names, "id": ctx.partition, "allRegions": bool(args.get("allRegions"))}

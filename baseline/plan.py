@@ -9,10 +9,15 @@ from typing import Any
 
 import yaml
 
-from baseline.engine import Plan, run
-from baseline.fakes import AccountContext
-from baseline.regions import DEFAULT_ENABLED_REGIONS
-from baseline.settings import PROJECT, SECRET_PLACEHOLDER, Settings, settings_from_config
+from secbaseline.baseline.engine import Plan, run
+from secbaseline.baseline.fakes import AccountContext
+from secbaseline.baseline.regions import DEFAULT_ENABLED_REGIONS
+from secbaseline.baseline.settings import (
+    PROJECT,
+    SECRET_PLACEHOLDER,
+    Settings,
+    settings_from_config,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_STACK_FILE = REPO_ROOT / "Pulumi.example.yaml"
@@ -100,8 +105,8 @@ def plan_config(
     resolved: list[Settings] = []
 
     def program() -> None:
-        from baseline.settings import settings_from_pulumi
-        from stacks.program import build
+        from secbaseline.baseline.settings import settings_from_pulumi
+        from secbaseline.stacks.program import build
 
         resolved.append(build(settings_from_pulumi()).settings)
 

@@ -6,8 +6,8 @@ from collections import Counter
 
 from tabulate import tabulate
 
-from baseline.engine import Plan, RecordedResource
-from baseline.fakes import split_type
+from secbaseline.baseline.engine import Plan, RecordedResource
+from secbaseline.baseline.fakes import split_type
 
 GLOBAL = "global"
 

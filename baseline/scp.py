@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from baseline import validate
-from baseline.naming import MANAGED_BY, MANAGED_BY_TAG
+from secbaseline.baseline import validate
+from secbaseline.baseline.naming import MANAGED_BY, MANAGED_BY_TAG
 
 MAX_SCP_CHARS = 5120
 """Organizations' hard limit on an SCP's size, whitespace included."""

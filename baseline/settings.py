@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Literal, cast
 
-from baseline import validate
+from secbaseline.baseline import validate
 
 Tier = Literal["beginner", "intermediate", "advanced"]
 Role = Literal["standalone", "management", "security", "member"]

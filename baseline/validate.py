@@ -6,7 +6,7 @@ import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 
-from baseline.regions import COMMERCIAL_REGIONS
+from secbaseline.baseline.regions import COMMERCIAL_REGIONS
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 # Deliberately simple: one @, a dot in the domain, no spaces. AWS SNS accepts these.

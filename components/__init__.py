@@ -1,34 +1,68 @@
 """Public Pulumi components of the security baseline: ``from components import X``."""
 
-from components.access_analysis import AccessAnalysis, AccessAnalysisArgs
-from components.account_hardening import AccountHardening, AccountHardeningArgs, PasswordPolicy
-from components.api_function import ApiFunction, ApiFunctionArgs
-from components.auto_remediation import AutoRemediation, AutoRemediationArgs, RemediationOptions
-from components.config_recording import ConfigRecording, ConfigRecordingArgs, RecordingOverride
-from components.config_rules import ConfigRules, ConfigRulesArgs, ConformancePack, RuleOptions
-from components.delegated_iam_admin import DelegatedIamAdmin, DelegatedIamAdminArgs
-from components.ec2_bastion import Ec2Bastion, Ec2BastionArgs
-from components.edge_protection import EdgeProtection, EdgeProtectionArgs
-from components.fargate_bastion import EgressRule, FargateBastion, FargateBastionArgs
-from components.guardrail_policies import (
+from secbaseline.components.access_analysis import AccessAnalysis, AccessAnalysisArgs
+from secbaseline.components.account_hardening import (
+    AccountHardening,
+    AccountHardeningArgs,
+    PasswordPolicy,
+)
+from secbaseline.components.api_function import ApiFunction, ApiFunctionArgs
+from secbaseline.components.auto_remediation import (
+    AutoRemediation,
+    AutoRemediationArgs,
+    RemediationOptions,
+)
+from secbaseline.components.config_recording import (
+    ConfigRecording,
+    ConfigRecordingArgs,
+    RecordingOverride,
+)
+from secbaseline.components.config_rules import (
+    ConfigRules,
+    ConfigRulesArgs,
+    ConformancePack,
+    RuleOptions,
+)
+from secbaseline.components.delegated_iam_admin import DelegatedIamAdmin, DelegatedIamAdminArgs
+from secbaseline.components.ec2_bastion import Ec2Bastion, Ec2BastionArgs
+from secbaseline.components.edge_protection import EdgeProtection, EdgeProtectionArgs
+from secbaseline.components.fargate_bastion import EgressRule, FargateBastion, FargateBastionArgs
+from secbaseline.components.guardrail_policies import (
     ControlTowerControl,
     GuardrailPolicies,
     GuardrailPoliciesArgs,
 )
-from components.incident_response import IncidentResponse, IncidentResponseArgs
-from components.investigation import Investigation, InvestigationArgs
-from components.organization import Organization, OrganizationArgs
-from components.organization_detection import OrganizationDetection, OrganizationDetectionArgs
-from components.organization_trail import OrganizationTrail, OrganizationTrailArgs
-from components.patch_management import PatchManagement, PatchManagementArgs
-from components.private_network import PrivateNetwork, PrivateNetworkArgs
-from components.secure_bucket import ObjectLock, SecureBucket, SecureBucketArgs
-from components.secure_database import BackupPlan, SecureDatabase, SecureDatabaseArgs, VaultLock
-from components.security_hub import SecurityHub, SecurityHubArgs
-from components.security_notifications import SecurityNotifications, SecurityNotificationsArgs
-from components.session_manager import SessionManagerPreferences, SessionManagerPreferencesArgs
-from components.threat_detection import ThreatDetection, ThreatDetectionArgs
-from components.vulnerability_scanning import VulnerabilityScanning, VulnerabilityScanningArgs
+from secbaseline.components.incident_response import IncidentResponse, IncidentResponseArgs
+from secbaseline.components.investigation import Investigation, InvestigationArgs
+from secbaseline.components.organization import Organization, OrganizationArgs
+from secbaseline.components.organization_detection import (
+    OrganizationDetection,
+    OrganizationDetectionArgs,
+)
+from secbaseline.components.organization_trail import OrganizationTrail, OrganizationTrailArgs
+from secbaseline.components.patch_management import PatchManagement, PatchManagementArgs
+from secbaseline.components.private_network import PrivateNetwork, PrivateNetworkArgs
+from secbaseline.components.secure_bucket import ObjectLock, SecureBucket, SecureBucketArgs
+from secbaseline.components.secure_database import (
+    BackupPlan,
+    SecureDatabase,
+    SecureDatabaseArgs,
+    VaultLock,
+)
+from secbaseline.components.security_hub import SecurityHub, SecurityHubArgs
+from secbaseline.components.security_notifications import (
+    SecurityNotifications,
+    SecurityNotificationsArgs,
+)
+from secbaseline.components.session_manager import (
+    SessionManagerPreferences,
+    SessionManagerPreferencesArgs,
+)
+from secbaseline.components.threat_detection import ThreatDetection, ThreatDetectionArgs
+from secbaseline.components.vulnerability_scanning import (
+    VulnerabilityScanning,
+    VulnerabilityScanningArgs,
+)
 
 __all__ = [
     "AccessAnalysis",

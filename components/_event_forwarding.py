@@ -12,7 +12,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from baseline import iam
+from secbaseline.baseline import iam
 
 
 def home_bus_arn(home_region: str, account_id: pulumi.Input[str]) -> pulumi.Output[str]:

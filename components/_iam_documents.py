@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi
 
-from baseline import iam
+from secbaseline.baseline import iam
 
 
 def logs_key_policy(account_id: pulumi.Input[str], region: str) -> pulumi.Output[str]:

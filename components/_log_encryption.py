@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from baseline import iam, validate
+from secbaseline.baseline import iam, validate
 
 retention = validate.log_retention_days
 """A CloudWatch Logs retention in days (one of the values the service accepts)."""

@@ -17,8 +17,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from baseline import iam, validate
-from components._log_encryption import log_group, logs_key, retention
+from secbaseline.baseline import iam, validate
+from secbaseline.components._log_encryption import log_group, logs_key, retention
 
 TYPE_TOKEN = "secbaseline:index:ApiFunction"
 API_TYPES = ("HTTP", "REST")

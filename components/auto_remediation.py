@@ -20,10 +20,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from baseline import iam, validate
-from baseline.naming import physical_name
-from components._event_forwarding import HomeBusForwarder
-from components.config_rules import per_rule_options
+from secbaseline.baseline import iam, validate
+from secbaseline.baseline.naming import physical_name
+from secbaseline.components._event_forwarding import HomeBusForwarder
+from secbaseline.components.config_rules import per_rule_options
 
 TYPE_TOKEN = "secbaseline:index:AutoRemediation"
 SECTION = "remediation"

@@ -17,9 +17,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from baseline import iam, validate
-from baseline.naming import physical_name
-from components.secure_bucket import BUCKET_ARN, SecureBucket, SecureBucketArgs
+from secbaseline.baseline import iam, validate
+from secbaseline.baseline.naming import physical_name
+from secbaseline.components.secure_bucket import BUCKET_ARN, SecureBucket, SecureBucketArgs
 
 TYPE_TOKEN = "secbaseline:index:ConfigRecording"
 CONFIG_SERVICE = "config.amazonaws.com"

@@ -15,8 +15,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from baseline import validate
-from baseline.naming import physical_name
+from secbaseline.baseline import validate
+from secbaseline.baseline.naming import physical_name
 
 TYPE_TOKEN = "secbaseline:index:ConfigRules"
 SECTION = "configRules"

@@ -20,8 +20,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from baseline import iam, validate
-from baseline.naming import MANAGED_BY, MANAGED_BY_TAG, physical_name
+from secbaseline.baseline import iam, validate
+from secbaseline.baseline.naming import MANAGED_BY, MANAGED_BY_TAG, physical_name
 
 TYPE_TOKEN = "secbaseline:index:DelegatedIamAdmin"
 SECTION = "iamDelegation"

@@ -14,10 +14,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from baseline import iam, validate
-from baseline.naming import baseline_tags
-from components.private_network import EC2_ENDPOINTS, PrivateNetwork, PrivateNetworkArgs
-from components.session_manager import session_client_statements
+from secbaseline.baseline import iam, validate
+from secbaseline.baseline.naming import baseline_tags
+from secbaseline.components.private_network import EC2_ENDPOINTS, PrivateNetwork, PrivateNetworkArgs
+from secbaseline.components.session_manager import session_client_statements
 
 TYPE_TOKEN = "secbaseline:index:Ec2Bastion"
 AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
@@ -109,7 +109,10 @@ class Ec2BastionArgs:
     @classmethod
     def from_config(cls, section: Mapping[str, Any], region: str) -> Ec2BastionArgs:
         """Build from the ``ec2Bastion`` config section (``enabled`` is read by the tier)."""
-        from components.fargate_bastion import NETWORK_CONFIG_KEYS, network_args_from_config
+        from secbaseline.components.fargate_bastion import (
+            NETWORK_CONFIG_KEYS,
+            network_args_from_config,
+        )
 
         raw = validate.known_keys(
             "ec2Bastion",

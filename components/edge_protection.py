@@ -14,10 +14,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from baseline import validate
-from baseline.settings import SECRET_PLACEHOLDER
-from components._log_encryption import log_group, logs_key, retention
-from components.secure_bucket import SecureBucket, SecureBucketArgs
+from secbaseline.baseline import validate
+from secbaseline.baseline.settings import SECRET_PLACEHOLDER
+from secbaseline.components._log_encryption import log_group, logs_key, retention
+from secbaseline.components.secure_bucket import SecureBucket, SecureBucketArgs
 
 TYPE_TOKEN = "secbaseline:index:EdgeProtection"
 WAF_GLOBAL_REGION = "us-east-1"

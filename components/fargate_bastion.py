@@ -16,10 +16,14 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from baseline import iam, validate
-from baseline.naming import baseline_tags, physical_name
-from components._iam_documents import logs_key_policy, validate_statements
-from components.private_network import FARGATE_ENDPOINTS, PrivateNetwork, PrivateNetworkArgs
+from secbaseline.baseline import iam, validate
+from secbaseline.baseline.naming import baseline_tags, physical_name
+from secbaseline.components._iam_documents import logs_key_policy, validate_statements
+from secbaseline.components.private_network import (
+    FARGATE_ENDPOINTS,
+    PrivateNetwork,
+    PrivateNetworkArgs,
+)
 
 TYPE_TOKEN = "secbaseline:index:FargateBastion"
 CONTAINER_NAME = "bastion"

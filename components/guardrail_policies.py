@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from baseline import scp, validate
+from secbaseline.baseline import scp, validate
 
 TYPE_TOKEN = "secbaseline:index:GuardrailPolicies"
 

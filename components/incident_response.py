@@ -23,13 +23,16 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from baseline import iam, validate
-from baseline.naming import physical_name
-from components._event_forwarding import HomeBusForwarder
-from components.lambdas.ec2_isolation.parse import DEFAULT_EXEMPT_TAG, DEFAULT_TYPE_PREFIXES
-from components.lambdas.ec2_isolation.record import PREFIX as ISOLATION_TAG_PREFIX
-from components.lambdas.ec2_isolation.record import PURPOSE as PURPOSE_TAG
-from components.secure_bucket import ObjectLock, SecureBucket, SecureBucketArgs
+from secbaseline.baseline import iam, validate
+from secbaseline.baseline.naming import physical_name
+from secbaseline.components._event_forwarding import HomeBusForwarder
+from secbaseline.components.lambdas.ec2_isolation.parse import (
+    DEFAULT_EXEMPT_TAG,
+    DEFAULT_TYPE_PREFIXES,
+)
+from secbaseline.components.lambdas.ec2_isolation.record import PREFIX as ISOLATION_TAG_PREFIX
+from secbaseline.components.lambdas.ec2_isolation.record import PURPOSE as PURPOSE_TAG
+from secbaseline.components.secure_bucket import ObjectLock, SecureBucket, SecureBucketArgs
 
 TYPE_TOKEN = "secbaseline:index:IncidentResponse"
 LAMBDA_DIR = Path(__file__).parent / "lambdas" / "ec2_isolation"

@@ -19,8 +19,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from baseline import validate
-from components.organization_detection import SECURITY_HUB_MODES
+from secbaseline.baseline import validate
+from secbaseline.components.organization_detection import SECURITY_HUB_MODES
 
 TYPE_TOKEN = "secbaseline:index:Organization"
 

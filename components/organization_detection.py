@@ -20,8 +20,8 @@ from typing import Any, Literal, cast
 import pulumi
 import pulumi_aws as aws
 
-from baseline import iam, validate
-from baseline.naming import physical_name
+from secbaseline.baseline import iam, validate
+from secbaseline.baseline.naming import physical_name
 
 TYPE_TOKEN = "secbaseline:index:OrganizationDetection"
 

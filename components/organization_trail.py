@@ -15,9 +15,9 @@ from typing import Any, Literal, cast
 import pulumi
 import pulumi_aws as aws
 
-from baseline import iam, validate
-from baseline.naming import physical_name
-from components.secure_bucket import (
+from secbaseline.baseline import iam, validate
+from secbaseline.baseline.naming import physical_name
+from secbaseline.components.secure_bucket import (
     BUCKET_ARN,
     OBJECT_LOCK_MODES,
     ObjectLock,

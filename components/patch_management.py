@@ -14,8 +14,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from baseline import iam, validate
-from baseline.naming import baseline_tags, physical_name
+from secbaseline.baseline import iam, validate
+from secbaseline.baseline.naming import baseline_tags, physical_name
 
 TYPE_TOKEN = "secbaseline:index:PatchManagement"
 DHMC_ROLE_NAME = "AWSSystemsManagerDefaultEC2InstanceManagementRole"

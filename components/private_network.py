@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from baseline import validate
-from baseline.naming import baseline_tags
+from secbaseline.baseline import validate
+from secbaseline.baseline.naming import baseline_tags
 
 TYPE_TOKEN = "secbaseline:index:PrivateNetwork"
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from baseline import iam, validate
+from secbaseline.baseline import iam, validate
 
 TYPE_TOKEN = "secbaseline:index:SecureBucket"
 BUCKET_ARN = "${bucket_arn}"

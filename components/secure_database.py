@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from baseline import iam, validate
+from secbaseline.baseline import iam, validate
 
 TYPE_TOKEN = "secbaseline:index:SecureDatabase"
 ENGINES = ("postgres", "mysql", "aurora-postgresql", "aurora-mysql")

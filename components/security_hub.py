@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from baseline import validate
+from secbaseline.baseline import validate
 
 TYPE_TOKEN = "secbaseline:index:SecurityHub"
 

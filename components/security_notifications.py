@@ -26,10 +26,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from baseline import iam, validate
-from baseline.naming import physical_name
-from baseline.regions import GLOBAL_CONTROL_REGION
-from components._event_forwarding import HomeBusForwarder
+from secbaseline.baseline import iam, validate
+from secbaseline.baseline.naming import physical_name
+from secbaseline.baseline.regions import GLOBAL_CONTROL_REGION
+from secbaseline.components._event_forwarding import HomeBusForwarder
 
 TYPE_TOKEN = "secbaseline:index:SecurityNotifications"
 HANDLER_DIR = Path(__file__).parent / "lambdas" / "finding_formatter"

@@ -15,9 +15,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from baseline import validate
-from baseline.naming import baseline_tags, physical_name
-from components._iam_documents import logs_key_policy
+from secbaseline.baseline import validate
+from secbaseline.baseline.naming import baseline_tags, physical_name
+from secbaseline.components._iam_documents import logs_key_policy
 
 TYPE_TOKEN = "secbaseline:index:SessionManagerPreferences"
 DOCUMENT_NAME = "SSM-SessionManagerRunShell"

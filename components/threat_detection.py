@@ -14,8 +14,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from baseline import validate
-from components.secure_bucket import BUCKET_ARN, SecureBucket, SecureBucketArgs
+from secbaseline.baseline import validate
+from secbaseline.components.secure_bucket import BUCKET_ARN, SecureBucket, SecureBucketArgs
 
 TYPE_TOKEN = "secbaseline:index:ThreatDetection"
 PUBLISHING_FREQUENCIES = ("FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS")

@@ -28,9 +28,9 @@ from pulumi_policy import (
 from pulumi_policy.proxy import _DictProxy, _ListProxy
 from pulumi_policy.secret import Secret, _DictSecretsProxy, _ListSecretsProxy
 
-from baseline import catalog
-from baseline.fakes import is_global
-from policies import rules
+from secbaseline.baseline import catalog
+from secbaseline.baseline.fakes import is_global
+from secbaseline.policies import rules
 
 PACK_NAME = "aws-security-baseline"
 # Proxy classes whose raw content is behind the "__target" key (reading items raises on unknowns).

@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from baseline import catalog
-from baseline.catalog import (
+from secbaseline.baseline import catalog
+from secbaseline.baseline.catalog import (
     BUCKET,
     CONFIG_RECORDER,
     EBS_VOLUME,

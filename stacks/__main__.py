@@ -3,10 +3,14 @@
 import sys
 from pathlib import Path
 
-# Pulumi runs this folder as a script; make the repository root importable so that
-# `stacks`, `components` and `baseline` resolve even without an editable install.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Pulumi runs this folder as a script. Installed (`pip install -e .`), `secbaseline` resolves
+# from the virtualenv; in a bare checkout the repository root (which holds `secbaseline/`) is
+# put on the path instead.
+try:
+    import secbaseline  # noqa: F401
+except ModuleNotFoundError:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from stacks.program import main
+from secbaseline.stacks.program import main
 
 main()

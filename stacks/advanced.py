@@ -27,9 +27,9 @@ One stack per account, run in this order (see docs/organization.md, "Order of th
 
 from __future__ import annotations
 
-from stacks import intermediate
-from stacks.context import TierContext
-from stacks.parts import organization
+from secbaseline.stacks import intermediate
+from secbaseline.stacks.context import TierContext
+from secbaseline.stacks.parts import organization
 
 
 def build(ctx: TierContext) -> None:

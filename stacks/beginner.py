@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from stacks.context import TierContext
-from stacks.parts import access, account, data_protection
+from secbaseline.stacks.context import TierContext
+from secbaseline.stacks.parts import access, account, data_protection
 
 
 def build(ctx: TierContext) -> None:

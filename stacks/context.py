@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from baseline.settings import Settings
+from secbaseline.baseline.settings import Settings
 
 
 @dataclass

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from stacks import beginner
-from stacks.context import TierContext
-from stacks.parts import compliance, detection, incident_response
+from secbaseline.stacks import beginner
+from secbaseline.stacks.context import TierContext
+from secbaseline.stacks.parts import compliance, detection, incident_response
 
 
 def build(ctx: TierContext) -> None:

@@ -7,11 +7,11 @@ from collections.abc import Callable
 import pulumi
 import pulumi_aws as aws
 
-from baseline.naming import baseline_tags
-from baseline.regions import COMMERCIAL_REGIONS
-from baseline.settings import Settings, settings_from_pulumi
-from stacks import advanced, beginner, intermediate
-from stacks.context import TierContext
+from secbaseline.baseline.naming import baseline_tags
+from secbaseline.baseline.regions import COMMERCIAL_REGIONS
+from secbaseline.baseline.settings import Settings, settings_from_pulumi
+from secbaseline.stacks import advanced, beginner, intermediate
+from secbaseline.stacks.context import TierContext
 
 TIER_PROGRAMS: dict[str, Callable[[TierContext], None]] = {
     "beginner": beginner.build,

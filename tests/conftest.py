@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan, run
-from baseline.fakes import AccountContext
-from baseline.plan import plan_config
+from secbaseline.baseline.engine import Plan, run
+from secbaseline.baseline.fakes import AccountContext
+from secbaseline.baseline.plan import plan_config
 
 BASE_CONFIG: dict[str, Any] = {
     "homeRegion": "ap-northeast-1",

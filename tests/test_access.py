@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan
-from components.private_network import EC2_ENDPOINTS, FARGATE_ENDPOINTS
+from secbaseline.baseline.engine import Plan
+from secbaseline.components.private_network import EC2_ENDPOINTS, FARGATE_ENDPOINTS
 
 HOME = "ap-northeast-1"
 DETECTION = ["ap-northeast-1", "eu-west-1", "us-east-1"]

@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan
-from components.access_analysis import (
+from secbaseline.baseline.engine import Plan
+from secbaseline.components.access_analysis import (
     AccessAnalysis,
     AccessAnalysisArgs,
     ArchiveFilter,
     ArchiveRule,
 )
-from components.investigation import Investigation, InvestigationArgs
+from secbaseline.components.investigation import Investigation, InvestigationArgs
 
 REGIONS = ("ap-northeast-1", "us-east-1", "eu-west-1")
 ANALYZER = "aws:accessanalyzer/analyzer:Analyzer"

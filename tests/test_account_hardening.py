@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan
-from baseline.plan import plan_config
-from baseline.regions import DEFAULT_ENABLED_REGIONS
-from components import AccountHardening, AccountHardeningArgs, PasswordPolicy
+from secbaseline.baseline.engine import Plan
+from secbaseline.baseline.plan import plan_config
+from secbaseline.baseline.regions import DEFAULT_ENABLED_REGIONS
+from secbaseline.components import AccountHardening, AccountHardeningArgs, PasswordPolicy
 
 REGIONS = ("ap-northeast-1", "eu-west-1", "us-east-1")
 

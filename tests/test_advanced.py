@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import OfflineEngineError, Plan
-from baseline.plan import plan_config
-from baseline.settings import settings_from_config
+from secbaseline.baseline.engine import OfflineEngineError, Plan
+from secbaseline.baseline.plan import plan_config
+from secbaseline.baseline.settings import settings_from_config
 from tests.conftest import BASE_CONFIG, ORG_CONFIG
 from tests.scp_eval import Request, denied
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan, RecordedResource
-from components.api_function import ApiFunction, ApiFunctionArgs
+from secbaseline.baseline.engine import Plan, RecordedResource
+from secbaseline.components.api_function import ApiFunction, ApiFunctionArgs
 
 WAF = "arn:aws:wafv2:us-east-1:111111111111:regional/webacl/api/abc"
 
@@ -168,7 +168,7 @@ def test_archive_choices(tmp_path: Path) -> None:
 
 
 def test_default_handler_answers() -> None:
-    from components.lambdas.api_hello.handler import handler
+    from secbaseline.components.lambdas.api_hello.handler import handler
 
     response = handler({}, None)
     assert response["statusCode"] == 200

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan
-from components import AutoRemediation, AutoRemediationArgs, RemediationOptions
-from components.auto_remediation import RUNBOOKS, non_compliant_pattern
+from secbaseline.baseline.engine import Plan
+from secbaseline.components import AutoRemediation, AutoRemediationArgs, RemediationOptions
+from secbaseline.components.auto_remediation import RUNBOOKS, non_compliant_pattern
 
 REGIONS = ("ap-northeast-1", "eu-west-1", "us-east-1")
 HOME = "ap-northeast-1"

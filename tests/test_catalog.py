@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from baseline import catalog
-from policies import rules
+from secbaseline.baseline import catalog
+from secbaseline.policies import rules
 
 ROOT = Path(__file__).resolve().parent.parent
 SECURITY_HUB_ID = re.compile(r"^[A-Za-z0-9]+\.\d+$")
@@ -111,7 +111,7 @@ def test_write_controls_doc_only_rewrites_when_stale(tmp_path: Path) -> None:
 def test_pack_needs_only_pulumi_policy() -> None:
     """`pulumi preview --policy-pack` installs only policies/requirements.txt (pulumi-policy)."""
     code = (
-        "import sys, policies.pack; "
+        "import sys, secbaseline.policies.pack; "
         "bad = sorted({m.split('.')[0] for m in sys.modules} & {'pulumi_aws', 'tabulate', 'boto3'}); "
         "print(bad); sys.exit(1 if bad else 0)"
     )

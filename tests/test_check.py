@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from baseline import catalog
-from baseline.cli import main
+from secbaseline.baseline import catalog
+from secbaseline.baseline.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 INSECURE = ROOT / "tests" / "fixtures" / "insecure_program"

@@ -10,9 +10,9 @@ from collections.abc import Callable
 import pulumi
 import pulumi_aws as aws
 
-from baseline.check import check_plan
-from baseline.engine import Plan
-from policies.rules import StackOptions
+from secbaseline.baseline.check import check_plan
+from secbaseline.baseline.engine import Plan
+from secbaseline.policies.rules import StackOptions
 
 REGION = "ap-northeast-1"
 OPTIONS = StackOptions(tier="intermediate", regions=(REGION,))

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from baseline.cli import main
+from secbaseline.baseline.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "baseline" / "plan-schema.json").read_text())
@@ -142,7 +142,7 @@ def test_console_script_runs_as_a_process() -> None:
 
 
 def test_stack_file_values_are_read_as_pulumi_hands_them_over(tmp_path: Path) -> None:
-    from baseline.plan import read_stack_file
+    from secbaseline.baseline.plan import read_stack_file
 
     stack = tmp_path / "Pulumi.prod.yaml"
     stack.write_text(

@@ -9,9 +9,9 @@ from typing import Any
 import parliament
 import pytest
 
-from baseline.engine import Plan
-from components import AutoRemediation, AutoRemediationArgs
-from components.config_rules import CATALOG
+from secbaseline.baseline.engine import Plan
+from secbaseline.components import AutoRemediation, AutoRemediationArgs
+from secbaseline.components.config_rules import CATALOG
 
 REGIONS = ["ap-northeast-1", "eu-west-1", "us-east-1"]  # conftest BASE_CONFIG, sorted
 HOME = "ap-northeast-1"
@@ -46,7 +46,7 @@ ACCEPTED_FINDINGS: dict[tuple[str, str], str] = {
 
 @pytest.fixture(scope="module")
 def intermediate() -> Plan:
-    from baseline.plan import plan_config
+    from secbaseline.baseline.plan import plan_config
     from tests.conftest import BASE_CONFIG
 
     return plan_config({**BASE_CONFIG, "tier": "intermediate"}, stack="test")
@@ -244,7 +244,7 @@ def test_parliament_flags_a_bad_policy() -> None:
 
 
 def test_regions_with_home_validator() -> None:
-    from baseline import validate
+    from secbaseline.baseline import validate
 
     assert validate.regions_with_home("x", ["us-east-1", "ap-northeast-1"], "us-east-1") == (
         "ap-northeast-1",
@@ -259,7 +259,7 @@ def test_regions_with_home_validator() -> None:
 
 
 def test_account_id_falls_back_to_the_caller(run_program: Callable[..., Plan]) -> None:
-    from components import DelegatedIamAdmin, DelegatedIamAdminArgs
+    from secbaseline.components import DelegatedIamAdmin, DelegatedIamAdminArgs
 
     plan = run_program(
         lambda: DelegatedIamAdmin("d", DelegatedIamAdminArgs()), account_id="444444444444"

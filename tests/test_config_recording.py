@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan
-from components import ConfigRecording, ConfigRecordingArgs, RecordingOverride
-from components.config_recording import GLOBAL_IAM_TYPES
+from secbaseline.baseline.engine import Plan
+from secbaseline.components import ConfigRecording, ConfigRecordingArgs, RecordingOverride
+from secbaseline.components.config_recording import GLOBAL_IAM_TYPES
 
 REGIONS = ("ap-northeast-1", "eu-west-1", "us-east-1")
 HOME = "ap-northeast-1"

@@ -10,9 +10,9 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from baseline.engine import Plan
-from components import ConfigRules, ConfigRulesArgs, ConformancePack, RuleOptions
-from components.config_rules import CATALOG
+from secbaseline.baseline.engine import Plan
+from secbaseline.components import ConfigRules, ConfigRulesArgs, ConformancePack, RuleOptions
+from secbaseline.components.config_rules import CATALOG
 
 REGIONS = ("ap-northeast-1", "eu-west-1", "us-east-1")
 HOME = "ap-northeast-1"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan
+from secbaseline.baseline.engine import Plan
 
 COMPONENTS = (
     "secbaseline:index:SecureBucket",

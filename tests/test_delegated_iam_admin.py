@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan
-from components import DelegatedIamAdmin, DelegatedIamAdminArgs
+from secbaseline.baseline.engine import Plan
+from secbaseline.components import DelegatedIamAdmin, DelegatedIamAdminArgs
 from tests.iam_eval import ALLOW, DENY, IMPLICIT_DENY, evaluate
 
 ACCOUNT = "111111111111"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan
+from secbaseline.baseline.engine import Plan
 from tests.event_routes import matches, reaches_topic, rules_in, security_hub_home
 
 FIXTURES = Path(__file__).parent / "fixtures" / "events"
@@ -34,7 +34,7 @@ def event(name: str, region: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def plans() -> dict[int, Plan]:
-    from baseline.plan import plan_config
+    from secbaseline.baseline.plan import plan_config
     from tests.conftest import BASE_CONFIG
 
     return {
@@ -147,9 +147,9 @@ def test_each_source_is_routed_once(plans: dict[int, Plan]) -> None:
 def test_topic_arn_is_handed_to_other_parts() -> None:
     import pulumi
 
-    from baseline.engine import run
-    from baseline.settings import settings_from_config
-    from stacks import program
+    from secbaseline.baseline.engine import run
+    from secbaseline.baseline.settings import settings_from_config
+    from secbaseline.stacks import program
 
     seen: list[str] = []
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from baseline.cli import main
+from secbaseline.baseline.cli import main
 
 
 def test_drill_shows_a_complete_isolation(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan
-from baseline.fakes import digest
-from components import Ec2Bastion, Ec2BastionArgs, PrivateNetwork, PrivateNetworkArgs
-from components.ec2_bastion import SSM_CORE_POLICY
-from components.private_network import EC2_ENDPOINTS
+from secbaseline.baseline.engine import Plan
+from secbaseline.baseline.fakes import digest
+from secbaseline.components import Ec2Bastion, Ec2BastionArgs, PrivateNetwork, PrivateNetworkArgs
+from secbaseline.components.ec2_bastion import SSM_CORE_POLICY
+from secbaseline.components.private_network import EC2_ENDPOINTS
 
 REGION = "eu-west-1"
 INSTANCE = "aws:ec2/instance:Instance"

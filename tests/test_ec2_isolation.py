@@ -16,13 +16,13 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from baseline.drill import Scenario, build_scenario, finding_for, handler_env
-from baseline.moto_fidelity import aws_like_interface_groups
-from components.lambdas.ec2_isolation import record
-from components.lambdas.ec2_isolation.handler import IsolationFailed, handle, handler
-from components.lambdas.ec2_isolation.parse import config_from_env
-from components.lambdas.ec2_isolation.restore import RestoreError, restore
-from components.lambdas.ec2_isolation.steps import ISOLATION_GROUP, TRANSIT_GROUP
+from secbaseline.baseline.drill import Scenario, build_scenario, finding_for, handler_env
+from secbaseline.baseline.moto_fidelity import aws_like_interface_groups
+from secbaseline.components.lambdas.ec2_isolation import record
+from secbaseline.components.lambdas.ec2_isolation.handler import IsolationFailed, handle, handler
+from secbaseline.components.lambdas.ec2_isolation.parse import config_from_env
+from secbaseline.components.lambdas.ec2_isolation.restore import RestoreError, restore
+from secbaseline.components.lambdas.ec2_isolation.steps import ISOLATION_GROUP, TRANSIT_GROUP
 
 READ_ONLY = ("Describe", "Get", "List")
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan, RecordedResource
-from components.edge_protection import (
+from secbaseline.baseline.engine import Plan, RecordedResource
+from secbaseline.components.edge_protection import (
     MANAGED_RULE_GROUPS,
     EdgeProtection,
     EdgeProtectionArgs,

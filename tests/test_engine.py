@@ -8,8 +8,8 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from baseline.engine import SECRET_PLACEHOLDER, OfflineEngineError, Plan
-from baseline.fakes import UnansweredInvokeError
+from secbaseline.baseline.engine import SECRET_PLACEHOLDER, OfflineEngineError, Plan
+from secbaseline.baseline.fakes import UnansweredInvokeError
 
 
 class _Widget(pulumi.ComponentResource):

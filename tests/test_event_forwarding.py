@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pulumi
 import pytest
 
-from baseline.engine import Plan
-from components._event_forwarding import HomeBusForwarder
+from secbaseline.baseline.engine import Plan
+from secbaseline.components._event_forwarding import HomeBusForwarder
 
 
 class _Owner(pulumi.ComponentResource):

@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan, RecordedResource
-from components import (
+from secbaseline.baseline.engine import Plan, RecordedResource
+from secbaseline.components import (
     EgressRule,
     FargateBastion,
     FargateBastionArgs,
     PrivateNetwork,
     PrivateNetworkArgs,
 )
-from components.fargate_bastion import SSM_MESSAGES_ACTIONS
+from secbaseline.components.fargate_bastion import SSM_MESSAGES_ACTIONS
 
 REGION = "ap-northeast-1"
 ACCOUNT = "111111111111"

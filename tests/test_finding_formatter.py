@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from components.lambdas.finding_formatter import handler
+from secbaseline.components.lambdas.finding_formatter import handler
 
 FIXTURES = Path(__file__).parent / "fixtures" / "events"
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from baseline import scp
-from baseline.engine import Plan
-from components import ControlTowerControl, GuardrailPolicies, GuardrailPoliciesArgs
+from secbaseline.baseline import scp
+from secbaseline.baseline.engine import Plan
+from secbaseline.components import ControlTowerControl, GuardrailPolicies, GuardrailPoliciesArgs
 from tests.scp_eval import Request, denied
 
 POLICY = "aws:organizations/policy:Policy"

@@ -15,12 +15,20 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from baseline.drill import build_scenario, fake_aws_environment, finding_for, handler_env
-from baseline.engine import Plan, RecordedResource
-from components import IncidentResponse, IncidentResponseArgs
-from components.incident_response import LAMBDA_HANDLER, event_pattern, lambda_files
-from components.lambdas.ec2_isolation.handler import handle
-from components.lambdas.ec2_isolation.parse import DEFAULT_TYPE_PREFIXES, config_from_env
+from secbaseline.baseline.drill import (
+    build_scenario,
+    fake_aws_environment,
+    finding_for,
+    handler_env,
+)
+from secbaseline.baseline.engine import Plan, RecordedResource
+from secbaseline.components import IncidentResponse, IncidentResponseArgs
+from secbaseline.components.incident_response import LAMBDA_HANDLER, event_pattern, lambda_files
+from secbaseline.components.lambdas.ec2_isolation.handler import handle
+from secbaseline.components.lambdas.ec2_isolation.parse import (
+    DEFAULT_TYPE_PREFIXES,
+    config_from_env,
+)
 
 ACCOUNT = "111111111111"
 HOME = "ap-northeast-1"

@@ -10,9 +10,13 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from baseline.engine import Plan
-from components import Organization, OrganizationArgs
-from components.organization import SERVICE_ACCESS_PRINCIPALS, adoption_options, keep_enabled
+from secbaseline.baseline.engine import Plan
+from secbaseline.components import Organization, OrganizationArgs
+from secbaseline.components.organization import (
+    SERVICE_ACCESS_PRINCIPALS,
+    adoption_options,
+    keep_enabled,
+)
 
 REGIONS = ("ap-northeast-1", "eu-west-1", "us-east-1")
 BASE: dict[str, Any] = {

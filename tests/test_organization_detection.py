@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan
-from components import OrganizationDetection, OrganizationDetectionArgs
-from components.organization_detection import DEFAULT_GUARDDUTY_FEATURES
+from secbaseline.baseline.engine import Plan
+from secbaseline.components import OrganizationDetection, OrganizationDetectionArgs
+from secbaseline.components.organization_detection import DEFAULT_GUARDDUTY_FEATURES
 
 REGIONS = ("ap-northeast-1", "eu-west-1", "us-east-1")
 BASE: dict[str, Any] = {

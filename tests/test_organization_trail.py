@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan
-from components import ObjectLock, OrganizationTrail, OrganizationTrailArgs
+from secbaseline.baseline.engine import Plan
+from secbaseline.components import ObjectLock, OrganizationTrail, OrganizationTrailArgs
 
 BASE: dict[str, Any] = {
     "organization_id": "o-exampleorg1",

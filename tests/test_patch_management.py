@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan, RecordedResource
-from components import PatchManagement, PatchManagementArgs
-from components.patch_management import DHMC_POLICY, DHMC_ROLE_NAME
+from secbaseline.baseline.engine import Plan, RecordedResource
+from secbaseline.components import PatchManagement, PatchManagementArgs
+from secbaseline.components.patch_management import DHMC_POLICY, DHMC_ROLE_NAME
 
 REGIONS = ("ap-northeast-1", "us-east-1")
 ACCOUNT = "111111111111"

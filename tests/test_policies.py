@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from baseline import catalog
-from policies import rules
-from policies.rules import StackOptions, StackResource, StackViolation
+from secbaseline.baseline import catalog
+from secbaseline.policies import rules
+from secbaseline.policies.rules import StackOptions, StackResource, StackViolation
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 UNKNOWN_BOOL = "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7"
@@ -788,7 +788,7 @@ def test_unknown_policy_names_are_rejected() -> None:
 
 
 def test_detection_presence_skips_services_the_organization_enables() -> None:
-    from policies.rules import StackOptions, StackResource, check_stack
+    from secbaseline.policies.rules import StackOptions, StackResource, check_stack
 
     resources = [
         StackResource(
@@ -810,7 +810,7 @@ def test_detection_presence_skips_services_the_organization_enables() -> None:
 
 
 def test_pack_reads_organization_managed_from_its_config() -> None:
-    from policies.pack import stack_options
+    from secbaseline.policies.pack import stack_options
 
     options = stack_options(
         {"tier": "advanced", "organizationManaged": ["guardduty", "securityhub"]}

@@ -26,8 +26,8 @@ from pulumi_policy import (
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from baseline import catalog
-from policies import pack
+from secbaseline.baseline import catalog
+from secbaseline.policies import pack
 
 ROOT = Path(__file__).resolve().parent.parent
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"

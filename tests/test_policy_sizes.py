@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import pytest
 
-from baseline.plan import plan_config
+from secbaseline.baseline.plan import plan_config
 from tests.conftest import BASE_CONFIG, ORG_CONFIG
 
 MANAGED_POLICY_MAX = 6144  # IAM managed policy

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan
-from components import PrivateNetwork, PrivateNetworkArgs
-from components.private_network import FARGATE_ENDPOINTS, subnet_cidrs
+from secbaseline.baseline.engine import Plan
+from secbaseline.components import PrivateNetwork, PrivateNetworkArgs
+from secbaseline.components.private_network import FARGATE_ENDPOINTS, subnet_cidrs
 
 REGION = "ap-northeast-1"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"

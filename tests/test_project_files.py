@@ -6,9 +6,9 @@ from pathlib import Path
 
 import yaml
 
-from baseline.engine import run_file
-from baseline.plan import EXAMPLE_STACK_FILE, read_stack_file
-from baseline.settings import CORE_KEYS, PROJECT, settings_from_config
+from secbaseline.baseline.engine import run_file
+from secbaseline.baseline.plan import EXAMPLE_STACK_FILE, read_stack_file
+from secbaseline.baseline.settings import CORE_KEYS, PROJECT, settings_from_config
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_TYPES = {"str": "string", "list": "array", "bool": "boolean", "dict": None}

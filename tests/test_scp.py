@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from baseline import scp
+from secbaseline.baseline import scp
 from tests.scp_eval import Request, denied, denying_sids
 
 ADMIN = "arn:aws:iam::*:role/secbaseline-deployer"

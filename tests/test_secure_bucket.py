@@ -8,8 +8,13 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan
-from components.secure_bucket import BUCKET_ARN, ObjectLock, SecureBucket, SecureBucketArgs
+from secbaseline.baseline.engine import Plan
+from secbaseline.components.secure_bucket import (
+    BUCKET_ARN,
+    ObjectLock,
+    SecureBucket,
+    SecureBucketArgs,
+)
 
 
 def build(run_program: Callable[..., Plan], args: SecureBucketArgs | None = None) -> Plan:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan
-from components.secure_database import (
+from secbaseline.baseline.engine import Plan
+from secbaseline.components.secure_database import (
     DEFAULT_VERSIONS,
     BackupPlan,
     SecureDatabase,

@@ -7,8 +7,13 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan
-from components.security_hub import GLOBAL_CONTROLS, SecurityHub, SecurityHubArgs, standards_arn
+from secbaseline.baseline.engine import Plan
+from secbaseline.components.security_hub import (
+    GLOBAL_CONTROLS,
+    SecurityHub,
+    SecurityHubArgs,
+    standards_arn,
+)
 
 REGIONS = ("ap-northeast-1", "us-east-1", "eu-west-1")
 ASSOCIATION = "aws:securityhub/standardsControlAssociation:StandardsControlAssociation"

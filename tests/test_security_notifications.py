@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan
-from components.security_notifications import (
+from secbaseline.baseline.engine import Plan
+from secbaseline.components.security_notifications import (
     SecurityNotifications,
     SecurityNotificationsArgs,
     SlackChannel,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan
-from components import SessionManagerPreferences, SessionManagerPreferencesArgs
+from secbaseline.baseline.engine import Plan
+from secbaseline.components import SessionManagerPreferences, SessionManagerPreferencesArgs
 
 REGIONS = ("ap-northeast-1", "us-east-1")
 DOCUMENT = "aws:ssm/document:Document"

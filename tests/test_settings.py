@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from baseline.settings import settings_from_config
+from secbaseline.baseline.settings import settings_from_config
 
 ORG = {
     "organizationId": "o-exampleorg1",

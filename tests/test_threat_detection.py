@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from baseline.engine import Plan
-from components.threat_detection import (
+from secbaseline.baseline.engine import Plan
+from secbaseline.components.threat_detection import (
     FEATURES,
     ThreatDetection,
     ThreatDetectionArgs,

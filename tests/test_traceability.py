@@ -10,10 +10,10 @@ from pathlib import Path
 import pulumi
 import pytest
 
-import components
-from baseline import catalog
-from baseline.check import coverage_json
-from baseline.plan import plan_config
+from secbaseline import components
+from secbaseline.baseline import catalog
+from secbaseline.baseline.check import coverage_json
+from secbaseline.baseline.plan import plan_config
 from tests.conftest import BASE_CONFIG, ORG_CONFIG
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,8 +107,8 @@ def test_catalog_knows_exactly_the_exported_components() -> None:
 
 def test_every_opt_in_component_passes_the_policy_pack() -> None:
     """With every opt-in example switched on, the baseline holds to its own pack."""
-    from baseline.check import check_plan
-    from policies.rules import StackOptions
+    from secbaseline.baseline.check import check_plan
+    from secbaseline.policies.rules import StackOptions
 
     config = {**BASE_CONFIG, "tier": "intermediate", "ec2Bastion": {"enabled": True}, **OPT_INS}
     plan = plan_config(config, stack="opt-ins")

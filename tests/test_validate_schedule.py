@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from baseline import validate
+from secbaseline.baseline import validate
 
 
 @pytest.mark.parametrize(

@@ -21,17 +21,24 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from baseline import iam, validate
-from components.ec2_bastion import Ec2Bastion, Ec2BastionArgs
-from components.fargate_bastion import NETWORK_CONFIG_KEYS, FargateBastion, FargateBastionArgs
-from components.patch_management import PatchManagement, PatchManagementArgs
-from components.private_network import EC2_ENDPOINTS, FARGATE_ENDPOINTS, PrivateNetwork
-from components.session_manager import (
+from secbaseline.baseline import iam, validate
+from secbaseline.components.ec2_bastion import Ec2Bastion, Ec2BastionArgs
+from secbaseline.components.fargate_bastion import (
+    NETWORK_CONFIG_KEYS,
+    FargateBastion,
+    FargateBastionArgs,
+)
+from secbaseline.components.patch_management import PatchManagement, PatchManagementArgs
+from secbaseline.components.private_network import EC2_ENDPOINTS, FARGATE_ENDPOINTS, PrivateNetwork
+from secbaseline.components.session_manager import (
     SessionManagerPreferences,
     SessionManagerPreferencesArgs,
 )
-from components.vulnerability_scanning import VulnerabilityScanning, VulnerabilityScanningArgs
-from stacks.context import TierContext
+from secbaseline.components.vulnerability_scanning import (
+    VulnerabilityScanning,
+    VulnerabilityScanningArgs,
+)
+from secbaseline.stacks.context import TierContext
 
 
 def _enabled(section_name: str, section: Mapping[str, Any], default: bool) -> bool:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from components.account_hardening import AccountHardening, AccountHardeningArgs
-from stacks.context import TierContext
+from secbaseline.components.account_hardening import AccountHardening, AccountHardeningArgs
+from secbaseline.stacks.context import TierContext
 
 
 def build(ctx: TierContext) -> AccountHardening:

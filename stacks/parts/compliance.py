@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.auto_remediation import AutoRemediation, AutoRemediationArgs
-from components.config_recording import ConfigRecording, ConfigRecordingArgs
-from components.config_rules import ConfigRules, ConfigRulesArgs
-from components.delegated_iam_admin import DelegatedIamAdmin, DelegatedIamAdminArgs
-from stacks.context import TierContext
+from secbaseline.components.auto_remediation import AutoRemediation, AutoRemediationArgs
+from secbaseline.components.config_recording import ConfigRecording, ConfigRecordingArgs
+from secbaseline.components.config_rules import ConfigRules, ConfigRulesArgs
+from secbaseline.components.delegated_iam_admin import DelegatedIamAdmin, DelegatedIamAdminArgs
+from secbaseline.stacks.context import TierContext
 
 
 @dataclass

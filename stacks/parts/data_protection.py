@@ -13,13 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from baseline import validate
-from baseline.settings import thaw
-from components.api_function import API_KEYS, ApiFunction, ApiFunctionArgs
-from components.edge_protection import EDGE_KEYS, EdgeProtection, EdgeProtectionArgs
-from components.secure_bucket import BUCKET_KEYS, SecureBucket, SecureBucketArgs
-from components.secure_database import DATABASE_KEYS, SecureDatabase, SecureDatabaseArgs
-from stacks.context import TierContext
+from secbaseline.baseline import validate
+from secbaseline.baseline.settings import thaw
+from secbaseline.components.api_function import API_KEYS, ApiFunction, ApiFunctionArgs
+from secbaseline.components.edge_protection import EDGE_KEYS, EdgeProtection, EdgeProtectionArgs
+from secbaseline.components.secure_bucket import BUCKET_KEYS, SecureBucket, SecureBucketArgs
+from secbaseline.components.secure_database import DATABASE_KEYS, SecureDatabase, SecureDatabaseArgs
+from secbaseline.stacks.context import TierContext
 
 
 @dataclass

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.access_analysis import AccessAnalysis, AccessAnalysisArgs
-from components.investigation import Investigation, InvestigationArgs
-from components.security_hub import SecurityHub, SecurityHubArgs
-from components.security_notifications import SecurityNotifications, SecurityNotificationsArgs
-from components.threat_detection import ThreatDetection, ThreatDetectionArgs
-from stacks.context import TierContext
+from secbaseline.components.access_analysis import AccessAnalysis, AccessAnalysisArgs
+from secbaseline.components.investigation import Investigation, InvestigationArgs
+from secbaseline.components.security_hub import SecurityHub, SecurityHubArgs
+from secbaseline.components.security_notifications import (
+    SecurityNotifications,
+    SecurityNotificationsArgs,
+)
+from secbaseline.components.threat_detection import ThreatDetection, ThreatDetectionArgs
+from secbaseline.stacks.context import TierContext
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from components.incident_response import IncidentResponse, IncidentResponseArgs
-from stacks.context import TierContext
+from secbaseline.components.incident_response import IncidentResponse, IncidentResponseArgs
+from secbaseline.stacks.context import TierContext
 
 
 def build(ctx: TierContext) -> IncidentResponse | None:

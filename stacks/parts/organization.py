@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import pulumi
 
-from components.guardrail_policies import GuardrailPolicies, GuardrailPoliciesArgs
-from components.organization import Organization, OrganizationArgs
-from components.organization_detection import OrganizationDetection, OrganizationDetectionArgs
-from components.organization_trail import OrganizationTrail, OrganizationTrailArgs
-from stacks.context import TierContext
+from secbaseline.components.guardrail_policies import GuardrailPolicies, GuardrailPoliciesArgs
+from secbaseline.components.organization import Organization, OrganizationArgs
+from secbaseline.components.organization_detection import (
+    OrganizationDetection,
+    OrganizationDetectionArgs,
+)
+from secbaseline.components.organization_trail import OrganizationTrail, OrganizationTrailArgs
+from secbaseline.stacks.context import TierContext
 
 
 def _required(value: str | None, key: str) -> str:
