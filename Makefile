@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-CODE := $(wildcard secbaseline baseline components stacks policies tests)
+CODE := $(wildcard secbaseline baseline components stacks policies provider tests)
 
 .PHONY: demo test install lint typecheck pytest clean docs
 

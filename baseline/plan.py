@@ -19,8 +19,8 @@ from secbaseline.baseline.settings import (
     settings_from_config,
 )
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_STACK_FILE = REPO_ROOT / "Pulumi.example.yaml"
+EXAMPLE_STACK_FILE = Path(__file__).parent / "Pulumi.example.yaml"
+"""The example stack (fake ids), shipped in the package: a link to the repository's own file."""
 # Stand-in for the account when the settings do not pin one. Obviously fake.
 OFFLINE_ACCOUNT_ID = "333333333333"
 

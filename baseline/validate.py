@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from secbaseline.baseline.regions import COMMERCIAL_REGIONS
 
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$", re.ASCII)
 # Deliberately simple: one @, a dot in the domain, no spaces. AWS SNS accepts these.
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
-_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
-_OU_ID = re.compile(r"^ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}$")
-_ROOT_ID = re.compile(r"^r-[a-z0-9]{4,32}$")
-_NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,23}$")
-_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$")
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$", re.ASCII)
+_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$", re.ASCII)
+_OU_ID = re.compile(r"^ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}$", re.ASCII)
+_ROOT_ID = re.compile(r"^r-[a-z0-9]{4,32}$", re.ASCII)
+_NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,23}$", re.ASCII)
+_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$", re.ASCII)
 _RESOURCE_ID = {
-    "vpc": re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$"),
-    "subnet": re.compile(r"^subnet-[0-9a-f]{8}([0-9a-f]{9})?$"),
-    "sg": re.compile(r"^sg-[0-9a-f]{8}([0-9a-f]{9})?$"),
+    "vpc": re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$", re.ASCII),
+    "subnet": re.compile(r"^subnet-[0-9a-f]{8}([0-9a-f]{9})?$", re.ASCII),
+    "sg": re.compile(r"^sg-[0-9a-f]{8}([0-9a-f]{9})?$", re.ASCII),
 }
 
 
@@ -67,28 +67,28 @@ def regions_with_home(section: str, values: Sequence[str], home: str) -> tuple[s
 
 def account_id(field: str, value: object) -> str:
     """A 12-digit AWS account id (as a string: leading zeros matter)."""
-    if not isinstance(value, str) or not _ACCOUNT_ID.match(value):
+    if not isinstance(value, str) or not _ACCOUNT_ID.fullmatch(value):
         raise ValueError(f"{field}: {value!r} is not a 12-digit AWS account id (quote it in YAML)")
     return value
 
 
 def email(field: str, value: object) -> str:
     """An e-mail address."""
-    if not isinstance(value, str) or not _EMAIL.match(value):
+    if not isinstance(value, str) or not _EMAIL.fullmatch(value):
         raise ValueError(f"{field}: {value!r} is not a valid e-mail address")
     return value
 
 
 def organization_id(field: str, value: object) -> str:
     """An AWS Organizations id such as o-a1b2c3d4e5."""
-    if not isinstance(value, str) or not _ORG_ID.match(value):
+    if not isinstance(value, str) or not _ORG_ID.fullmatch(value):
         raise ValueError(f"{field}: {value!r} is not an organization id (o- and 10-32 a-z0-9)")
     return value
 
 
 def ou_or_root_id(field: str, value: object) -> str:
     """An organizational unit id (ou-...) or root id (r-...)."""
-    if not isinstance(value, str) or not (_OU_ID.match(value) or _ROOT_ID.match(value)):
+    if not isinstance(value, str) or not (_OU_ID.fullmatch(value) or _ROOT_ID.fullmatch(value)):
         raise ValueError(
             f"{field}: {value!r} is not an OU id (ou-xxxx-yyyyyyyy) or root id (r-xxxx)"
         )
@@ -97,16 +97,46 @@ def ou_or_root_id(field: str, value: object) -> str:
 
 def name_prefix(field: str, value: object) -> str:
     """A resource name prefix: lowercase letters, digits and dashes, 2-24 characters."""
-    if not isinstance(value, str) or not _NAME_PREFIX.match(value):
+    if not isinstance(value, str) or not _NAME_PREFIX.fullmatch(value):
         raise ValueError(
             f"{field}: {value!r} must be 2-24 characters of a-z, 0-9 and '-', starting with a letter"
         )
     return value
 
 
+def kms_key_arn(field: str, value: object) -> str:
+    """A KMS key (or alias) ARN."""
+    return arn(field, value, service="kms")
+
+
+def vpc_id(field: str, value: object) -> str:
+    """A VPC id (vpc-...)."""
+    return resource_id(field, value, "vpc")
+
+
+def subnet_id(field: str, value: object) -> str:
+    """A subnet id (subnet-...)."""
+    return resource_id(field, value, "subnet")
+
+
+def security_group_id(field: str, value: object) -> str:
+    """A security group id (sg-...)."""
+    return resource_id(field, value, "sg")
+
+
+def arn_of(service: str) -> Callable[[str, object], str]:
+    """A check for ARNs of one service, for :func:`secbaseline.baseline.args.arg`."""
+
+    def check(field: str, value: object) -> str:
+        return arn(field, value, service=service)
+
+    check.__doc__ = f"An ARN of service {service!r}."
+    return check
+
+
 def arn(field: str, value: object, *, service: str | None = None) -> str:
     """An ARN in the aws partitions, optionally of one service."""
-    if not isinstance(value, str) or not _ARN.match(value):
+    if not isinstance(value, str) or not _ARN.fullmatch(value):
         raise ValueError(f"{field}: {value!r} is not an ARN")
     if service is not None and value.split(":")[2] != service:
         raise ValueError(f"{field}: {value!r} is not an ARN of service {service!r}")
@@ -127,7 +157,7 @@ def cidr(field: str, value: object) -> str:
 def resource_id(field: str, value: object, kind: str) -> str:
     """An EC2 resource id of one kind: vpc, subnet or sg."""
     pattern = _RESOURCE_ID[kind]
-    if not isinstance(value, str) or not pattern.match(value):
+    if not isinstance(value, str) or not pattern.fullmatch(value):
         raise ValueError(f"{field}: {value!r} is not a {kind} id ({kind}- and 8 or 17 hex digits)")
     return value
 
@@ -188,7 +218,7 @@ def boolean(field: str, value: object) -> bool:
     return value
 
 
-_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$", re.ASCII)
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 # (name, low, high, names) of the cron fields AWS schedules use, in order; year is optional.
@@ -272,7 +302,7 @@ def schedule_expression(field: str, value: object) -> str:
     return value
 
 
-_COUNT_OR_PERCENT = re.compile(r"^(\d+)(%?)$")
+_COUNT_OR_PERCENT = re.compile(r"^(\d+)(%?)$", re.ASCII)
 
 
 def count_or_percentage(field: str, value: object, *, allow_zero: bool = False) -> str:
@@ -293,7 +323,7 @@ def count_or_percentage(field: str, value: object, *, allow_zero: bool = False) 
 
 
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
-_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", re.ASCII)
 
 
 def log_retention_days(field: str, value: object) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -20,6 +20,7 @@ def logs_key(
     account_id: pulumi.Input[str],
     *,
     services: Sequence[str] = (),
+    tags: Mapping[str, str] | None = None,
 ) -> aws.kms.Key:
     """A key CloudWatch Logs in ``region`` may use for this account's log groups only."""
     logs_statement = iam.logs_key_statement(region, account_id)
@@ -34,6 +35,7 @@ def logs_key(
         deletion_window_in_days=30,
         policy=iam.dumps([iam.key_admin_statement(account_id), logs_statement, *extra]),
         region=region,
+        tags=dict(tags) if tags else None,
         opts=pulumi.ResourceOptions(parent=parent),
     )
 
@@ -42,17 +44,20 @@ def log_group(
     name: str,
     parent: pulumi.Resource,
     *,
-    key: aws.kms.Key,
+    key_arn: pulumi.Input[str],
     retention_days: int,
     region: pulumi.Input[str],
     log_group_name: pulumi.Input[str] | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> aws.cloudwatch.LogGroup:
-    """A log group encrypted with ``key`` and kept ``retention_days``."""
+    """A log group encrypted with the key ``key_arn`` (created by :func:`logs_key` or the
+    user's own) and kept ``retention_days``."""
     return aws.cloudwatch.LogGroup(
         name,
         name=log_group_name,
-        kms_key_id=key.arn,
+        kms_key_id=key_arn,
         retention_in_days=retention_days,
         region=region,
+        tags=dict(tags) if tags else None,
         opts=pulumi.ResourceOptions(parent=parent),
     )

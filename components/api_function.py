@@ -235,14 +235,14 @@ class ApiFunction(pulumi.ComponentResource):
         self.function_log_group = log_group(
             f"{name}-function-logs",
             self,
-            key=key,
+            key_arn=key.arn,
             retention_days=args.log_retention_days,
             region=region,
         )
         self.access_log_group = log_group(
             f"{name}-access-logs",
             self,
-            key=key,
+            key_arn=key.arn,
             retention_days=args.log_retention_days,
             region=region,
         )

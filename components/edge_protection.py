@@ -603,7 +603,7 @@ class EdgeProtection(pulumi.ComponentResource):
             group = log_group(
                 f"{name}-waf-logs",
                 self,
-                key=key,
+                key_arn=key.arn,
                 retention_days=args.log_retention_days,
                 region=region,
                 log_group_name=f"aws-waf-logs-{name}",  # WAF requires this prefix
@@ -662,7 +662,7 @@ class EdgeProtection(pulumi.ComponentResource):
         group = log_group(
             f"{name}-access-logs",
             self,
-            key=key,
+            key_arn=key.arn,
             retention_days=args.log_retention_days,
             region=WAF_GLOBAL_REGION,
         )

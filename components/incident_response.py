@@ -32,7 +32,12 @@ from secbaseline.components.lambdas.ec2_isolation.parse import (
 )
 from secbaseline.components.lambdas.ec2_isolation.record import PREFIX as ISOLATION_TAG_PREFIX
 from secbaseline.components.lambdas.ec2_isolation.record import PURPOSE as PURPOSE_TAG
-from secbaseline.components.secure_bucket import ObjectLock, SecureBucket, SecureBucketArgs
+from secbaseline.components.secure_bucket import (
+    ObjectLock,
+    ObjectLockMode,
+    SecureBucket,
+    SecureBucketArgs,
+)
 
 TYPE_TOKEN = "secbaseline:index:IncidentResponse"
 LAMBDA_DIR = Path(__file__).parent / "lambdas" / "ec2_isolation"
@@ -580,7 +585,9 @@ class IncidentResponse(pulumi.ComponentResource):
                 f"{name}-evidence",
                 SecureBucketArgs(
                     region=home,
-                    object_lock=ObjectLock(mode="GOVERNANCE", days=args.evidence_object_lock_days)
+                    object_lock=ObjectLock(
+                        mode=ObjectLockMode.GOVERNANCE, days=args.evidence_object_lock_days
+                    )
                     if args.evidence_object_lock_days
                     else None,
                     tags=dict(args.tags),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -21,6 +21,7 @@ from secbaseline.components.secure_bucket import (
     BUCKET_ARN,
     OBJECT_LOCK_MODES,
     ObjectLock,
+    ObjectLockMode,
     SecureBucket,
     SecureBucketArgs,
 )
@@ -40,7 +41,9 @@ class OrganizationTrailArgs:
     """Where the trail, bucket and key live."""
     name_prefix: str = "secbaseline"
     """Prefix of the trail's physical name (``<prefix>-organization-trail``)."""
-    object_lock: ObjectLock = field(default_factory=lambda: ObjectLock(mode="GOVERNANCE", days=365))
+    object_lock: ObjectLock = field(
+        default_factory=lambda: ObjectLock(mode=ObjectLockMode.GOVERNANCE, days=365)
+    )
     """Default retention of log files (GOVERNANCE 365 days; COMPLIANCE for regulators)."""
     reader_account_ids: Sequence[str] = ()
     """Accounts (e.g. security/audit) whose IAM may read the logs: list the bucket, get the
@@ -208,7 +211,7 @@ class OrganizationTrailArgs:
             home_region=home_region,
             name_prefix=name_prefix,
             object_lock=ObjectLock(
-                mode=cast(Literal["GOVERNANCE", "COMPLIANCE"], mode),
+                mode=ObjectLockMode(mode),
                 days=validate.int_range("objectLock.days", lock.get("days", 365), 1, 36500),
             ),
             reader_account_ids=tuple(sorted({security_account_id, *map(str, readers)})),

@@ -5,93 +5,105 @@ S-12 (upload malware scanning with GuardDuty Malware Protection for S3, optional
 Other components (GuardDuty exports, Config delivery, CloudTrail, evidence) build on it.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import iam, validate
+from secbaseline.baseline.args import ComponentArgs, arg, component_args
 
 TYPE_TOKEN = "secbaseline:index:SecureBucket"
 BUCKET_ARN = "${bucket_arn}"
 """Placeholder for the bucket's ARN inside ``policy_statements`` (like CloudFormation's Sub)."""
-OBJECT_LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 SCAN_STATUS_TAG = "GuardDutyMalwareScanStatus"
 """Tag GuardDuty Malware Protection for S3 writes on every scanned object."""
 CLEAN_SCAN_STATUS = "NO_THREATS_FOUND"
 MALWARE_RULE_PREFIX = "DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3"
 """EventBridge managed rules GuardDuty creates for the plan (the role manages only these)."""
 MALWARE_SERVICE = "malware-protection-plan.guardduty.amazonaws.com"
-BUCKET_KEYS = frozenset(
-    {
-        "enabled",
-        "kmsKeyArn",
-        "useSseS3",
-        "accessLogging",
-        "logBucketName",
-        "noncurrentVersionDays",
-        "objectLock",
-        "bucketName",
-        "importExisting",
-        "forceDestroy",
-        "region",
-        "malwareScanning",
-        "denyUnscannedReads",
-        "tags",
-    }
-)
 
 
-@dataclass
-class ObjectLock:
+class ObjectLockMode(StrEnum):
+    """Object Lock retention mode."""
+
+    GOVERNANCE = "GOVERNANCE"
+    """Users with s3:BypassGovernanceRetention may shorten or remove the retention."""
+    COMPLIANCE = "COMPLIANCE"
+    """Nobody can shorten or remove the retention, not even the root user."""
+
+
+OBJECT_LOCK_MODES = tuple(mode.value for mode in ObjectLockMode)
+
+
+@component_args
+class ObjectLock(ComponentArgs):
     """Default Object Lock retention (S-11). Object Lock can only be enabled at bucket creation."""
 
-    mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
+    mode: ObjectLockMode = ObjectLockMode.GOVERNANCE
     """GOVERNANCE (privileged users may override) or COMPLIANCE (nobody can, not even root)."""
-    days: int = 30
+    days: int = arg(default=30, ge=1, le=36500)
     """Default retention in days, 1-36500."""
 
-    def __post_init__(self) -> None:
-        validate.one_of("objectLock.mode", self.mode, OBJECT_LOCK_MODES)
-        validate.int_range("objectLock.days", self.days, 1, 36500)
+
+def _bucket_statement(field: str, statement: Any) -> Any:
+    if not isinstance(statement, Mapping) or statement.get("Effect") not in ("Allow", "Deny"):
+        raise ValueError(f"{field}: Effect must be Allow or Deny")
+    if iam.is_public_allow(statement):
+        raise ValueError(
+            f"{field}: Allow for Principal '*' would make the bucket public; name the principals "
+            "instead"
+        )
+    return statement
 
 
-@dataclass
-class SecureBucketArgs:
+def _key_statement(field: str, statement: Any) -> Any:
+    if not isinstance(statement, Mapping):
+        raise ValueError(f"{field}: expected a policy statement")
+    if iam.is_public_allow(statement) and not statement.get("Condition"):
+        raise ValueError(
+            f"{field}: Allow for Principal '*' without a Condition would let any AWS account use "
+            "the key"
+        )
+    return statement
+
+
+@component_args
+class SecureBucketArgs(ComponentArgs):
     """Inputs of :class:`SecureBucket`. Every default is the secure choice."""
 
-    kms_key_arn: pulumi.Input[str] | None = None
+    kms_key_arn: pulumi.Input[str] | None = arg(default=None, check=validate.kms_key_arn)
     """Customer KMS key for SSE-KMS; None creates a dedicated key with rotation on."""
     use_sse_s3: bool = False
     """Opt-out: SSE-S3 (AES256) instead of SSE-KMS. Needed for targets of S3 server access logs."""
-    policy_statements: Sequence[Mapping[str, Any]] = ()
+    policy_statements: Sequence[Mapping[str, Any]] = arg(
+        default_factory=list, each=_bucket_statement
+    )
     """Extra bucket-policy statements merged after the TLS-only deny; ``${bucket_arn}`` is
     replaced by the bucket ARN. Allow statements for everyone (``Principal: "*"``) are refused."""
-    key_policy_statements: Sequence[Mapping[str, Any]] = ()
+    key_policy_statements: Sequence[Mapping[str, Any]] = arg(
+        default_factory=list, each=_key_statement
+    )
     """Extra statements for the created KMS key's policy (e.g. a service that writes here)."""
     access_logging: bool = True
     """Write S3 server access logs (to ``log_bucket_name`` or a created log bucket)."""
-    log_bucket_name: pulumi.Input[str] | None = None
+    log_bucket_name: pulumi.Input[str] | None = arg(default=None, check=validate.bucket_name)
     """Existing bucket for server access logs; None creates one beside this bucket."""
-    noncurrent_version_days: int = 90
+    noncurrent_version_days: int = arg(default=90, ge=1, le=3650)
     """Expire noncurrent object versions after this many days, 1-3650."""
     object_lock: ObjectLock | None = None
     """Enable Object Lock with this default retention (only possible on a new bucket)."""
-    bucket_name: str | None = None
+    bucket_name: pulumi.Input[str] | None = arg(default=None, check=validate.bucket_name)
     """Explicit physical name; None lets Pulumi auto-name (recommended)."""
     force_destroy: bool = False
     """Allow `pulumi destroy` to delete a non-empty bucket (never for evidence or logs)."""
-    region: str | None = None
+    region: str | None = arg(default=None, check=validate.region)
     """Region of the bucket; None uses the provider's region."""
-    is_log_bucket: bool = False
-    """Internal: this bucket receives S3 server access logs (SSE-S3, logging service allowed)."""
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags for the bucket."""
-    import_existing: str | None = None
+    tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
+    """Tags for the bucket and every taggable child (key, log bucket, scanner role and plan)."""
+    import_existing: str | None = arg(default=None, check=validate.bucket_name)
     """Adopt this existing bucket (by name) instead of creating one (``import_``): its settings
     are then brought to this component's secure defaults. Cannot be combined with Object Lock."""
     malware_scanning: bool = False
@@ -101,97 +113,22 @@ class SecureBucketArgs:
     """With ``malware_scanning``: deny ``s3:GetObject`` of objects not tagged
     ``GuardDutyMalwareScanStatus=NO_THREATS_FOUND`` (the scanner role itself is exempt)."""
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
+    def __post_init__(self) -> None:
         if self.import_existing is not None:
-            validate.bucket_name("bucket.importExisting", self.import_existing)
             if self.object_lock is not None:
                 raise ValueError(
-                    "bucket.objectLock: Object Lock can only be enabled when a bucket is created; "
-                    f"it cannot be turned on while adopting the existing bucket "
+                    "object_lock: Object Lock can only be enabled when a bucket is created; it "
+                    f"cannot be turned on while adopting the existing bucket "
                     f"{self.import_existing!r} (create a new bucket and copy the objects)"
                 )
             if self.bucket_name not in (None, self.import_existing):
                 raise ValueError(
-                    "bucket.bucketName: must be empty or equal importExisting when adopting a bucket"
+                    "bucket_name: must be empty or equal import_existing when adopting a bucket"
                 )
-        validate.boolean("bucket.malwareScanning", self.malware_scanning)
-        validate.boolean("bucket.denyUnscannedReads", self.deny_unscanned_reads)
         if self.deny_unscanned_reads and not self.malware_scanning:
-            raise ValueError("bucket.denyUnscannedReads: requires malwareScanning")
-        if self.malware_scanning and self.is_log_bucket:
-            raise ValueError("bucket.malwareScanning: not for access-log buckets")
-        validate.int_range("bucket.noncurrentVersionDays", self.noncurrent_version_days, 1, 3650)
-        if self.region is not None:
-            validate.region("bucket.region", self.region)
-        if self.bucket_name is not None:
-            validate.bucket_name("bucket.bucketName", self.bucket_name)
+            raise ValueError("deny_unscanned_reads: requires malware_scanning")
         if self.use_sse_s3 and self.kms_key_arn is not None:
-            raise ValueError("bucket.useSseS3: cannot be combined with kmsKeyArn")
-        for index, statement in enumerate(self.policy_statements):
-            if statement.get("Effect") not in ("Allow", "Deny"):
-                raise ValueError(f"bucket.policyStatements[{index}]: Effect must be Allow or Deny")
-            if iam.is_public_allow(statement):
-                raise ValueError(
-                    f"bucket.policyStatements[{index}]: Allow for Principal '*' would make the "
-                    "bucket public; name the principals instead"
-                )
-        for index, statement in enumerate(self.key_policy_statements):
-            if iam.is_public_allow(statement) and not statement.get("Condition"):
-                raise ValueError(
-                    f"bucket.keyPolicyStatements[{index}]: Allow for Principal '*' without a "
-                    "Condition would let any AWS account use the key"
-                )
-        validate.tags("bucket.tags", dict(self.tags))
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> SecureBucketArgs:
-        """Build from the ``bucket`` config section (``enabled`` is read by the tier)."""
-        raw = validate.known_keys("bucket", section, BUCKET_KEYS)
-        lock_raw = raw.get("objectLock")
-        lock = None
-        if lock_raw is not None:
-            lock_keys = validate.known_keys("bucket.objectLock", lock_raw, {"mode", "days"})
-            mode = validate.one_of(
-                "objectLock.mode", str(lock_keys.get("mode", "GOVERNANCE")), OBJECT_LOCK_MODES
-            )
-            lock = ObjectLock(
-                mode="COMPLIANCE" if mode == "COMPLIANCE" else "GOVERNANCE",
-                days=validate.int_range("objectLock.days", lock_keys.get("days", 30), 1, 36500),
-            )
-
-        def text(key: str) -> str | None:
-            value = raw.get(key)
-            if value is not None and not isinstance(value, str):
-                raise ValueError(f"bucket.{key}: expected a string, got {value!r}")
-            return value
-
-        key_arn = text("kmsKeyArn")
-        if key_arn is not None:
-            validate.arn("bucket.kmsKeyArn", key_arn, service="kms")
-        args = cls(
-            kms_key_arn=key_arn,
-            use_sse_s3=validate.boolean("bucket.useSseS3", raw.get("useSseS3", False)),
-            access_logging=validate.boolean("bucket.accessLogging", raw.get("accessLogging", True)),
-            log_bucket_name=text("logBucketName"),
-            noncurrent_version_days=validate.int_range(
-                "bucket.noncurrentVersionDays", raw.get("noncurrentVersionDays", 90), 1, 3650
-            ),
-            object_lock=lock,
-            bucket_name=text("bucketName"),
-            import_existing=text("importExisting"),
-            force_destroy=validate.boolean("bucket.forceDestroy", raw.get("forceDestroy", False)),
-            region=text("region"),
-            malware_scanning=validate.boolean(
-                "bucket.malwareScanning", raw.get("malwareScanning", False)
-            ),
-            deny_unscanned_reads=validate.boolean(
-                "bucket.denyUnscannedReads", raw.get("denyUnscannedReads", False)
-            ),
-            tags=validate.tags("bucket.tags", raw.get("tags", {})),
-        )
-        args.validate()
-        return args
+            raise ValueError("use_sse_s3: cannot be combined with kms_key_arn")
 
 
 def _substitute(value: Any, bucket_arn: pulumi.Output[str]) -> Any:
@@ -224,8 +161,8 @@ class SecureBucket(pulumi.ComponentResource):
     """The key created for this bucket (None with SSE-S3 or a given key)."""
     kms_key_arn: pulumi.Output[str] | None
     """The key that encrypts objects (None with SSE-S3)."""
-    log_bucket: SecureBucket | None
-    """The created access-log bucket, if any."""
+    log_bucket_name: pulumi.Output[str] | None
+    """The bucket that receives this bucket's access logs (None without access logging)."""
     policy: aws.s3.BucketPolicy
     """The bucket policy (TLS-only deny plus the given statements)."""
     malware_protection_plan: aws.guardduty.MalwareProtectionPlan | None
@@ -236,14 +173,17 @@ class SecureBucket(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        args: SecureBucketArgs | None = None,
+        args: SecureBucketArgs,
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        _receives_access_logs: bool = False,
     ) -> None:
-        args = args or SecureBucketArgs()
-        args.validate()
+        args = SecureBucketArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         region = args.region
+        tags = dict(args.tags) or None
+        self._log_bucket: SecureBucket | None = None
 
         self.bucket = aws.s3.Bucket(
             f"{name}-bucket",
@@ -251,7 +191,7 @@ class SecureBucket(pulumi.ComponentResource):
             object_lock_enabled=True if args.object_lock else None,
             force_destroy=args.force_destroy,
             region=region,
-            tags=dict(args.tags) or None,
+            tags=tags,
             opts=pulumi.ResourceOptions(parent=self, import_=args.import_existing),
         )
         self.bucket_name = self.bucket.bucket
@@ -285,7 +225,7 @@ class SecureBucket(pulumi.ComponentResource):
 
         self.kms_key = None
         self.kms_key_arn = None
-        if not args.use_sse_s3 and not args.is_log_bucket:
+        if not args.use_sse_s3 and not _receives_access_logs:
             if args.kms_key_arn is None:
                 account_id = aws.get_caller_identity_output(
                     opts=pulumi.InvokeOutputOptions(parent=self)
@@ -299,6 +239,7 @@ class SecureBucket(pulumi.ComponentResource):
                         [iam.key_admin_statement(account_id), *args.key_policy_statements]
                     ),
                     region=region,
+                    tags=tags,
                     opts=child,
                 )
                 self.kms_key_arn = self.kms_key.arn
@@ -352,21 +293,23 @@ class SecureBucket(pulumi.ComponentResource):
                 opts=child,
             )
 
-        self.log_bucket = None
-        if args.access_logging and not args.is_log_bucket:
+        self.log_bucket_name = None
+        if args.access_logging and not _receives_access_logs:
             target = args.log_bucket_name
             if target is None:
-                self.log_bucket = SecureBucket(
+                self._log_bucket = SecureBucket(
                     f"{name}-access-logs",
                     SecureBucketArgs(
-                        is_log_bucket=True,
                         region=region,
                         noncurrent_version_days=args.noncurrent_version_days,
                         force_destroy=args.force_destroy,
+                        tags=args.tags,
                     ),
                     opts=child,
+                    _receives_access_logs=True,
                 )
-                target = self.log_bucket.bucket_name
+                target = self._log_bucket.bucket_name
+            self.log_bucket_name = pulumi.Output.from_input(target)
             aws.s3.BucketLogging(
                 f"{name}-logging",
                 bucket=bucket_id,
@@ -380,7 +323,7 @@ class SecureBucket(pulumi.ComponentResource):
         self.malware_scan_role = None
         statements: list[Mapping[str, Any]] = [iam.deny_insecure_transport(self.bucket.arn)]
         if args.malware_scanning:
-            self._malware_scanning(name, region)
+            self._malware_scanning(name, region, tags)
             if args.deny_unscanned_reads and self.malware_scan_role is not None:
                 statements.append(
                     {
@@ -397,7 +340,7 @@ class SecureBucket(pulumi.ComponentResource):
                         },
                     }
                 )
-        if args.is_log_bucket:
+        if _receives_access_logs:
             statements.append(
                 {
                     "Sid": "AllowS3ServerAccessLogs",
@@ -424,10 +367,20 @@ class SecureBucket(pulumi.ComponentResource):
         )
 
         self.register_outputs(
-            {"bucketName": self.bucket_name, "arn": self.arn, "kmsKeyArn": self.kms_key_arn}
+            {
+                "bucketName": self.bucket_name,
+                "arn": self.arn,
+                "kmsKeyArn": self.kms_key_arn,
+                "logBucketName": self.log_bucket_name,
+            }
         )
 
-    def _malware_scanning(self, name: str, region: str | None) -> None:
+    @property
+    def log_bucket(self) -> "SecureBucket | None":
+        """The created access-log bucket (None with ``log_bucket_name`` or no logging)."""
+        return self._log_bucket
+
+    def _malware_scanning(self, name: str, region: str | None, tags: dict[str, str] | None) -> None:
         """GuardDuty Malware Protection for S3: the documented service role and the plan."""
         child = pulumi.ResourceOptions(parent=self)
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
@@ -517,6 +470,7 @@ class SecureBucket(pulumi.ComponentResource):
             assume_role_policy=iam.service_assume_role_policy(
                 MALWARE_SERVICE, source_account=identity.account_id
             ),
+            tags=tags,
             opts=child,
         )
         role_policy = aws.iam.RolePolicy(
@@ -532,6 +486,7 @@ class SecureBucket(pulumi.ComponentResource):
             protected_resource={"s3_bucket": {"bucket_name": self.bucket.bucket}},
             actions=[{"taggings": [{"status": "ENABLED"}]}],
             region=region,
+            tags=tags,
             # GuardDuty validates the role when the plan is created: wait for its policy.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )

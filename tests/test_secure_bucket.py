@@ -8,17 +8,19 @@ from typing import Any
 
 import pytest
 
+from secbaseline.baseline.args import ArgumentError
 from secbaseline.baseline.engine import Plan
 from secbaseline.components.secure_bucket import (
     BUCKET_ARN,
     ObjectLock,
+    ObjectLockMode,
     SecureBucket,
     SecureBucketArgs,
 )
 
 
 def build(run_program: Callable[..., Plan], args: SecureBucketArgs | None = None) -> Plan:
-    return run_program(lambda: SecureBucket("data", args))
+    return run_program(lambda: SecureBucket("data", args or SecureBucketArgs()))
 
 
 def policy_of(plan: Plan, bucket_component: str) -> dict[str, Any]:
@@ -128,7 +130,9 @@ def test_given_key_sse_s3_and_object_lock(run_program: Callable[..., Plan]) -> N
     key_arn = "arn:aws:kms:us-east-1:111111111111:key/abc"
     plan = build(
         run_program,
-        SecureBucketArgs(kms_key_arn=key_arn, object_lock=ObjectLock("COMPLIANCE", 365)),
+        SecureBucketArgs(
+            kms_key_arn=key_arn, object_lock=ObjectLock(mode=ObjectLockMode.COMPLIANCE, days=365)
+        ),
     )
     assert plan.of_type("aws:kms/key:Key") == []
     bucket = next(r for r in plan.of_type("aws:s3/bucket:Bucket") if r.name == "data-bucket")
@@ -148,15 +152,15 @@ def test_given_key_sse_s3_and_object_lock(run_program: Callable[..., Plan]) -> N
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"noncurrent_version_days": 0}, "bucket.noncurrentVersionDays: 0 is out of range 1-3650"),
+        ({"noncurrent_version_days": 0}, "noncurrent_version_days: 0 is out of range 1-3650"),
         (
             {"bucket_name": "Bad_Name"},
-            "bucket.bucketName: 'Bad_Name' is not a valid S3 bucket name",
+            "bucket_name: 'Bad_Name' is not a valid S3 bucket name",
         ),
-        ({"region": "moon-1"}, "bucket.region: unknown AWS region 'moon-1'"),
+        ({"region": "moon-1"}, "region: unknown AWS region 'moon-1'"),
         (
-            {"use_sse_s3": True, "kms_key_arn": "arn:aws:kms:us-east-1:1:key/x"},
-            "bucket.useSseS3: cannot be combined with kmsKeyArn",
+            {"use_sse_s3": True, "kms_key_arn": "arn:aws:kms:us-east-1:111111111111:key/x"},
+            "use_sse_s3: cannot be combined with kms_key_arn",
         ),
         (
             {
@@ -164,7 +168,7 @@ def test_given_key_sse_s3_and_object_lock(run_program: Callable[..., Plan]) -> N
                     {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}
                 ]
             },
-            "bucket.policyStatements[0]: Allow for Principal '*'",
+            "policy_statements[0]: Allow for Principal '*'",
         ),
         (
             {
@@ -172,34 +176,35 @@ def test_given_key_sse_s3_and_object_lock(run_program: Callable[..., Plan]) -> N
                     {"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "s3:*"}
                 ]
             },
-            "bucket.policyStatements[0]: Allow for Principal '*'",
+            "policy_statements[0]: Allow for Principal '*'",
         ),
         (
             {"key_policy_statements": [{"Effect": "Allow", "Principal": "*", "Action": "kms:*"}]},
-            "bucket.keyPolicyStatements[0]: Allow for Principal '*' without a Condition",
+            "key_policy_statements[0]: Allow for Principal '*' without a Condition",
         ),
         (
             {"policy_statements": [{"Effect": "Maybe"}]},
-            "bucket.policyStatements[0]: Effect must be Allow or Deny",
+            "policy_statements[0]: Effect must be Allow or Deny",
         ),
     ],
 )
 def test_bad_args(kwargs: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError) as err:
-        SecureBucketArgs(**kwargs).validate()
+    with pytest.raises(ArgumentError) as err:
+        SecureBucketArgs(**kwargs)
     assert str(err.value).startswith(message)
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"mode": "STRICT"}, "objectLock.mode: 'STRICT' is not one of GOVERNANCE, COMPLIANCE"),
-        ({"days": 0}, "objectLock.days: 0 is out of range 1-36500"),
+        ({"mode": "STRICT"}, "mode: expected 'GOVERNANCE' or 'COMPLIANCE', got 'STRICT'"),
+        ({"days": 0}, "days: 0 is out of range 1-36500"),
     ],
 )
 def test_bad_object_lock(kwargs: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError, match=f"^{message}"):
+    with pytest.raises(ArgumentError) as err:
         ObjectLock(**kwargs)
+    assert str(err.value) == message
 
 
 def test_malware_scanning_role_plan_and_unscanned_read_deny(
@@ -265,32 +270,34 @@ def test_import_existing_bucket(run_program: Callable[..., Plan]) -> None:
 
 def test_from_config() -> None:
     args = SecureBucketArgs.from_config(
+        "bucket",
         {
-            "enabled": True,
             "objectLock": {"mode": "COMPLIANCE", "days": 7},
             "malwareScanning": True,
             "denyUnscannedReads": True,
             "noncurrentVersionDays": 30,
             "tags": {"team": "data"},
-        }
+        },
     )
-    assert args.object_lock == ObjectLock("COMPLIANCE", 7)
+    assert args.object_lock == ObjectLock(mode=ObjectLockMode.COMPLIANCE, days=7)
     assert args.malware_scanning and args.deny_unscanned_reads
     assert args.noncurrent_version_days == 30 and args.tags == {"team": "data"}
-    assert SecureBucketArgs.from_config({}) == SecureBucketArgs()
+    assert SecureBucketArgs.from_config("bucket", {}) == SecureBucketArgs()
 
 
 @pytest.mark.parametrize(
     ("section", "message"),
     [
-        ({"colour": "red"}, "bucket.colour: unknown option"),
-        ({"objectLock": {"mode": "STRICT"}}, "objectLock.mode: 'STRICT' is not one of"),
-        ({"objectLock": {"days": 0}}, "objectLock.days: 0 is out of range 1-36500"),
+        ({"colour": "red"}, "bucket.colour: unknown option; allowed: kmsKeyArn, "),
+        ({"bucketNmae": "x"}, "bucket.bucketNmae: unknown option; did you mean 'bucketName'?"),
+        ({"objectLock": {"mode": "STRICT"}}, "bucket.objectLock.mode: expected 'GOVERNANCE' or"),
+        ({"objectLock": {"days": 0}}, "bucket.objectLock.days: 0 is out of range 1-36500"),
         ({"objectLock": {"until": 1}}, "bucket.objectLock.until: unknown option"),
-        ({"malwareScanning": "yes"}, "bucket.malwareScanning: expected true or false"),
+        ({"malwareScanning": "maybe"}, "bucket.malwareScanning: expected a valid boolean"),
         ({"denyUnscannedReads": True}, "bucket.denyUnscannedReads: requires malwareScanning"),
         ({"kmsKeyArn": "arn:aws:s3:::x"}, "bucket.kmsKeyArn: 'arn:aws:s3:::x' is not an ARN of"),
-        ({"bucketName": 5}, "bucket.bucketName: expected a string"),
+        ({"bucketName": 5}, "bucket.bucketName: expected a valid string, got 5"),
+        ([], "bucket: expected a mapping of options, got a list"),
         (
             {"importExisting": "old-bucket", "objectLock": {"mode": "GOVERNANCE", "days": 1}},
             "bucket.objectLock: Object Lock can only be enabled when a bucket is created",
@@ -302,7 +309,7 @@ def test_from_config() -> None:
         ),
     ],
 )
-def test_bad_config(section: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError) as err:
-        SecureBucketArgs.from_config(section)
+def test_bad_config(section: Any, message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        SecureBucketArgs.from_config("bucket", section)
     assert str(err.value).startswith(message)

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from secbaseline.baseline import validate
+from secbaseline.baseline.args import ComponentArgs
 from secbaseline.baseline.settings import thaw
 from secbaseline.components.api_function import API_KEYS, ApiFunction, ApiFunctionArgs
 from secbaseline.components.edge_protection import EDGE_KEYS, EdgeProtection, EdgeProtectionArgs
-from secbaseline.components.secure_bucket import BUCKET_KEYS, SecureBucket, SecureBucketArgs
+from secbaseline.components.secure_bucket import SecureBucket, SecureBucketArgs
 from secbaseline.components.secure_database import DATABASE_KEYS, SecureDatabase, SecureDatabaseArgs
 from secbaseline.stacks.context import TierContext
 
@@ -30,6 +31,16 @@ class DataProtection:
     edge: EdgeProtection | None = None
     database: SecureDatabase | None = None
     api: ApiFunction | None = None
+
+
+def _section(ctx: TierContext, name: str, args: type[ComponentArgs]) -> Mapping[str, Any] | None:
+    """The section's options (without ``enabled``) when ``enabled: true``, else None; its keys
+    are checked either way."""
+    raw = dict(thaw(ctx.settings.section(name)))
+    args.check_keys(name, raw, extra=("enabled",))
+    if not validate.boolean(f"{name}.enabled", raw.pop("enabled", False)):
+        return None
+    return raw
 
 
 def _enabled(ctx: TierContext, name: str, keys: frozenset[str]) -> Mapping[str, Any] | None:
@@ -45,9 +56,9 @@ def build(ctx: TierContext) -> DataProtection:
     """Create the components whose config sections are enabled."""
     created = DataProtection()
     prefix = ctx.settings.name_prefix
-    if (section := _enabled(ctx, "bucket", BUCKET_KEYS)) is not None:
+    if (section := _section(ctx, "bucket", SecureBucketArgs)) is not None:
         created.bucket = SecureBucket(
-            f"{prefix}-data", SecureBucketArgs.from_config(section), opts=ctx.opts()
+            f"{prefix}-data", SecureBucketArgs.from_config("bucket", section), opts=ctx.opts()
         )
     if (section := _enabled(ctx, "edge", EDGE_KEYS)) is not None:
         created.edge = EdgeProtection(

@@ -1,0 +1,48 @@
+"""Every Python snippet in README.md and docs/ runs as written, under the offline engine."""
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from secbaseline.baseline.engine import Plan
+
+ROOT = Path(__file__).resolve().parent.parent
+FENCE = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
+
+
+def snippets() -> list[tuple[str, str]]:
+    """``(id, code)`` for every fenced ``python`` block."""
+    found = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        text = page.read_text(encoding="utf-8")
+        for index, match in enumerate(FENCE.finditer(text), start=1):
+            found.append((f"{page.relative_to(ROOT)}#{index}", match.group(1)))
+    return found
+
+
+SNIPPETS = snippets()
+# Snippets of components whose arguments are being reshaped (issue 12); each is removed here
+# when its component is converted. Empty when the conversion is complete.
+PENDING = {
+    "docs/components/api_function.md#1",
+    "docs/components/edge_protection.md#1",
+    "docs/components/incident_response.md#1",
+}
+
+
+def test_there_are_snippets() -> None:
+    assert len(SNIPPETS) >= 20
+
+
+@pytest.mark.parametrize(("where", "code"), SNIPPETS, ids=[w for w, _ in SNIPPETS])
+def test_snippet_runs(run_program: Callable[..., Plan], where: str, code: str) -> None:
+    if where in PENDING:
+        pytest.xfail("component not converted yet")
+
+    def program() -> None:
+        exec(compile(code, where, "exec"), {"__name__": "__snippet__"})
+
+    plan = run_program(program)
+    assert plan.resources, f"{where} created no resource"
