@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CODE := $(wildcard secbaseline baseline components stacks policies provider tests)
 
-.PHONY: demo test install lint typecheck pytest clean docs
+.PHONY: demo test install lint typecheck pytest clean docs bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,12 +30,17 @@ typecheck: install
 	$(BIN)/mypy
 
 pytest: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=20
 
 test: lint typecheck pytest
 
+# Offline synthesis CPU and peak memory per tier and role against Pulumi's floor (docs/performance.md).
+bench: install
+	$(BIN)/python -m secbaseline.baseline.bench --repeat 3
+
 docs: install
 	$(BIN)/python -m secbaseline.baseline.catalog
+	$(BIN)/python -m secbaseline.baseline.docs
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -117,19 +117,23 @@ def _regions(raw: str | None) -> tuple[str, ...]:
     return tuple(r.strip() for r in (raw or "").split(",") if r.strip())
 
 
+def plan_program(program: Path, config_file: str | None) -> Plan:
+    """Run a user's Python Pulumi program offline (``--program``), with its stack file."""
+    project = _project_name(program)
+    config: dict[str, Any] = {}
+    stack = "offline"
+    if config_file:
+        stack_file = read_stack_file(config_file, project=project)
+        config = {f"{project}:{k}": v for k, v in stack_file.project_config.items()}
+        config.update(stack_file.other_config)
+        stack = stack_file.stack
+    return run_file(program, project=project, stack=stack, config=config)
+
+
 def target_from_args(args: argparse.Namespace) -> tuple[Plan, rules.StackOptions]:
     """Plan the tier (or run ``--program``) and derive the stack rules' options."""
     if args.program:
-        program = Path(args.program)
-        project = _project_name(program)
-        config: dict[str, Any] = {}
-        stack = "offline"
-        if args.config:
-            stack_file = read_stack_file(args.config, project=project)
-            config = {f"{project}:{k}": v for k, v in stack_file.project_config.items()}
-            config.update(stack_file.other_config)
-            stack = stack_file.stack
-        plan = run_file(program, project=project, stack=stack, config=config)
+        plan = plan_program(Path(args.program), args.config)
         return plan, rules.StackOptions(
             tier=args.tier or "beginner", regions=_regions(args.regions)
         )

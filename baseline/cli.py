@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
+from secbaseline import __version__
 from secbaseline.baseline import plan as planning
 from secbaseline.baseline.check import add_check_command, render_coverage
 from secbaseline.baseline.drill import add_drill
@@ -49,7 +51,12 @@ def plan_from_args(args: argparse.Namespace) -> Plan:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    plan = plan_from_args(args)
+    if args.program:
+        from secbaseline.baseline.check import plan_program
+
+        plan = plan_program(Path(args.program), args.config)
+    else:
+        plan = plan_from_args(args)
     if args.coverage:
         sys.stdout.write(render_coverage(plan, args.format))
         return 0
@@ -65,6 +72,12 @@ def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_target_arguments(parser)
     parser.add_argument("--format", choices=["table", "json", "markdown"], default="table")
     parser.add_argument("--coverage", action="store_true", help="print the checklist coverage")
+    parser.add_argument(
+        "--program",
+        metavar="PATH",
+        help="plan your own Python Pulumi program (__main__.py or its folder) instead of a tier; "
+        "--config then names its stack file",
+    )
     parser.set_defaults(run=_plan)
 
 
@@ -82,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="secbaseline",
         description="Plan and check the AWS security baseline offline (no AWS account needed).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in COMMANDS:
         add(sub)

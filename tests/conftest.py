@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -37,6 +39,18 @@ def _fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     assert "PULUMI_CONFIG" not in os.environ
 
 
+@functools.cache
+def _tier_plan(config_json: str) -> Plan:
+    """One plan per distinct config per test process: plans are deterministic and tests only
+    read them, so repeating a tier's synthesis would only cost time."""
+    return plan_config(json.loads(config_json), stack="test")
+
+
+def cached_plan(config: dict[str, Any]) -> Plan:
+    """The (shared, read-only) plan of a full project config."""
+    return _tier_plan(json.dumps(config, sort_keys=True))
+
+
 @pytest.fixture
 def plan_tier() -> Callable[..., Plan]:
     """Plan a tier from project config (unqualified keys), on top of BASE_CONFIG."""
@@ -49,7 +63,7 @@ def plan_tier() -> Callable[..., Plan]:
             "member",
         }:
             merged = {**ORG_CONFIG, **merged}
-        return plan_config(merged, stack="test")
+        return cached_plan(merged)
 
     return _plan
 
