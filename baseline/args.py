@@ -117,6 +117,8 @@ def _holds_output(value: Any) -> bool:
         return True
     if isinstance(value, list | tuple):
         return any(_holds_output(v) for v in value)
+    if isinstance(value, Mapping):
+        return any(_holds_output(v) for v in value.values())
     return False
 
 
@@ -378,5 +380,8 @@ def _accepts_output(hint: Any) -> bool:
         return True
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
+        return any(_accepts_output(a) for a in typing.get_args(hint))
+    if origin in (list, tuple, Sequence, dict, Mapping):
+        # Sequence[Input[str]] and Mapping[str, Input[str]]: the items may be Outputs.
         return any(_accepts_output(a) for a in typing.get_args(hint))
     return False
