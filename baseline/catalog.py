@@ -13,9 +13,10 @@ Standard library only: the policy pack imports it inside ``pulumi preview``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Literal
 
 Severity = Literal["low", "medium", "high", "critical"]
@@ -695,8 +696,15 @@ CONTROLS: tuple[Control, ...] = (
         ("OrganizationDetection",),
         (),
         (
+            # management account: the security account is made the delegated administrator
             "aws:guardduty/organizationAdminAccount:OrganizationAdminAccount",
             "aws:securityhub/organizationAdminAccount:OrganizationAdminAccount",
+            # security account: every member is enrolled and findings are aggregated
+            "aws:guardduty/organizationConfiguration:OrganizationConfiguration",
+            "aws:securityhub/organizationConfiguration:OrganizationConfiguration",
+            "aws:securityhub/findingAggregator:FindingAggregator",
+            "aws:inspector2/organizationConfiguration:OrganizationConfiguration",
+            "aws:detective/organizationConfiguration:OrganizationConfiguration",
         ),
     ),
 )
@@ -828,6 +836,38 @@ def write_controls_doc(path: Path = CONTROLS_DOC) -> bool:
         return False
     path.write_text(text)
     return True
+
+
+ITEM_TIERS: Mapping[str, str] = MappingProxyType(
+    {
+        item: "beginner" if n <= 14 or n == 31 else "intermediate" if n <= 23 else "advanced"
+        for n, item in enumerate(CHECKLIST_IDS, start=1)
+    }
+)
+"""The tier whose part of the checklist an item is (docs/checklist.md). S-31, outside the
+note's tiers, is the same opt-in as S-12 (malware scanning of a bucket), so beginner."""
+ORGANIZATION_ITEMS = frozenset({"S-25", "S-26", "S-27", "S-28", "S-29", "S-30"})
+"""Deployed by the management account's stack only (SCPs, the trail, Control Tower)."""
+ORGANIZATION_ENABLED_ITEMS = frozenset({"S-16", "S-19", "S-20"})
+"""Enabled for an advanced-tier member account by the security account (delegated admin)."""
+_TIER_RANK = {"beginner": 0, "intermediate": 1, "advanced": 2}
+
+
+def item_status(item: str, deployed: bool, tier: str | None, role: str | None) -> str:
+    """Why an item is or is not in a plan: ``deployed``, ``opt-in, off`` (the tier has it,
+    switched off), ``not in this tier`` (a higher tier has it), or the account that has it."""
+    if deployed:
+        return "deployed"
+    if tier not in _TIER_RANK:
+        return "not in this plan"
+    if _TIER_RANK[ITEM_TIERS[item]] > _TIER_RANK[tier]:
+        return f"not in this tier (from {ITEM_TIERS[item]})"
+    if tier == "advanced" and role in ("security", "member"):
+        if item in ORGANIZATION_ITEMS or item == "S-24":
+            return "management account's stack"
+        if role == "member" and item in ORGANIZATION_ENABLED_ITEMS:
+            return "enabled by the security account"
+    return "opt-in, off"
 
 
 def coverage(resource_types: Sequence[str]) -> list[tuple[str, list[tuple[str, list[str]]]]]:

@@ -9,10 +9,18 @@ from pathlib import Path
 
 from secbaseline import __version__
 from secbaseline.baseline import plan as planning
-from secbaseline.baseline.check import add_check_command, render_coverage
+from secbaseline.baseline.check import (
+    add_check_command,
+    add_mocks_argument,
+    check_program_flags,
+    plan_program,
+    render_coverage,
+    show_log,
+)
 from secbaseline.baseline.drill import add_drill
 from secbaseline.baseline.engine import OfflineEngineError, Plan
 from secbaseline.baseline.fakes import UnansweredInvokeError
+from secbaseline.baseline.project import apply_project_config, load_project
 from secbaseline.baseline.render import render
 from secbaseline.baseline.settings import ROLES, TIERS
 
@@ -33,16 +41,20 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
 def plan_from_args(args: argparse.Namespace) -> Plan:
     """Read the stack file, apply flag overrides and plan the tier offline."""
     stack_file = planning.read_stack_file(args.config or planning.EXAMPLE_STACK_FILE)
+    # The Pulumi CLI's own rules first (required keys, declared types), with its messages.
+    stack_config = apply_project_config(load_project(), stack_file.stack, stack_file.project_config)
     regions = None
     if args.regions is not None:
         regions = [r.strip() for r in args.regions.split(",") if r.strip()]
     config = planning.merge_overrides(
-        stack_file.project_config,
+        stack_config,
         {
             "tier": args.tier,
             "role": args.role,
             "homeRegion": args.home_region,
             "detectionRegions": regions,
+            # --role management/security plans the stack of that account of the organization
+            "accountId": _role_account(stack_config, args.role),
         },
     )
     return planning.plan_config(
@@ -50,11 +62,17 @@ def plan_from_args(args: argparse.Namespace) -> Plan:
     )
 
 
-def _plan(args: argparse.Namespace) -> int:
-    if args.program:
-        from secbaseline.baseline.check import plan_program
+def _role_account(config: dict[str, object], role: str | None) -> object:
+    """The account a ``--role`` override names (None: keep the stack file's ``accountId``)."""
+    key = {"management": "managementAccountId", "security": "securityAccountId"}.get(role or "")
+    return config.get(key) or None if key else None
 
-        plan = plan_program(Path(args.program), args.config)
+
+def _plan(args: argparse.Namespace) -> int:
+    check_program_flags(args, allowed=())
+    if args.program:
+        plan = plan_program(Path(args.program), args.config, args.mocks)
+        show_log(plan)
     else:
         plan = plan_from_args(args)
     if args.coverage:
@@ -78,6 +96,7 @@ def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="plan your own Python Pulumi program (__main__.py or its folder) instead of a tier; "
         "--config then names its stack file",
     )
+    add_mocks_argument(parser)
     parser.set_defaults(run=_plan)
 
 

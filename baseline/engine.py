@@ -10,6 +10,7 @@ serialises them (camelCase keys, secrets and assets as signatures), which is the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import logging
@@ -41,6 +42,7 @@ ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
 ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STACK_TYPE = "pulumi:pulumi:Stack"
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 
 
 class OfflineEngineError(RuntimeError):
@@ -87,6 +89,8 @@ class Plan:
     stack: str
     resources: list[RecordedResource]
     settings: dict[str, Any] | None = None
+    log: list[str] = field(default_factory=list)
+    """What the program logged below error level (``pulumi.log.info``/``warn``), in order."""
 
     def to_json(self) -> dict[str, Any]:
         """The stable plan contract, schemaVersion 1."""
@@ -190,12 +194,18 @@ def _default_provider_ref(stack: str, project: str, package: str) -> str:
 
 
 class _ErrorLog(logging.Handler):
+    """What the program logged (``pulumi.log``): errors fail the run, the rest is shown."""
+
     def __init__(self) -> None:
-        super().__init__(level=logging.ERROR)
+        super().__init__(level=logging.INFO)
         self.messages: list[str] = []
+        self.notes: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        if record.levelno >= logging.ERROR:
+            self.messages.append(record.getMessage())
+        else:
+            self.notes.append(f"{record.levelname.lower()}: {record.getMessage()}")
 
 
 class _OfflineMocks(pulumi.runtime.Mocks):
@@ -207,6 +217,10 @@ class _OfflineMocks(pulumi.runtime.Mocks):
         return fakes.answer_invoke(args.token, args.args, self.context)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.typ == STACK_REFERENCE_TYPE:
+            name = str(args.inputs.get("name") or args.resource_id or args.name)
+            outputs = self.context.answers.stack_outputs(name)
+            return name, {"name": name, "outputs": outputs, "secretOutputNames": []}
         facts = self.facts_by_name.pop((args.typ, args.name), None)
         if facts is None:  # read resources and anything the monitor did not see first
             facts = fakes.ResourceFacts(
@@ -393,6 +407,7 @@ def run(
     errors = _ErrorLog()
     logger = logging.getLogger(f"secbaseline.offline.{id(errors)}")
     logger.propagate = False
+    logger.setLevel(logging.INFO)
     logger.addHandler(errors)
     try:
         settings.reset_options(project=project, stack=stack, preview=False)
@@ -414,7 +429,9 @@ def run(
             raise OfflineEngineError(f"program failed: {exc}") from exc
         if errors.messages:
             raise OfflineEngineError("; ".join(errors.messages))
-        return Plan(project=project, stack=stack, resources=_ordered(monitor.records))
+        return Plan(
+            project=project, stack=stack, resources=_ordered(monitor.records), log=errors.notes
+        )
     finally:
         logger.removeHandler(errors)
         set_all_config({})
@@ -442,4 +459,6 @@ def run_file(
         finally:
             sys.path.remove(str(folder))
 
-    return run(program, project=project, stack=stack, config=config, context=context)
+    # A program's print() must never mix into the JSON a command writes on stdout.
+    with contextlib.redirect_stdout(sys.stderr):
+        return run(program, project=project, stack=stack, config=config, context=context)

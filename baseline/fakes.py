@@ -19,6 +19,61 @@ class UnansweredInvokeError(RuntimeError):
     """The offline engine was asked an invoke it has no answer for."""
 
 
+MOCKS_HELP = "see docs/policy-pack.md, 'Answer invokes and stack references'"
+
+
+@dataclass(frozen=True)
+class MockAnswers:
+    """A user's answers (``--mocks FILE``) for invokes and StackReferences of their program."""
+
+    invokes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Invoke token (``aws:ec2/getVpc:getVpc``) -> the result's fields (camelCase)."""
+    stack_references: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Stack name (``org/project/stack``) -> that stack's outputs."""
+
+    def invoke(self, token: str) -> dict[str, Any] | None:
+        """The user's answer for ``token``, if any."""
+        answer = self.invokes.get(token)
+        return dict(answer) if answer is not None else None
+
+    def stack_outputs(self, name: str) -> dict[str, Any]:
+        """The outputs of the referenced stack ``name``, or raise saying how to answer it."""
+        outputs = self.stack_references.get(name)
+        if outputs is None:
+            raise UnansweredInvokeError(
+                f"offline engine: no outputs for StackReference {name!r}; answer it in a --mocks "
+                f"file under stackReferences: {{{name!r}: {{outputName: value}}}} ({MOCKS_HELP})"
+            )
+        return dict(outputs)
+
+
+def _mapping_of_mappings(value: Any, where: str) -> dict[str, Mapping[str, Any]]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, Mapping) for k, v in value.items()
+    ):
+        raise ValueError(f"{where}: expected a mapping of name -> mapping of fields")
+    return dict(value)
+
+
+def mock_answers(data: Any, source: str) -> MockAnswers:
+    """Parse a mocks file's content (``invokes:`` and ``stackReferences:``)."""
+    if data is None:
+        return MockAnswers()
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{source}: expected a mapping with invokes: and stackReferences:")
+    unknown = sorted(set(data) - {"invokes", "stackReferences"})
+    if unknown:
+        raise ValueError(f"{source}: unknown key {unknown[0]!r}; allowed: invokes, stackReferences")
+    return MockAnswers(
+        invokes=_mapping_of_mappings(data.get("invokes"), f"{source}: invokes"),
+        stack_references=_mapping_of_mappings(
+            data.get("stackReferences"), f"{source}: stackReferences"
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class AccountContext:
     """The fake AWS account the offline engine pretends to be."""
@@ -29,6 +84,8 @@ class AccountContext:
     enabled_regions: tuple[str, ...] = DEFAULT_ENABLED_REGIONS
     organization_id: str = "o-exampleorg1"
     management_account_id: str = "111111111111"
+    answers: MockAnswers = field(default_factory=MockAnswers)
+    """The user's own answers, asked before the built-in ones."""
 
 
 def digest(*parts: str, length: int = 17) -> str:
@@ -388,7 +445,9 @@ def _ssm_parameter(args: Mapping[str, Any], ctx: AccountContext) -> dict[str, An
         "/aws/service/ami-windows-latest/"
     ):
         raise UnansweredInvokeError(
-            f"offline engine: no answer for SSM parameter {name!r} (only AWS public AMI parameters)"
+            f"offline engine: no answer for SSM parameter {name!r} (only AWS public AMI "
+            "parameters are built in); answer it in a --mocks file under invokes: "
+            f"{{'aws:ssm/getParameter:getParameter': {{value: ...}}}} ({MOCKS_HELP})"
         )
     value = f"ami-{digest(name, region)}"
     return {
@@ -437,10 +496,13 @@ INVOKES: dict[str, Callable[[Mapping[str, Any], AccountContext], dict[str, Any]]
 
 def answer_invoke(token: str, args: Mapping[str, Any], ctx: AccountContext) -> dict[str, Any]:
     """Answer an invoke, or raise naming the token."""
+    answer = ctx.answers.invoke(token)
+    if answer is not None:
+        return answer
     handler = INVOKES.get(token)
     if handler is None:
         raise UnansweredInvokeError(
-            f"offline engine: no answer for invoke {token!r}; answer it in baseline/fakes.py "
-            f"or build the value without an invoke"
+            f"offline engine: no answer for invoke {token!r}; answer it in a --mocks file "
+            f"under invokes: {{{token!r}: {{field: value}}}} ({MOCKS_HELP})"
         )
     return handler(args, ctx)

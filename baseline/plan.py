@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,15 +53,63 @@ def _plain(value: Any, *, top: bool = False) -> Any:
     return value
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key written twice in one mapping (YAML forbids it;
+    PyYAML would keep the last one silently)."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            line = key_node.start_mark.line + 1
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} appears twice (line {line})", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _unique_mapping,
+)
+
+
+def _namespace_typo(namespace: str, project: str) -> bool:
+    """``secbasline`` for ``secbaseline``: close to the project's name but not it."""
+    return namespace != project and difflib.SequenceMatcher(None, namespace, project).ratio() >= 0.8
+
+
 def read_stack_file(path: str | Path, project: str = PROJECT) -> StackFile:
-    """Read a stack file's config block with PyYAML."""
+    """Read a stack file's config block. Every problem is one line naming the file."""
     file = Path(path)
     if not file.is_file():
         raise ValueError(f"--config: {path} is not a file")
     try:
-        data = yaml.safe_load(file.read_text()) or {}
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"--config: {path} is not UTF-8 text (a stack file is YAML)") from None
+    except OSError as exc:
+        raise ValueError(f"--config: {path} cannot be read ({exc.strerror})") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader) or {}  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
-        raise ValueError(f"--config: {path} is not valid YAML ({exc})") from None
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 1}" if where is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ValueError(f"--config: {path} is not valid YAML{at}: {problem}") from None
+    if not isinstance(data, dict):
+        raise ValueError(
+            f"--config: {path} is not a stack file: expected a mapping with a 'config:' block, "
+            f"got {type(data).__name__}"
+        )
+    if "config" not in data and {"name", "runtime"} & set(data):
+        raise ValueError(
+            f"--config: {path} is a project file (Pulumi.yaml); pass a stack file, "
+            "Pulumi.<stack>.yaml"
+        )
     config = data.get("config") or {}
     if not isinstance(config, dict):
         raise ValueError(f"--config: {path}: 'config' must be a mapping")
@@ -70,6 +119,11 @@ def read_stack_file(path: str | Path, project: str = PROJECT) -> StackFile:
         namespace, _, name = str(key).rpartition(":")
         if namespace in ("", project):
             mine[name] = _plain(value, top=True)
+        elif _namespace_typo(namespace, project):
+            raise ValueError(
+                f"--config: {path}: {key}: unknown namespace {namespace!r}; "
+                f"did you mean '{project}:{name}'?"
+            )
         else:
             other[str(key)] = _plain(value, top=True)
     name = file.name

@@ -44,6 +44,20 @@ CORE_KEYS: Mapping[str, str] = MappingProxyType(
     }
 )
 
+UNSET_WHEN_EMPTY: frozenset[str] = frozenset(
+    {
+        "homeRegion",
+        "detectionRegions",
+        "allowedRegions",
+        "organizationId",
+        "managementAccountId",
+        "securityAccountId",
+        "notificationEmails",
+    }
+)
+"""Keys ``Pulumi.yaml`` declares with an empty default: empty means "not set" (the CLI fills the
+default in, so the program sees ``""`` or ``[]`` for a key the stack does not set)."""
+
 # Per-component sections. Each is a mapping validated by the component's own parser.
 SECTION_KEYS: frozenset[str] = frozenset(
     {
@@ -231,7 +245,11 @@ def settings_from_config(
             raise ValueError(
                 f"{key}: unknown config key; allowed keys are {', '.join(sorted(allowed_keys))}"
             )
-    values = {k: _expect(k, config[k], kind) for k, kind in CORE_KEYS.items() if k in config}
+    values = {
+        k: _expect(k, config[k], kind)
+        for k, kind in CORE_KEYS.items()
+        if k in config and not (k in UNSET_WHEN_EMPTY and config[k] in ("", [], ()))
+    }
 
     tier = cast(Tier, validate.one_of("tier", values.get("tier", "beginner"), TIERS))
     role = cast(Role, validate.one_of("role", values.get("role", "standalone"), ROLES))
@@ -295,6 +313,20 @@ def settings_from_config(
         validate.email(f"notificationEmails[{i}]", e)
         for i, e in enumerate(values.get("notificationEmails", []))
     )
+    seen: dict[str, int] = {}
+    for i, address in enumerate(emails):
+        if address.lower() in seen:
+            raise ValueError(
+                f"notificationEmails[{i}]: {address!r} is already notificationEmails"
+                f"[{seen[address.lower()]}]; list each address once"
+            )
+        seen[address.lower()] = i
+    if tier != "beginner" and not emails:
+        raise ValueError(
+            f"notificationEmails: required from the intermediate tier on (tier {tier!r}): "
+            "findings and alarms are mailed there; set "
+            "`pulumi config set --path 'secbaseline:notificationEmails[0]' you@example.com`"
+        )
     sections: dict[str, Any] = {}
     for key in sorted(SECTION_KEYS & set(config)):
         section = config[key]

@@ -4,6 +4,7 @@ every weakness named, output formats, enforcement overrides and errors."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +132,9 @@ def test_table_output_names_policy_resource_and_summary(capsys: pytest.CaptureFi
 
 
 def test_beginner_tier_table_says_no_violations(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_cli(capsys, "check", "--tier", "beginner") == (0, "No policy violations.\n", "")
+    code, out, err = run_cli(capsys, "check", "--tier", "beginner")
+    assert (code, err) == (0, "")
+    assert re.fullmatch(r"\d+ resources checked: no policy violations.\n", out)
 
 
 def test_enforcement_overrides(capsys: pytest.CaptureFixture[str]) -> None:
@@ -220,15 +223,20 @@ def test_plan_coverage_matrix(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     lines = out.splitlines()
     assert any(
-        line.split()[:4] == ["S-03", "yes", "imdsv2-required", "InstanceMetadataDefaults"]
+        line.split()[:4] == ["S-03", "deployed", "imdsv2-required", "InstanceMetadataDefaults"]
         for line in lines
     )
     assert any(
-        line.split()[:4] == ["S-09", "yes", "s3-block-public-access", "AccountPublicAccessBlock"]
+        line.split()[:4]
+        == ["S-09", "deployed", "s3-block-public-access", "AccountPublicAccessBlock"]
         for line in lines
     )
-    assert any(line.split()[:3] == ["S-19", "no", "guardduty"] for line in lines)
-    covered = sum(1 for line in lines if line.startswith("S-") and line.split()[1] == "yes")
+    assert any(line.split()[:3] == ["S-06", "opt-in,", "off"] for line in lines)
+    assert any(
+        line.split()[:7] == ["S-19", "not", "in", "this", "tier", "(from", "intermediate)"]
+        for line in lines
+    )
+    covered = sum(1 for line in lines if line.startswith("S-") and line.split()[1] == "deployed")
     assert covered >= 2
     assert out.endswith(f"{covered} of 31 checklist items have evidence in this plan.\n")
 
@@ -243,6 +251,7 @@ def test_plan_coverage_as_json_and_markdown(capsys: pytest.CaptureFixture[str]) 
     assert s09 == {
         "item": "S-09",
         "deployed": True,
+        "status": "deployed",
         "controls": [
             {
                 "control": "s3-block-public-access",
@@ -251,7 +260,7 @@ def test_plan_coverage_as_json_and_markdown(capsys: pytest.CaptureFixture[str]) 
         ],
     }
     _, out, _ = run_cli(capsys, "plan", "--tier", "beginner", "--coverage", "--format", "markdown")
-    assert "| S-03   | yes        | imdsv2-required" in out
+    assert re.search(r"\| S-03 +\| deployed +\| imdsv2-required", out)
 
 
 V2_PROGRAM = """
@@ -292,3 +301,31 @@ def test_program_with_deprecated_v2_settings_resources(
         ("s3-no-public-acl", "weak-acl"),
         ("s3-versioning", "weak-versioning"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("management", {"S-24": "deployed", "S-26": "deployed", "S-06": "opt-in, off"}),
+        # The security account enrols every member in GuardDuty, Security Hub, Inspector and
+        # Detective and aggregates findings: that is S-24's automated checks, organization-wide.
+        ("security", {"S-24": "deployed", "S-26": "management account's stack"}),
+        (
+            "member",
+            {
+                "S-24": "management account's stack",
+                "S-19": "enabled by the security account",
+                "S-15": "deployed",
+            },
+        ),
+    ],
+)
+def test_coverage_says_why_an_item_is_missing(
+    capsys: pytest.CaptureFixture[str], role: str, expected: dict[str, str]
+) -> None:
+    code, out, _ = run_cli(
+        capsys, "plan", "--tier", "advanced", "--role", role, "--coverage", "--format", "json"
+    )
+    assert code == 0
+    status = {i["item"]: i["status"] for i in json.loads(out)["items"]}
+    assert {item: status[item] for item in expected} == expected

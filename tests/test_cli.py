@@ -68,6 +68,8 @@ def test_flags_override_the_stack_file(capsys: pytest.CaptureFixture[str], tmp_p
     stack = tmp_path / "Pulumi.prod.yaml"
     stack.write_text(
         "config:\n  aws:region: eu-west-1\n  secbaseline:tier: intermediate\n"
+        "  secbaseline:accountId: '123456789012'\n"
+        "  secbaseline:notificationEmails: [sec@example.com]\n"
         "  secbaseline:detectionRegions: [eu-west-1]\n"
     )
     code, out, _ = run_cli(
@@ -170,6 +172,7 @@ def test_a_secret_set_with_path_plans_offline_without_leaking(
     stack.write_text(
         "config:\n"
         "  aws:region: ap-northeast-1\n"
+        "  secbaseline:accountId: '123456789012'\n"
         "  secbaseline:detectionRegions: [ap-northeast-1]\n"
         "  secbaseline:edge:\n"
         "    enabled: true\n"

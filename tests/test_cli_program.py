@@ -51,3 +51,41 @@ def test_plan_program_runs_a_users_project(
 def test_plan_program_that_does_not_exist(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", "--program", "/nonexistent/__main__.py"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def _project(tmp_path: Path, project_yaml: str) -> Path:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "__main__.py").write_text(
+        "import pulumi\nimport pulumi_aws as aws\n\n"
+        "aws.s3.Bucket('b', bucket=pulumi.Config().require('bucket'))\n"
+    )
+    (tmp_path / "Pulumi.yaml").write_text(project_yaml)
+    return tmp_path
+
+
+def test_plan_program_honours_main_and_the_project_defaults(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _project(
+        tmp_path,
+        "name: shop\nruntime: python\nmain: src/\n"
+        "config:\n  bucket:\n    type: string\n    default: shop-logs-0001\n",
+    )
+    assert main(["plan", "--program", str(folder), "--format", "json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    buckets = [r for r in plan["resources"] if r["type"] == "aws:s3/bucket:Bucket"]
+    assert [b["inputs"]["bucket"] for b in buckets] == ["shop-logs-0001"]
+
+
+def test_plan_program_applies_the_clis_required_keys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _project(
+        tmp_path, "name: shop\nruntime: python\nmain: src/\nconfig:\n  bucket:\n    type: string\n"
+    )
+    stack = folder / "Pulumi.dev.yaml"
+    stack.write_text("config:\n  aws:region: eu-west-1\n")
+    # The program file itself, one folder down: Pulumi.yaml is found above it.
+    code = main(["plan", "--program", str(folder / "src" / "__main__.py"), "--config", str(stack)])
+    assert code == 2
+    assert "Stack 'dev' is missing configuration value 'bucket'" in capsys.readouterr().err

@@ -12,6 +12,7 @@ ORG = {
     "organizationId": "o-exampleorg1",
     "managementAccountId": "111111111111",
     "securityAccountId": "222222222222",
+    "notificationEmails": ["security@example.com"],
 }
 
 
@@ -49,6 +50,19 @@ def test_detection_regions_sorted() -> None:
     ("config", "message"),
     [
         ({"tier": "expert"}, "tier: 'expert' is not one of beginner, intermediate, advanced"),
+        # ASCII full matches: full-width digits and a trailing newline are not account ids
+        ({"accountId": "１２３４５６７８９０１２"}, "accountId: "),
+        ({"accountId": "123456789012\n"}, "accountId: "),
+        ({"namePrefix": "ｓｅｃ"}, "namePrefix: "),
+        ({"notificationEmails": ["sec@example.com\n"]}, "notificationEmails[0]: "),
+        (
+            {"tier": "intermediate"},
+            "notificationEmails: required from the intermediate tier on",
+        ),
+        (
+            {"tier": "intermediate", "notificationEmails": ["a@example.com", "A@example.com"]},
+            "notificationEmails[1]: 'A@example.com' is already notificationEmails[0]",
+        ),
         (
             {"role": "owner"},
             "role: 'owner' is not one of standalone, management, security, member",
@@ -71,7 +85,6 @@ def test_detection_regions_sorted() -> None:
             {"detectionRegions": ["ap-northeast-1", "ap-northeast-1"]},
             "detectionRegions: region 'ap-northeast-1' is listed twice",
         ),
-        ({"detectionRegions": []}, "detectionRegions: must name at least one region"),
         ({"detectionRegions": "us-east-1"}, "detectionRegions: expected a list, got 'us-east-1'"),
         (
             {"allowedRegions": ["us-east-1"]},
@@ -143,3 +156,9 @@ def test_section_reads_known_and_rejects_unknown_names() -> None:
     assert dict(s.section("patching")) == {}
     with pytest.raises(KeyError):
         s.section("nope")
+
+
+def test_empty_declared_defaults_mean_unset() -> None:
+    """Pulumi.yaml declares these keys with "" / [] defaults; the CLI fills them in."""
+    empty = make(detectionRegions=[], allowedRegions=[], organizationId="")
+    assert empty == make()
