@@ -10,6 +10,7 @@ from secbaseline.baseline.args import ArgumentError
 from secbaseline.baseline.engine import OfflineEngineError, Plan
 from secbaseline.baseline.plan import plan_config
 from secbaseline.baseline.regions import DEFAULT_ENABLED_REGIONS
+from secbaseline.baseline.schema import package_schema
 from secbaseline.components import AccountHardening, AccountHardeningArgs, PasswordPolicy
 
 REGIONS = ("ap-northeast-1", "eu-west-1", "us-east-1")
@@ -307,3 +308,15 @@ def test_default_detection_regions_are_the_enabled_regions() -> None:
     assert sorted(r.inputs["region"] for r in imds) == sorted(DEFAULT_ENABLED_REGIONS)
     assert plan.settings is not None
     assert plan.settings["detectionRegions"] == sorted(DEFAULT_ENABLED_REGIONS)
+
+
+def test_pulumi_analyzer_reads_the_component() -> None:
+    """Other Pulumi languages get the component through the analyzer's schema."""
+    schema = package_schema([AccountHardening])
+    resource = schema["resources"]["secbaseline:index:AccountHardening"]
+    assert resource["requiredInputs"] == ["regions"]
+    keys = resource["inputProperties"]["ebsKmsKeyArns"]
+    assert keys["additionalProperties"]["type"] == "string"
+    assert "plain" not in keys["additionalProperties"]  # takes Outputs
+    policy = schema["types"]["secbaseline:index:PasswordPolicy"]["properties"]
+    assert policy["minimumLength"]["type"] == "integer"

@@ -28,7 +28,6 @@ SNIPPETS = snippets()
 PENDING = {
     "docs/components/api_function.md#1",
     "docs/components/edge_protection.md#1",
-    "docs/components/incident_response.md#1",
 }
 
 
