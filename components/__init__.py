@@ -32,7 +32,11 @@ from secbaseline.components.guardrail_policies import (
     GuardrailPolicies,
     GuardrailPoliciesArgs,
 )
-from secbaseline.components.incident_response import IncidentResponse, IncidentResponseArgs
+from secbaseline.components.incident_response import (
+    IncidentResponse,
+    IncidentResponseArgs,
+    IsolationRuntime,
+)
 from secbaseline.components.investigation import Investigation, InvestigationArgs
 from secbaseline.components.organization import Organization, OrganizationArgs
 from secbaseline.components.organization_detection import (
@@ -95,6 +99,7 @@ __all__ = [
     "IncidentResponseArgs",
     "Investigation",
     "InvestigationArgs",
+    "IsolationRuntime",
     "ObjectLock",
     "Organization",
     "OrganizationArgs",

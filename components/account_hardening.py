@@ -4,120 +4,87 @@ Checklist: S-03 (IMDSv2 on every instance, as the account default in every regio
 S-09 (S3 Block Public Access at the account level).
 """
 
-from __future__ import annotations
-
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import validate
+from secbaseline.baseline.args import ComponentArgs, arg, component_args
 
 TYPE_TOKEN = "secbaseline:index:AccountHardening"
 
 
-@dataclass
-class PasswordPolicy:
+@component_args
+class PasswordPolicy(ComponentArgs):
     """IAM account password policy (CIS AWS Foundations 1.8/1.9 defaults)."""
 
-    minimum_length: int = 14
+    minimum_length: int = arg(default=14, ge=8, le=128)
     """Minimum password length, 8-128 (CIS asks for 14)."""
-    reuse_prevention: int = 24
+    reuse_prevention: int = arg(default=24, ge=1, le=24)
     """How many previous passwords cannot be reused, 1-24 (CIS asks for 24)."""
-    max_age_days: int | None = None
+    max_age_days: int | None = arg(default=None, ge=1, le=1095)
     """Days before a password expires (1-1095); None means no forced rotation (NIST 800-63B)."""
 
-    def __post_init__(self) -> None:
-        validate.int_range("passwordPolicy.minimumLength", self.minimum_length, 8, 128)
-        validate.int_range("passwordPolicy.reusePrevention", self.reuse_prevention, 1, 24)
-        if self.max_age_days is not None:
-            validate.int_range("passwordPolicy.maxAgeDays", self.max_age_days, 1, 1095)
+
+def _key_in_region(region: str) -> Callable[[str, object], str]:
+    """A KMS key ARN in ``region``: EBS can only use a key from its own region."""
+
+    def check(field: str, value: object) -> str:
+        key_arn = validate.kms_key_arn(field, value)
+        if key_arn.split(":")[3] != region:
+            raise ValueError(
+                f"{field}: key {key_arn} is in another region; EBS can only use a key from its "
+                "own region"
+            )
+        return key_arn
+
+    return check
 
 
-@dataclass
-class AccountHardeningArgs:
+def _ebs_keys(field: str, value: Mapping[str, Any]) -> dict[str, Any]:
+    """Region -> KMS key ARN: known regions, each key (now or when it resolves) in its region."""
+    out: dict[str, Any] = {}
+    for region, key_arn in value.items():
+        validate.region(f"{field}[{region}]", region)
+        label = f"{field}[{region}]"
+        check = _key_in_region(region)
+        if isinstance(key_arn, pulumi.Output):
+            out[region] = key_arn.apply(functools.partial(check, label))
+        else:
+            out[region] = check(label, key_arn)
+    return out
+
+
+def _regions(field: str, value: Sequence[str]) -> tuple[str, ...]:
+    return validate.regions(field, list(value))
+
+
+@component_args
+class AccountHardeningArgs(ComponentArgs):
     """Inputs of :class:`AccountHardening`."""
 
-    regions: Sequence[str] = ()
-    """Regions for the regional defaults (EBS encryption, instance metadata). Required."""
-    ebs_kms_key_arns: Mapping[str, str] = field(default_factory=dict)
-    """Per-region customer KMS key ARN for default EBS encryption; AWS-managed key otherwise."""
-    imds_hop_limit: int = 1
+    regions: Sequence[str] = arg(check=_regions)
+    """Regions for the regional defaults (EBS encryption, instance metadata); no duplicates."""
+    ebs_kms_key_arns: Mapping[str, pulumi.Input[str]] = arg(default_factory=dict, check=_ebs_keys)
+    """Region -> customer KMS key ARN for default EBS encryption in that region (the key must
+    be in that region and the region one of ``regions``); the AWS-managed ``aws/ebs`` key
+    elsewhere."""
+    imds_hop_limit: int = arg(default=1, ge=1, le=64)
     """IMDS response hop limit, 1-64. 1 stops containers reaching credentials; 2 for EKS nodes."""
     block_public_access: bool = True
     """Turn on all four account-level S3 Block Public Access flags (opt-out: False)."""
     manage_password_policy: bool = True
     """Own the IAM account password policy (False when another tool manages it)."""
-    password_policy: PasswordPolicy = field(default_factory=PasswordPolicy)
-    """The password policy to apply."""
+    password_policy: PasswordPolicy = arg(default_factory=PasswordPolicy)
+    """The password policy to apply (with ``manage_password_policy``)."""
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        validate.regions("accountHardening.regions", list(self.regions))
-        for region, key_arn in self.ebs_kms_key_arns.items():
-            validate.region("accountHardening.ebsKmsKeyArns", region)
-            validate.arn(f"accountHardening.ebsKmsKeyArns[{region}]", key_arn, service="kms")
-            if key_arn.split(":")[3] != region:
-                raise ValueError(
-                    f"accountHardening.ebsKmsKeyArns[{region}]: key {key_arn} is in another "
-                    "region; EBS can only use a key from its own region"
-                )
+    def __post_init__(self) -> None:
+        for region in self.ebs_kms_key_arns:
             if region not in self.regions:
-                raise ValueError(
-                    f"accountHardening.ebsKmsKeyArns: {region} is not one of the regions"
-                )
-        validate.int_range("accountHardening.imdsHopLimit", self.imds_hop_limit, 1, 64)
-        validate.boolean("accountHardening.blockPublicAccess", self.block_public_access)
-        validate.boolean("accountHardening.managePasswordPolicy", self.manage_password_policy)
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> AccountHardeningArgs:
-        """Build from the ``accountHardening`` config section (regions set by the tier)."""
-        raw = validate.known_keys(
-            "accountHardening",
-            section,
-            {
-                "ebsKmsKeyArns",
-                "imdsHopLimit",
-                "blockPublicAccess",
-                "managePasswordPolicy",
-                "passwordPolicy",
-            },
-        )
-        policy = validate.known_keys(
-            "accountHardening.passwordPolicy",
-            raw.get("passwordPolicy", {}),
-            {"minimumLength", "reusePrevention", "maxAgeDays"},
-        )
-        keys = raw.get("ebsKmsKeyArns", {})
-        if not isinstance(keys, Mapping):
-            raise ValueError("accountHardening.ebsKmsKeyArns: expected a region -> key ARN map")
-        max_age = policy.get("maxAgeDays")
-        return cls(
-            ebs_kms_key_arns={str(k): str(v) for k, v in keys.items()},
-            imds_hop_limit=validate.int_range(
-                "accountHardening.imdsHopLimit", raw.get("imdsHopLimit", 1), 1, 64
-            ),
-            block_public_access=validate.boolean(
-                "accountHardening.blockPublicAccess", raw.get("blockPublicAccess", True)
-            ),
-            manage_password_policy=validate.boolean(
-                "accountHardening.managePasswordPolicy", raw.get("managePasswordPolicy", True)
-            ),
-            password_policy=PasswordPolicy(
-                minimum_length=validate.int_range(
-                    "passwordPolicy.minimumLength", policy.get("minimumLength", 14), 8, 128
-                ),
-                reuse_prevention=validate.int_range(
-                    "passwordPolicy.reusePrevention", policy.get("reusePrevention", 24), 1, 24
-                ),
-                max_age_days=None
-                if max_age is None
-                else validate.int_range("passwordPolicy.maxAgeDays", max_age, 1, 1095),
-            ),
-        )
+                raise ValueError(f"ebs_kms_key_arns: {region} is not one of the regions")
 
 
 class AccountHardening(pulumi.ComponentResource):
@@ -131,6 +98,8 @@ class AccountHardening(pulumi.ComponentResource):
     """IMDSv2-required instance metadata defaults per region."""
     password_policy: aws.iam.AccountPasswordPolicy | None
     """The IAM password policy (None when not managed here)."""
+    ebs_default_keys: dict[str, aws.ebs.DefaultKmsKey]
+    """The customer key set as the EBS default, per region given in ``ebs_kms_key_arns``."""
 
     def __init__(
         self,
@@ -138,7 +107,7 @@ class AccountHardening(pulumi.ComponentResource):
         args: AccountHardeningArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args.validate()
+        args = AccountHardeningArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
@@ -155,13 +124,14 @@ class AccountHardening(pulumi.ComponentResource):
 
         self.ebs_encryption = {}
         self.metadata_defaults = {}
+        self.ebs_default_keys = {}
         for region in sorted(args.regions):
             self.ebs_encryption[region] = aws.ebs.EncryptionByDefault(
                 f"{name}-ebs-encryption-{region}", enabled=True, region=region, opts=child
             )
             key_arn = args.ebs_kms_key_arns.get(region)
-            if key_arn:
-                aws.ebs.DefaultKmsKey(
+            if key_arn is not None:
+                self.ebs_default_keys[region] = aws.ebs.DefaultKmsKey(
                     f"{name}-ebs-key-{region}", key_arn=key_arn, region=region, opts=child
                 )
             self.metadata_defaults[region] = aws.ec2.InstanceMetadataDefaults(

@@ -12,11 +12,9 @@ swaps its role for a deny-all one and snapshots its volumes. The runbook is
 ``docs/incident-response.md``.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import iam, validate
+from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import physical_name
 from secbaseline.components._event_forwarding import HomeBusForwarder
 from secbaseline.components.lambdas.ec2_isolation.parse import (
@@ -43,31 +42,6 @@ TYPE_TOKEN = "secbaseline:index:IncidentResponse"
 LAMBDA_DIR = Path(__file__).parent / "lambdas" / "ec2_isolation"
 LAMBDA_PACKAGE = "ec2_isolation"
 LAMBDA_HANDLER = f"{LAMBDA_PACKAGE}.handler.handler"
-RUNTIMES = ("python3.12", "python3.13")
-LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
 ISOLATION_PURPOSES = ["isolation", "isolation-transit"]
 
 
@@ -89,151 +63,95 @@ def event_pattern(min_severity: float, type_prefixes: Sequence[str]) -> dict[str
     }
 
 
-@dataclass
-class IncidentResponseArgs:
+class IsolationRuntime(StrEnum):
+    """Lambda runtime of the isolation function."""
+
+    PYTHON_3_12 = "python3.12"
+    """Python 3.12."""
+    PYTHON_3_13 = "python3.13"
+    """Python 3.13 (the default)."""
+
+
+def _regions(field: str, value: Sequence[str]) -> tuple[str, ...]:
+    return validate.regions(field, list(value))
+
+
+def _finding_type_prefix(field: str, value: str) -> str:
+    if not isinstance(value, str) or ":" not in value:
+        raise ValueError(f"{field}: {value!r} is not a finding type prefix such as 'Backdoor:EC2/'")
+    return value
+
+
+def _non_empty(field: str, value: Sequence[str]) -> Sequence[str]:
+    if not value:
+        raise ValueError(f"{field}: name at least one finding type prefix such as 'Backdoor:EC2/'")
+    return value
+
+
+def _tag_key(field: str, value: str) -> str:
+    if not 1 <= len(value) <= 128:
+        raise ValueError(f"{field}: expected a tag key of 1-128 characters")
+    return value
+
+
+@component_args
+class IncidentResponseArgs(ComponentArgs):
     """Inputs of :class:`IncidentResponse`."""
 
-    home_region: str
-    """Region of the function, evidence bucket and alarms. Required."""
-    regions: Sequence[str] = ()
-    """Detection regions whose findings are handled (home included). Required."""
-    account_id: pulumi.Input[str] | None = None
+    home_region: str = arg(check=validate.region)
+    """Region of the function, evidence bucket and alarms."""
+    regions: Sequence[str] = arg(check=_regions)
+    """Detection regions whose GuardDuty findings are handled; must include ``home_region``."""
+    account_id: pulumi.Input[str] | None = arg(default=None, check=validate.account_id)
     """The account id; None looks it up with one caller-identity invoke."""
-    notification_topic_arn: pulumi.Input[str] | None = None
-    """SNS topic for isolation summaries and alarm actions (home region)."""
-    min_severity: float = 7.0
-    """Isolate on findings at or above this severity (GuardDuty: 7-8.9 high, 9+ critical)."""
-    finding_type_prefixes: Sequence[str] = DEFAULT_TYPE_PREFIXES
-    """Finding types to act on, as prefixes (default: every EC2 and Runtime family)."""
-    exempt_tag: str = DEFAULT_EXEMPT_TAG
+    notification_topic_arn: pulumi.Input[str] | None = arg(
+        default=None, check=validate.arn_of("sns")
+    )
+    """SNS topic (home region) for isolation summaries and alarm actions; None: no
+    notifications."""
+    kms_key_arn: pulumi.Input[str] | None = arg(default=None, check=validate.kms_key_arn)
+    """Your KMS key (home region) for the dead-letter queue, the log group and the evidence
+    bucket; None creates one key for the queue and logs (rotation on) and one for the bucket.
+    Its policy must let CloudWatch Logs (``logs.<home>.amazonaws.com``) and EventBridge use it."""
+    min_severity: float = arg(default=7.0, ge=1.0, le=10.0)
+    """Isolate on findings at or above this severity, 1-10 (GuardDuty: 7-8.9 high, 9+
+    critical)."""
+    finding_type_prefixes: Sequence[str] = arg(
+        default=DEFAULT_TYPE_PREFIXES, each=_finding_type_prefix, check=_non_empty
+    )
+    """Finding types to act on, as prefixes such as ``Backdoor:EC2/`` (default: every EC2 and
+    Runtime family)."""
+    exempt_tag: str = arg(default=DEFAULT_EXEMPT_TAG, check=_tag_key)
     """Instances carrying this tag (any value but ``false``) are never isolated."""
     dry_run: bool = False
-    """Opt-out: only report what would be done (for a first rollout)."""
+    """Opt-out: only report what would be done (read-only calls, for a first rollout)."""
     quarantine_profile: bool = True
     """Create a deny-all instance profile that replaces the instance's; False removes it."""
     evidence_bucket: bool = True
     """Keep the isolation record (state.json, result.json) in a SecureBucket."""
-    evidence_object_lock_days: int | None = None
-    """Object Lock (GOVERNANCE) default retention for the evidence, 1-36500; None: no lock."""
-    log_retention_days: int = 365
+    evidence_object_lock_days: int | None = arg(default=None, ge=1, le=36500)
+    """Object Lock (GOVERNANCE) default retention for the evidence, 1-36500 days; None: no
+    lock. Needs ``evidence_bucket``."""
+    log_retention_days: int = arg(default=365, check=validate.log_retention_days)
     """CloudWatch Logs retention of the function's log group (a value CloudWatch accepts)."""
-    reserved_concurrency: int = 1
+    reserved_concurrency: int = arg(default=1, ge=1, le=100)
     """Concurrent isolations, 1-100. The default 1 serialises them, so two findings about the
     same instance cannot both record "original" state; others wait in Lambda's async queue."""
-    timeout_seconds: int = 300
-    """Function timeout, 30-900."""
-    runtime: str = "python3.13"
-    """python3.12 or python3.13."""
-    name_prefix: str = "secbaseline"
-    """Prefix of the physical names (function, alarms, roles)."""
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags for taggable resources."""
+    timeout_seconds: int = arg(default=300, ge=30, le=900)
+    """Function timeout in seconds, 30-900."""
+    runtime: IsolationRuntime = IsolationRuntime.PYTHON_3_13
+    """Lambda runtime of the function."""
+    name_prefix: str = arg(default="secbaseline", check=validate.name_prefix)
+    """Prefix of the physical names (function, queue, alarms, roles, rules)."""
+    tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
+    """Tags for every taggable child (key, queue, log group, function, roles, instance profile,
+    rules, alarms and the evidence bucket's resources)."""
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        validate.region("incidentResponse.homeRegion", self.home_region)
-        regions = validate.regions("incidentResponse.regions", list(self.regions))
-        if self.home_region not in regions:
-            raise ValueError(
-                f"incidentResponse.regions: must include the home region {self.home_region!r}"
-            )
-        validate.number_range("incidentResponse.minSeverity", self.min_severity, 1.0, 10.0)
-        prefixes = list(self.finding_type_prefixes)
-        if not prefixes or not all(isinstance(p, str) and ":" in p for p in prefixes):
-            raise ValueError(
-                "incidentResponse.findingTypePrefixes: expected a non-empty list of finding type "
-                "prefixes such as 'Backdoor:EC2/'"
-            )
-        if not isinstance(self.exempt_tag, str) or not 1 <= len(self.exempt_tag) <= 128:
-            raise ValueError("incidentResponse.exemptTag: expected a tag key of 1-128 characters")
-        validate.boolean("incidentResponse.dryRun", self.dry_run)
-        validate.boolean("incidentResponse.quarantineProfile", self.quarantine_profile)
-        validate.boolean("incidentResponse.evidenceBucket", self.evidence_bucket)
-        if self.evidence_object_lock_days is not None:
-            if not self.evidence_bucket:
-                raise ValueError(
-                    "incidentResponse.evidenceObjectLockDays: needs evidenceBucket true"
-                )
-            validate.int_range(
-                "incidentResponse.evidenceObjectLockDays", self.evidence_object_lock_days, 1, 36500
-            )
-        if self.log_retention_days not in LOG_RETENTION_DAYS:
-            raise ValueError(
-                f"incidentResponse.logRetentionDays: {self.log_retention_days!r} is not one of "
-                f"{', '.join(map(str, LOG_RETENTION_DAYS))}"
-            )
-        validate.int_range(
-            "incidentResponse.reservedConcurrency", self.reserved_concurrency, 1, 100
-        )
-        validate.int_range("incidentResponse.timeoutSeconds", self.timeout_seconds, 30, 900)
-        validate.one_of("incidentResponse.runtime", self.runtime, RUNTIMES)
-        validate.name_prefix("incidentResponse.namePrefix", self.name_prefix)
-        validate.tags("incidentResponse.tags", dict(self.tags))
-
-    @classmethod
-    def from_config(
-        cls,
-        section: Mapping[str, Any],
-        *,
-        home_region: str,
-        regions: Sequence[str],
-        **fixed: Any,
-    ) -> IncidentResponseArgs:
-        """Build from the ``incidentResponse`` config section; the tier supplies the rest."""
-        raw = validate.known_keys(
-            "incidentResponse",
-            section,
-            {
-                "enabled",
-                "minSeverity",
-                "findingTypePrefixes",
-                "exemptTag",
-                "dryRun",
-                "quarantineProfile",
-                "evidenceBucket",
-                "evidenceObjectLockDays",
-                "logRetentionDays",
-                "reservedConcurrency",
-                "timeoutSeconds",
-                "runtime",
-            },
-        )
-        prefixes = raw.get("findingTypePrefixes", DEFAULT_TYPE_PREFIXES)
-        if isinstance(prefixes, str) or not isinstance(prefixes, Sequence):
-            raise ValueError("incidentResponse.findingTypePrefixes: expected a list of prefixes")
-        lock = raw.get("evidenceObjectLockDays")
-        return cls(
-            home_region=home_region,
-            regions=tuple(regions),
-            min_severity=validate.number_range(
-                "incidentResponse.minSeverity", raw.get("minSeverity", 7.0), 1.0, 10.0
-            ),
-            finding_type_prefixes=tuple(str(p) for p in prefixes),
-            exempt_tag=str(raw.get("exemptTag", DEFAULT_EXEMPT_TAG)),
-            dry_run=validate.boolean("incidentResponse.dryRun", raw.get("dryRun", False)),
-            quarantine_profile=validate.boolean(
-                "incidentResponse.quarantineProfile", raw.get("quarantineProfile", True)
-            ),
-            evidence_bucket=validate.boolean(
-                "incidentResponse.evidenceBucket", raw.get("evidenceBucket", True)
-            ),
-            evidence_object_lock_days=None
-            if lock is None
-            else validate.int_range("incidentResponse.evidenceObjectLockDays", lock, 1, 36500),
-            log_retention_days=validate.int_range(
-                "incidentResponse.logRetentionDays", raw.get("logRetentionDays", 365), 1, 3653
-            ),
-            reserved_concurrency=validate.int_range(
-                "incidentResponse.reservedConcurrency", raw.get("reservedConcurrency", 1), 1, 100
-            ),
-            timeout_seconds=validate.int_range(
-                "incidentResponse.timeoutSeconds", raw.get("timeoutSeconds", 300), 30, 900
-            ),
-            runtime=validate.one_of(
-                "incidentResponse.runtime", str(raw.get("runtime", "python3.13")), RUNTIMES
-            ),
-            **fixed,
-        )
+    def __post_init__(self) -> None:
+        if self.home_region not in self.regions:
+            raise ValueError(f"regions: must include the home region {self.home_region!r}")
+        if self.evidence_object_lock_days is not None and not self.evidence_bucket:
+            raise ValueError("evidence_object_lock_days: needs evidence_bucket true")
 
 
 def _arn(
@@ -479,17 +397,23 @@ class IncidentResponse(pulumi.ComponentResource):
     """The home region's rule that invokes the function."""
     forwarding_rules: dict[str, aws.cloudwatch.EventRule]
     """Per non-home detection region: the rule that forwards findings to the home bus."""
-    evidence: SecureBucket | None
-    """The evidence bucket (None when opted out)."""
+    evidence_bucket_name: pulumi.Output[str] | None
+    """The evidence bucket's name (None when opted out)."""
+    evidence_bucket_arn: pulumi.Output[str] | None
+    """The evidence bucket's ARN (None when opted out)."""
     quarantine_instance_profile: aws.iam.InstanceProfile | None
     """The deny-all instance profile (None when opted out)."""
     alarms: list[aws.cloudwatch.MetricAlarm]
     """Function errors, throttles and DLQ depth."""
+    kms_key: aws.kms.Key | None
+    """The key created for the queue and logs (None when ``kms_key_arn`` is given)."""
+    kms_key_arn: pulumi.Output[str]
+    """The key that encrypts the dead-letter queue and the log group."""
 
     def __init__(
         self, name: str, args: IncidentResponseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        args.validate()
+        args = IncidentResponseArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         home = args.home_region
@@ -503,29 +427,35 @@ class IncidentResponse(pulumi.ComponentResource):
         )
         function_name = physical_name(args.name_prefix, "ec2-isolation")
 
-        key = aws.kms.Key(
-            f"{name}-key",
-            description="Encrypts the EC2 isolation function's dead-letter queue and logs",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=iam.dumps(
-                [
-                    iam.key_admin_statement(account_id),
-                    iam.logs_key_statement(home, account_id),
-                    iam.service_key_statement(
-                        "AllowEventBridgeToDeadLetterQueue", "events.amazonaws.com", account_id
-                    ),
-                ]
-            ),
-            region=home,
-            tags=tags,
-            opts=child,
-        )
+        self.kms_key = None
+        if args.kms_key_arn is None:
+            self.kms_key = aws.kms.Key(
+                f"{name}-key",
+                description="Encrypts the EC2 isolation function's dead-letter queue and logs",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                policy=iam.dumps(
+                    [
+                        iam.key_admin_statement(account_id),
+                        iam.logs_key_statement(home, account_id),
+                        iam.service_key_statement(
+                            "AllowEventBridgeToDeadLetterQueue", "events.amazonaws.com", account_id
+                        ),
+                    ]
+                ),
+                region=home,
+                tags=tags,
+                opts=child,
+            )
+            self.kms_key_arn = self.kms_key.arn
+        else:
+            self.kms_key_arn = pulumi.Output.from_input(args.kms_key_arn)
+        key_arn = self.kms_key_arn
 
         self.dead_letter_queue = aws.sqs.Queue(
             f"{name}-dlq",
             name=physical_name(args.name_prefix, "ec2-isolation-dlq"),
-            kms_master_key_id=key.arn,
+            kms_master_key_id=key_arn,
             kms_data_key_reuse_period_seconds=300,
             message_retention_seconds=14 * 24 * 3600,
             region=home,
@@ -537,7 +467,7 @@ class IncidentResponse(pulumi.ComponentResource):
             f"{name}-logs",
             name=f"/aws/lambda/{function_name}",
             retention_in_days=args.log_retention_days,
-            kms_key_id=key.arn,
+            kms_key_id=key_arn,
             region=home,
             tags=tags,
             opts=child,
@@ -579,12 +509,13 @@ class IncidentResponse(pulumi.ComponentResource):
                 opts=child,
             )
 
-        self.evidence = None
+        self._evidence: SecureBucket | None = None
         if args.evidence_bucket:
-            self.evidence = SecureBucket(
+            self._evidence = SecureBucket(
                 f"{name}-evidence",
                 SecureBucketArgs(
                     region=home,
+                    kms_key_arn=args.kms_key_arn,
                     object_lock=ObjectLock(
                         mode=ObjectLockMode.GOVERNANCE, days=args.evidence_object_lock_days
                     )
@@ -594,6 +525,8 @@ class IncidentResponse(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
+        self.evidence_bucket_name = self._evidence.bucket_name if self._evidence else None
+        self.evidence_bucket_arn = self._evidence.arn if self._evidence else None
 
         self.role = aws.iam.Role(
             f"{name}-role",
@@ -614,11 +547,11 @@ class IncidentResponse(pulumi.ComponentResource):
                     regions=args.regions,
                     log_group_arn=self.log_group.arn,
                     dlq_arn=self.dead_letter_queue.arn,
-                    key_arn=key.arn,
+                    key_arn=key_arn,
                     home_region=home,
                     quarantine_role_arn=quarantine_role.arn if quarantine_role else None,
-                    evidence_bucket_arn=self.evidence.arn if self.evidence else None,
-                    evidence_key_arn=self.evidence.kms_key_arn if self.evidence else None,
+                    evidence_bucket_arn=self.evidence_bucket_arn,
+                    evidence_key_arn=self._evidence.kms_key_arn if self._evidence else None,
                     topic_arn=args.notification_topic_arn,
                 )
             ),
@@ -632,8 +565,8 @@ class IncidentResponse(pulumi.ComponentResource):
             "DRY_RUN": str(args.dry_run).lower(),
             "FAIL_ON_ERROR": "true",
         }
-        if self.evidence is not None:
-            variables["EVIDENCE_BUCKET"] = self.evidence.bucket_name
+        if self.evidence_bucket_name is not None:
+            variables["EVIDENCE_BUCKET"] = self.evidence_bucket_name
         if args.notification_topic_arn is not None:
             variables["NOTIFICATION_TOPIC_ARN"] = args.notification_topic_arn
         if self.quarantine_instance_profile is not None:
@@ -793,10 +726,17 @@ class IncidentResponse(pulumi.ComponentResource):
             {
                 "functionArn": self.function.arn,
                 "deadLetterQueueArn": self.dead_letter_queue.arn,
-                "evidenceBucket": self.evidence.bucket_name if self.evidence else None,
+                "kmsKeyArn": self.kms_key_arn,
+                "evidenceBucketName": self.evidence_bucket_name,
+                "evidenceBucketArn": self.evidence_bucket_arn,
                 "quarantineInstanceProfileArn": self.quarantine_instance_profile.arn
                 if self.quarantine_instance_profile
                 else None,
                 "forwardingRegions": others,
             }
         )
+
+    @property
+    def evidence(self) -> SecureBucket | None:
+        """The evidence bucket component (None when opted out)."""
+        return self._evidence

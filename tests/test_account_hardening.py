@@ -1,18 +1,20 @@
 """AccountHardening (S-03, S-09): account defaults in every region, validated inputs."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import Any
 
+import pulumi_aws as aws
 import pytest
 
-from secbaseline.baseline.engine import Plan
+from secbaseline.baseline.args import ArgumentError
+from secbaseline.baseline.engine import OfflineEngineError, Plan
 from secbaseline.baseline.plan import plan_config
 from secbaseline.baseline.regions import DEFAULT_ENABLED_REGIONS
+from secbaseline.baseline.schema import package_schema
 from secbaseline.components import AccountHardening, AccountHardeningArgs, PasswordPolicy
 
 REGIONS = ("ap-northeast-1", "eu-west-1", "us-east-1")
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def build(run_program: Callable[..., Plan], **kwargs: Any) -> Plan:
@@ -51,10 +53,10 @@ def test_defaults_block_public_access_and_require_imdsv2_everywhere(
 
 
 def test_customer_key_per_region(run_program: Callable[..., Plan]) -> None:
-    key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    plan = build(run_program, ebs_kms_key_arns={"eu-west-1": key})
+    plan = build(run_program, ebs_kms_key_arns={"eu-west-1": KEY})
     keys = plan.of_type("aws:ebs/defaultKmsKey:DefaultKmsKey")
-    assert [(r.inputs["region"], r.inputs["keyArn"]) for r in keys] == [("eu-west-1", key)]
+    assert [(r.inputs["region"], r.inputs["keyArn"]) for r in keys] == [("eu-west-1", KEY)]
+    assert plan.of_type("aws:kms/key:Key") == []  # it never creates a key
 
 
 def test_opt_outs_are_explicit(run_program: Callable[..., Plan]) -> None:
@@ -66,59 +68,228 @@ def test_opt_outs_are_explicit(run_program: Callable[..., Plan]) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"regions": ()}, "accountHardening.regions: must name at least one region"),
-        ({"regions": ("moon-1",)}, "accountHardening.regions: unknown AWS region 'moon-1'"),
-        ({"imds_hop_limit": 0}, "accountHardening.imdsHopLimit: 0 is out of range 1-64"),
+        ({"regions": ()}, "regions: must name at least one region"),
+        ({"regions": ("moon-1",)}, "regions: unknown AWS region 'moon-1'"),
+        ({"regions": ("us-east-1", "us-east-1")}, "regions: region 'us-east-1' is listed twice"),
+        ({"regions": "us-east-1"}, "regions: 'str' instances are not allowed"),
+        ({"imds_hop_limit": 0}, "imds_hop_limit: 0 is out of range 1-64"),
+        ({"imds_hop_limit": 65}, "imds_hop_limit: 65 is out of range 1-64"),
         (
             {"ebs_kms_key_arns": {"eu-west-1": "not-an-arn"}},
-            "accountHardening.ebsKmsKeyArns[eu-west-1]: 'not-an-arn' is not an ARN",
+            "ebs_kms_key_arns[eu-west-1]: 'not-an-arn' is not an ARN",
+        ),
+        (
+            {"ebs_kms_key_arns": {"eu-west-1": "arn:aws:sns:eu-west-1:123456789012:t"}},
+            "ebs_kms_key_arns[eu-west-1]: 'arn:aws:sns:eu-west-1:123456789012:t' is not an ARN "
+            "of service 'kms'",
         ),
         (
             {"ebs_kms_key_arns": {"eu-west-1": "arn:aws:kms:us-east-1:123456789012:key/x"}},
-            "accountHardening.ebsKmsKeyArns[eu-west-1]: key arn:aws:kms:us-east-1:123456789012:key/x is in another region",
+            "ebs_kms_key_arns[eu-west-1]: key arn:aws:kms:us-east-1:123456789012:key/x is in "
+            "another region",
+        ),
+        (
+            {"ebs_kms_key_arns": {"moon-1": "arn:aws:kms:moon-1:123456789012:key/x"}},
+            "ebs_kms_key_arns[moon-1]: unknown AWS region 'moon-1'",
         ),
         (
             {"ebs_kms_key_arns": {"sa-east-1": "arn:aws:kms:sa-east-1:123456789012:key/x"}},
-            "accountHardening.ebsKmsKeyArns: sa-east-1 is not one of the regions",
+            "ebs_kms_key_arns: sa-east-1 is not one of the regions",
         ),
         (
-            {"block_public_access": "no"},
-            "accountHardening.blockPublicAccess: expected true or false",
+            {"block_public_access": "maybe"},
+            "block_public_access: expected a valid boolean",
         ),
+        (
+            {"manage_password_policy": "maybe"},
+            "manage_password_policy: expected a valid boolean",
+        ),
+        (
+            {"password_policy": {"minimum_length": 6}},
+            "password_policy.minimum_length: 6 is out of range 8-128",
+        ),
+        ({"colour": "red"}, "colour: unknown option"),
     ],
 )
-def test_bad_args_raise_naming_the_field(kwargs: dict[str, Any], message: str) -> None:
-    args = AccountHardeningArgs(**{"regions": REGIONS, **kwargs})
-    with pytest.raises(ValueError) as err:
-        args.validate()
+def test_bad_args_raise_naming_the_argument(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        AccountHardeningArgs(**{"regions": REGIONS, **kwargs})
     assert str(err.value).startswith(message)
+    assert "object at 0x" not in str(err.value)
+
+
+def test_regions_are_required() -> None:
+    with pytest.raises(ArgumentError, match=r"^regions: required"):
+        AccountHardeningArgs()  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"minimum_length": 6}, "passwordPolicy.minimumLength: 6 is out of range 8-128"),
-        ({"reuse_prevention": 25}, "passwordPolicy.reusePrevention: 25 is out of range 1-24"),
-        ({"max_age_days": 0}, "passwordPolicy.maxAgeDays: 0 is out of range 1-1095"),
+        ({"minimum_length": 6}, "minimum_length: 6 is out of range 8-128"),
+        ({"minimum_length": 129}, "minimum_length: 129 is out of range 8-128"),
+        ({"reuse_prevention": 25}, "reuse_prevention: 25 is out of range 1-24"),
+        ({"reuse_prevention": 0}, "reuse_prevention: 0 is out of range 1-24"),
+        ({"max_age_days": 0}, "max_age_days: 0 is out of range 1-1095"),
+        ({"max_age_days": 1096}, "max_age_days: 1096 is out of range 1-1095"),
     ],
 )
 def test_bad_password_policy(kwargs: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError, match=f"^{message}"):
+    with pytest.raises(ArgumentError) as err:
         PasswordPolicy(**kwargs)
+    assert str(err.value) == message
 
 
-def test_from_config_reads_the_section_and_rejects_unknown_options() -> None:
+def test_password_policy_options_reach_the_resource(run_program: Callable[..., Plan]) -> None:
+    plan = build(
+        run_program,
+        password_policy=PasswordPolicy(minimum_length=20, reuse_prevention=5, max_age_days=90),
+    )
+    policy = plan.one("aws:iam/accountPasswordPolicy:AccountPasswordPolicy")
+    assert policy.inputs["minimumPasswordLength"] == 20
+    assert policy.inputs["passwordReusePrevention"] == 5
+    assert policy.inputs["maxPasswordAge"] == 90
+    plan = build(run_program, imds_hop_limit=2)
+    imds = plan.of_type("aws:ec2/instanceMetadataDefaults:InstanceMetadataDefaults")
+    assert {r.inputs["httpPutResponseHopLimit"] for r in imds} == {2}
+
+
+def test_from_config_reads_the_section() -> None:
     args = AccountHardeningArgs.from_config(
-        {"imdsHopLimit": 2, "passwordPolicy": {"maxAgeDays": 90}}
+        "accountHardening",
+        {
+            "imdsHopLimit": "2",
+            "passwordPolicy": {"maxAgeDays": 90},
+            "blockPublicAccess": False,
+            "ebsKmsKeyArns": {"eu-west-1": KEY},
+        },
+        regions=REGIONS,
     )
     assert args.imds_hop_limit == 2
-    assert args.password_policy.max_age_days == 90
-    with pytest.raises(ValueError, match=r"^accountHardening.imdsv1: unknown option"):
-        AccountHardeningArgs.from_config({"imdsv1": True})
-    with pytest.raises(
-        ValueError, match=r"^accountHardening.imdsHopLimit: 'two' is not an integer"
-    ):
-        AccountHardeningArgs.from_config({"imdsHopLimit": "two"})
+    assert args.password_policy == PasswordPolicy(max_age_days=90)
+    assert args.block_public_access is False
+    assert args.ebs_kms_key_arns == {"eu-west-1": KEY}
+    assert args.regions == REGIONS
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"imdsv1": True}, "accountHardening.imdsv1: unknown option; allowed: "),
+        ({"imdsHopLimt": 2}, "accountHardening.imdsHopLimt: unknown option; did you mean"),
+        ({"imdsHopLimit": "two"}, "accountHardening.imdsHopLimit: expected a valid integer"),
+        ({"imdsHopLimit": 0}, "accountHardening.imdsHopLimit: 0 is out of range 1-64"),
+        (
+            {"passwordPolicy": {"maxAgeDays": 0}},
+            "accountHardening.passwordPolicy.maxAgeDays: 0 is out of range 1-1095",
+        ),
+        (
+            {"passwordPolicy": {"minimumLength": 6}},
+            "accountHardening.passwordPolicy.minimumLength: 6 is out of range 8-128",
+        ),
+        (
+            {"passwordPolicy": {"length": 16}},
+            "accountHardening.passwordPolicy.length: unknown option",
+        ),
+        (
+            {"ebsKmsKeyArns": {"eu-west-1": "arn:aws:kms:us-east-1:123456789012:key/x"}},
+            "accountHardening.ebsKmsKeyArns[eu-west-1]: key arn:aws:kms:us-east-1:123456789012:"
+            "key/x is in another region",
+        ),
+        (
+            {"ebsKmsKeyArns": {"sa-east-1": "arn:aws:kms:sa-east-1:123456789012:key/x"}},
+            "accountHardening.ebsKmsKeyArns: sa-east-1 is not one of the regions",
+        ),
+        (
+            {"ebsKmsKeyArns": ["x"]},
+            "accountHardening.ebsKmsKeyArns: expected a valid dictionary, got a list",
+        ),
+        (
+            {"blockPublicAccess": "maybe"},
+            "accountHardening.blockPublicAccess: expected a valid boolean",
+        ),
+        (
+            {"managePasswordPolicy": "maybe"},
+            "accountHardening.managePasswordPolicy: expected a valid boolean",
+        ),
+        ([], "accountHardening: expected a mapping of options, got a list"),
+    ],
+)
+def test_bad_config_names_the_config_key(section: Any, message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        AccountHardeningArgs.from_config("accountHardening", section, regions=REGIONS)
+    assert str(err.value).startswith(message)
+
+
+def test_a_key_built_in_the_same_program_is_wired_in(run_program: Callable[..., Plan]) -> None:
+    def program() -> None:
+        key = aws.kms.Key("ebs", region="eu-west-1")
+        AccountHardening(
+            "hardening",
+            AccountHardeningArgs(regions=REGIONS, ebs_kms_key_arns={"eu-west-1": key.arn}),
+        )
+
+    plan = run_program(program)
+    key = plan.one("aws:kms/key:Key")
+    default = plan.one("aws:ebs/defaultKmsKey:DefaultKmsKey")
+    assert default.inputs["region"] == "eu-west-1"
+    assert default.inputs["keyArn"] == key.outputs["arn"]
+    assert key.outputs["arn"].startswith("arn:aws:kms:eu-west-1:")
+
+
+def test_a_key_output_in_another_region_fails_naming_the_argument(
+    run_program: Callable[..., Plan],
+) -> None:
+    def program() -> None:
+        key = aws.kms.Key("ebs", region="us-east-1")
+        AccountHardening(
+            "hardening",
+            AccountHardeningArgs(regions=REGIONS, ebs_kms_key_arns={"eu-west-1": key.arn}),
+        )
+
+    with pytest.raises((ValueError, OfflineEngineError)) as err:
+        run_program(program)
+    assert "ebs_kms_key_arns[eu-west-1]: key arn:aws:kms:us-east-1:" in str(err.value)
+    assert "is in another region" in str(err.value)
+
+    def not_a_key() -> None:
+        topic = aws.sns.Topic("t", region="eu-west-1")
+        AccountHardening(
+            "hardening",
+            AccountHardeningArgs(regions=REGIONS, ebs_kms_key_arns={"eu-west-1": topic.arn}),
+        )
+
+    with pytest.raises((ValueError, OfflineEngineError)) as err:
+        run_program(not_a_key)
+    assert "ebs_kms_key_arns[eu-west-1]: 'arn:aws:sns:eu-west-1:" in str(err.value)
+
+
+def test_coerce_takes_a_mapping(run_program: Callable[..., Plan]) -> None:
+    """The component provider (other Pulumi languages) passes the arguments as a mapping."""
+    plan = run_program(
+        lambda: AccountHardening(
+            "hardening",
+            {"regions": ["us-east-1"], "password_policy": {"minimum_length": 16}},  # type: ignore[arg-type]
+        )
+    )
+    policy = plan.one("aws:iam/accountPasswordPolicy:AccountPasswordPolicy")
+    assert policy.inputs["minimumPasswordLength"] == 16
+
+
+def test_tier_refuses_regions_in_the_section(plan_tier: Callable[..., Plan]) -> None:
+    with pytest.raises(ValueError, match=r"accountHardening\.regions: set by the tier"):
+        plan_tier(tier="beginner", accountHardening={"regions": ["us-east-1"]})
+
+
+def test_tier_reads_the_section(plan_tier: Callable[..., Plan]) -> None:
+    plan = plan_tier(
+        tier="beginner", accountHardening={"imdsHopLimit": 2, "managePasswordPolicy": False}
+    )
+    imds = plan.of_type("aws:ec2/instanceMetadataDefaults:InstanceMetadataDefaults")
+    assert {r.inputs["httpPutResponseHopLimit"] for r in imds} == {2}
+    assert plan.of_type("aws:iam/accountPasswordPolicy:AccountPasswordPolicy") == []
+    with pytest.raises(ValueError, match=r"accountHardening\.imdsHopLimit: 0 is out of range"):
+        plan_tier(tier="beginner", accountHardening={"imdsHopLimit": 0})
 
 
 def test_tier_deploys_hardening_in_every_detection_region(plan_tier: Callable[..., Plan]) -> None:
@@ -137,3 +308,15 @@ def test_default_detection_regions_are_the_enabled_regions() -> None:
     assert sorted(r.inputs["region"] for r in imds) == sorted(DEFAULT_ENABLED_REGIONS)
     assert plan.settings is not None
     assert plan.settings["detectionRegions"] == sorted(DEFAULT_ENABLED_REGIONS)
+
+
+def test_pulumi_analyzer_reads_the_component() -> None:
+    """Other Pulumi languages get the component through the analyzer's schema."""
+    schema = package_schema([AccountHardening])
+    resource = schema["resources"]["secbaseline:index:AccountHardening"]
+    assert resource["requiredInputs"] == ["regions"]
+    keys = resource["inputProperties"]["ebsKmsKeyArns"]
+    assert keys["additionalProperties"]["type"] == "string"
+    assert "plain" not in keys["additionalProperties"]  # takes Outputs
+    policy = schema["types"]["secbaseline:index:PasswordPolicy"]["properties"]
+    assert policy["minimumLength"]["type"] == "integer"

@@ -29,7 +29,6 @@ PENDING = {
     "README.md#1",
     "docs/components/api_function.md#1",
     "docs/components/edge_protection.md#1",
-    "docs/components/incident_response.md#1",
 }
 
 

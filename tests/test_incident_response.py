@@ -1,8 +1,9 @@
 """IncidentResponse (S-22, S-23): the isolation function's wiring, least privilege and alarms."""
 
-from __future__ import annotations
-
+import importlib
+import inspect
 import json
+import keyword
 import subprocess
 import sys
 import zipfile
@@ -11,18 +12,21 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pulumi_aws as aws
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from secbaseline.baseline.args import ArgumentError
 from secbaseline.baseline.drill import (
     build_scenario,
     fake_aws_environment,
     finding_for,
     handler_env,
 )
-from secbaseline.baseline.engine import Plan, RecordedResource
-from secbaseline.components import IncidentResponse, IncidentResponseArgs
+from secbaseline.baseline.engine import OfflineEngineError, Plan, RecordedResource
+from secbaseline.baseline.schema import package_schema
+from secbaseline.components import IncidentResponse, IncidentResponseArgs, IsolationRuntime
 from secbaseline.components.incident_response import LAMBDA_HANDLER, event_pattern, lambda_files
 from secbaseline.components.lambdas.ec2_isolation.handler import handle
 from secbaseline.components.lambdas.ec2_isolation.parse import (
@@ -35,6 +39,7 @@ HOME = "ap-northeast-1"
 REGIONS = ("ap-northeast-1", "eu-west-1", "us-east-1")
 TOPIC = f"arn:aws:sns:{HOME}:{ACCOUNT}:secbaseline-notifications"
 HOME_BUS = f"arn:aws:events:{HOME}:{ACCOUNT}:event-bus/default"
+KEY = f"arn:aws:kms:{HOME}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def build(run_program: Callable[..., Plan], **kwargs: Any) -> Plan:
@@ -387,38 +392,65 @@ def test_evidence_object_lock(run_program: Callable[..., Plan]) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"home_region": "mars-1"}, "incidentResponse.homeRegion: unknown AWS region"),
-        ({"regions": ("eu-west-1",)}, "incidentResponse.regions: must include the home region"),
-        ({"regions": ()}, "incidentResponse.regions: must name at least one region"),
-        ({"min_severity": 0.5}, "incidentResponse.minSeverity"),
-        ({"finding_type_prefixes": ()}, "incidentResponse.findingTypePrefixes"),
-        ({"finding_type_prefixes": ("Backdoor",)}, "incidentResponse.findingTypePrefixes"),
-        ({"exempt_tag": ""}, "incidentResponse.exemptTag"),
-        ({"evidence_bucket": False, "evidence_object_lock_days": 30}, "needs evidenceBucket true"),
-        ({"evidence_object_lock_days": 0}, "incidentResponse.evidenceObjectLockDays"),
-        ({"log_retention_days": 42}, "incidentResponse.logRetentionDays: 42 is not one of"),
-        ({"reserved_concurrency": 0}, "incidentResponse.reservedConcurrency"),
-        ({"timeout_seconds": 1000}, "incidentResponse.timeoutSeconds"),
+        ({"home_region": "mars-1"}, "home_region: unknown AWS region 'mars-1'"),
+        ({"regions": ("eu-west-1",)}, "regions: must include the home region 'ap-northeast-1'"),
+        ({"regions": ()}, "regions: must name at least one region"),
+        ({"regions": (HOME, HOME)}, "regions: region 'ap-northeast-1' is listed twice"),
+        ({"account_id": "123"}, "account_id: '123' is not a 12-digit AWS account id"),
+        (
+            {"notification_topic_arn": "arn:aws:sqs:ap-northeast-1:111111111111:q"},
+            "notification_topic_arn: 'arn:aws:sqs:ap-northeast-1:111111111111:q' is not an ARN "
+            "of service 'sns'",
+        ),
+        ({"kms_key_arn": "key-1"}, "kms_key_arn: 'key-1' is not an ARN"),
+        ({"min_severity": 0.5}, "min_severity: 0.5 is out of range 1-10"),
+        ({"min_severity": 10.5}, "min_severity: 10.5 is out of range 1-10"),
+        ({"finding_type_prefixes": ()}, "finding_type_prefixes: name at least one"),
+        (
+            {"finding_type_prefixes": ("Backdoor",)},
+            "finding_type_prefixes[0]: 'Backdoor' is not a finding type prefix",
+        ),
+        (
+            {"finding_type_prefixes": "Backdoor:EC2/"},
+            "finding_type_prefixes: 'str' instances are not allowed as a Sequence value",
+        ),
+        ({"exempt_tag": ""}, "exempt_tag: expected a tag key of 1-128 characters"),
+        (
+            {"evidence_bucket": False, "evidence_object_lock_days": 30},
+            "evidence_object_lock_days: needs evidence_bucket true",
+        ),
+        ({"evidence_object_lock_days": 0}, "evidence_object_lock_days: 0 is out of range 1-36500"),
+        ({"log_retention_days": 42}, "log_retention_days: 42 is not a CloudWatch Logs retention"),
+        ({"reserved_concurrency": 0}, "reserved_concurrency: 0 is out of range 1-100"),
+        ({"timeout_seconds": 1000}, "timeout_seconds: 1000 is out of range 30-900"),
         (
             {"runtime": "python3.9"},
-            "incidentResponse.runtime: 'python3.9' is not one of python3.12, python3.13",
+            "runtime: expected 'python3.12' or 'python3.13', got 'python3.9'",
         ),
-        ({"dry_run": "yes"}, "incidentResponse.dryRun"),
+        ({"dry_run": "maybe"}, "dry_run: expected a valid boolean"),
+        ({"name_prefix": "Bad_Prefix"}, "name_prefix: 'Bad_Prefix' must be 2-24 characters"),
+        ({"tags": {"aws:owner": "x"}}, "tags: tag key 'aws:owner' must be 1-128 characters"),
+        ({"isolate": True}, "isolate: unknown option"),
     ],
 )
-def test_validation(kwargs: dict[str, Any], message: str) -> None:
+def test_validation_names_the_argument(kwargs: dict[str, Any], message: str) -> None:
     args: dict[str, Any] = {"home_region": HOME, "regions": REGIONS, **kwargs}
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        IncidentResponseArgs(**args).validate()
+    with pytest.raises(ArgumentError) as err:
+        IncidentResponseArgs(**args)
+    assert str(err.value).startswith(message)
+    assert "object at 0x" not in str(err.value)
 
 
 def test_from_config() -> None:
     args = IncidentResponseArgs.from_config(
+        "incidentResponse",
         {
             "minSeverity": 8,
             "dryRun": True,
             "findingTypePrefixes": ["Trojan:EC2/"],
-            "evidenceObjectLockDays": 30,
+            "evidenceObjectLockDays": "30",
+            "runtime": "python3.12",
+            "kmsKeyArn": KEY,
         },
         home_region=HOME,
         regions=REGIONS,
@@ -429,12 +461,168 @@ def test_from_config() -> None:
         ("Trojan:EC2/",),
     )
     assert args.evidence_object_lock_days == 30
-    with pytest.raises(ValueError, match=r"incidentResponse\.isolate: unknown option"):
-        IncidentResponseArgs.from_config({"isolate": True}, home_region=HOME, regions=REGIONS)
-    with pytest.raises(ValueError, match=r"incidentResponse\.findingTypePrefixes: expected a list"):
+    assert args.runtime is IsolationRuntime.PYTHON_3_12
+    assert args.kms_key_arn == KEY
+    defaults = IncidentResponseArgs.from_config(
+        "incidentResponse", {}, home_region=HOME, regions=REGIONS
+    )
+    assert defaults == IncidentResponseArgs(home_region=HOME, regions=REGIONS)
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"isolate": True}, "incidentResponse.isolate: unknown option; allowed: "),
+        ({"dryrun": True}, "incidentResponse.dryrun: unknown option; did you mean 'dryRun'?"),
+        (
+            {"findingTypePrefixes": "Trojan:EC2/"},
+            "incidentResponse.findingTypePrefixes: 'str' instances are not allowed",
+        ),
+        (
+            {"findingTypePrefixes": ["Trojan"]},
+            "incidentResponse.findingTypePrefixes[0]: 'Trojan' is not a finding type prefix",
+        ),
+        ({"minSeverity": 11}, "incidentResponse.minSeverity: 11 is out of range 1-10"),
+        ({"minSeverity": "high"}, "incidentResponse.minSeverity: expected a valid number"),
+        (
+            {"evidenceBucket": False, "evidenceObjectLockDays": 3},
+            "incidentResponse.evidenceObjectLockDays: needs evidenceBucket true",
+        ),
+        (
+            {"logRetentionDays": 42},
+            "incidentResponse.logRetentionDays: 42 is not a CloudWatch Logs retention",
+        ),
+        ({"reservedConcurrency": 101}, "incidentResponse.reservedConcurrency: 101 is out of range"),
+        ({"timeoutSeconds": 10}, "incidentResponse.timeoutSeconds: 10 is out of range 30-900"),
+        ({"runtime": "python3.9"}, "incidentResponse.runtime: expected 'python3.12' or"),
+        ({"exemptTag": ""}, "incidentResponse.exemptTag: expected a tag key"),
+        ({"kmsKeyArn": "arn:aws:s3:::b"}, "incidentResponse.kmsKeyArn: 'arn:aws:s3:::b' is not an"),
+        ({"dryRun": "maybe"}, "incidentResponse.dryRun: expected a valid boolean"),
+        ([], "incidentResponse: expected a mapping of options, got a list"),
+    ],
+)
+def test_bad_config_names_the_config_key(section: Any, message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
         IncidentResponseArgs.from_config(
-            {"findingTypePrefixes": "Trojan:EC2/"}, home_region=HOME, regions=REGIONS
+            "incidentResponse", section, home_region=HOME, regions=REGIONS
         )
+    assert str(err.value).startswith(message)
+
+
+def taggable(type_token: str) -> bool:
+    """Whether the pulumi-aws resource of this type takes ``tags``."""
+    _, middle, cls = type_token.split(":")
+    module = middle.split("/")[0]
+    mod = importlib.import_module(
+        f"pulumi_aws.{module}_" if keyword.iskeyword(module) else f"pulumi_aws.{module}"
+    )
+    return "tags" in inspect.signature(getattr(mod, cls)._internal_init).parameters
+
+
+def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan]) -> None:
+    tags = {"team": "security", "cost-centre": "42"}
+    plan = build(run_program, tags=tags, evidence_object_lock_days=30)
+    aws_resources = [r for r in plan.custom_resources() if r.type.startswith("aws:")]
+    tagged = [r for r in aws_resources if taggable(r.type)]
+    assert {r.type for r in tagged} >= {
+        "aws:kms/key:Key",
+        "aws:sqs/queue:Queue",
+        "aws:cloudwatch/logGroup:LogGroup",
+        "aws:lambda/function:Function",
+        "aws:iam/role:Role",
+        "aws:iam/instanceProfile:InstanceProfile",
+        "aws:cloudwatch/eventRule:EventRule",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "aws:s3/bucket:Bucket",
+    }
+    for resource in tagged:
+        assert resource.inputs.get("tags") == tags, resource.urn
+
+
+def test_a_given_key_replaces_every_created_key(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, kms_key_arn=KEY)
+    assert plan.of_type("aws:kms/key:Key") == []
+    assert plan.one("aws:sqs/queue:Queue").inputs["kmsMasterKeyId"] == KEY
+    assert plan.one("aws:cloudwatch/logGroup:LogGroup").inputs["kmsKeyId"] == KEY
+    sse = named(
+        plan,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "ir-evidence-encryption",
+    )
+    assert sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] == KEY
+    by_sid = {s["Sid"]: s for s in handler_statements(plan)}
+    assert by_sid["DeadLetterQueueKey"]["Resource"] == KEY
+    assert by_sid["EncryptEvidence"]["Resource"] == KEY
+
+
+def test_resources_built_in_the_same_program_are_wired_in(
+    run_program: Callable[..., Plan],
+) -> None:
+    def program() -> None:
+        topic = aws.sns.Topic("alerts", region=HOME)
+        key = aws.kms.Key("ir-own-key", region=HOME)
+        IncidentResponse(
+            "ir",
+            IncidentResponseArgs(
+                home_region=HOME,
+                regions=REGIONS,
+                account_id=ACCOUNT,
+                notification_topic_arn=topic.arn,
+                kms_key_arn=key.arn,
+            ),
+        )
+
+    plan = run_program(program, account_id=ACCOUNT, home_region=HOME)
+    topic_arn = plan.one("aws:sns/topic:Topic").outputs["arn"]
+    (key,) = plan.of_type("aws:kms/key:Key")  # only the program's own key
+    key_arn = key.outputs["arn"]
+    fn = plan.one("aws:lambda/function:Function")
+    assert fn.inputs["environment"]["variables"]["NOTIFICATION_TOPIC_ARN"] == topic_arn
+    assert plan.one("aws:sqs/queue:Queue").inputs["kmsMasterKeyId"] == key_arn
+    assert plan.one("aws:cloudwatch/logGroup:LogGroup").inputs["kmsKeyId"] == key_arn
+    by_sid = {s["Sid"]: s for s in handler_statements(plan)}
+    assert by_sid["Notify"]["Resource"] == topic_arn
+    for alarm in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
+        assert alarm.inputs["alarmActions"] == [topic_arn]
+
+
+def test_bad_outputs_fail_naming_the_argument(run_program: Callable[..., Plan]) -> None:
+    def wrong_topic() -> None:
+        queue = aws.sqs.Queue("not-a-topic", region=HOME)
+        IncidentResponse(
+            "ir",
+            IncidentResponseArgs(
+                home_region=HOME, regions=REGIONS, notification_topic_arn=queue.arn
+            ),
+        )
+
+    with pytest.raises((ValueError, OfflineEngineError)) as err:
+        run_program(wrong_topic, account_id=ACCOUNT, home_region=HOME)
+    assert "notification_topic_arn: 'arn:aws:sqs:" in str(err.value)
+    assert "is not an ARN of service 'sns'" in str(err.value)
+
+    def wrong_key() -> None:
+        topic = aws.sns.Topic("not-a-key", region=HOME)
+        IncidentResponse(
+            "ir", IncidentResponseArgs(home_region=HOME, regions=REGIONS, kms_key_arn=topic.arn)
+        )
+
+    with pytest.raises((ValueError, OfflineEngineError)) as err:
+        run_program(wrong_key, account_id=ACCOUNT, home_region=HOME)
+    assert "kms_key_arn: 'arn:aws:sns:" in str(err.value)
+
+
+def test_coerce_takes_a_mapping(run_program: Callable[..., Plan]) -> None:
+    """The component provider (other Pulumi languages) passes the arguments as a mapping."""
+    plan = run_program(
+        lambda: IncidentResponse(
+            "ir",
+            {"home_region": HOME, "regions": [HOME], "runtime": "python3.12"},  # type: ignore[arg-type]
+        ),
+        account_id=ACCOUNT,
+        home_region=HOME,
+    )
+    assert plan.one("aws:lambda/function:Function").inputs["runtime"] == "python3.12"
 
 
 def test_intermediate_tier_deploys_it_and_config_opts_out(plan_tier: Callable[..., Plan]) -> None:
@@ -468,6 +656,16 @@ def test_enabled_must_be_a_boolean(plan_tier: Callable[..., Plan]) -> None:
         plan_tier(tier="intermediate", incidentResponse={"enabled": "no"})
 
 
+def test_tier_checks_the_section(plan_tier: Callable[..., Plan]) -> None:
+    with pytest.raises(ValueError, match=r"incidentResponse\.namePrefix: set by the tier"):
+        plan_tier(tier="intermediate", incidentResponse={"namePrefix": "other"})
+    # Unknown options are refused even in a switched-off section.
+    with pytest.raises(ValueError, match=r"incidentResponse\.dryrun: unknown option"):
+        plan_tier(tier="intermediate", incidentResponse={"enabled": False, "dryrun": True})
+    with pytest.raises(ValueError, match=r"incidentResponse\.minSeverity: 11 is out of range"):
+        plan_tier(tier="intermediate", incidentResponse={"minSeverity": 11})
+
+
 def test_the_zip_layout_imports_in_a_bare_interpreter(tmp_path: Path) -> None:
     """Build the archive exactly as deployed and call the handler from outside the repo."""
     archive = tmp_path / "function.zip"
@@ -494,3 +692,15 @@ def test_the_zip_layout_imports_in_a_bare_interpreter(tmp_path: Path) -> None:
     result = json.loads(done.stdout.split("RESULT ", 1)[1])
     assert result["status"] == "skipped" and "not a GuardDuty finding" in result["reason"]
     assert "components" not in done.stdout
+
+
+def test_pulumi_analyzer_reads_the_component() -> None:
+    """Other Pulumi languages get the component through the analyzer's schema."""
+    schema = package_schema([IncidentResponse])
+    resource = schema["resources"]["secbaseline:index:IncidentResponse"]
+    assert resource["requiredInputs"] == ["homeRegion", "regions"]
+    inputs = resource["inputProperties"]
+    for name in ("notificationTopicArn", "kmsKeyArn", "accountId"):
+        assert "plain" not in inputs[name], name  # takes Outputs
+    assert inputs["runtime"]["$ref"] == "#/types/secbaseline:index:IsolationRuntime"
+    assert {"evidenceBucketName", "evidenceBucketArn", "kmsKeyArn"} <= set(resource["properties"])

@@ -1,13 +1,22 @@
 """Account-level hardening every tier relies on (S-03, S-09)."""
 
-from __future__ import annotations
-
+from secbaseline.baseline.args import ArgumentError, config_key
+from secbaseline.baseline.settings import thaw
 from secbaseline.components.account_hardening import AccountHardening, AccountHardeningArgs
 from secbaseline.stacks.context import TierContext
+
+SECTION = "accountHardening"
+TIER_SET = ("regions",)
+"""Arguments the tier sets itself (``detectionRegions``), refused in the section."""
 
 
 def build(ctx: TierContext) -> AccountHardening:
     """Account defaults in every detection region."""
-    args = AccountHardeningArgs.from_config(ctx.settings.section("accountHardening"))
-    args.regions = ctx.settings.regions
+    raw = dict(thaw(ctx.settings.section(SECTION)))
+    for name in TIER_SET:
+        if config_key("", name) in raw:
+            raise ArgumentError(
+                f"{config_key(SECTION, name)}: set by the tier (detectionRegions); remove it"
+            )
+    args = AccountHardeningArgs.from_config(SECTION, raw, regions=ctx.settings.regions)
     return AccountHardening("account-hardening", args, opts=ctx.opts())
