@@ -207,7 +207,12 @@ def test_bastion_in_own_vpc_with_a_service(plan_tier: Callable[..., Plan]) -> No
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"bastion": {"vpcId": "vpc-1"}}, "bastion.vpcId: give vpcId and subnetIds together"),
+        (
+            {"bastion": {"vpcId": "vpc-0123456789abcdef0"}},
+            "bastion.vpcId: give vpcId and subnetIds together",
+        ),
+        ({"bastion": {"vpcId": "vpc-1"}}, "bastion.vpcId: 'vpc-1' is not a vpc id"),
+        ({"ec2Bastion": {"keyName": "mine"}}, "ec2Bastion.keyName: unknown option"),
         ({"bastion": {"enabled": "yes"}}, "bastion.enabled: expected true or false"),
         (
             {"bastion": {"cidrBlock": "10.0.0.0/30"}},
