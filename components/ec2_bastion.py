@@ -82,8 +82,8 @@ def is_graviton(instance_type: str) -> bool:
 class Ec2BastionArgs(ComponentArgs):
     """Inputs of :class:`Ec2Bastion`."""
 
-    region: str = arg(check=validate.region)
-    """Region of the instance. Required."""
+    region: str | None = arg(default=None, check=validate.region)
+    """Region of the instance; None uses the provider's region."""
     vpc_id: pulumi.Input[str] | None = arg(default=None, check=validate.vpc_id)
     """Your VPC (give it with ``subnet_id``); None creates a PrivateNetwork."""
     subnet_id: pulumi.Input[str] | None = arg(default=None, check=validate.subnet_id)
@@ -290,8 +290,13 @@ class Ec2Bastion(pulumi.ComponentResource):
             # it in place. Pin ami_id (or drop this) to roll it deliberately.
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami"]),
         )
-        self.start_session_command = self.instance.id.apply(
-            lambda i: f"aws ssm start-session --region {region} --target {i}"
+        region_name = (
+            pulumi.Output.from_input(region)
+            if region
+            else aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        )
+        self.start_session_command = pulumi.Output.concat(
+            "aws ssm start-session --region ", region_name, " --target ", self.instance.id
         )
         self.register_outputs(
             {

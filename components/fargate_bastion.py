@@ -17,7 +17,7 @@ import pulumi_aws as aws
 from secbaseline.baseline import iam, validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import baseline_tags, physical_name
-from secbaseline.components._iam_documents import logs_key_policy, validate_statements
+from secbaseline.components._iam_documents import validate_statements
 from secbaseline.components.private_network import (
     DEFAULT_AZ_COUNT,
     DEFAULT_CIDR_BLOCK,
@@ -101,8 +101,8 @@ def _statements(field: str, value: Any) -> Any:
 class FargateBastionArgs(ComponentArgs):
     """Inputs of :class:`FargateBastion`."""
 
-    region: str = arg(check=validate.region)
-    """Region of the bastion. Required."""
+    region: str | None = arg(default=None, check=validate.region)
+    """Region of the bastion; None uses the provider's region."""
     vpc_id: pulumi.Input[str] | None = arg(default=None, check=validate.vpc_id)
     """Your VPC (give it with ``subnet_ids``); None creates a PrivateNetwork."""
     subnet_ids: Sequence[pulumi.Input[str]] = arg(default_factory=list, each=validate.subnet_id)
@@ -176,7 +176,7 @@ class FargateBastionArgs(ComponentArgs):
 
 
 def _arn(
-    service: str, region: str, account: pulumi.Input[str], resource: str
+    service: str, region: pulumi.Input[str], account: pulumi.Input[str], resource: str
 ) -> pulumi.Output[str]:
     return pulumi.Output.concat("arn:aws:", service, ":", region, ":", account, ":", resource)
 
@@ -223,6 +223,11 @@ class FargateBastion(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         region = args.region
         tags = baseline_tags(args.tags, component="FargateBastion")
+        region_name = (
+            pulumi.Output.from_input(region)
+            if region
+            else aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        )
         account: pulumi.Input[str] = (
             args.account_id
             if args.account_id is not None
@@ -304,7 +309,12 @@ class FargateBastion(pulumi.ComponentResource):
                 description="Fargate bastion: ECS Exec session and log encryption",
                 enable_key_rotation=True,
                 deletion_window_in_days=30,
-                policy=logs_key_policy(account, region),
+                policy=iam.dumps(
+                    [
+                        iam.key_admin_statement(account),
+                        iam.logs_key_statement(region_name, account),
+                    ]
+                ),
                 region=region,
                 tags=tags,
                 opts=child,
@@ -352,9 +362,15 @@ class FargateBastion(pulumi.ComponentResource):
                 opts=child,
             )
             image = pulumi.Output.concat(
-                account, ".dkr.ecr.", region, ".amazonaws.com/", cache_prefix, "/", PUBLIC_IMAGE
+                account,
+                ".dkr.ecr.",
+                region_name,
+                ".amazonaws.com/",
+                cache_prefix,
+                "/",
+                PUBLIC_IMAGE,
             )
-            repository_arn = _arn("ecr", region, account, f"repository/{cache_prefix}/*")
+            repository_arn = _arn("ecr", region_name, account, f"repository/{cache_prefix}/*")
         else:
             image = args.image
             ecr = _ECR_IMAGE.fullmatch(args.image)
@@ -516,7 +532,7 @@ class FargateBastion(pulumi.ComponentResource):
                 "logDriver": "awslogs",
                 "options": {
                     "awslogs-group": task_log_group.name,
-                    "awslogs-region": region,
+                    "awslogs-region": region_name,
                     "awslogs-stream-prefix": "bastion",
                 },
             },
@@ -573,17 +589,20 @@ class FargateBastion(pulumi.ComponentResource):
             }
         )
         self.start_command = pulumi.Output.all(
-            self.run_task_network_configuration, self.cluster.name, self.task_definition.family
+            self.run_task_network_configuration,
+            self.cluster.name,
+            self.task_definition.family,
+            region_name,
         ).apply(
             lambda v: (
-                f"aws ecs run-task --region {region} --cluster {v[1]} --task-definition {v[2]} "
+                f"aws ecs run-task --region {v[3]} --cluster {v[1]} --task-definition {v[2]} "
                 "--launch-type FARGATE --enable-execute-command "
                 f"--network-configuration '{json.dumps(v[0], separators=(',', ':'))}'"
             )
         )
-        self.exec_command = self.cluster.name.apply(
-            lambda c: (
-                f"aws ecs execute-command --region {region} --cluster {c} --task TASK_ID "
+        self.exec_command = pulumi.Output.all(self.cluster.name, region_name).apply(
+            lambda v: (
+                f"aws ecs execute-command --region {v[1]} --cluster {v[0]} --task TASK_ID "
                 f"--container {CONTAINER_NAME} --interactive --command /bin/sh"
             )
         )

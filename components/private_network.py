@@ -23,6 +23,7 @@ TYPE_TOKEN = "secbaseline:index:PrivateNetwork"
 DEFAULT_CIDR_BLOCK = "10.64.0.0/24"
 DEFAULT_AZ_COUNT = 2
 MAX_AZS = 4
+_AZ_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+[a-z]$")
 
 
 class InterfaceEndpoint(StrEnum):
@@ -65,11 +66,16 @@ def network_cidr(field: str, value: Any) -> str:
     return cidr
 
 
-def check_zones(field: str, region: str, zones: Sequence[str]) -> None:
-    """AZ names of ``region``, each once, at most four (``field`` names the argument)."""
+def check_zones(field: str, region: str | None, zones: Sequence[str]) -> None:
+    """AZ names of ``region`` (of one region when it is None), each once, at most four
+    (``field`` names the argument)."""
     for zone in zones:
-        if not re.fullmatch(rf"{re.escape(region)}[a-z]", zone):
+        if region is not None and not re.fullmatch(rf"{re.escape(region)}[a-z]", zone):
             raise ValueError(f"{field}: {zone!r} is not an AZ of {region}")
+        if region is None and not _AZ_NAME.fullmatch(zone):
+            raise ValueError(f"{field}: {zone!r} is not an availability zone name")
+    if region is None and len({zone[:-1] for zone in zones}) > 1:
+        raise ValueError(f"{field}: the AZs are in different regions")
     if len(set(zones)) != len(zones):
         raise ValueError(f"{field}: an AZ is listed twice")
     if len(zones) > MAX_AZS:
@@ -93,8 +99,8 @@ def network_options_given(args: Any) -> list[str]:
 class PrivateNetworkArgs(ComponentArgs):
     """Inputs of :class:`PrivateNetwork`."""
 
-    region: str = arg(check=validate.region)
-    """Region of the VPC. Required."""
+    region: str | None = arg(default=None, check=validate.region)
+    """Region of the VPC; None uses the provider's region."""
     cidr_block: str = arg(default=DEFAULT_CIDR_BLOCK, check=network_cidr)
     """Private IPv4 block of the VPC, /16 to /26; split into one equal subnet per AZ."""
     availability_zones: Sequence[str] = arg(default_factory=list)
@@ -179,6 +185,11 @@ class PrivateNetwork(pulumi.ComponentResource):
         self._region = args.region
         child = pulumi.ResourceOptions(parent=self)
         region = args.region
+        region_name = (
+            pulumi.Output.from_input(region)
+            if region
+            else aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        )
         self._tags = baseline_tags(args.tags, component="PrivateNetwork")
         tags = self._tags
 
@@ -262,7 +273,7 @@ class PrivateNetwork(pulumi.ComponentResource):
             self.endpoints[service] = aws.ec2.VpcEndpoint(
                 f"{name}-{service.replace('.', '-')}",
                 vpc_id=self.vpc.id,
-                service_name=f"com.amazonaws.{region}.{service}",
+                service_name=pulumi.Output.concat("com.amazonaws.", region_name, f".{service}"),
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
                 subnet_ids=self.subnet_ids,
@@ -275,7 +286,7 @@ class PrivateNetwork(pulumi.ComponentResource):
             self.endpoints["s3"] = aws.ec2.VpcEndpoint(
                 f"{name}-s3",
                 vpc_id=self.vpc.id,
-                service_name=f"com.amazonaws.{region}.s3",
+                service_name=pulumi.Output.concat("com.amazonaws.", region_name, ".s3"),
                 vpc_endpoint_type="Gateway",
                 route_table_ids=[route_table.id],
                 region=region,
@@ -292,8 +303,8 @@ class PrivateNetwork(pulumi.ComponentResource):
         )
 
     @property
-    def region(self) -> str:
-        """The network's region."""
+    def region(self) -> str | None:
+        """The network's region (None: the provider's)."""
         return self._region
 
     def allow_https_from(

@@ -344,6 +344,20 @@ def test_from_config() -> None:
     assert own.vpc_id == "vpc-0123456789abcdef0"
 
 
+def test_the_providers_region_without_region(run_program: Callable[..., Plan]) -> None:
+    captured: dict[str, Any] = {}
+
+    def program() -> None:
+        bastion = Ec2Bastion("ec2", Ec2BastionArgs(**OWN))
+        bastion.start_session_command.apply(lambda v: captured.update(start=v))
+
+    plan = run_program(program)
+    instance = plan.one(INSTANCE)
+    parameter = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+    assert instance.inputs["ami"] == f"ami-{digest(parameter, 'us-east-1')}"
+    assert captured["start"] == f"aws ssm start-session --region us-east-1 --target {instance.id}"
+
+
 def test_x86_64_defaults_to_t3_micro(run_program: Callable[..., Plan]) -> None:
     plan = build(run_program, **OWN, architecture="x86_64")
     assert plan.one(INSTANCE).inputs["instanceType"] == "t3.micro"
@@ -353,6 +367,6 @@ def test_component_provider_mapping_and_schema() -> None:
     assert Ec2BastionArgs.coerce({"region": REGION, **OWN}) == Ec2BastionArgs(region=REGION, **OWN)
     schema = package_schema([Ec2Bastion])
     resource = schema["resources"]["secbaseline:index:Ec2Bastion"]
-    assert resource["requiredInputs"] == ["region"]
+    assert not resource.get("requiredInputs")
     for name in ("vpcId", "subnetId", "rootVolumeKmsKeyArn", "endpointSecurityGroupId"):
         assert "plain" not in resource["inputProperties"][name], name

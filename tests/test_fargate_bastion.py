@@ -402,6 +402,27 @@ def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan]) -> No
         assert resource.inputs["tags"]["team"] == "ops", resource.name
 
 
+def test_the_providers_region_without_region(run_program: Callable[..., Plan]) -> None:
+    captured: dict[str, Any] = {}
+
+    def program() -> None:
+        bastion = FargateBastion("bastion", FargateBastionArgs(az_count=1))
+        bastion.exec_command.apply(lambda v: captured.update(exec=v))
+        bastion.start_command.apply(lambda v: captured.update(start=v))
+
+    plan = run_program(program)
+    region = "us-east-1"
+    [container] = json.loads(plan.one(TASK).inputs["containerDefinitions"])
+    assert container["logConfiguration"]["options"]["awslogs-region"] == region
+    assert container["image"].startswith(f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/")
+    key_policy = json.loads(plan.one("aws:kms/key:Key").inputs["policy"])["Statement"]
+    assert {"Service": f"logs.{region}.amazonaws.com"} in [s["Principal"] for s in key_policy]
+    assert captured["exec"].startswith(f"aws ecs execute-command --region {region} ")
+    assert captured["start"].startswith(f"aws ecs run-task --region {region} ")
+    endpoints = {e.inputs["serviceName"] for e in plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")}
+    assert f"com.amazonaws.{region}.ssmmessages" in endpoints
+
+
 def test_name_prefix_names_every_physical_name(run_program: Callable[..., Plan]) -> None:
     plan = build(run_program, name_prefix="ops")
     assert plan.one(CLUSTER).inputs["name"] == "ops-bastion"
@@ -594,7 +615,7 @@ def test_component_provider_mapping_and_schema() -> None:
     )
     schema = package_schema([FargateBastion])
     resource = schema["resources"]["secbaseline:index:FargateBastion"]
-    assert resource["requiredInputs"] == ["region"]
+    assert not resource.get("requiredInputs")
     for name in ("vpcId", "kmsKeyArn", "execLogBucket", "endpointSecurityGroupId"):
         assert "plain" not in resource["inputProperties"][name], name
     assert "plain" not in resource["inputProperties"]["subnetIds"]["items"]

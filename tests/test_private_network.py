@@ -168,7 +168,7 @@ def test_bad_args_raise_naming_the_argument(kwargs: dict[str, Any], message: str
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ({}, "net.region: required"),
+        ({"region": "moon-1"}, "net.region: unknown AWS region 'moon-1'"),
         ({"region": REGION, "cidrBlock": "8.8.0.0/16"}, "net.cidrBlock: '8.8.0.0/16' is not a"),
         (
             {"region": REGION, "availabilityZones": ["us-east-1a"]},
@@ -200,6 +200,25 @@ def test_from_config() -> None:
         az_count=1,
         interface_endpoints=[InterfaceEndpoint.SSM, InterfaceEndpoint.ECR_API],
     )
+
+
+def test_the_providers_region_without_region(run_program: Callable[..., Plan]) -> None:
+    def program() -> None:
+        PrivateNetwork(
+            "net",
+            PrivateNetworkArgs(
+                availability_zones=["us-east-1b"], interface_endpoints=[InterfaceEndpoint.SSM]
+            ),
+        )
+
+    plan = run_program(program)
+    services = sorted(e.inputs["serviceName"] for e in plan.of_type(ENDPOINT))
+    assert services == ["com.amazonaws.us-east-1.s3", "com.amazonaws.us-east-1.ssm"]
+    assert plan.one("aws:ec2/subnet:Subnet").inputs["availabilityZone"] == "us-east-1b"
+    with pytest.raises(ArgumentError, match=r"^availability_zones: the AZs are in different"):
+        PrivateNetworkArgs(availability_zones=["us-east-1a", "eu-west-1a"])
+    with pytest.raises(ArgumentError, match=r"^availability_zones: 'east' is not an avail"):
+        PrivateNetworkArgs(availability_zones=["east"])
 
 
 def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan]) -> None:
@@ -237,5 +256,5 @@ def test_component_provider_mapping_and_schema() -> None:
     )
     schema = package_schema([PrivateNetwork])
     resource = schema["resources"]["secbaseline:index:PrivateNetwork"]
-    assert resource["requiredInputs"] == ["region"]
+    assert not resource.get("requiredInputs")
     assert set(resource["properties"]) >= {"vpcId", "subnetIds", "endpointSecurityGroupId"}
