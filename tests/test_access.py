@@ -261,3 +261,23 @@ def test_shared_network_keys_belong_to_the_bastion_section(plan_tier: Callable[.
         plan_tier(tier="beginner", ec2Bastion={"enabled": True, "azCount": 1})
     plan = plan_tier(tier="beginner", bastion={"azCount": 1}, ec2Bastion={"enabled": True})
     assert len(plan.of_type("aws:ec2/subnet:Subnet")) == 1
+
+
+def test_bastion_sections_may_set_what_the_tier_would(plan_tier: Callable[..., Plan]) -> None:
+    plan = plan_tier(
+        tier="beginner",
+        bastion={"tags": {"team": "ops"}, "namePrefix": "ops"},
+        ec2Bastion={"enabled": True, "patchGroup": "bastions"},
+    )
+    assert plan.one("aws:ec2/instance:Instance").inputs["tags"]["Patch Group"] == "bastions"
+    # The shared network carries the Fargate bastion's tags and prefix.
+    vpc = plan.one("aws:ec2/vpc:Vpc")
+    assert vpc.inputs["tags"]["team"] == "ops"
+    assert vpc.inputs["tags"]["Name"] == "ops-bastion-vpc"
+    assert plan.one("aws:ecs/cluster:Cluster").inputs["name"] == "ops-bastion"
+    # Both bastions are admitted to the shared endpoints.
+    rules = plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert sorted(r.name for r in rules) == [
+        "ec2-bastion-endpoint-access",
+        "fargate-bastion-endpoint-access",
+    ]
