@@ -213,6 +213,8 @@ def test_bastion_in_own_vpc_with_a_service(plan_tier: Callable[..., Plan]) -> No
         ),
         ({"bastion": {"vpcId": "vpc-1"}}, "bastion.vpcId: 'vpc-1' is not a vpc id"),
         ({"ec2Bastion": {"keyName": "mine"}}, "ec2Bastion.keyName: unknown option"),
+        ({"bastion": {"namePrefix": "ops"}}, "bastion.namePrefix: set by the tier"),
+        ({"bastion": {"accountId": "123456789012"}}, "bastion.accountId: set by the tier"),
         ({"bastion": {"enabled": "yes"}}, "bastion.enabled: expected true or false"),
         (
             {"bastion": {"cidrBlock": "10.0.0.0/30"}},
@@ -266,15 +268,14 @@ def test_shared_network_keys_belong_to_the_bastion_section(plan_tier: Callable[.
 def test_bastion_sections_may_set_what_the_tier_would(plan_tier: Callable[..., Plan]) -> None:
     plan = plan_tier(
         tier="beginner",
-        bastion={"tags": {"team": "ops"}, "namePrefix": "ops"},
+        bastion={"tags": {"team": "ops"}},
         ec2Bastion={"enabled": True, "patchGroup": "bastions"},
     )
     assert plan.one("aws:ec2/instance:Instance").inputs["tags"]["Patch Group"] == "bastions"
-    # The shared network carries the Fargate bastion's tags and prefix.
+    # The shared network carries the Fargate bastion's tags.
     vpc = plan.one("aws:ec2/vpc:Vpc")
     assert vpc.inputs["tags"]["team"] == "ops"
-    assert vpc.inputs["tags"]["Name"] == "ops-bastion-vpc"
-    assert plan.one("aws:ecs/cluster:Cluster").inputs["name"] == "ops-bastion"
+    assert vpc.inputs["tags"]["Name"] == "secbaseline-bastion-vpc"
     # Both bastions are admitted to the shared endpoints.
     rules = plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
     assert sorted(r.name for r in rules) == [

@@ -23,7 +23,7 @@ import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import iam, validate
-from secbaseline.baseline.args import ComponentArgs, config_key
+from secbaseline.baseline.args import ArgumentError, ComponentArgs, config_key
 from secbaseline.baseline.settings import thaw
 from secbaseline.components.ec2_bastion import Ec2Bastion, Ec2BastionArgs
 from secbaseline.components.fargate_bastion import FargateBastion, FargateBastionArgs
@@ -60,9 +60,12 @@ def _bastion_options(
     ctx: TierContext, name: str, args: type[ComponentArgs], default: bool
 ) -> dict[str, Any] | None:
     """A bastion section's options (without ``enabled``) when it is on, else None; its keys
-    are checked either way."""
+    are checked either way. The tier sets the account id and the name prefix."""
     raw = dict(thaw(ctx.settings.section(name)))
     args.check_keys(name, raw, extra=("enabled",))
+    for key in ("accountId", "namePrefix"):
+        if key in raw:
+            raise ArgumentError(f"{name}.{key}: set by the tier; remove it from the section")
     if not _enabled(name, raw, default):
         return None
     raw.pop("enabled", None)
@@ -121,9 +124,9 @@ def build(ctx: TierContext) -> None:
         fargate_args = FargateBastionArgs.from_config(
             "bastion",
             fargate_raw,
-            **_unless_given(
-                fargate_raw, region=home, account_id=ctx.account_id, name_prefix=prefix
-            ),
+            account_id=ctx.account_id,
+            name_prefix=prefix,
+            **_unless_given(fargate_raw, region=home),
         )
     if ec2_raw is not None:
         region = ec2_raw.get("region", home)
@@ -136,10 +139,10 @@ def build(ctx: TierContext) -> None:
         ec2_args = Ec2BastionArgs.from_config(
             "ec2Bastion",
             ec2_raw,
+            name_prefix=prefix,
             **_unless_given(
                 ec2_raw,
                 region=home,
-                name_prefix=prefix,
                 patch_group=patching.patch_group if patching is not None else None,
                 **session_values,
             ),
