@@ -131,10 +131,12 @@ def build(ctx: TierContext) -> None:
     if ec2_raw is not None:
         region = ec2_raw.get("region", home)
         session_values: dict[str, Any] = {}
-        if session is not None and region in session.kms_keys:
+        if session is not None and region in session.log_groups:
+            # The session log group is encrypted with the session key (created or given).
+            log_group = session.log_groups[region]
             session_values = {
-                "session_kms_key_arn": session.kms_keys[region].arn,
-                "session_log_group_arn": session.log_groups[region].arn,
+                "session_kms_key_arn": log_group.kms_key_id.apply(lambda arn: arn or ""),
+                "session_log_group_arn": log_group.arn,
             }
         ec2_args = Ec2BastionArgs.from_config(
             "ec2Bastion",
