@@ -24,9 +24,14 @@ from secbaseline.components.config_rules import (
     RuleOptions,
 )
 from secbaseline.components.delegated_iam_admin import DelegatedIamAdmin, DelegatedIamAdminArgs
-from secbaseline.components.ec2_bastion import Ec2Bastion, Ec2BastionArgs
+from secbaseline.components.ec2_bastion import Ec2Bastion, Ec2BastionArgs, InstanceArchitecture
 from secbaseline.components.edge_protection import EdgeProtection, EdgeProtectionArgs
-from secbaseline.components.fargate_bastion import EgressRule, FargateBastion, FargateBastionArgs
+from secbaseline.components.fargate_bastion import (
+    CpuArchitecture,
+    EgressRule,
+    FargateBastion,
+    FargateBastionArgs,
+)
 from secbaseline.components.guardrail_policies import (
     ControlTowerControl,
     GuardrailPolicies,
@@ -45,7 +50,11 @@ from secbaseline.components.organization_detection import (
 )
 from secbaseline.components.organization_trail import OrganizationTrail, OrganizationTrailArgs
 from secbaseline.components.patch_management import PatchManagement, PatchManagementArgs
-from secbaseline.components.private_network import PrivateNetwork, PrivateNetworkArgs
+from secbaseline.components.private_network import (
+    InterfaceEndpoint,
+    PrivateNetwork,
+    PrivateNetworkArgs,
+)
 from secbaseline.components.secure_bucket import ObjectLock, SecureBucket, SecureBucketArgs
 from secbaseline.components.secure_database import (
     BackupPlan,
@@ -84,6 +93,7 @@ __all__ = [
     "ConfigRulesArgs",
     "ConformancePack",
     "ControlTowerControl",
+    "CpuArchitecture",
     "DelegatedIamAdmin",
     "DelegatedIamAdminArgs",
     "Ec2Bastion",
@@ -97,6 +107,8 @@ __all__ = [
     "GuardrailPoliciesArgs",
     "IncidentResponse",
     "IncidentResponseArgs",
+    "InstanceArchitecture",
+    "InterfaceEndpoint",
     "Investigation",
     "InvestigationArgs",
     "IsolationRuntime",

@@ -4,19 +4,30 @@ Checklist: S-01 (no key pair, no public IP, no ingress rule), S-02 (the EC2 opti
 S-03 (IMDSv2 required, hop limit 1).
 """
 
-from __future__ import annotations
-
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import iam, validate
+from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import baseline_tags
-from secbaseline.components.private_network import EC2_ENDPOINTS, PrivateNetwork, PrivateNetworkArgs
+from secbaseline.components.private_network import (
+    DEFAULT_AZ_COUNT,
+    DEFAULT_CIDR_BLOCK,
+    EC2_ENDPOINTS,
+    MAX_AZS,
+    InterfaceEndpoint,
+    PrivateNetwork,
+    PrivateNetworkArgs,
+    allow_https_to_endpoints,
+    check_zones,
+    network_cidr,
+    network_options_given,
+)
 from secbaseline.components.session_manager import session_client_statements
 
 TYPE_TOKEN = "secbaseline:index:Ec2Bastion"
@@ -25,125 +36,112 @@ SSM_CORE_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 PATCH_GROUP_TAG = "Patch Group"
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _AMI = re.compile(r"^ami-[0-9a-f]{8}([0-9a-f]{9})?$")
+_TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
 
 
-@dataclass
-class Ec2BastionArgs:
+class InstanceArchitecture(StrEnum):
+    """CPU architecture of the EC2 bastion (picks the Amazon Linux 2023 AMI)."""
+
+    ARM64 = "arm64"
+    """Graviton (t4g, m7g, ...): cheaper per hour."""
+    X86_64 = "x86_64"
+    """Intel or AMD (t3, m7i, ...)."""
+
+
+DEFAULT_INSTANCE_TYPES: Mapping[InstanceArchitecture, str] = {
+    InstanceArchitecture.ARM64: "t4g.micro",
+    InstanceArchitecture.X86_64: "t3.micro",
+}
+
+
+def _instance_type(field: str, value: Any) -> str:
+    if not isinstance(value, str) or not _INSTANCE_TYPE.fullmatch(value):
+        raise ValueError(f"{field}: {value!r} is not an instance type")
+    return value
+
+
+def _ami_id(field: str, value: Any) -> str:
+    if not isinstance(value, str) or not _AMI.fullmatch(value):
+        raise ValueError(f"{field}: {value!r} is not an AMI id")
+    return value
+
+
+def _patch_group(field: str, value: Any) -> str:
+    if not isinstance(value, str) or not _TAG_VALUE.fullmatch(value):
+        raise ValueError(f"{field}: {value!r} is not a tag value")
+    return value
+
+
+def is_graviton(instance_type: str) -> bool:
+    """Whether an instance type runs arm64 images (a1 and the ``g`` families)."""
+    family = instance_type.split(".", maxsplit=1)[0]
+    return family == "a1" or re.fullmatch(r"[a-z]+\d+[a-z]*g[a-z]*", family) is not None
+
+
+@component_args
+class Ec2BastionArgs(ComponentArgs):
     """Inputs of :class:`Ec2Bastion`."""
 
-    region: str = ""
-    """Region of the instance. Required."""
-    vpc_id: str | None = None
-    """Your VPC; give it with ``subnet_id``. None: use ``network`` or create a PrivateNetwork."""
-    subnet_id: str | None = None
+    region: str | None = arg(default=None, check=validate.region)
+    """Region of the instance; None uses the provider's region."""
+    vpc_id: pulumi.Input[str] | None = arg(default=None, check=validate.vpc_id)
+    """Your VPC (give it with ``subnet_id``); None creates a PrivateNetwork."""
+    subnet_id: pulumi.Input[str] | None = arg(default=None, check=validate.subnet_id)
     """Your private subnet (it must reach SSM: endpoints or a NAT)."""
-    network: PrivateNetwork | None = None
-    """A PrivateNetwork to run in (e.g. the Fargate bastion's); its first subnet is used."""
-    network_args: PrivateNetworkArgs | None = None
-    """Options of the PrivateNetwork created when neither VPC nor network is given."""
-    instance_type: str = "t4g.micro"
-    """Instance type; match ``architecture`` (t4g: arm64, t3: x86_64)."""
-    architecture: str = "arm64"
+    endpoint_security_group_id: pulumi.Input[str] | None = arg(
+        default=None, check=validate.security_group_id
+    )
+    """With ``vpc_id``: the security group of the VPC's interface endpoints (for example a
+    PrivateNetwork's ``endpoint_security_group_id``); the bastion admits itself to it on 443."""
+    cidr_block: str = arg(default=DEFAULT_CIDR_BLOCK, check=network_cidr)
+    """Without ``vpc_id``: private IPv4 block of the created network, /16 to /26."""
+    availability_zones: Sequence[str] = arg(default_factory=list)
+    """Without ``vpc_id``: AZ names of ``region`` for the created network (at most 4); empty:
+    the first ``az_count`` available AZs."""
+    az_count: int = arg(default=DEFAULT_AZ_COUNT, ge=1, le=MAX_AZS)
+    """Without ``vpc_id``: how many AZs the created network spans, 1-4."""
+    instance_type: str | None = arg(default=None, check=_instance_type)
+    """Instance type matching ``architecture``; None: t4g.micro (arm64) or t3.micro (x86_64)."""
+    architecture: InstanceArchitecture = InstanceArchitecture.ARM64
     """arm64 or x86_64: picks the latest Amazon Linux 2023 AMI from the SSM public parameter."""
-    ami_id: str | None = None
-    """Pin an AMI instead of the latest AL2023 (ami-...)."""
-    root_volume_size_gb: int = 8
+    ami_id: str | None = arg(default=None, check=_ami_id)
+    """Pin an AMI (ami-...) instead of the latest AL2023."""
+    root_volume_size_gb: int = arg(default=8, ge=8, le=1024)
     """Root volume size, 8-1024 GiB (gp3, always encrypted)."""
-    root_volume_kms_key_arn: str | None = None
+    root_volume_kms_key_arn: pulumi.Input[str] | None = arg(
+        default=None, check=validate.kms_key_arn
+    )
     """Customer KMS key for the root volume; None: the account's default EBS key."""
-    patch_group: str | None = None
+    patch_group: str | None = arg(default=None, check=_patch_group)
     """Value of the ``Patch Group`` tag, so PatchManagement's windows patch this instance."""
-    session_kms_key_arn: pulumi.Input[str] | None = None
+    session_kms_key_arn: pulumi.Input[str] | None = arg(default=None, check=validate.kms_key_arn)
     """Session Manager's KMS key: the instance may Decrypt with it (encrypted sessions)."""
-    session_log_group_arn: pulumi.Input[str] | None = None
+    session_log_group_arn: pulumi.Input[str] | None = arg(
+        default=None, check=validate.arn_of("logs")
+    )
     """Session Manager's log group: the instance may write session logs to it."""
-    name_prefix: str = "secbaseline"
-    """Prefix of Name tags."""
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Extra tags on every resource."""
+    name_prefix: str = arg(default="secbaseline", check=validate.name_prefix)
+    """Prefix of Name tags (and of the created network's)."""
+    tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
+    """Tags for every taggable child (instance, volumes, security group, role, instance
+    profile, ingress rule, created network)."""
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        validate.region("ec2Bastion.region", self.region)
+    def __post_init__(self) -> None:
         if (self.vpc_id is None) != (self.subnet_id is None):
-            raise ValueError("ec2Bastion.vpcId: give vpcId and subnetId together, or neither")
-        if self.vpc_id is not None:
-            if self.network is not None:
-                raise ValueError(
-                    "ec2Bastion.vpcId: give either vpcId/subnetId or network, not both"
-                )
-            validate.resource_id("ec2Bastion.vpcId", self.vpc_id, "vpc")
-            validate.resource_id("ec2Bastion.subnetId", self.subnet_id, "subnet")
-        if self.network is not None and self.network.region != self.region:
-            raise ValueError(
-                f"ec2Bastion.network: the network is in {self.network.region}, not {self.region}"
-            )
-        if self.network_args is not None:
-            self.network_args.validate()
-        if not isinstance(self.instance_type, str) or not _INSTANCE_TYPE.fullmatch(
-            self.instance_type
+            raise ValueError("vpc_id: give vpc_id and subnet_id together, or neither")
+        if self.vpc_id is None:
+            if self.endpoint_security_group_id is not None:
+                raise ValueError("endpoint_security_group_id: only applies with vpc_id")
+            check_zones("availability_zones", self.region, list(self.availability_zones))
+        else:
+            for name in network_options_given(self):
+                raise ValueError(f"{name}: only applies without vpc_id")
+        if self.instance_type is not None and is_graviton(self.instance_type) != (
+            self.architecture == InstanceArchitecture.ARM64
         ):
             raise ValueError(
-                f"ec2Bastion.instanceType: {self.instance_type!r} is not an instance type"
+                f"instance_type: {self.instance_type} does not run {self.architecture} images"
             )
-        validate.one_of("ec2Bastion.architecture", self.architecture, ("arm64", "x86_64"))
-        family = self.instance_type.split(".")[0]
-        graviton = family == "a1" or re.fullmatch(r"[a-z]+\d+[a-z]*g[a-z]*", family) is not None
-        if graviton != (self.architecture == "arm64"):
-            raise ValueError(
-                f"ec2Bastion.instanceType: {self.instance_type} does not run "
-                f"{self.architecture} images"
-            )
-        if self.ami_id is not None and not _AMI.fullmatch(self.ami_id):
-            raise ValueError(f"ec2Bastion.amiId: {self.ami_id!r} is not an AMI id")
-        validate.int_range("ec2Bastion.rootVolumeSizeGb", self.root_volume_size_gb, 8, 1024)
-        if self.root_volume_kms_key_arn is not None:
-            validate.arn(
-                "ec2Bastion.rootVolumeKmsKeyArn", self.root_volume_kms_key_arn, service="kms"
-            )
-        if self.patch_group is not None and not re.fullmatch(
-            r"[\w .:/=+\-@]{1,256}", self.patch_group
-        ):
-            raise ValueError(f"ec2Bastion.patchGroup: {self.patch_group!r} is not a tag value")
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any], region: str) -> Ec2BastionArgs:
-        """Build from the ``ec2Bastion`` config section (``enabled`` is read by the tier)."""
-        from secbaseline.components.fargate_bastion import (
-            NETWORK_CONFIG_KEYS,
-            network_args_from_config,
-        )
-
-        raw = validate.known_keys(
-            "ec2Bastion",
-            section,
-            {
-                "enabled",
-                "region",
-                "vpcId",
-                "subnetId",
-                "instanceType",
-                "architecture",
-                "amiId",
-                "rootVolumeSizeGb",
-                "rootVolumeKmsKeyArn",
-                *NETWORK_CONFIG_KEYS,
-            },
-        )
-        where = str(raw.get("region", region))
-        architecture = str(raw.get("architecture", "arm64"))
-        default_type = "t4g.micro" if architecture == "arm64" else "t3.micro"
-        return cls(
-            region=where,
-            vpc_id=raw.get("vpcId"),  # type: ignore[arg-type]  # validated by validate()
-            subnet_id=raw.get("subnetId"),  # type: ignore[arg-type]  # validated by validate()
-            network_args=network_args_from_config("ec2Bastion", raw, where),
-            instance_type=raw.get("instanceType", default_type),  # type: ignore[arg-type]  # validated by validate()
-            architecture=architecture,
-            ami_id=raw.get("amiId"),  # type: ignore[arg-type]  # validated by validate()
-            root_volume_size_gb=raw.get("rootVolumeSizeGb", 8),  # type: ignore[arg-type]  # validated by validate()
-            root_volume_kms_key_arn=raw.get("rootVolumeKmsKeyArn"),  # type: ignore[arg-type]  # validated by validate()
-        )
 
 
 class Ec2Bastion(pulumi.ComponentResource):
@@ -157,8 +155,6 @@ class Ec2Bastion(pulumi.ComponentResource):
     """The instance role (AmazonSSMManagedInstanceCore, plus session log/KMS access if given)."""
     instance_profile: aws.iam.InstanceProfile
     """The instance profile."""
-    network: PrivateNetwork | None
-    """The private network used or created (None with your own VPC)."""
     start_session_command: pulumi.Output[str]
     """The one line that opens a shell."""
 
@@ -168,27 +164,35 @@ class Ec2Bastion(pulumi.ComponentResource):
         args: Ec2BastionArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args.validate()
+        args = Ec2BastionArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         region = args.region
         tags = baseline_tags(args.tags, component="Ec2Bastion")
 
-        self.network = args.network
+        self._network: PrivateNetwork | None = None
         vpc_id: pulumi.Input[str]
         subnet_id: pulumi.Input[str]
+        endpoint_sg: pulumi.Input[str] | None
         if args.vpc_id is not None and args.subnet_id is not None:
             vpc_id, subnet_id = args.vpc_id, args.subnet_id
+            endpoint_sg = args.endpoint_security_group_id
         else:
-            if self.network is None:
-                net_args = args.network_args or PrivateNetworkArgs(region=region)
-                net_args.region = region
-                net_args.name_prefix = args.name_prefix
-                net_args.interface_endpoints = tuple(
-                    sorted(set(net_args.interface_endpoints) | set(EC2_ENDPOINTS))
-                )
-                self.network = PrivateNetwork(f"{name}-network", net_args, opts=child)
-            vpc_id, subnet_id = self.network.vpc_id, self.network.subnet_ids[0]
+            self._network = PrivateNetwork(
+                f"{name}-network",
+                PrivateNetworkArgs(
+                    region=region,
+                    cidr_block=args.cidr_block,
+                    availability_zones=args.availability_zones,
+                    az_count=args.az_count,
+                    interface_endpoints=[InterfaceEndpoint(e) for e in EC2_ENDPOINTS],
+                    name_prefix=args.name_prefix,
+                    tags=args.tags,
+                ),
+                opts=child,
+            )
+            vpc_id, subnet_id = self._network.vpc_id, self._network.subnet_ids[0]
+            endpoint_sg = self._network.endpoint_security_group_id
 
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
@@ -208,8 +212,15 @@ class Ec2Bastion(pulumi.ComponentResource):
             tags={**tags, "Name": f"{args.name_prefix}-ec2-bastion"},
             opts=child,
         )
-        if self.network is not None:
-            self.network.allow_https_from(f"{name}-endpoint-access", self.security_group.id, self)
+        if endpoint_sg is not None:
+            allow_https_to_endpoints(
+                f"{name}-endpoint-access",
+                endpoint_sg,
+                self.security_group.id,
+                region=region,
+                parent=self,
+                tags=tags,
+            )
 
         self.role = aws.iam.Role(
             f"{name}-role",
@@ -241,7 +252,7 @@ class Ec2Bastion(pulumi.ComponentResource):
             ami = args.ami_id
         else:
             ami = aws.ssm.get_parameter_output(
-                name=AMI_PARAMETER.format(arch=args.architecture),
+                name=AMI_PARAMETER.format(arch=args.architecture.value),
                 region=region,
                 opts=pulumi.InvokeOutputOptions(parent=self),
             ).value
@@ -259,7 +270,7 @@ class Ec2Bastion(pulumi.ComponentResource):
         self.instance = aws.ec2.Instance(
             f"{name}-instance",
             ami=ami,
-            instance_type=args.instance_type,
+            instance_type=args.instance_type or DEFAULT_INSTANCE_TYPES[args.architecture],
             subnet_id=subnet_id,
             vpc_security_group_ids=[self.security_group.id],
             associate_public_ip_address=False,
@@ -279,8 +290,13 @@ class Ec2Bastion(pulumi.ComponentResource):
             # it in place. Pin ami_id (or drop this) to roll it deliberately.
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami"]),
         )
-        self.start_session_command = self.instance.id.apply(
-            lambda i: f"aws ssm start-session --region {region} --target {i}"
+        region_name = (
+            pulumi.Output.from_input(region)
+            if region
+            else aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        )
+        self.start_session_command = pulumi.Output.concat(
+            "aws ssm start-session --region ", region_name, " --target ", self.instance.id
         )
         self.register_outputs(
             {
@@ -289,3 +305,8 @@ class Ec2Bastion(pulumi.ComponentResource):
                 "startSessionCommand": self.start_session_command,
             }
         )
+
+    @property
+    def network(self) -> PrivateNetwork | None:
+        """The PrivateNetwork created for the bastion (None when given ``vpc_id``)."""
+        return self._network

@@ -5,24 +5,31 @@ Fargate task as the bastion), S-04 (managed compute: nothing to patch on the hos
 Nothing runs while idle: the task is started on demand and stops itself after a lifetime.
 """
 
-from __future__ import annotations
-
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import iam, validate
+from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import baseline_tags, physical_name
-from secbaseline.components._iam_documents import logs_key_policy, validate_statements
+from secbaseline.components._iam_documents import validate_statements
 from secbaseline.components.private_network import (
+    DEFAULT_AZ_COUNT,
+    DEFAULT_CIDR_BLOCK,
     FARGATE_ENDPOINTS,
+    MAX_AZS,
+    InterfaceEndpoint,
     PrivateNetwork,
     PrivateNetworkArgs,
+    allow_https_to_endpoints,
+    check_zones,
+    network_cidr,
+    network_options_given,
 )
 
 TYPE_TOKEN = "secbaseline:index:FargateBastion"
@@ -50,204 +57,126 @@ SSM_MESSAGES_ACTIONS = (
 )
 
 
-@dataclass
-class EgressRule:
+class CpuArchitecture(StrEnum):
+    """CPU architecture of the Fargate task."""
+
+    ARM64 = "ARM64"
+    """Graviton: about 20% cheaper per vCPU-hour."""
+    X86_64 = "X86_64"
+    """Intel/AMD, for images built only for x86_64."""
+
+
+@component_args
+class EgressRule(ComponentArgs):
     """An outbound rule of the bastion's security group (e.g. to a database it forwards to)."""
 
-    port: int
+    port: int = arg(ge=1, le=65535)
     """TCP port, 1-65535."""
-    cidr: str
-    """Destination IPv4 CIDR."""
+    cidr: str = arg(check=validate.cidr)
+    """Destination CIDR block."""
     description: str = ""
     """What the rule is for."""
 
-    def validate(self, field: str) -> None:
-        """Raise ValueError naming the field."""
-        validate.int_range(f"{field}.port", self.port, 1, 65535)
-        validate.cidr(f"{field}.cidr", self.cidr)
+
+def _cpu(field: str, value: Any) -> int:
+    if value not in FARGATE_SIZES:
+        raise ValueError(
+            f"{field}: {value!r} is not one of {', '.join(map(str, FARGATE_SIZES))} CPU units"
+        )
+    return int(value)
 
 
-@dataclass
-class FargateBastionArgs:
+def _image(field: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{field}: {value!r} is not an image reference")
+    return value
+
+
+def _statements(field: str, value: Any) -> Any:
+    validate_statements(field, value)
+    return value
+
+
+@component_args
+class FargateBastionArgs(ComponentArgs):
     """Inputs of :class:`FargateBastion`."""
 
-    region: str = ""
-    """Region of the bastion. Required."""
-    vpc_id: str | None = None
-    """Your VPC; give it with ``subnet_ids``. None: use ``network`` or create a PrivateNetwork."""
-    subnet_ids: Sequence[str] = ()
+    region: str | None = arg(default=None, check=validate.region)
+    """Region of the bastion; None uses the provider's region."""
+    vpc_id: pulumi.Input[str] | None = arg(default=None, check=validate.vpc_id)
+    """Your VPC (give it with ``subnet_ids``); None creates a PrivateNetwork."""
+    subnet_ids: Sequence[pulumi.Input[str]] = arg(default_factory=list, each=validate.subnet_id)
     """Your private subnets for the task (they must reach SSM: endpoints or a NAT)."""
-    network: PrivateNetwork | None = None
-    """A PrivateNetwork to run in (shared with an Ec2Bastion); overrides creating one."""
-    network_args: PrivateNetworkArgs | None = None
-    """Options of the PrivateNetwork created when neither VPC nor network is given."""
-    image: str | None = None
+    endpoint_security_group_id: pulumi.Input[str] | None = arg(
+        default=None, check=validate.security_group_id
+    )
+    """With ``vpc_id``: the security group of the VPC's interface endpoints (for example a
+    PrivateNetwork's ``endpoint_security_group_id``); the bastion admits itself to it on 443."""
+    cidr_block: str = arg(default=DEFAULT_CIDR_BLOCK, check=network_cidr)
+    """Without ``vpc_id``: private IPv4 block of the created network, /16 to /26."""
+    availability_zones: Sequence[str] = arg(default_factory=list)
+    """Without ``vpc_id``: AZ names of ``region`` for the created network (at most 4); empty:
+    the first ``az_count`` available AZs."""
+    az_count: int = arg(default=DEFAULT_AZ_COUNT, ge=1, le=MAX_AZS)
+    """Without ``vpc_id``: how many AZs the created network spans, 1-4. Endpoints bill per
+    AZ."""
+    image: str | None = arg(default=None, check=_image)
     """Container image. None: Amazon Linux 2023 from ECR Public through a pull-through cache
     rule, so a private subnet without internet access can pull it."""
-    cpu: int = 256
+    cpu: int = arg(default=256, check=_cpu)
     """Fargate CPU units: 256, 512, 1024, 2048 or 4096."""
     memory: int = 512
-    """Memory in MiB, valid for the CPU size."""
-    cpu_architecture: str = "ARM64"
+    """Memory in MiB, valid for the CPU size (256: 512-2048; 512: 1024-4096; ...)."""
+    cpu_architecture: CpuArchitecture = CpuArchitecture.ARM64
     """ARM64 (Graviton, cheaper) or X86_64."""
-    task_lifetime_minutes: int = 60
+    task_lifetime_minutes: int = arg(default=60, ge=1, le=1440)
     """The task exits after this many minutes (1-1440) so a forgotten session stops costing."""
-    log_retention_days: int = 365
-    """Retention of the exec-session and container log groups."""
-    exec_log_bucket: str | None = None
+    log_retention_days: int = arg(default=365, check=validate.log_retention_days)
+    """Retention of the exec-session and container log groups (a CloudWatch Logs value)."""
+    kms_key_arn: pulumi.Input[str] | None = arg(default=None, check=validate.kms_key_arn)
+    """Your KMS key for ECS Exec sessions and the log groups (its policy must let
+    ``logs.<region>.amazonaws.com`` use it); None creates a key with rotation on."""
+    exec_log_bucket: pulumi.Input[str] | None = arg(default=None, check=validate.bucket_name)
     """Also write exec session logs to this S3 bucket (encrypted uploads required)."""
     exec_log_prefix: str = "ecs-exec/"
     """Key prefix in ``exec_log_bucket``."""
-    egress: Sequence[EgressRule] = ()
+    egress: Sequence[EgressRule] = arg(default_factory=list)
     """Extra outbound rules (databases to forward to). HTTPS 443 out is always allowed."""
-    task_role_statements: Sequence[Mapping[str, Any]] = ()
-    """Extra IAM statements for the task role (what the bastion's tools may do)."""
-    service_desired_count: int | None = None
+    task_role_statements: Sequence[Mapping[str, Any]] = arg(default_factory=list, check=_statements)
+    """Extra IAM statements for the task role (what the bastion's tools may do); named
+    actions only (no ``*`` or ``service:*``)."""
+    service_desired_count: int | None = arg(default=None, ge=0, le=1)
     """None (default): no ECS service, run tasks on demand. 0 or 1: an ECS service with that
     desired count (scale it to 1 with ``aws ecs update-service`` when needed)."""
     container_insights: bool = True
     """Container Insights on the cluster."""
-    account_id: pulumi.Input[str] | None = None
+    account_id: pulumi.Input[str] | None = arg(default=None, check=validate.account_id)
     """Account id for ARNs; None: looked up with one caller-identity invoke."""
-    name_prefix: str = "secbaseline"
-    """Prefix of physical names."""
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Extra tags on every resource."""
+    name_prefix: str = arg(default="secbaseline", check=validate.name_prefix)
+    """Prefix of physical names (cluster, task family, log groups, key alias, cache rule)."""
+    tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
+    """Tags for every taggable child (key, log groups, roles, security group, cluster, task
+    definition, service, ingress rule, created network)."""
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        validate.region("bastion.region", self.region)
+    def __post_init__(self) -> None:
         if (self.vpc_id is None) != (not self.subnet_ids):
-            raise ValueError("bastion.vpcId: give vpcId and subnetIds together, or neither")
-        if self.vpc_id is not None:
-            if self.network is not None:
-                raise ValueError("bastion.vpcId: give either vpcId/subnetIds or network, not both")
-            validate.resource_id("bastion.vpcId", self.vpc_id, "vpc")
-            for i, subnet in enumerate(self.subnet_ids):
-                validate.resource_id(f"bastion.subnetIds[{i}]", subnet, "subnet")
-        if self.network is not None and self.network.region != self.region:
-            raise ValueError(
-                f"bastion.network: the network is in {self.network.region}, not {self.region}"
-            )
-        if self.network_args is not None:
-            self.network_args.validate()
-        # Type first: YAML may give "256", which would pass as text and then miss the table.
-        for size_field, size in (("bastion.cpu", self.cpu), ("bastion.memory", self.memory)):
-            if isinstance(size, bool) or not isinstance(size, int):
-                raise ValueError(f"{size_field}: {size!r} is not an integer")
-        validate.one_of("bastion.cpu", str(self.cpu), [str(c) for c in FARGATE_SIZES])
+            raise ValueError("vpc_id: give vpc_id and subnet_ids together, or neither")
+        if self.vpc_id is None:
+            if self.endpoint_security_group_id is not None:
+                raise ValueError("endpoint_security_group_id: only applies with vpc_id")
+            check_zones("availability_zones", self.region, list(self.availability_zones))
+        else:
+            for name in network_options_given(self):
+                raise ValueError(f"{name}: only applies without vpc_id")
         if self.memory not in FARGATE_SIZES[self.cpu]:
             raise ValueError(
-                f"bastion.memory: {self.memory!r} MiB is not valid for {self.cpu} CPU units; "
+                f"memory: {self.memory!r} MiB is not valid for {self.cpu} CPU units; "
                 f"use one of {', '.join(map(str, FARGATE_SIZES[self.cpu]))}"
             )
-        validate.one_of("bastion.cpuArchitecture", self.cpu_architecture, ("ARM64", "X86_64"))
-        validate.int_range("bastion.taskLifetimeMinutes", self.task_lifetime_minutes, 1, 1440)
-        validate.log_retention_days("bastion.logRetentionDays", self.log_retention_days)
-        if self.image is not None and (not isinstance(self.image, str) or not self.image.strip()):
-            raise ValueError(f"bastion.image: {self.image!r} is not an image reference")
-        if self.exec_log_bucket is not None:
-            validate.bucket_name("bastion.execLogBucket", self.exec_log_bucket)
-        for i, rule in enumerate(self.egress):
-            rule.validate(f"bastion.egress[{i}]")
-        validate_statements("bastion.taskRoleStatements", self.task_role_statements)
-        if self.service_desired_count is not None:
-            validate.int_range("bastion.serviceDesiredCount", self.service_desired_count, 0, 1)
-        validate.boolean("bastion.containerInsights", self.container_insights)
-        validate.name_prefix("bastion.namePrefix", self.name_prefix)
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any], region: str) -> FargateBastionArgs:
-        """Build from the ``bastion`` config section (``enabled`` is read by the tier)."""
-        raw = validate.known_keys("bastion", section, BASTION_CONFIG_KEYS)
-        egress = raw.get("egress", [])
-        if not isinstance(egress, list | tuple):
-            raise ValueError("bastion.egress: expected a list of {port, cidr, description}")
-        rules = []
-        for i, rule in enumerate(egress):
-            item = validate.known_keys(
-                f"bastion.egress[{i}]", rule, {"port", "cidr", "description"}
-            )
-            rules.append(
-                EgressRule(
-                    port=item.get("port"),  # type: ignore[arg-type]  # validated by EgressRule.validate
-                    cidr=item.get("cidr"),  # type: ignore[arg-type]  # validated by EgressRule.validate
-                    description=str(item.get("description", "")),
-                )
-            )
-        statements = raw.get("taskRoleStatements", [])
-        if not isinstance(statements, list | tuple):
-            raise ValueError("bastion.taskRoleStatements: expected a list of IAM statements")
-        subnets = raw.get("subnetIds", [])
-        if not isinstance(subnets, list | tuple):
-            raise ValueError("bastion.subnetIds: expected a list of subnet ids")
-        args = cls(
-            region=str(raw.get("region", region)),
-            vpc_id=raw.get("vpcId"),  # type: ignore[arg-type]  # validated by validate()
-            subnet_ids=tuple(subnets),
-            network_args=network_args_from_config("bastion", raw, str(raw.get("region", region))),
-            image=raw.get("image"),  # type: ignore[arg-type]  # validated by validate()
-            cpu=raw.get("cpu", 256),  # type: ignore[arg-type]  # validated by validate()
-            memory=raw.get("memory", 512),  # type: ignore[arg-type]  # validated by validate()
-            cpu_architecture=str(raw.get("cpuArchitecture", "ARM64")),
-            task_lifetime_minutes=raw.get("taskLifetimeMinutes", 60),  # type: ignore[arg-type]  # validated by validate()
-            log_retention_days=raw.get("logRetentionDays", 365),  # type: ignore[arg-type]  # validated by validate()
-            exec_log_bucket=raw.get("execLogBucket"),  # type: ignore[arg-type]  # validated by validate()
-            exec_log_prefix=str(raw.get("execLogPrefix", "ecs-exec/")),
-            egress=rules,
-            task_role_statements=[dict(s) for s in statements],
-            service_desired_count=raw.get("serviceDesiredCount"),  # type: ignore[arg-type]  # validated by validate()
-            container_insights=raw.get("containerInsights", True),  # type: ignore[arg-type]  # validated by validate()
-        )
-        if args.vpc_id is None and args.network_args is None:
-            args.network_args = PrivateNetworkArgs(region=args.region)
-        return args
-
-
-NETWORK_CONFIG_KEYS = {"cidrBlock", "availabilityZones", "azCount"}
-BASTION_CONFIG_KEYS = {
-    "enabled",
-    "region",
-    "vpcId",
-    "subnetIds",
-    "image",
-    "cpu",
-    "memory",
-    "cpuArchitecture",
-    "taskLifetimeMinutes",
-    "logRetentionDays",
-    "execLogBucket",
-    "execLogPrefix",
-    "egress",
-    "taskRoleStatements",
-    "serviceDesiredCount",
-    "containerInsights",
-    *NETWORK_CONFIG_KEYS,
-}
-
-
-def network_args_from_config(
-    section_name: str, raw: Mapping[str, object], region: str
-) -> PrivateNetworkArgs | None:
-    """PrivateNetworkArgs from a bastion section's network keys (None when a VPC is given)."""
-    if raw.get("vpcId") is not None:
-        for key in NETWORK_CONFIG_KEYS & set(raw):
-            raise ValueError(f"{section_name}.{key}: only applies without vpcId")
-        return None
-    zones = raw.get("availabilityZones", [])
-    if not isinstance(zones, list | tuple):
-        raise ValueError(f"{section_name}.availabilityZones: expected a list of AZ names")
-    return PrivateNetworkArgs(
-        region=region,
-        cidr_block=raw.get("cidrBlock", "10.64.0.0/24"),  # type: ignore[arg-type]  # validated by PrivateNetworkArgs.validate
-        availability_zones=tuple(zones),
-        az_count=raw.get("azCount", 2),  # type: ignore[arg-type]  # validated by PrivateNetworkArgs.validate
-        config_section=section_name,
-    )
 
 
 def _arn(
-    service: str, region: str, account: pulumi.Input[str], resource: str
+    service: str, region: pulumi.Input[str], account: pulumi.Input[str], resource: str
 ) -> pulumi.Output[str]:
     return pulumi.Output.concat("arn:aws:", service, ":", region, ":", account, ":", resource)
 
@@ -265,12 +194,13 @@ class FargateBastion(pulumi.ComponentResource):
     """The task role (ECS Exec permissions plus the user's statements)."""
     execution_role: aws.iam.Role
     """The task execution role (image pull and container logs)."""
-    kms_key: aws.kms.Key
-    """Key for exec session encryption and the log groups."""
+    kms_key: aws.kms.Key | None
+    """The key created for exec session encryption and the log groups (None with
+    ``kms_key_arn``)."""
+    kms_key_arn: pulumi.Output[str]
+    """The key that encrypts exec sessions and the log groups."""
     exec_log_group: aws.cloudwatch.LogGroup
     """CloudWatch log group of exec sessions."""
-    network: PrivateNetwork | None
-    """The private network the bastion created or was given (None with your own VPC)."""
     service: aws.ecs.Service | None
     """The optional ECS service (None by default: run tasks on demand)."""
     subnet_ids: pulumi.Output[list[str]]
@@ -288,11 +218,16 @@ class FargateBastion(pulumi.ComponentResource):
         args: FargateBastionArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args.validate()
+        args = FargateBastionArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         region = args.region
         tags = baseline_tags(args.tags, component="FargateBastion")
+        region_name = (
+            pulumi.Output.from_input(region)
+            if region
+            else aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        )
         account: pulumi.Input[str] = (
             args.account_id
             if args.account_id is not None
@@ -302,21 +237,29 @@ class FargateBastion(pulumi.ComponentResource):
         )
 
         # --- network ---------------------------------------------------------------------
-        self.network = args.network
+        self._network: PrivateNetwork | None = None
         vpc_id: pulumi.Input[str]
         subnets: Sequence[pulumi.Input[str]]
+        endpoint_sg: pulumi.Input[str] | None
         if args.vpc_id is not None:
             vpc_id, subnets = args.vpc_id, list(args.subnet_ids)
+            endpoint_sg = args.endpoint_security_group_id
         else:
-            if self.network is None:
-                net_args = args.network_args or PrivateNetworkArgs(region=region)
-                net_args.region = region
-                net_args.name_prefix = args.name_prefix
-                net_args.interface_endpoints = tuple(
-                    sorted(set(net_args.interface_endpoints) | set(FARGATE_ENDPOINTS))
-                )
-                self.network = PrivateNetwork(f"{name}-network", net_args, opts=child)
-            vpc_id, subnets = self.network.vpc_id, self.network.subnet_ids
+            self._network = PrivateNetwork(
+                f"{name}-network",
+                PrivateNetworkArgs(
+                    region=region,
+                    cidr_block=args.cidr_block,
+                    availability_zones=args.availability_zones,
+                    az_count=args.az_count,
+                    interface_endpoints=[InterfaceEndpoint(e) for e in FARGATE_ENDPOINTS],
+                    name_prefix=args.name_prefix,
+                    tags=args.tags,
+                ),
+                opts=child,
+            )
+            vpc_id, subnets = self._network.vpc_id, self._network.subnet_ids
+            endpoint_sg = self._network.endpoint_security_group_id
         self.subnet_ids = pulumi.Output.all(*subnets).apply(lambda ids: [str(i) for i in ids])
 
         egress: list[aws.ec2.SecurityGroupEgressArgsDict] = [
@@ -348,31 +291,48 @@ class FargateBastion(pulumi.ComponentResource):
             tags={**tags, "Name": f"{args.name_prefix}-fargate-bastion"},
             opts=child,
         )
-        if self.network is not None:
-            self.network.allow_https_from(f"{name}-endpoint-access", self.security_group.id, self)
+        if endpoint_sg is not None:
+            allow_https_to_endpoints(
+                f"{name}-endpoint-access",
+                endpoint_sg,
+                self.security_group.id,
+                region=region,
+                parent=self,
+                tags=tags,
+            )
 
         # --- encryption and logs ---------------------------------------------------------
-        self.kms_key = aws.kms.Key(
-            f"{name}-key",
-            description="Fargate bastion: ECS Exec session and log encryption",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=logs_key_policy(account, region),
-            region=region,
-            tags=tags,
-            opts=child,
-        )
-        aws.kms.Alias(
-            f"{name}-key-alias",
-            name=f"alias/{physical_name(args.name_prefix, 'fargate-bastion')}",
-            target_key_id=self.kms_key.key_id,
-            region=region,
-            opts=child,
-        )
+        self.kms_key = None
+        if args.kms_key_arn is None:
+            self.kms_key = aws.kms.Key(
+                f"{name}-key",
+                description="Fargate bastion: ECS Exec session and log encryption",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                policy=iam.dumps(
+                    [
+                        iam.key_admin_statement(account),
+                        iam.logs_key_statement(region_name, account),
+                    ]
+                ),
+                region=region,
+                tags=tags,
+                opts=child,
+            )
+            aws.kms.Alias(
+                f"{name}-key-alias",
+                name=f"alias/{physical_name(args.name_prefix, 'fargate-bastion')}",
+                target_key_id=self.kms_key.key_id,
+                region=region,
+                opts=child,
+            )
+            self.kms_key_arn = self.kms_key.arn
+        else:
+            self.kms_key_arn = pulumi.Output.from_input(args.kms_key_arn)
         self.exec_log_group = aws.cloudwatch.LogGroup(
             f"{name}-exec-logs",
             name=f"/{args.name_prefix}/fargate-bastion/exec",
-            kms_key_id=self.kms_key.arn,
+            kms_key_id=self.kms_key_arn,
             retention_in_days=args.log_retention_days,
             region=region,
             tags=tags,
@@ -381,7 +341,7 @@ class FargateBastion(pulumi.ComponentResource):
         task_log_group = aws.cloudwatch.LogGroup(
             f"{name}-task-logs",
             name=f"/{args.name_prefix}/fargate-bastion/task",
-            kms_key_id=self.kms_key.arn,
+            kms_key_id=self.kms_key_arn,
             retention_in_days=args.log_retention_days,
             region=region,
             tags=tags,
@@ -402,9 +362,15 @@ class FargateBastion(pulumi.ComponentResource):
                 opts=child,
             )
             image = pulumi.Output.concat(
-                account, ".dkr.ecr.", region, ".amazonaws.com/", cache_prefix, "/", PUBLIC_IMAGE
+                account,
+                ".dkr.ecr.",
+                region_name,
+                ".amazonaws.com/",
+                cache_prefix,
+                "/",
+                PUBLIC_IMAGE,
             )
-            repository_arn = _arn("ecr", region, account, f"repository/{cache_prefix}/*")
+            repository_arn = _arn("ecr", region_name, account, f"repository/{cache_prefix}/*")
         else:
             image = args.image
             ecr = _ECR_IMAGE.fullmatch(args.image)
@@ -474,7 +440,7 @@ class FargateBastion(pulumi.ComponentResource):
                 "Sid": "EcsExecSessionEncryption",
                 "Effect": "Allow",
                 "Action": "kms:Decrypt",
-                "Resource": self.kms_key.arn,
+                "Resource": self.kms_key_arn,
             },
             {
                 "Sid": "EcsExecFindLogGroup",
@@ -491,18 +457,19 @@ class FargateBastion(pulumi.ComponentResource):
             },
         ]
         if args.exec_log_bucket is not None:
+            bucket_arn = pulumi.Output.concat("arn:aws:s3:::", args.exec_log_bucket)
             task_statements += [
                 {
                     "Sid": "EcsExecSessionLogsToS3",
                     "Effect": "Allow",
                     "Action": "s3:PutObject",
-                    "Resource": f"arn:aws:s3:::{args.exec_log_bucket}/{args.exec_log_prefix}*",
+                    "Resource": pulumi.Output.concat(bucket_arn, f"/{args.exec_log_prefix}*"),
                 },
                 {
                     "Sid": "EcsExecCheckBucketEncryption",
                     "Effect": "Allow",
                     "Action": "s3:GetEncryptionConfiguration",
-                    "Resource": f"arn:aws:s3:::{args.exec_log_bucket}",
+                    "Resource": bucket_arn,
                 },
             ]
         task_statements += [dict(s) for s in args.task_role_statements]
@@ -543,7 +510,7 @@ class FargateBastion(pulumi.ComponentResource):
             ],
             configuration={
                 "execute_command_configuration": {
-                    "kms_key_id": self.kms_key.arn,
+                    "kms_key_id": self.kms_key_arn,
                     "logging": "OVERRIDE",
                     "log_configuration": log_configuration,
                 }
@@ -565,7 +532,7 @@ class FargateBastion(pulumi.ComponentResource):
                 "logDriver": "awslogs",
                 "options": {
                     "awslogs-group": task_log_group.name,
-                    "awslogs-region": region,
+                    "awslogs-region": region_name,
                     "awslogs-stream-prefix": "bastion",
                 },
             },
@@ -580,7 +547,7 @@ class FargateBastion(pulumi.ComponentResource):
             memory=str(args.memory),
             runtime_platform={
                 "operating_system_family": "LINUX",
-                "cpu_architecture": args.cpu_architecture,
+                "cpu_architecture": args.cpu_architecture.value,
             },
             execution_role_arn=self.execution_role.arn,
             task_role_arn=self.task_role.arn,
@@ -622,17 +589,20 @@ class FargateBastion(pulumi.ComponentResource):
             }
         )
         self.start_command = pulumi.Output.all(
-            self.run_task_network_configuration, self.cluster.name, self.task_definition.family
+            self.run_task_network_configuration,
+            self.cluster.name,
+            self.task_definition.family,
+            region_name,
         ).apply(
             lambda v: (
-                f"aws ecs run-task --region {region} --cluster {v[1]} --task-definition {v[2]} "
+                f"aws ecs run-task --region {v[3]} --cluster {v[1]} --task-definition {v[2]} "
                 "--launch-type FARGATE --enable-execute-command "
                 f"--network-configuration '{json.dumps(v[0], separators=(',', ':'))}'"
             )
         )
-        self.exec_command = self.cluster.name.apply(
-            lambda c: (
-                f"aws ecs execute-command --region {region} --cluster {c} --task TASK_ID "
+        self.exec_command = pulumi.Output.all(self.cluster.name, region_name).apply(
+            lambda v: (
+                f"aws ecs execute-command --region {v[1]} --cluster {v[0]} --task TASK_ID "
                 f"--container {CONTAINER_NAME} --interactive --command /bin/sh"
             )
         )
@@ -641,9 +611,15 @@ class FargateBastion(pulumi.ComponentResource):
                 "clusterName": self.cluster.name,
                 "taskDefinitionArn": self.task_definition.arn,
                 "securityGroupId": self.security_group.id,
+                "kmsKeyArn": self.kms_key_arn,
                 "subnetIds": self.subnet_ids,
                 "runTaskNetworkConfiguration": self.run_task_network_configuration,
                 "startCommand": self.start_command,
                 "execCommand": self.exec_command,
             }
         )
+
+    @property
+    def network(self) -> PrivateNetwork | None:
+        """The PrivateNetwork created for the bastion (None when given ``vpc_id``)."""
+        return self._network

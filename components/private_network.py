@@ -1,84 +1,126 @@
 """A minimal private VPC for bastions: no internet gateway, no NAT, only VPC endpoints.
 
 Checklist: S-01 (no inbound path from the internet: there is no route to it at all).
-Used by :class:`FargateBastion` and :class:`Ec2Bastion` when the user brings no VPC.
+Created by :class:`FargateBastion` and :class:`Ec2Bastion` when they are given no VPC; to share
+one network, create it yourself and pass its ``vpc_id``, ``subnet_ids`` and
+``endpoint_security_group_id`` to the bastions.
 """
-
-from __future__ import annotations
 
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import validate
+from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import baseline_tags
 
 TYPE_TOKEN = "secbaseline:index:PrivateNetwork"
+DEFAULT_CIDR_BLOCK = "10.64.0.0/24"
+DEFAULT_AZ_COUNT = 2
+MAX_AZS = 4
+_AZ_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+[a-z]$")
+
+
+class InterfaceEndpoint(StrEnum):
+    """An AWS service a bastion may reach through an interface VPC endpoint."""
+
+    SSM = "ssm"
+    """Systems Manager API (EC2 instances register and fetch documents)."""
+    SSMMESSAGES = "ssmmessages"
+    """Session Manager / ECS Exec data channel."""
+    EC2MESSAGES = "ec2messages"
+    """Run Command messages for the SSM agent on EC2."""
+    ECR_API = "ecr.api"
+    """ECR API (Fargate image pulls)."""
+    ECR_DKR = "ecr.dkr"
+    """ECR registry (Fargate image pulls)."""
+    LOGS = "logs"
+    """CloudWatch Logs (container and session logs)."""
+    KMS = "kms"
+    """KMS (session and ECS Exec encryption)."""
+    STS = "sts"
+    """STS (role credentials for tools inside the bastion)."""
+
 
 # Interface endpoints a bastion may need, and why.
 KNOWN_INTERFACE_ENDPOINTS: Mapping[str, str] = {
-    "ssm": "Systems Manager API (EC2 instances register and fetch documents)",
-    "ssmmessages": "Session Manager / ECS Exec data channel",
-    "ec2messages": "Run Command messages for the SSM agent on EC2",
-    "ecr.api": "ECR API (Fargate image pulls)",
-    "ecr.dkr": "ECR registry (Fargate image pulls)",
-    "logs": "CloudWatch Logs (container and session logs)",
-    "kms": "KMS (session and ECS Exec encryption)",
-    "sts": "STS (role credentials for tools inside the bastion)",
+    member.value: (member.__doc__ or "").strip() for member in InterfaceEndpoint
 }
 FARGATE_ENDPOINTS: tuple[str, ...] = ("ecr.api", "ecr.dkr", "kms", "logs", "ssmmessages")
 EC2_ENDPOINTS: tuple[str, ...] = ("ec2messages", "kms", "logs", "ssm", "ssmmessages")
 
 
-@dataclass
-class PrivateNetworkArgs:
+def network_cidr(field: str, value: Any) -> str:
+    """A private IPv4 block from /16 to /26 (the sizes a VPC may have)."""
+    cidr = validate.cidr(field, value)
+    network = ipaddress.ip_network(cidr)
+    if network.version != 4 or not 16 <= network.prefixlen <= 26:
+        raise ValueError(f"{field}: {cidr!r} must be an IPv4 block from /16 to /26")
+    if not network.is_private:
+        raise ValueError(f"{field}: {cidr!r} is not a private (RFC 1918) range")
+    return cidr
+
+
+def check_zones(field: str, region: str | None, zones: Sequence[str]) -> None:
+    """AZ names of ``region`` (of one region when it is None), each once, at most four
+    (``field`` names the argument)."""
+    for zone in zones:
+        if region is not None and not re.fullmatch(rf"{re.escape(region)}[a-z]", zone):
+            raise ValueError(f"{field}: {zone!r} is not an AZ of {region}")
+        if region is None and not _AZ_NAME.fullmatch(zone):
+            raise ValueError(f"{field}: {zone!r} is not an availability zone name")
+    if region is None and len({zone[:-1] for zone in zones}) > 1:
+        raise ValueError(f"{field}: the AZs are in different regions")
+    if len(set(zones)) != len(zones):
+        raise ValueError(f"{field}: an AZ is listed twice")
+    if len(zones) > MAX_AZS:
+        raise ValueError(f"{field}: at most {MAX_AZS} AZs")
+
+
+def network_options_given(args: Any) -> list[str]:
+    """Which network arguments (``cidr_block``, ``availability_zones``, ``az_count``) of a
+    bastion's args differ from their defaults: they only apply when it creates its network."""
+    given = []
+    if args.cidr_block != DEFAULT_CIDR_BLOCK:
+        given.append("cidr_block")
+    if list(args.availability_zones):
+        given.append("availability_zones")
+    if args.az_count != DEFAULT_AZ_COUNT:
+        given.append("az_count")
+    return given
+
+
+@component_args
+class PrivateNetworkArgs(ComponentArgs):
     """Inputs of :class:`PrivateNetwork`."""
 
-    region: str = ""
-    """Region of the VPC. Required."""
-    cidr_block: str = "10.64.0.0/24"
-    """IPv4 CIDR of the VPC, /16 to /26; split into one equal subnet per availability zone."""
-    availability_zones: Sequence[str] = ()
-    """AZ names (e.g. ap-northeast-1a); empty: the first ``az_count`` available AZs."""
-    az_count: int = 2
+    region: str | None = arg(default=None, check=validate.region)
+    """Region of the VPC; None uses the provider's region."""
+    cidr_block: str = arg(default=DEFAULT_CIDR_BLOCK, check=network_cidr)
+    """Private IPv4 block of the VPC, /16 to /26; split into one equal subnet per AZ."""
+    availability_zones: Sequence[str] = arg(default_factory=list)
+    """AZ names of ``region`` (e.g. ap-northeast-1a), at most 4; empty: the first ``az_count``
+    available AZs."""
+    az_count: int = arg(default=DEFAULT_AZ_COUNT, ge=1, le=MAX_AZS)
     """How many AZs when ``availability_zones`` is empty, 1-4. Endpoints bill per AZ."""
-    interface_endpoints: Sequence[str] = ()
-    """Interface endpoint services (private DNS on), from KNOWN_INTERFACE_ENDPOINTS. A bastion
-    that creates its network adds the ones it needs (FARGATE_ENDPOINTS, EC2_ENDPOINTS)."""
+    interface_endpoints: Sequence[InterfaceEndpoint] = arg(default_factory=list)
+    """Interface endpoint services (private DNS on). A bastion that creates its network adds
+    the ones it needs."""
     s3_gateway_endpoint: bool = True
     """Add the free S3 gateway endpoint (ECR layers, AL2023 repositories, patch baselines)."""
-    name_prefix: str = "secbaseline"
+    name_prefix: str = arg(default="secbaseline", check=validate.name_prefix)
     """Prefix of Name tags."""
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Extra tags on every resource."""
-    config_section: str = "privateNetwork"
-    """Config section named in error messages (the bastion section the keys came from)."""
+    tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
+    """Tags for every taggable child (VPC, subnets, route table, security groups, endpoints,
+    ingress rules)."""
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        p = self.config_section
-        validate.region(f"{p}.region", self.region)
-        cidr = validate.cidr(f"{p}.cidrBlock", self.cidr_block)
-        network = ipaddress.ip_network(cidr)
-        if network.version != 4 or not 16 <= network.prefixlen <= 26:
-            raise ValueError(f"{p}.cidrBlock: {cidr!r} must be an IPv4 block from /16 to /26")
-        if not network.is_private:
-            raise ValueError(f"{p}.cidrBlock: {cidr!r} is not a private (RFC 1918) range")
-        for az in self.availability_zones:
-            if not isinstance(az, str) or not re.fullmatch(rf"{self.region}[a-z]", az):
-                raise ValueError(f"{p}.availabilityZones: {az!r} is not an AZ of {self.region}")
-        if len(set(self.availability_zones)) != len(self.availability_zones):
-            raise ValueError(f"{p}.availabilityZones: an AZ is listed twice")
-        validate.int_range(f"{p}.azCount", self.az_count, 1, 4)
-        if len(self.availability_zones) > 4:
-            raise ValueError(f"{p}.availabilityZones: at most 4 AZs")
-        for service in self.interface_endpoints:
-            validate.one_of(f"{p}.interfaceEndpoints", service, sorted(KNOWN_INTERFACE_ENDPOINTS))
-        validate.boolean(f"{p}.s3GatewayEndpoint", self.s3_gateway_endpoint)
+    def __post_init__(self) -> None:
+        check_zones("availability_zones", self.region, list(self.availability_zones))
 
     def zone_count(self) -> int:
         """How many subnets (one per AZ) the network has."""
@@ -90,6 +132,30 @@ def subnet_cidrs(cidr_block: str, count: int) -> list[str]:
     network = ipaddress.ip_network(cidr_block)
     extra_bits = max(1, (count - 1).bit_length())
     return [str(s) for s in list(network.subnets(prefixlen_diff=extra_bits))[:count]]
+
+
+def allow_https_to_endpoints(
+    name: str,
+    endpoint_security_group_id: pulumi.Input[str],
+    security_group_id: pulumi.Input[str],
+    *,
+    region: str | None,
+    parent: pulumi.Resource,
+    tags: Mapping[str, str] | None = None,
+) -> aws.vpc.SecurityGroupIngressRule:
+    """Admit HTTPS from one security group to a network's interface endpoints."""
+    return aws.vpc.SecurityGroupIngressRule(
+        name,
+        security_group_id=endpoint_security_group_id,
+        referenced_security_group_id=security_group_id,
+        ip_protocol="tcp",
+        from_port=443,
+        to_port=443,
+        description="HTTPS from a bastion to the VPC endpoints",
+        region=region,
+        tags=dict(tags) if tags else None,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
 
 
 class PrivateNetwork(pulumi.ComponentResource):
@@ -114,13 +180,18 @@ class PrivateNetwork(pulumi.ComponentResource):
         args: PrivateNetworkArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args.validate()
+        args = PrivateNetworkArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
-        self._name = name
         self._region = args.region
         child = pulumi.ResourceOptions(parent=self)
         region = args.region
-        tags = baseline_tags(args.tags, component="PrivateNetwork")
+        region_name = (
+            pulumi.Output.from_input(region)
+            if region
+            else aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        )
+        self._tags = baseline_tags(args.tags, component="PrivateNetwork")
+        tags = self._tags
 
         def named(suffix: str) -> dict[str, str]:
             return {**tags, "Name": f"{args.name_prefix}-{suffix}"}
@@ -198,11 +269,11 @@ class PrivateNetwork(pulumi.ComponentResource):
         )
         self.endpoint_security_group_id = endpoint_sg.id
         self.endpoints = {}
-        for service in sorted(set(args.interface_endpoints)):
+        for service in sorted({str(s) for s in args.interface_endpoints}):
             self.endpoints[service] = aws.ec2.VpcEndpoint(
                 f"{name}-{service.replace('.', '-')}",
                 vpc_id=self.vpc.id,
-                service_name=f"com.amazonaws.{region}.{service}",
+                service_name=pulumi.Output.concat("com.amazonaws.", region_name, f".{service}"),
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
                 subnet_ids=self.subnet_ids,
@@ -215,7 +286,7 @@ class PrivateNetwork(pulumi.ComponentResource):
             self.endpoints["s3"] = aws.ec2.VpcEndpoint(
                 f"{name}-s3",
                 vpc_id=self.vpc.id,
-                service_name=f"com.amazonaws.{region}.s3",
+                service_name=pulumi.Output.concat("com.amazonaws.", region_name, ".s3"),
                 vpc_endpoint_type="Gateway",
                 route_table_ids=[route_table.id],
                 region=region,
@@ -226,27 +297,25 @@ class PrivateNetwork(pulumi.ComponentResource):
             {
                 "vpcId": self.vpc_id,
                 "subnetIds": self.subnet_ids,
+                "routeTableId": self.route_table_id,
                 "endpointSecurityGroupId": self.endpoint_security_group_id,
             }
         )
 
     @property
-    def region(self) -> str:
-        """The network's region."""
+    def region(self) -> str | None:
+        """The network's region (None: the provider's)."""
         return self._region
 
     def allow_https_from(
         self, name: str, security_group_id: pulumi.Input[str], parent: pulumi.Resource
     ) -> aws.vpc.SecurityGroupIngressRule:
         """Admit HTTPS from one security group to the interface endpoints."""
-        return aws.vpc.SecurityGroupIngressRule(
+        return allow_https_to_endpoints(
             name,
-            security_group_id=self.endpoint_security_group_id,
-            referenced_security_group_id=security_group_id,
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            description="HTTPS from a bastion to the VPC endpoints",
+            self.endpoint_security_group_id,
+            security_group_id,
             region=self._region,
-            opts=pulumi.ResourceOptions(parent=parent),
+            parent=parent,
+            tags=self._tags,
         )

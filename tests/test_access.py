@@ -207,7 +207,14 @@ def test_bastion_in_own_vpc_with_a_service(plan_tier: Callable[..., Plan]) -> No
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"bastion": {"vpcId": "vpc-1"}}, "bastion.vpcId: give vpcId and subnetIds together"),
+        (
+            {"bastion": {"vpcId": "vpc-0123456789abcdef0"}},
+            "bastion.vpcId: give vpcId and subnetIds together",
+        ),
+        ({"bastion": {"vpcId": "vpc-1"}}, "bastion.vpcId: 'vpc-1' is not a vpc id"),
+        ({"ec2Bastion": {"keyName": "mine"}}, "ec2Bastion.keyName: unknown option"),
+        ({"bastion": {"namePrefix": "ops"}}, "bastion.namePrefix: set by the tier"),
+        ({"bastion": {"accountId": "123456789012"}}, "bastion.accountId: set by the tier"),
         ({"bastion": {"enabled": "yes"}}, "bastion.enabled: expected true or false"),
         (
             {"bastion": {"cidrBlock": "10.0.0.0/30"}},
@@ -256,3 +263,22 @@ def test_shared_network_keys_belong_to_the_bastion_section(plan_tier: Callable[.
         plan_tier(tier="beginner", ec2Bastion={"enabled": True, "azCount": 1})
     plan = plan_tier(tier="beginner", bastion={"azCount": 1}, ec2Bastion={"enabled": True})
     assert len(plan.of_type("aws:ec2/subnet:Subnet")) == 1
+
+
+def test_bastion_sections_may_set_what_the_tier_would(plan_tier: Callable[..., Plan]) -> None:
+    plan = plan_tier(
+        tier="beginner",
+        bastion={"tags": {"team": "ops"}},
+        ec2Bastion={"enabled": True, "patchGroup": "bastions"},
+    )
+    assert plan.one("aws:ec2/instance:Instance").inputs["tags"]["Patch Group"] == "bastions"
+    # The shared network carries the Fargate bastion's tags.
+    vpc = plan.one("aws:ec2/vpc:Vpc")
+    assert vpc.inputs["tags"]["team"] == "ops"
+    assert vpc.inputs["tags"]["Name"] == "secbaseline-bastion-vpc"
+    # Both bastions are admitted to the shared endpoints.
+    rules = plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert sorted(r.name for r in rules) == [
+        "ec2-bastion-endpoint-access",
+        "fargate-bastion-endpoint-access",
+    ]

@@ -1,16 +1,24 @@
 """Ec2Bastion (S-01, S-02, S-03): no key, no public IP, IMDSv2, encrypted, SSM core only."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Callable
 from typing import Any
 
+import pulumi
+import pulumi_aws as aws
 import pytest
 
-from secbaseline.baseline.engine import Plan
+from secbaseline.baseline.args import ArgumentError
+from secbaseline.baseline.engine import OfflineEngineError, Plan
 from secbaseline.baseline.fakes import digest
-from secbaseline.components import Ec2Bastion, Ec2BastionArgs, PrivateNetwork, PrivateNetworkArgs
+from secbaseline.baseline.schema import package_schema
+from secbaseline.components import (
+    Ec2Bastion,
+    Ec2BastionArgs,
+    InstanceArchitecture,
+    PrivateNetwork,
+    PrivateNetworkArgs,
+)
 from secbaseline.components.ec2_bastion import SSM_CORE_POLICY
 from secbaseline.components.private_network import EC2_ENDPOINTS
 
@@ -115,59 +123,250 @@ def test_pinned_ami_and_shared_network(run_program: Callable[..., Plan]) -> None
     def program() -> None:
         network = PrivateNetwork("shared", PrivateNetworkArgs(region=REGION, az_count=1))
         Ec2Bastion(
-            "ec2", Ec2BastionArgs(region=REGION, network=network, ami_id="ami-0123456789abcdef0")
+            "ec2",
+            Ec2BastionArgs(
+                region=REGION,
+                vpc_id=network.vpc_id,
+                subnet_id=network.subnet_ids[0],
+                endpoint_security_group_id=network.endpoint_security_group_id,
+                ami_id="ami-0123456789abcdef0",
+            ),
         )
 
     plan = run_program(program)
     assert len(plan.of_type("secbaseline:index:PrivateNetwork")) == 1
-    assert plan.one(INSTANCE).inputs["ami"] == "ami-0123456789abcdef0"
+    instance = plan.one(INSTANCE)
+    assert instance.inputs["ami"] == "ami-0123456789abcdef0"
+    assert instance.inputs["subnetId"] == plan.one("aws:ec2/subnet:Subnet").id
+    sg = next(s for s in plan.of_type("aws:ec2/securityGroup:SecurityGroup") if s.name == "ec2-sg")
+    assert sg.inputs["vpcId"] == plan.one("aws:ec2/vpc:Vpc").id
+    rule = plan.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    endpoints_sg = next(
+        s
+        for s in plan.of_type("aws:ec2/securityGroup:SecurityGroup")
+        if s.name == "shared-endpoints-sg"
+    )
+    assert rule.inputs["securityGroupId"] == endpoints_sg.id
+    assert rule.inputs["referencedSecurityGroupId"] == sg.id
+    assert rule.parent == plan.one("secbaseline:index:Ec2Bastion").urn
+
+
+def test_outputs_from_the_same_program_reach_the_instance(
+    run_program: Callable[..., Plan],
+) -> None:
+    def program() -> None:
+        vpc = aws.ec2.Vpc("vpc", cidr_block="10.0.0.0/16")
+        subnet = aws.ec2.Subnet("subnet", vpc_id=vpc.id, cidr_block="10.0.0.0/24")
+        key = aws.kms.Key("ebs")
+        Ec2Bastion(
+            "ec2",
+            Ec2BastionArgs(
+                region=REGION, vpc_id=vpc.id, subnet_id=subnet.id, root_volume_kms_key_arn=key.arn
+            ),
+        )
+
+    plan = run_program(program)
+    assert plan.of_type("secbaseline:index:PrivateNetwork") == []
+    inputs = plan.one(INSTANCE).inputs
+    assert inputs["subnetId"] == plan.one("aws:ec2/subnet:Subnet").id
+    assert inputs["rootBlockDevice"]["kmsKeyId"] == plan.one("aws:kms/key:Key").outputs["arn"]
+    sg = next(s for s in plan.of_type("aws:ec2/securityGroup:SecurityGroup") if s.name == "ec2-sg")
+    assert sg.inputs["vpcId"] == plan.one("aws:ec2/vpc:Vpc").id
+
+
+@pytest.mark.parametrize(
+    ("field", "make", "message"),
+    [
+        ("vpc_id", lambda: aws.sns.Topic("t").arn, "is not a vpc id"),
+        ("subnet_id", lambda: aws.ec2.Vpc("v", cidr_block="10.0.0.0/16").id, "is not a subnet id"),
+        (
+            "root_volume_kms_key_arn",
+            lambda: aws.sns.Topic("t").arn,
+            "is not an ARN of service 'kms'",
+        ),
+    ],
+)
+def test_a_bad_output_fails_when_it_resolves_naming_the_argument(
+    run_program: Callable[..., Plan],
+    field: str,
+    make: Callable[[], pulumi.Output[str]],
+    message: str,
+) -> None:
+    def program() -> None:
+        values: dict[str, Any] = {
+            "vpc_id": "vpc-0123456789abcdef0",
+            "subnet_id": "subnet-0123456789abcdef0",
+        }
+        values[field] = make()
+        Ec2Bastion("ec2", Ec2BastionArgs(region=REGION, **values))
+
+    with pytest.raises((ValueError, OfflineEngineError)) as err:
+        run_program(program)
+    assert f"{field}: " in str(err.value)
+    assert message in str(err.value)
+
+
+def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, tags={"team": "ops"}, name_prefix="ops")
+    untaggable = {
+        "aws:ec2/routeTableAssociation:RouteTableAssociation",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    }
+    children = [r for r in plan.custom_resources() if r.type not in untaggable]
+    assert {r.type for r in children} >= {
+        "aws:ec2/instance:Instance",
+        "aws:ec2/securityGroup:SecurityGroup",
+        "aws:iam/role:Role",
+        "aws:iam/instanceProfile:InstanceProfile",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "aws:ec2/vpc:Vpc",
+    }
+    for resource in children:
+        assert resource.inputs["tags"]["team"] == "ops", resource.name
+    instance = plan.one(INSTANCE)
+    assert instance.inputs["volumeTags"]["team"] == "ops"
+    assert instance.inputs["tags"]["Name"] == "ops-ec2-bastion"
+    assert plan.one("aws:ec2/vpc:Vpc").inputs["tags"]["Name"] == "ops-bastion-vpc"
+
+
+def test_own_network_options(run_program: Callable[..., Plan]) -> None:
+    plan = build(
+        run_program, cidr_block="10.9.0.0/24", availability_zones=["eu-west-1b"], az_count=2
+    )
+    [subnet] = plan.of_type("aws:ec2/subnet:Subnet")
+    assert (subnet.inputs["cidrBlock"], subnet.inputs["availabilityZone"]) == (
+        "10.9.0.0/25",
+        "eu-west-1b",
+    )
+    network = plan.one("secbaseline:index:PrivateNetwork")
+    assert network.parent == plan.one("secbaseline:index:Ec2Bastion").urn
+
+
+OWN = {"vpc_id": "vpc-0123456789abcdef0", "subnet_id": "subnet-0123456789abcdef0"}
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"region": "xx-1"}, "ec2Bastion.region: unknown AWS region"),
-        ({"vpc_id": "vpc-0123456789abcdef0"}, "ec2Bastion.vpcId: give vpcId and subnetId together"),
+        ({"region": "xx-1"}, "region: unknown AWS region"),
+        ({"vpc_id": "vpc-0123456789abcdef0"}, "vpc_id: give vpc_id and subnet_id together"),
         (
             {"vpc_id": "vpc-0123456789abcdef0", "subnet_id": "subnet-12"},
-            "ec2Bastion.subnetId: 'subnet-12' is not a subnet id",
+            "subnet_id: 'subnet-12' is not a subnet id",
         ),
         (
             {"vpc_id": "vpc-01234567z9abcdef0", "subnet_id": "subnet-0123456789abcdef0"},
-            "ec2Bastion.vpcId: 'vpc-01234567z9abcdef0' is not a vpc id",
+            "vpc_id: 'vpc-01234567z9abcdef0' is not a vpc id",
         ),
-        ({"instance_type": "micro"}, "ec2Bastion.instanceType: 'micro' is not an instance type"),
-        ({"architecture": "arm"}, "ec2Bastion.architecture: 'arm' is not one of"),
-        ({"instance_type": "t3.micro"}, "ec2Bastion.instanceType: t3.micro does not run arm64"),
+        (
+            {**OWN, "endpoint_security_group_id": "vpc-0123456789abcdef0"},
+            "endpoint_security_group_id: 'vpc-0123456789abcdef0' is not a sg id",
+        ),
+        (
+            {"endpoint_security_group_id": "sg-0123456789abcdef0"},
+            "endpoint_security_group_id: only applies with vpc_id",
+        ),
+        ({**OWN, "az_count": 1}, "az_count: only applies without vpc_id"),
+        ({**OWN, "cidr_block": "10.1.0.0/24"}, "cidr_block: only applies without vpc_id"),
+        ({"cidr_block": "8.8.8.0/24"}, "cidr_block: '8.8.8.0/24' is not a private"),
+        ({"az_count": 7}, "az_count: 7 is out of range 1-4"),
+        (
+            {"availability_zones": ["us-east-1a"]},
+            "availability_zones: 'us-east-1a' is not an AZ of eu-west-1",
+        ),
+        ({"instance_type": "micro"}, "instance_type: 'micro' is not an instance type"),
+        ({"architecture": "arm"}, "architecture: expected 'arm64' or 'x86_64', got 'arm'"),
+        ({"instance_type": "t3.micro"}, "instance_type: t3.micro does not run arm64"),
         (
             {"instance_type": "m7g.large", "architecture": "x86_64"},
-            "ec2Bastion.instanceType: m7g.large does not run x86_64",
+            "instance_type: m7g.large does not run x86_64",
         ),
-        ({"ami_id": "ami-xyz"}, "ec2Bastion.amiId: 'ami-xyz' is not an AMI id"),
-        ({"root_volume_size_gb": 4}, "ec2Bastion.rootVolumeSizeGb: 4 is out of range 8-1024"),
-        ({"root_volume_kms_key_arn": "key"}, "ec2Bastion.rootVolumeKmsKeyArn: 'key' is not an ARN"),
+        ({"ami_id": "ami-xyz"}, "ami_id: 'ami-xyz' is not an AMI id"),
+        ({"root_volume_size_gb": 4}, "root_volume_size_gb: 4 is out of range 8-1024"),
+        ({"root_volume_kms_key_arn": "key"}, "root_volume_kms_key_arn: 'key' is not an ARN"),
         (
             {"root_volume_kms_key_arn": "arn:aws:s3:::bucket"},
-            "ec2Bastion.rootVolumeKmsKeyArn: 'arn:aws:s3:::bucket' is not an ARN of service 'kms'",
+            "root_volume_kms_key_arn: 'arn:aws:s3:::bucket' is not an ARN of service 'kms'",
         ),
-        ({"patch_group": "a" * 300}, "ec2Bastion.patchGroup:"),
+        (
+            {"session_log_group_arn": "arn:aws:kms:eu-west-1:111111111111:key/x"},
+            "session_log_group_arn: 'arn:aws:kms:eu-west-1:111111111111:key/x' is not an ARN of",
+        ),
+        ({"patch_group": "a" * 300}, "patch_group:"),
+        ({"name_prefix": "X"}, "name_prefix: 'X' must be 2-24 characters"),
+        ({"tags": {"aws:x": "1"}}, "tags: tag key 'aws:x'"),
     ],
 )
-def test_bad_args_raise_naming_the_field(kwargs: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError) as err:
-        Ec2BastionArgs(**{"region": REGION, **kwargs}).validate()
+def test_bad_args_raise_naming_the_argument(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        Ec2BastionArgs(**{"region": REGION, **kwargs})
+    assert str(err.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"keyName": "mine"}, "ec2Bastion.keyName: unknown option"),
+        ({"vpcId": "vpc-0123456789abcdef0"}, "ec2Bastion.vpcId: give vpcId and subnetId together"),
+        ({"subnetId": "subnet-1"}, "ec2Bastion.subnetId: 'subnet-1' is not a subnet id"),
+        (
+            {
+                "vpcId": "vpc-0123456789abcdef0",
+                "subnetId": "subnet-0123456789abcdef0",
+                "azCount": 1,
+            },
+            "ec2Bastion.azCount: only applies without vpcId",
+        ),
+        ({"azCount": 7}, "ec2Bastion.azCount: 7 is out of range 1-4"),
+        ({"instanceType": "t3.micro"}, "ec2Bastion.instanceType: t3.micro does not run arm64"),
+        ({"rootVolumeKmsKeyArn": "key"}, "ec2Bastion.rootVolumeKmsKeyArn: 'key' is not an ARN"),
+        ({"region": "xx-1"}, "ec2Bastion.region: unknown AWS region"),
+    ],
+)
+def test_bad_config_names_the_key(raw: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        Ec2BastionArgs.from_config("ec2Bastion", {"region": REGION, **raw})
     assert str(err.value).startswith(message)
 
 
 def test_from_config() -> None:
-    args = Ec2BastionArgs.from_config({"enabled": True, "architecture": "x86_64"}, REGION)
-    args.validate()
-    assert (args.instance_type, args.architecture) == ("t3.micro", "x86_64")
-    assert args.network_args is not None
-    own = Ec2BastionArgs.from_config(
-        {"vpcId": "vpc-0123456789abcdef0", "subnetId": "subnet-0123456789abcdef0"}, REGION
+    args = Ec2BastionArgs.from_config(
+        "ec2Bastion", {"architecture": "x86_64", "rootVolumeSizeGb": "20"}, region=REGION
     )
-    own.validate()
-    assert own.network_args is None
-    with pytest.raises(ValueError, match=r"^ec2Bastion.keyName: unknown option"):
-        Ec2BastionArgs.from_config({"keyName": "mine"}, REGION)
+    assert args.architecture == InstanceArchitecture.X86_64
+    assert args.root_volume_size_gb == 20
+    assert args.instance_type is None
+    own = Ec2BastionArgs.from_config(
+        "ec2Bastion",
+        {"vpcId": "vpc-0123456789abcdef0", "subnetId": "subnet-0123456789abcdef0"},
+        region=REGION,
+    )
+    assert own.vpc_id == "vpc-0123456789abcdef0"
+
+
+def test_the_providers_region_without_region(run_program: Callable[..., Plan]) -> None:
+    captured: dict[str, Any] = {}
+
+    def program() -> None:
+        bastion = Ec2Bastion("ec2", Ec2BastionArgs(**OWN))
+        bastion.start_session_command.apply(lambda v: captured.update(start=v))
+
+    plan = run_program(program)
+    instance = plan.one(INSTANCE)
+    parameter = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+    assert instance.inputs["ami"] == f"ami-{digest(parameter, 'us-east-1')}"
+    assert captured["start"] == f"aws ssm start-session --region us-east-1 --target {instance.id}"
+
+
+def test_x86_64_defaults_to_t3_micro(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, **OWN, architecture="x86_64")
+    assert plan.one(INSTANCE).inputs["instanceType"] == "t3.micro"
+
+
+def test_component_provider_mapping_and_schema() -> None:
+    assert Ec2BastionArgs.coerce({"region": REGION, **OWN}) == Ec2BastionArgs(region=REGION, **OWN)
+    schema = package_schema([Ec2Bastion])
+    resource = schema["resources"]["secbaseline:index:Ec2Bastion"]
+    assert not resource.get("requiredInputs")
+    for name in ("vpcId", "subnetId", "rootVolumeKmsKeyArn", "endpointSecurityGroupId"):
+        assert "plain" not in resource["inputProperties"][name], name

@@ -1,15 +1,17 @@
 """FargateBastion (S-01, S-02, S-04): ECS Exec only, no ingress, encrypted logged sessions."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Callable
 from typing import Any
 
+import pulumi_aws as aws
 import pytest
 
-from secbaseline.baseline.engine import Plan, RecordedResource
+from secbaseline.baseline.args import ArgumentError
+from secbaseline.baseline.engine import OfflineEngineError, Plan, RecordedResource
+from secbaseline.baseline.schema import package_schema
 from secbaseline.components import (
+    CpuArchitecture,
     EgressRule,
     FargateBastion,
     FargateBastionArgs,
@@ -267,7 +269,15 @@ def test_public_registry_image_needs_no_ecr_permissions(run_program: Callable[..
 def test_shared_network(run_program: Callable[..., Plan]) -> None:
     def program() -> None:
         network = PrivateNetwork("shared", PrivateNetworkArgs(region=REGION))
-        FargateBastion("bastion", FargateBastionArgs(region=REGION, network=network))
+        FargateBastion(
+            "bastion",
+            FargateBastionArgs(
+                region=REGION,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.subnet_ids,
+                endpoint_security_group_id=network.endpoint_security_group_id,
+            ),
+        )
 
     plan = run_program(program)
     assert len(plan.of_type("secbaseline:index:PrivateNetwork")) == 1
@@ -275,62 +285,223 @@ def test_shared_network(run_program: Callable[..., Plan]) -> None:
     assert bastion_sg(plan).inputs["vpcId"] == vpc.id
     rule = plan.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
     assert rule.parent == plan.one("secbaseline:index:FargateBastion").urn
+    assert rule.inputs["referencedSecurityGroupId"] == bastion_sg(plan).id
+    endpoints_sg = next(sg for sg in plan.of_type(SG) if sg.name == "shared-endpoints-sg")
+    assert rule.inputs["securityGroupId"] == endpoints_sg.id
 
 
-def test_network_in_another_region_is_rejected(run_program: Callable[..., Plan]) -> None:
+def test_outputs_from_the_same_program_reach_the_children(
+    run_program: Callable[..., Plan],
+) -> None:
     def program() -> None:
-        network = PrivateNetwork("shared", PrivateNetworkArgs(region="us-east-1"))
-        FargateBastion("bastion", FargateBastionArgs(region=REGION, network=network))
+        vpc = aws.ec2.Vpc("vpc", cidr_block="10.0.0.0/16")
+        subnets = [
+            aws.ec2.Subnet(f"subnet-{i}", vpc_id=vpc.id, cidr_block=f"10.0.{i}.0/24")
+            for i in range(2)
+        ]
+        key = aws.kms.Key("mine")
+        bucket = aws.s3.Bucket("audit")
+        FargateBastion(
+            "bastion",
+            FargateBastionArgs(
+                region=REGION,
+                vpc_id=vpc.id,
+                subnet_ids=[s.id for s in subnets],
+                kms_key_arn=key.arn,
+                exec_log_bucket=bucket.bucket,
+                service_desired_count=0,
+            ),
+        )
 
-    with pytest.raises(ValueError, match=r"^bastion.network: the network is in us-east-1"):
+    plan = run_program(program)
+    assert plan.of_type("secbaseline:index:PrivateNetwork") == []
+    assert bastion_sg(plan).inputs["vpcId"] == plan.one("aws:ec2/vpc:Vpc").id
+    subnets = [s.id for s in plan.of_type("aws:ec2/subnet:Subnet")]
+    assert plan.one("aws:ecs/service:Service").inputs["networkConfiguration"]["subnets"] == subnets
+    # The given key is used everywhere; none is created.
+    key = plan.one("aws:kms/key:Key")
+    assert key.name == "mine"
+    assert plan.of_type("aws:kms/alias:Alias") == []
+    cluster = plan.one(CLUSTER)
+    exec_config = cluster.inputs["configuration"]["executeCommandConfiguration"]
+    assert exec_config["kmsKeyId"] == key.outputs["arn"]
+    for group in plan.of_type("aws:cloudwatch/logGroup:LogGroup"):
+        assert group.inputs["kmsKeyId"] == key.outputs["arn"]
+    decrypt = next(
+        s for s in role_policy(plan, "bastion-task-policy") if actions(s) == ["kms:Decrypt"]
+    )
+    assert decrypt["Resource"] == key.outputs["arn"]
+    bucket = plan.one("aws:s3/bucket:Bucket")
+    assert exec_config["logConfiguration"]["s3BucketName"] == bucket.id
+    put = next(
+        s for s in role_policy(plan, "bastion-task-policy") if actions(s) == ["s3:PutObject"]
+    )
+    assert put["Resource"] == f"arn:aws:s3:::{bucket.id}/ecs-exec/*"
+
+
+@pytest.mark.parametrize(
+    ("field", "make", "message"),
+    [
+        ("vpc_id", lambda: aws.sns.Topic("t").arn, "vpc_id: 'arn:aws:sns:"),
+        (
+            "subnet_ids",
+            lambda: [aws.ec2.Vpc("v", cidr_block="10.0.0.0/16").id],
+            "subnet_ids[0]: 'vpc-",
+        ),
+        ("kms_key_arn", lambda: aws.sns.Topic("t").arn, "kms_key_arn: 'arn:aws:sns:"),
+        (
+            "endpoint_security_group_id",
+            lambda: aws.sns.Topic("t").arn,
+            "endpoint_security_group_id: 'arn:aws:sns:",
+        ),
+        ("exec_log_bucket", lambda: aws.sns.Topic("t").arn, "exec_log_bucket: 'arn:aws:sns:"),
+    ],
+)
+def test_a_bad_output_fails_when_it_resolves_naming_the_argument(
+    run_program: Callable[..., Plan],
+    field: str,
+    make: Callable[[], Any],
+    message: str,
+) -> None:
+    def program() -> None:
+        values: dict[str, Any] = {
+            "vpc_id": "vpc-0123456789abcdef0",
+            "subnet_ids": ["subnet-0123456789abcdef0"],
+            "service_desired_count": 0,
+        }
+        values[field] = make()
+        FargateBastion("bastion", FargateBastionArgs(region=REGION, **values))
+
+    with pytest.raises((ValueError, OfflineEngineError)) as err:
         run_program(program)
+    assert message in str(err.value)
+
+
+def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, tags={"team": "ops"}, service_desired_count=0)
+    untaggable = {
+        "aws:ec2/routeTableAssociation:RouteTableAssociation",
+        "aws:iam/rolePolicy:RolePolicy",
+        "aws:kms/alias:Alias",
+        "aws:ecr/pullThroughCacheRule:PullThroughCacheRule",
+    }
+    children = [r for r in plan.custom_resources() if r.type not in untaggable]
+    assert {r.type for r in children} >= {
+        "aws:kms/key:Key",
+        "aws:cloudwatch/logGroup:LogGroup",
+        "aws:iam/role:Role",
+        "aws:ec2/securityGroup:SecurityGroup",
+        "aws:ecs/cluster:Cluster",
+        "aws:ecs/taskDefinition:TaskDefinition",
+        "aws:ecs/service:Service",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "aws:ec2/vpc:Vpc",
+        "aws:ec2/vpcEndpoint:VpcEndpoint",
+    }
+    for resource in children:
+        assert resource.inputs["tags"]["team"] == "ops", resource.name
+
+
+def test_the_providers_region_without_region(run_program: Callable[..., Plan]) -> None:
+    captured: dict[str, Any] = {}
+
+    def program() -> None:
+        bastion = FargateBastion("bastion", FargateBastionArgs(az_count=1))
+        bastion.exec_command.apply(lambda v: captured.update(exec=v))
+        bastion.start_command.apply(lambda v: captured.update(start=v))
+
+    plan = run_program(program)
+    region = "us-east-1"
+    [container] = json.loads(plan.one(TASK).inputs["containerDefinitions"])
+    assert container["logConfiguration"]["options"]["awslogs-region"] == region
+    assert container["image"].startswith(f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/")
+    key_policy = json.loads(plan.one("aws:kms/key:Key").inputs["policy"])["Statement"]
+    assert {"Service": f"logs.{region}.amazonaws.com"} in [s["Principal"] for s in key_policy]
+    assert captured["exec"].startswith(f"aws ecs execute-command --region {region} ")
+    assert captured["start"].startswith(f"aws ecs run-task --region {region} ")
+    endpoints = {e.inputs["serviceName"] for e in plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")}
+    assert f"com.amazonaws.{region}.ssmmessages" in endpoints
+
+
+def test_name_prefix_names_every_physical_name(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, name_prefix="ops")
+    assert plan.one(CLUSTER).inputs["name"] == "ops-bastion"
+    assert plan.one(TASK).inputs["family"] == "ops-fargate-bastion"
+    assert plan.one("aws:kms/alias:Alias").inputs["name"] == "alias/ops-fargate-bastion"
+    assert {g.inputs["name"] for g in plan.of_type("aws:cloudwatch/logGroup:LogGroup")} == {
+        "/ops/fargate-bastion/exec",
+        "/ops/fargate-bastion/task",
+    }
+    cache = plan.one("aws:ecr/pullThroughCacheRule:PullThroughCacheRule")
+    assert cache.inputs["ecrRepositoryPrefix"] == "ops-ecr-public"
+    assert plan.one("aws:ec2/vpc:Vpc").inputs["tags"]["Name"] == "ops-bastion-vpc"
+
+
+def test_own_network_options(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, az_count=1, cidr_block="10.20.0.0/24")
+    [subnet] = plan.of_type("aws:ec2/subnet:Subnet")
+    assert subnet.inputs["cidrBlock"] == "10.20.0.0/25"
+
+
+OWN = {"vpc_id": "vpc-0123456789abcdef0", "subnet_ids": ["subnet-0123456789abcdef0"]}
+ALLOW_ALL = {"Effect": "Allow", "Action": "*", "Resource": "*"}
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"region": "mars-1"}, "bastion.region: unknown AWS region"),
-        ({"vpc_id": "vpc-0123456789abcdef0"}, "bastion.vpcId: give vpcId and subnetIds together"),
-        ({"subnet_ids": ("subnet-0123456789abcdef0",)}, "bastion.vpcId: give vpcId and subnetIds"),
+        ({"region": "mars-1"}, "region: unknown AWS region"),
+        ({"vpc_id": "vpc-0123456789abcdef0"}, "vpc_id: give vpc_id and subnet_ids together"),
+        ({"subnet_ids": ("subnet-0123456789abcdef0",)}, "vpc_id: give vpc_id and subnet_ids"),
         (
             {"vpc_id": "vpc-xyz", "subnet_ids": ("subnet-0123456789abcdef0",)},
-            "bastion.vpcId: 'vpc-xyz' is not a vpc id",
+            "vpc_id: 'vpc-xyz' is not a vpc id",
         ),
         (
             {"vpc_id": "vpc-0123456789abcdef0", "subnet_ids": ("sg-0123456789abcdef0",)},
-            "bastion.subnetIds[0]: 'sg-0123456789abcdef0' is not a subnet id",
+            "subnet_ids[0]: 'sg-0123456789abcdef0' is not a subnet id",
         ),
-        ({"cpu": 300}, "bastion.cpu: '300' is not one of"),
-        ({"cpu": "256"}, "bastion.cpu: '256' is not an integer"),
-        ({"cpu": True}, "bastion.cpu: True is not an integer"),
-        ({"memory": "512"}, "bastion.memory: '512' is not an integer"),
-        ({"memory": 4096}, "bastion.memory: 4096 MiB is not valid for 256 CPU units"),
-        ({"cpu_architecture": "arm"}, "bastion.cpuArchitecture: 'arm' is not one of"),
-        ({"task_lifetime_minutes": 0}, "bastion.taskLifetimeMinutes: 0 is out of range 1-1440"),
         (
-            {"log_retention_days": 10},
-            "bastion.logRetentionDays: 10 is not a CloudWatch Logs retention",
+            {"endpoint_security_group_id": "sg-0123456789abcdef0"},
+            "endpoint_security_group_id: only applies with vpc_id",
         ),
-        ({"image": " "}, "bastion.image: ' ' is not an image reference"),
+        ({**OWN, "az_count": 1}, "az_count: only applies without vpc_id"),
+        ({**OWN, "availability_zones": ["ap-northeast-1a"]}, "availability_zones: only applies"),
+        ({"az_count": 9}, "az_count: 9 is out of range 1-4"),
+        ({"cidr_block": "10.0.0.0/30"}, "cidr_block: '10.0.0.0/30' must be an IPv4"),
+        (
+            {"availability_zones": ["eu-west-1a"]},
+            "availability_zones: 'eu-west-1a' is not an AZ of ap-northeast-1",
+        ),
+        ({"cpu": 300}, "cpu: 300 is not one of 256, 512"),
+        ({"cpu": "many"}, "cpu: expected a valid integer"),
+        ({"memory": "lots"}, "memory: expected a valid integer"),
+        ({"memory": 4096}, "memory: 4096 MiB is not valid for 256 CPU units"),
+        ({"cpu_architecture": "arm"}, "cpu_architecture: expected 'ARM64' or 'X86_64', got 'arm'"),
+        ({"task_lifetime_minutes": 0}, "task_lifetime_minutes: 0 is out of range 1-1440"),
+        ({"log_retention_days": 10}, "log_retention_days: 10 is not a CloudWatch Logs retention"),
+        ({"image": " "}, "image: ' ' is not an image reference"),
         (
             {"exec_log_bucket": "Bad_Bucket"},
-            "bastion.execLogBucket: 'Bad_Bucket' is not a valid S3 bucket name",
+            "exec_log_bucket: 'Bad_Bucket' is not a valid S3 bucket name",
+        ),
+        ({"kms_key_arn": "arn:aws:s3:::x"}, "kms_key_arn: 'arn:aws:s3:::x' is not an ARN of"),
+        ({"account_id": "12345"}, "account_id: '12345' is not a 12-digit AWS account id"),
+        (
+            {"egress": (EgressRule(port=22, cidr="10.0.0.0/8"), {"port": 0, "cidr": "10.0.0.0/8"})},
+            "egress[1].port: 0 is out of range 1-65535",
         ),
         (
-            {"egress": (EgressRule(port=0, cidr="10.0.0.0/8"),)},
-            "bastion.egress[0].port: 0 is out of range",
+            {"egress": ({"port": 22, "cidr": "10.0.0.1/8"},)},
+            "egress[0].cidr: '10.0.0.1/8' is not a CIDR",
         ),
         (
-            {"egress": (EgressRule(port=22, cidr="10.0.0.1/8"),)},
-            "bastion.egress[0].cidr: '10.0.0.1/8' is not a CIDR",
-        ),
-        (
-            {"task_role_statements": ({"Effect": "Allow", "Action": "*", "Resource": "*"},)},
-            "bastion.taskRoleStatements[0].Action: '*' is not a service:Action name",
+            {"task_role_statements": (ALLOW_ALL,)},
+            "task_role_statements[0].Action: '*' is not a service:Action name",
         ),
         (
             {"task_role_statements": ({"Effect": "Allow", "Action": ["s3:*"], "Resource": "*"},)},
-            "bastion.taskRoleStatements[0].Action: 's3:*' grants every action of the service",
+            "task_role_statements[0].Action: 's3:*' grants every action of the service",
         ),
         (
             {
@@ -338,61 +509,114 @@ def test_network_in_another_region_is_rejected(run_program: Callable[..., Plan])
                     {"Effect": "Maybe", "Action": "s3:GetObject", "Resource": "*"},
                 )
             },
-            "bastion.taskRoleStatements[0].Effect: must be Allow or Deny",
+            "task_role_statements[0].Effect: must be Allow or Deny",
         ),
         (
             {"task_role_statements": ({"Effect": "Allow", "Action": "s3:GetObject"},)},
-            "bastion.taskRoleStatements[0].Resource: required",
+            "task_role_statements[0].Resource: required",
         ),
         (
             {"task_role_statements": ({"Effect": "Allow", "Action": [], "Resource": "*"},)},
-            "bastion.taskRoleStatements[0].Action: must name at least one action",
+            "task_role_statements[0].Action: must name at least one action",
         ),
         (
             {"task_role_statements": ("s3:*",)},
-            "bastion.taskRoleStatements[0]: expected an IAM statement",
+            "task_role_statements[0]: expected a valid dictionary",
         ),
-        ({"service_desired_count": 2}, "bastion.serviceDesiredCount: 2 is out of range 0-1"),
-        ({"container_insights": "on"}, "bastion.containerInsights: expected true or false"),
-        ({"network_args": PrivateNetworkArgs(region=REGION, az_count=9)}, "privateNetwork.azCount"),
+        ({"service_desired_count": 2}, "service_desired_count: 2 is out of range 0-1"),
+        ({"container_insights": "maybe"}, "container_insights: expected a valid boolean"),
+        ({"name_prefix": "Ops"}, "name_prefix: 'Ops' must be 2-24 characters"),
     ],
 )
-def test_bad_args_raise_naming_the_field(kwargs: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError) as err:
-        FargateBastionArgs(**{"region": REGION, **kwargs}).validate()
+def test_bad_args_raise_naming_the_argument(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        FargateBastionArgs(**{"region": REGION, **kwargs})
+    assert str(err.value).startswith(message)
+
+
+def test_egress_rule_names_its_fields() -> None:
+    with pytest.raises(ArgumentError, match=r"^port: 70000 is out of range 1-65535$"):
+        EgressRule(port=70000, cidr="10.0.0.0/8")
+    with pytest.raises(ArgumentError, match=r"^cidr: required"):
+        EgressRule(port=22)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"ssh": True}, "bastion.ssh: unknown option"),
+        ({"vpcId": "vpc-1"}, "bastion.vpcId: 'vpc-1' is not a vpc id"),
+        ({"vpcId": "vpc-0123456789abcdef0"}, "bastion.vpcId: give vpcId and subnetIds together"),
+        (
+            {"vpcId": "vpc-0123456789abcdef0", "subnetIds": ["subnet-1"]},
+            "bastion.subnetIds[0]: 'subnet-1' is not a subnet id",
+        ),
+        (
+            {
+                "vpcId": "vpc-0123456789abcdef0",
+                "subnetIds": ["subnet-0123456789abcdef0"],
+                "azCount": 1,
+            },
+            "bastion.azCount: only applies without vpcId",
+        ),
+        (
+            {"egress": [{"port": 22, "cidr": "10.0.0.0/8", "ssh": 22}]},
+            "bastion.egress[0].ssh: unknown option",
+        ),
+        ({"egress": "all"}, "bastion.egress: 'str' instances are not allowed"),
+        ({"egress": [{"port": 0, "cidr": "10.0.0.0/8"}]}, "bastion.egress[0].port: 0 is out of"),
+        ({"memory": 4096}, "bastion.memory: 4096 MiB is not valid for 256 CPU units"),
+        ({"cpuArchitecture": "arm"}, "bastion.cpuArchitecture: expected 'ARM64' or 'X86_64'"),
+        (
+            {"taskRoleStatements": [ALLOW_ALL]},
+            "bastion.taskRoleStatements[0].Action: '*' is not a service:Action name",
+        ),
+        ({"cidrBlock": "10.0.0.0/30"}, "bastion.cidrBlock: '10.0.0.0/30' must be an IPv4"),
+        ({"azCount": 7}, "bastion.azCount: 7 is out of range 1-4"),
+        ({"serviceDesiredCount": 2}, "bastion.serviceDesiredCount: 2 is out of range 0-1"),
+    ],
+)
+def test_bad_config_names_the_key(raw: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        FargateBastionArgs.from_config("bastion", {"region": REGION, **raw})
     assert str(err.value).startswith(message)
 
 
 def test_from_config() -> None:
     args = FargateBastionArgs.from_config(
+        "bastion",
         {
-            "cpu": 1024,
+            "cpu": "1024",
             "memory": 2048,
+            "cpuArchitecture": "X86_64",
             "egress": [{"port": 3306, "cidr": "10.0.0.0/16"}],
             "taskRoleStatements": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}],
             "azCount": 1,
             "cidrBlock": "10.20.0.0/24",
         },
-        REGION,
+        region=REGION,
     )
-    args.validate()
     assert (args.cpu, args.memory) == (1024, 2048)
+    assert args.cpu_architecture == CpuArchitecture.X86_64
     assert args.egress == [EgressRule(port=3306, cidr="10.0.0.0/16")]
-    assert args.network_args is not None
-    assert (args.network_args.az_count, args.network_args.cidr_block) == (1, "10.20.0.0/24")
+    assert (args.az_count, args.cidr_block) == (1, "10.20.0.0/24")
     own = FargateBastionArgs.from_config(
-        {"vpcId": "vpc-0123456789abcdef0", "subnetIds": ["subnet-0123456789abcdef0"]}, REGION
+        "bastion",
+        {"vpcId": "vpc-0123456789abcdef0", "subnetIds": ["subnet-0123456789abcdef0"]},
+        region=REGION,
     )
-    assert own.network_args is None
-    with pytest.raises(ValueError, match=r"^bastion.ssh: unknown option"):
-        FargateBastionArgs.from_config({"ssh": True}, REGION)
-    with pytest.raises(ValueError, match=r"^bastion.azCount: only applies without vpcId"):
-        FargateBastionArgs.from_config({"vpcId": "vpc-0123456789abcdef0", "azCount": 1}, REGION)
-    with pytest.raises(ValueError, match=r"^bastion.egress\[0\].ssh: unknown option"):
-        FargateBastionArgs.from_config({"egress": [{"ssh": 22}]}, REGION)
-    with pytest.raises(ValueError, match=r"^bastion.egress: expected a list"):
-        FargateBastionArgs.from_config({"egress": "all"}, REGION)
-    # A quoted size from YAML is a ValueError naming the field, not a KeyError.
-    quoted = FargateBastionArgs.from_config({"cpu": "256"}, REGION)
-    with pytest.raises(ValueError, match=r"^bastion.cpu: '256' is not an integer"):
-        quoted.validate()
+    assert own.subnet_ids == ["subnet-0123456789abcdef0"]
+
+
+def test_component_provider_mapping_and_schema() -> None:
+    mapping = {"region": REGION, **OWN, "egress": [{"port": 22, "cidr": "10.0.0.0/8"}]}
+    assert FargateBastionArgs.coerce(mapping) == FargateBastionArgs(
+        region=REGION, **OWN, egress=[EgressRule(port=22, cidr="10.0.0.0/8")]
+    )
+    schema = package_schema([FargateBastion])
+    resource = schema["resources"]["secbaseline:index:FargateBastion"]
+    assert not resource.get("requiredInputs")
+    for name in ("vpcId", "kmsKeyArn", "execLogBucket", "endpointSecurityGroupId"):
+        assert "plain" not in resource["inputProperties"][name], name
+    assert "plain" not in resource["inputProperties"]["subnetIds"]["items"]
+    assert "secbaseline:index:EgressRule" in schema["types"]

@@ -1,14 +1,14 @@
 """PrivateNetwork: a VPC with no route to the internet and only the endpoints a bastion needs."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from secbaseline.baseline.args import ArgumentError
 from secbaseline.baseline.engine import Plan
-from secbaseline.components import PrivateNetwork, PrivateNetworkArgs
+from secbaseline.baseline.schema import package_schema
+from secbaseline.components import InterfaceEndpoint, PrivateNetwork, PrivateNetworkArgs
 from secbaseline.components.private_network import FARGATE_ENDPOINTS, subnet_cidrs
 
 REGION = "ap-northeast-1"
@@ -129,31 +129,132 @@ def test_subnet_cidrs() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"region": "moon-1"}, "privateNetwork.region: unknown AWS region"),
-        ({"cidr_block": "10.0.0.1/24"}, "privateNetwork.cidrBlock: '10.0.0.1/24' is not a CIDR"),
-        ({"cidr_block": "vpc"}, "privateNetwork.cidrBlock: 'vpc' is not a CIDR"),
-        ({"cidr_block": "10.0.0.0/28"}, "privateNetwork.cidrBlock: '10.0.0.0/28' must be an IPv4"),
-        ({"cidr_block": "10.0.0.0/8"}, "privateNetwork.cidrBlock: '10.0.0.0/8' must be an IPv4"),
-        ({"cidr_block": "fd00::/56"}, "privateNetwork.cidrBlock: 'fd00::/56' must be an IPv4"),
-        ({"cidr_block": "8.8.0.0/16"}, "privateNetwork.cidrBlock: '8.8.0.0/16' is not a private"),
+        ({"region": "moon-1"}, "region: unknown AWS region"),
+        ({"cidr_block": "10.0.0.1/24"}, "cidr_block: '10.0.0.1/24' is not a CIDR"),
+        ({"cidr_block": "vpc"}, "cidr_block: 'vpc' is not a CIDR"),
+        ({"cidr_block": "10.0.0.0/28"}, "cidr_block: '10.0.0.0/28' must be an IPv4"),
+        ({"cidr_block": "10.0.0.0/8"}, "cidr_block: '10.0.0.0/8' must be an IPv4"),
+        ({"cidr_block": "fd00::/56"}, "cidr_block: 'fd00::/56' must be an IPv4"),
+        ({"cidr_block": "8.8.0.0/16"}, "cidr_block: '8.8.0.0/16' is not a private"),
         (
             {"availability_zones": ("us-east-1a",)},
-            "privateNetwork.availabilityZones: 'us-east-1a' is not an AZ of ap-northeast-1",
+            "availability_zones: 'us-east-1a' is not an AZ of ap-northeast-1",
         ),
         (
             {"availability_zones": ("ap-northeast-1a", "ap-northeast-1a")},
-            "privateNetwork.availabilityZones: an AZ is listed twice",
+            "availability_zones: an AZ is listed twice",
         ),
-        ({"az_count": 0}, "privateNetwork.azCount: 0 is out of range 1-4"),
-        ({"az_count": 5}, "privateNetwork.azCount: 5 is out of range 1-4"),
+        (
+            {"availability_zones": [f"ap-northeast-1{z}" for z in "abcde"]},
+            "availability_zones: at most 4 AZs",
+        ),
+        ({"az_count": 0}, "az_count: 0 is out of range 1-4"),
+        ({"az_count": 5}, "az_count: 5 is out of range 1-4"),
         (
             {"interface_endpoints": ("ssm", "ec2")},
-            "privateNetwork.interfaceEndpoints: 'ec2' is not one of",
+            "interface_endpoints[1]: expected 'ssm', 'ssmmessages',",
         ),
-        ({"s3_gateway_endpoint": "yes"}, "privateNetwork.s3GatewayEndpoint: expected true"),
+        ({"s3_gateway_endpoint": "maybe"}, "s3_gateway_endpoint: expected a valid boolean"),
+        ({"name_prefix": "Bad Prefix"}, "name_prefix: 'Bad Prefix' must be 2-24 characters"),
+        ({"tags": {"aws:x": "y"}}, "tags: tag key 'aws:x' must be 1-128 characters"),
     ],
 )
-def test_bad_args_raise_naming_the_field(kwargs: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError) as err:
-        PrivateNetworkArgs(**{"region": REGION, **kwargs}).validate()
+def test_bad_args_raise_naming_the_argument(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        PrivateNetworkArgs(**{"region": REGION, **kwargs})
     assert str(err.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"region": "moon-1"}, "net.region: unknown AWS region 'moon-1'"),
+        ({"region": REGION, "cidrBlock": "8.8.0.0/16"}, "net.cidrBlock: '8.8.0.0/16' is not a"),
+        (
+            {"region": REGION, "availabilityZones": ["us-east-1a"]},
+            "net.availabilityZones: 'us-east-1a' is not an AZ of ap-northeast-1",
+        ),
+        ({"region": REGION, "azCount": 9}, "net.azCount: 9 is out of range 1-4"),
+        (
+            {"region": REGION, "interfaceEndpoints": ["ec2"]},
+            "net.interfaceEndpoints[0]: expected 'ssm',",
+        ),
+        ({"region": REGION, "azcount": 1}, "net.azcount: unknown option; did you mean 'azCount'?"),
+    ],
+)
+def test_bad_config_names_the_key(raw: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        PrivateNetworkArgs.from_config("net", raw)
+    assert str(err.value).startswith(message)
+
+
+def test_from_config() -> None:
+    args = PrivateNetworkArgs.from_config(
+        "net",
+        {"cidrBlock": "10.1.0.0/16", "azCount": "1", "interfaceEndpoints": ["ssm", "ecr.api"]},
+        region=REGION,
+    )
+    assert args == PrivateNetworkArgs(
+        region=REGION,
+        cidr_block="10.1.0.0/16",
+        az_count=1,
+        interface_endpoints=[InterfaceEndpoint.SSM, InterfaceEndpoint.ECR_API],
+    )
+
+
+def test_the_providers_region_without_region(run_program: Callable[..., Plan]) -> None:
+    def program() -> None:
+        PrivateNetwork(
+            "net",
+            PrivateNetworkArgs(
+                availability_zones=["us-east-1b"], interface_endpoints=[InterfaceEndpoint.SSM]
+            ),
+        )
+
+    plan = run_program(program)
+    services = sorted(e.inputs["serviceName"] for e in plan.of_type(ENDPOINT))
+    assert services == ["com.amazonaws.us-east-1.s3", "com.amazonaws.us-east-1.ssm"]
+    assert plan.one("aws:ec2/subnet:Subnet").inputs["availabilityZone"] == "us-east-1b"
+    with pytest.raises(ArgumentError, match=r"^availability_zones: the AZs are in different"):
+        PrivateNetworkArgs(availability_zones=["us-east-1a", "eu-west-1a"])
+    with pytest.raises(ArgumentError, match=r"^availability_zones: 'east' is not an avail"):
+        PrivateNetworkArgs(availability_zones=["east"])
+
+
+def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan]) -> None:
+    def program() -> None:
+        net = PrivateNetwork(
+            "net",
+            PrivateNetworkArgs(
+                region=REGION, interface_endpoints=["ssm"], name_prefix="ops", tags={"team": "a"}
+            ),
+        )
+        net.allow_https_from("net-from-bastion", "sg-0123456789abcdef0", net)
+
+    plan = run_program(program)
+    untaggable = {
+        "aws:ec2/routeTableAssociation:RouteTableAssociation",
+    }
+    children = [r for r in plan.custom_resources() if r.type not in untaggable]
+    assert {r.type for r in children} >= {
+        "aws:ec2/vpc:Vpc",
+        "aws:ec2/subnet:Subnet",
+        "aws:ec2/routeTable:RouteTable",
+        "aws:ec2/securityGroup:SecurityGroup",
+        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+        "aws:ec2/vpcEndpoint:VpcEndpoint",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    }
+    for resource in children:
+        assert resource.inputs["tags"]["team"] == "a", resource.name
+    assert plan.one("aws:ec2/vpc:Vpc").inputs["tags"]["Name"] == "ops-bastion-vpc"
+
+
+def test_component_provider_mapping_and_schema() -> None:
+    assert PrivateNetworkArgs.coerce({"region": REGION, "az_count": 1}) == PrivateNetworkArgs(
+        region=REGION, az_count=1
+    )
+    schema = package_schema([PrivateNetwork])
+    resource = schema["resources"]["secbaseline:index:PrivateNetwork"]
+    assert not resource.get("requiredInputs")
+    assert set(resource["properties"]) >= {"vpcId", "subnetIds", "endpointSecurityGroupId"}

@@ -15,6 +15,7 @@ Where things go (each overridable with the section's ``region``/``regions`` key)
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,14 +23,20 @@ import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import iam, validate
+from secbaseline.baseline.args import ArgumentError, ComponentArgs, config_key
+from secbaseline.baseline.settings import thaw
 from secbaseline.components.ec2_bastion import Ec2Bastion, Ec2BastionArgs
-from secbaseline.components.fargate_bastion import (
-    NETWORK_CONFIG_KEYS,
-    FargateBastion,
-    FargateBastionArgs,
-)
+from secbaseline.components.fargate_bastion import FargateBastion, FargateBastionArgs
 from secbaseline.components.patch_management import PatchManagement, PatchManagementArgs
-from secbaseline.components.private_network import EC2_ENDPOINTS, FARGATE_ENDPOINTS, PrivateNetwork
+from secbaseline.components.private_network import (
+    DEFAULT_AZ_COUNT,
+    DEFAULT_CIDR_BLOCK,
+    EC2_ENDPOINTS,
+    FARGATE_ENDPOINTS,
+    InterfaceEndpoint,
+    PrivateNetwork,
+    PrivateNetworkArgs,
+)
 from secbaseline.components.session_manager import (
     SessionManagerPreferences,
     SessionManagerPreferencesArgs,
@@ -43,6 +50,31 @@ from secbaseline.stacks.context import TierContext
 
 def _enabled(section_name: str, section: Mapping[str, Any], default: bool) -> bool:
     return validate.boolean(f"{section_name}.enabled", section.get("enabled", default))
+
+
+_NETWORK_KEYS = ("cidrBlock", "availabilityZones", "azCount")
+"""Bastion-section keys that shape the network a bastion creates."""
+
+
+def _bastion_options(
+    ctx: TierContext, name: str, args: type[ComponentArgs], default: bool
+) -> dict[str, Any] | None:
+    """A bastion section's options (without ``enabled``) when it is on, else None; its keys
+    are checked either way. The tier sets the account id and the name prefix."""
+    raw = dict(thaw(ctx.settings.section(name)))
+    args.check_keys(name, raw, extra=("enabled",))
+    for key in ("accountId", "namePrefix"):
+        if key in raw:
+            raise ArgumentError(f"{name}.{key}: set by the tier; remove it from the section")
+    if not _enabled(name, raw, default):
+        return None
+    raw.pop("enabled", None)
+    return raw
+
+
+def _unless_given(raw: Mapping[str, Any], **values: Any) -> dict[str, Any]:
+    """The values the tier sets, except those the section sets itself (by config key)."""
+    return {k: v for k, v in values.items() if config_key("", k) not in raw}
 
 
 def build(ctx: TierContext) -> None:
@@ -85,42 +117,82 @@ def build(ctx: TierContext) -> None:
         if "inspector" not in settings.organization_owned:
             VulnerabilityScanning("vulnerability-scanning", scan_args, opts=ctx.opts())
 
-    fargate_section = settings.section("bastion")
-    ec2_section = settings.section("ec2Bastion")
+    fargate_raw = _bastion_options(ctx, "bastion", FargateBastionArgs, True)
+    ec2_raw = _bastion_options(ctx, "ec2Bastion", Ec2BastionArgs, False)
     fargate_args = ec2_args = None
-    if _enabled("bastion", fargate_section, True):
-        fargate_args = FargateBastionArgs.from_config(fargate_section, home)
-        fargate_args.account_id, fargate_args.name_prefix = ctx.account_id, prefix
-    if _enabled("ec2Bastion", ec2_section, False):
-        ec2_args = Ec2BastionArgs.from_config(ec2_section, home)
-        ec2_args.name_prefix = prefix
-        ec2_args.patch_group = patching.patch_group if patching is not None else None
-        if session is not None and ec2_args.region in session.kms_keys:
-            ec2_args.session_kms_key_arn = session.kms_keys[ec2_args.region].arn
-            ec2_args.session_log_group_arn = session.log_groups[ec2_args.region].arn
+    if fargate_raw is not None:
+        fargate_args = FargateBastionArgs.from_config(
+            "bastion",
+            fargate_raw,
+            account_id=ctx.account_id,
+            name_prefix=prefix,
+            **_unless_given(fargate_raw, region=home),
+        )
+    if ec2_raw is not None:
+        region = ec2_raw.get("region", home)
+        session_values: dict[str, Any] = {}
+        if session is not None and region in session.log_groups:
+            # The session log group is encrypted with the session key (created or given).
+            log_group = session.log_groups[region]
+            session_values = {
+                "session_kms_key_arn": log_group.kms_key_id.apply(lambda arn: arn or ""),
+                "session_log_group_arn": log_group.arn,
+            }
+        ec2_args = Ec2BastionArgs.from_config(
+            "ec2Bastion",
+            ec2_raw,
+            name_prefix=prefix,
+            **_unless_given(
+                ec2_raw,
+                region=home,
+                patch_group=patching.patch_group if patching is not None else None,
+                **session_values,
+            ),
+        )
 
     # One private network serves both bastions when they share a region and bring no VPC.
-    share = (
-        fargate_args is not None
-        and ec2_args is not None
-        and fargate_args.vpc_id is None
-        and ec2_args.vpc_id is None
-        and fargate_args.region == ec2_args.region
-    )
-    if fargate_args is not None and fargate_args.network_args is not None:
-        net_args = fargate_args.network_args
-        net_args.name_prefix = prefix
-        endpoints = set(FARGATE_ENDPOINTS) | (set(EC2_ENDPOINTS) if share else set())
-        net_args.interface_endpoints = tuple(sorted(endpoints))
-        fargate_args.network = PrivateNetwork("bastion-network", net_args, opts=ctx.opts())
-        fargate_args.network_args = None
-        if share and ec2_args is not None:
-            for key in sorted(NETWORK_CONFIG_KEYS & set(ec2_section)):
+    if fargate_args is not None and fargate_args.vpc_id is None:
+        share = (
+            ec2_args is not None
+            and ec2_args.vpc_id is None
+            and fargate_args.region == ec2_args.region
+        )
+        if share:
+            for key in (k for k in _NETWORK_KEYS if k in (ec2_raw or {})):
                 raise ValueError(
                     f"ec2Bastion.{key}: the EC2 bastion shares the Fargate bastion's network; "
                     f"set bastion.{key} instead"
                 )
-            ec2_args.network, ec2_args.network_args = fargate_args.network, None
+        endpoints = set(FARGATE_ENDPOINTS) | (set(EC2_ENDPOINTS) if share else set())
+        network = PrivateNetwork(
+            "bastion-network",
+            PrivateNetworkArgs(
+                region=fargate_args.region,
+                cidr_block=fargate_args.cidr_block,
+                availability_zones=fargate_args.availability_zones,
+                az_count=fargate_args.az_count,
+                interface_endpoints=[InterfaceEndpoint(e) for e in sorted(endpoints)],
+                name_prefix=fargate_args.name_prefix,
+                tags=fargate_args.tags,
+            ),
+            opts=ctx.opts(),
+        )
+        fargate_args = dataclasses.replace(
+            fargate_args,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.subnet_ids,
+            endpoint_security_group_id=network.endpoint_security_group_id,
+            cidr_block=DEFAULT_CIDR_BLOCK,
+            availability_zones=[],
+            az_count=DEFAULT_AZ_COUNT,
+        )
+        if share and ec2_args is not None:
+            ec2_args = dataclasses.replace(
+                ec2_args,
+                vpc_id=network.vpc_id,
+                subnet_id=network.subnet_ids[0],
+                endpoint_security_group_id=network.endpoint_security_group_id,
+            )
 
     if fargate_args is not None:
         bastion = FargateBastion("fargate-bastion", fargate_args, opts=ctx.opts())
