@@ -159,6 +159,32 @@ def test_dhmc_role_may_open_encrypted_logged_sessions(plan_tier: Callable[..., P
     assert dhmc_session_policy(plan) is None
 
 
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (
+            {"sessionManager": {"namePrefix": "acme"}},
+            "sessionManager.namePrefix: set by the tier; remove it from the section",
+        ),
+        (
+            {"sessionManager": {"enabled": False, "idleTimeout": 5}},
+            "sessionManager.idleTimeout: unknown option; did you mean 'idleTimeoutMinutes'?",
+        ),
+        (
+            {"sessionManager": {"regions": ["us-east-1"], "kmsKeyArn": "arn:aws:kms:x"}},
+            "sessionManager.kmsKeyArn: 'arn:aws:kms:x' is not an ARN",
+        ),
+        ({"sessionManager": {"enabled": "no"}}, "sessionManager.enabled: expected true or false"),
+    ],
+)
+def test_ops_sections_are_checked_naming_the_key(
+    plan_tier: Callable[..., Plan], config: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError) as err:
+        plan_tier(tier="beginner", **config)
+    assert str(err.value).startswith(message)
+
+
 def test_sections_move_and_disable_things(plan_tier: Callable[..., Plan]) -> None:
     plan = plan_tier(
         tier="beginner",

@@ -51,11 +51,28 @@ def build(ctx: TierContext) -> None:
     prefix = settings.name_prefix
     home = settings.home_region
 
+    def options(name: str, args: type[SessionManagerPreferencesArgs]) -> dict[str, Any] | None:
+        """The section's options (without ``enabled``) when it is on (the default), else None.
+        Its keys are checked either way; the tier sets the account id and the name prefix."""
+        from secbaseline.baseline.args import ArgumentError
+        from secbaseline.baseline.settings import thaw
+
+        raw = dict(thaw(settings.section(name)))
+        args.check_keys(name, raw, extra=("enabled",))
+        for key in ("accountId", "namePrefix"):
+            if key in raw:
+                raise ArgumentError(f"{name}.{key}: set by the tier; remove it from the section")
+        return raw if validate.boolean(f"{name}.enabled", raw.pop("enabled", True)) else None
+
     session = None
-    section = settings.section("sessionManager")
-    if _enabled("sessionManager", section, True):
-        session_args = SessionManagerPreferencesArgs.from_config(section, (home,))
-        session_args.account_id, session_args.name_prefix = ctx.account_id, prefix
+    if (raw := options("sessionManager", SessionManagerPreferencesArgs)) is not None:
+        session_args = SessionManagerPreferencesArgs.from_config(
+            "sessionManager",
+            raw,
+            regions=raw.get("regions", [home]),
+            account_id=ctx.account_id,
+            name_prefix=prefix,
+        )
         session = SessionManagerPreferences("session-manager", session_args, opts=ctx.opts())
 
     patching = None
