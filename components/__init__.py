@@ -60,6 +60,7 @@ from secbaseline.components.session_manager import (
 )
 from secbaseline.components.threat_detection import ThreatDetection, ThreatDetectionArgs
 from secbaseline.components.vulnerability_scanning import (
+    InspectorResourceType,
     VulnerabilityScanning,
     VulnerabilityScanningArgs,
 )
@@ -93,6 +94,7 @@ __all__ = [
     "GuardrailPoliciesArgs",
     "IncidentResponse",
     "IncidentResponseArgs",
+    "InspectorResourceType",
     "Investigation",
     "InvestigationArgs",
     "ObjectLock",

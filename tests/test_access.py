@@ -167,6 +167,14 @@ def test_dhmc_role_may_open_encrypted_logged_sessions(plan_tier: Callable[..., P
             "sessionManager.namePrefix: set by the tier; remove it from the section",
         ),
         (
+            {"vulnerabilityScanning": {"accountId": "111111111111"}},
+            "vulnerabilityScanning.accountId: set by the tier; remove it from the section",
+        ),
+        (
+            {"vulnerabilityScanning": {"enabled": False, "lambdaCod": True}},
+            "vulnerabilityScanning.lambdaCod: unknown option; did you mean 'lambdaCode'?",
+        ),
+        (
             {"sessionManager": {"enabled": False, "idleTimeout": 5}},
             "sessionManager.idleTimeout: unknown option; did you mean 'idleTimeoutMinutes'?",
         ),
@@ -258,7 +266,7 @@ def test_bastion_in_own_vpc_with_a_service(plan_tier: Callable[..., Plan]) -> No
         ),
         (
             {"vulnerabilityScanning": {"resourceTypes": ["RDS"]}},
-            "vulnerabilityScanning.resourceTypes: 'RDS'",
+            "vulnerabilityScanning.resourceTypes[0]: expected 'EC2', 'ECR', 'LAMBDA' or",
         ),
     ],
 )

@@ -51,7 +51,9 @@ def build(ctx: TierContext) -> None:
     prefix = settings.name_prefix
     home = settings.home_region
 
-    def options(name: str, args: type[SessionManagerPreferencesArgs]) -> dict[str, Any] | None:
+    def options(
+        name: str, args: type[SessionManagerPreferencesArgs | VulnerabilityScanningArgs]
+    ) -> dict[str, Any] | None:
         """The section's options (without ``enabled``) when it is on (the default), else None.
         Its keys are checked either way; the tier sets the account id and the name prefix."""
         from secbaseline.baseline.args import ArgumentError
@@ -94,10 +96,13 @@ def build(ctx: TierContext) -> None:
             opts=ctx.opts().merge(pulumi.ResourceOptions(parent=patching)),
         )
 
-    section = settings.section("vulnerabilityScanning")
-    if _enabled("vulnerabilityScanning", section, True):
-        scan_args = VulnerabilityScanningArgs.from_config(section, settings.regions)
-        scan_args.account_id = ctx.account_id
+    if (raw := options("vulnerabilityScanning", VulnerabilityScanningArgs)) is not None:
+        scan_args = VulnerabilityScanningArgs.from_config(
+            "vulnerabilityScanning",
+            raw,
+            regions=raw.get("regions", list(settings.regions)),
+            account_id=ctx.account_id,
+        )
         # In advanced-tier members the security account's auto-enable turns Inspector on.
         if "inspector" not in settings.organization_owned:
             VulnerabilityScanning("vulnerability-scanning", scan_args, opts=ctx.opts())
