@@ -40,7 +40,12 @@ from secbaseline.components.organization_detection import (
     OrganizationDetectionArgs,
 )
 from secbaseline.components.organization_trail import OrganizationTrail, OrganizationTrailArgs
-from secbaseline.components.patch_management import PatchManagement, PatchManagementArgs
+from secbaseline.components.patch_management import (
+    PatchManagement,
+    PatchManagementArgs,
+    PatchOperatingSystem,
+    RebootOption,
+)
 from secbaseline.components.private_network import PrivateNetwork, PrivateNetworkArgs
 from secbaseline.components.secure_bucket import ObjectLock, SecureBucket, SecureBucketArgs
 from secbaseline.components.secure_database import (
@@ -107,8 +112,10 @@ __all__ = [
     "PasswordPolicy",
     "PatchManagement",
     "PatchManagementArgs",
+    "PatchOperatingSystem",
     "PrivateNetwork",
     "PrivateNetworkArgs",
+    "RebootOption",
     "RecordingOverride",
     "RemediationOptions",
     "RuleOptions",

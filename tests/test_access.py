@@ -167,6 +167,14 @@ def test_dhmc_role_may_open_encrypted_logged_sessions(plan_tier: Callable[..., P
             "sessionManager.namePrefix: set by the tier; remove it from the section",
         ),
         (
+            {"patching": {"enabled": False, "scanSchedul": "rate(1 day)"}},
+            "patching.scanSchedul: unknown option; did you mean 'scanSchedule'?",
+        ),
+        (
+            {"patching": {"regions": ["us-east-1", "eu-west-1", "us-east-1"]}},
+            "patching.regions: region 'us-east-1' is listed twice",
+        ),
+        (
             {"vulnerabilityScanning": {"accountId": "111111111111"}},
             "vulnerabilityScanning.accountId: set by the tier; remove it from the section",
         ),
@@ -257,7 +265,7 @@ def test_bastion_in_own_vpc_with_a_service(plan_tier: Callable[..., Plan]) -> No
         ),
         (
             {"patching": {"operatingSystems": ["DOS"]}},
-            "patching.operatingSystems: 'DOS' is not one of",
+            "patching.operatingSystems[0]: expected 'AMAZON_LINUX_2023', 'AMAZON_LINUX_2',",
         ),
         ({"patching": {"maxErrors": "200%"}}, "patching.maxErrors: '200%' is out of range"),
         (

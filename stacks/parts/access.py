@@ -52,10 +52,12 @@ def build(ctx: TierContext) -> None:
     home = settings.home_region
 
     def options(
-        name: str, args: type[SessionManagerPreferencesArgs | VulnerabilityScanningArgs]
+        name: str,
+        args: type[SessionManagerPreferencesArgs | PatchManagementArgs | VulnerabilityScanningArgs],
     ) -> dict[str, Any] | None:
         """The section's options (without ``enabled``) when it is on (the default), else None.
-        Its keys are checked either way; the tier sets the account id and the name prefix."""
+        Its keys are checked either way; the tier sets the account id and the name prefix, and
+        fills in defaults (such as ``regions``) the section leaves out."""
         from secbaseline.baseline.args import ArgumentError
         from secbaseline.baseline.settings import thaw
 
@@ -68,22 +70,19 @@ def build(ctx: TierContext) -> None:
 
     session = None
     if (raw := options("sessionManager", SessionManagerPreferencesArgs)) is not None:
+        raw.setdefault("regions", [home])
         session_args = SessionManagerPreferencesArgs.from_config(
-            "sessionManager",
-            raw,
-            regions=raw.get("regions", [home]),
-            account_id=ctx.account_id,
-            name_prefix=prefix,
+            "sessionManager", raw, account_id=ctx.account_id, name_prefix=prefix
         )
         session = SessionManagerPreferences("session-manager", session_args, opts=ctx.opts())
 
     patching = None
-    section = settings.section("patching")
-    if _enabled("patching", section, True):
-        patch_args = PatchManagementArgs.from_config(section, settings.regions)
-        patch_args.account_id, patch_args.name_prefix = ctx.account_id, prefix
-        if "patchGroup" not in section:
-            patch_args.patch_group = prefix
+    if (raw := options("patching", PatchManagementArgs)) is not None:
+        raw.setdefault("regions", list(settings.regions))
+        raw.setdefault("patchGroup", prefix)
+        patch_args = PatchManagementArgs.from_config(
+            "patching", raw, account_id=ctx.account_id, name_prefix=prefix
+        )
         patching = PatchManagement("patching", patch_args, opts=ctx.opts())
 
     if session is not None and patching is not None and patching.dhmc_role is not None:
@@ -97,11 +96,9 @@ def build(ctx: TierContext) -> None:
         )
 
     if (raw := options("vulnerabilityScanning", VulnerabilityScanningArgs)) is not None:
+        raw.setdefault("regions", list(settings.regions))
         scan_args = VulnerabilityScanningArgs.from_config(
-            "vulnerabilityScanning",
-            raw,
-            regions=raw.get("regions", list(settings.regions)),
-            account_id=ctx.account_id,
+            "vulnerabilityScanning", raw, account_id=ctx.account_id
         )
         # In advanced-tier members the security account's auto-enable turns Inspector on.
         if "inspector" not in settings.organization_owned:
