@@ -49,7 +49,12 @@ from secbaseline.components.organization_detection import (
     OrganizationDetectionArgs,
 )
 from secbaseline.components.organization_trail import OrganizationTrail, OrganizationTrailArgs
-from secbaseline.components.patch_management import PatchManagement, PatchManagementArgs
+from secbaseline.components.patch_management import (
+    PatchManagement,
+    PatchManagementArgs,
+    PatchOperatingSystem,
+    RebootOption,
+)
 from secbaseline.components.private_network import (
     InterfaceEndpoint,
     PrivateNetwork,
@@ -73,6 +78,7 @@ from secbaseline.components.session_manager import (
 )
 from secbaseline.components.threat_detection import ThreatDetection, ThreatDetectionArgs
 from secbaseline.components.vulnerability_scanning import (
+    InspectorResourceType,
     VulnerabilityScanning,
     VulnerabilityScanningArgs,
 )
@@ -107,6 +113,7 @@ __all__ = [
     "GuardrailPoliciesArgs",
     "IncidentResponse",
     "IncidentResponseArgs",
+    "InspectorResourceType",
     "InstanceArchitecture",
     "InterfaceEndpoint",
     "Investigation",
@@ -122,8 +129,10 @@ __all__ = [
     "PasswordPolicy",
     "PatchManagement",
     "PatchManagementArgs",
+    "PatchOperatingSystem",
     "PrivateNetwork",
     "PrivateNetworkArgs",
+    "RebootOption",
     "RecordingOverride",
     "RemediationOptions",
     "RuleOptions",

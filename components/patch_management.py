@@ -3,18 +3,19 @@
 Checklist: S-13 (OS and middleware vulnerability management: SSM Inventory + Patch Manager).
 """
 
-from __future__ import annotations
-
 import re
 import zoneinfo
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pydantic
 
 from secbaseline.baseline import iam, validate
+from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import baseline_tags, physical_name
 
 TYPE_TOKEN = "secbaseline:index:PatchManagement"
@@ -75,147 +76,135 @@ OS_RULES: Mapping[str, tuple[ApprovalRule, ...]] = {
 }
 
 
-@dataclass
-class PatchManagementArgs:
+class PatchOperatingSystem(StrEnum):
+    """An OS family with a patch baseline (the baseline's ``operating_system``)."""
+
+    AMAZON_LINUX_2023 = "AMAZON_LINUX_2023"
+    """Amazon Linux 2023 (ALAS severities Critical/Important/Medium/Low)."""
+    AMAZON_LINUX_2 = "AMAZON_LINUX_2"
+    """Amazon Linux 2 (ALAS severities Critical/Important/Medium/Low)."""
+    REDHAT_ENTERPRISE_LINUX = "REDHAT_ENTERPRISE_LINUX"
+    """Red Hat Enterprise Linux (errata severities Critical/Important/Moderate/Low)."""
+    WINDOWS = "WINDOWS"
+    """Windows Server (MSRC severities)."""
+
+
+class RebootOption(StrEnum):
+    """What an install run does when a patch needs a reboot."""
+
+    REBOOT_IF_NEEDED = "RebootIfNeeded"
+    """Reboot when a patch needs it, so installed patches take effect."""
+    NO_REBOOT = "NoReboot"
+    """Never reboot; patches needing one stay pending (the instance reports it)."""
+
+
+DEFAULT_OPERATING_SYSTEMS = ("AMAZON_LINUX_2023", "WINDOWS")
+
+
+def _tag_value(field: str, value: object) -> str:
+    if not isinstance(value, str) or not _PATCH_GROUP.fullmatch(value):
+        raise ValueError(f"{field}: {value!r} is not a tag value")
+    return value
+
+
+def _tag_key(field: str, value: object) -> str:
+    if not isinstance(value, str) or not _TAG_KEY.fullmatch(value):
+        raise ValueError(f"{field}: {value!r} is not a tag key")
+    return value
+
+
+def _time_zone(field: str, value: object) -> str:
+    try:
+        zoneinfo.ZoneInfo(str(value))
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        raise ValueError(f"{field}: {value!r} is not an IANA time zone") from None
+    return str(value)
+
+
+def _operating_systems(field: str, value: Any) -> Any:
+    if not value:
+        raise ValueError(f"{field}: name at least one OS family")
+    if len(set(value)) != len(value):
+        raise ValueError(f"{field}: an OS family is listed twice")
+    return value
+
+
+def _max_errors(field: str, value: object) -> str:
+    return validate.count_or_percentage(field, value, allow_zero=True)
+
+
+@component_args
+class PatchManagementArgs(ComponentArgs):
     """Inputs of :class:`PatchManagement`."""
 
-    regions: Sequence[str] = ()
-    """Regions to manage (baselines, windows and associations are regional). Required."""
-    operating_systems: Sequence[str] = ("AMAZON_LINUX_2023", "WINDOWS")
+    regions: Sequence[str] = arg(check=validate.regions)
+    """Regions to manage (baselines, windows and associations are regional)."""
+    operating_systems: Sequence[PatchOperatingSystem] = arg(
+        default_factory=lambda: list(DEFAULT_OPERATING_SYSTEMS), check=_operating_systems
+    )
     """OS families to create baselines for: AMAZON_LINUX_2023, AMAZON_LINUX_2,
     REDHAT_ENTERPRISE_LINUX, WINDOWS."""
-    approve_after_days: int = 7
+    approve_after_days: int = arg(default=7, ge=0, le=360)
     """Auto-approve matching patches this many days after release, 0-360."""
-    patch_group: str = "secbaseline"
+    patch_group: str = arg(default="secbaseline", check=_tag_value)
     """Patch group the baselines serve; instances join with the ``Patch Group`` tag."""
     default_baselines: bool = True
     """Also make the baselines the region's default for their OS (untagged instances)."""
-    target_tag_key: str = "Patch Group"
+    target_tag_key: str = arg(default="Patch Group", check=_tag_key)
     """The maintenance windows target instances with this tag..."""
-    target_tag_values: Sequence[str] = ()
+    target_tag_values: Sequence[str] = arg(default_factory=list, each=_tag_value)
     """...and one of these values (empty: the patch group)."""
-    scan_schedule: str = "cron(0 3 ? * * *)"
-    """When to scan for missing patches (daily 03:00 by default)."""
-    install_schedule: str = "cron(0 4 ? * SUN *)"
+    scan_schedule: str = arg(default="cron(0 3 ? * * *)", check=validate.schedule_expression)
+    """When to scan for missing patches (daily 03:00 by default): ``cron(...)`` or
+    ``rate(N unit)``."""
+    install_schedule: str = arg(default="cron(0 4 ? * SUN *)", check=validate.schedule_expression)
     """When to install approved patches (weekly, Sunday 04:00 by default)."""
-    schedule_timezone: str = "UTC"
+    schedule_timezone: str = arg(default="UTC", check=_time_zone)
     """IANA time zone of the schedules (e.g. Asia/Tokyo)."""
-    window_duration_hours: int = 3
+    window_duration_hours: int = arg(default=3, ge=1, le=24)
     """Length of each maintenance window, 1-24 hours."""
-    window_cutoff_hours: int = 1
+    window_cutoff_hours: int = arg(default=1, ge=0, le=23)
     """Stop starting new tasks this many hours before the window ends (less than duration)."""
-    max_concurrency: str = "10%"
-    """How many instances are patched at once: a count or a percentage."""
-    max_errors: str = "10%"
+    max_concurrency: str = arg(default="10%", check=validate.count_or_percentage)
+    """How many instances are patched at once: a count (1-10000) or a percentage (1-100%)."""
+    max_errors: str = arg(default="10%", check=_max_errors)
     """Stop after this many failures: a count or a percentage (0 allowed)."""
-    reboot_option: str = "RebootIfNeeded"
-    """RebootIfNeeded (patches take effect) or NoReboot."""
+    reboot_option: RebootOption = RebootOption.REBOOT_IF_NEEDED
+    """RebootIfNeeded (patches take effect) or NoReboot, for install runs."""
     inventory: bool = True
     """Gather software inventory from every managed instance (AWS-GatherSoftwareInventory)."""
-    inventory_schedule: str = "rate(1 day)"
+    inventory_schedule: str = arg(default="rate(1 day)", check=validate.schedule_expression)
     """How often inventory is gathered."""
     default_host_management: bool = True
     """Default Host Management Configuration: EC2 instances are managed without a profile."""
-    account_id: pulumi.Input[str] | None = None
+    account_id: pulumi.Input[str] | None = arg(default=None, check=validate.account_id)
     """Account id for the service setting ARN; None: looked up with one caller-identity invoke."""
-    name_prefix: str = "secbaseline"
-    """Prefix of physical names."""
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Extra tags on every resource."""
+    name_prefix: str = arg(default="secbaseline", check=validate.name_prefix)
+    """Prefix of physical names (baselines, windows, targets, tasks, inventory association)."""
+    tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
+    """Extra tags on every taggable child (DHMC role, baselines, windows, associations)."""
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        validate.regions("patching.regions", list(self.regions))
-        if not self.operating_systems:
-            raise ValueError("patching.operatingSystems: name at least one OS family")
-        for os_name in self.operating_systems:
-            validate.one_of("patching.operatingSystems", os_name, sorted(OS_RULES))
-        if len(set(self.operating_systems)) != len(self.operating_systems):
-            raise ValueError("patching.operatingSystems: an OS family is listed twice")
-        validate.int_range("patching.approveAfterDays", self.approve_after_days, 0, 360)
-        if not isinstance(self.patch_group, str) or not _PATCH_GROUP.fullmatch(self.patch_group):
-            raise ValueError(f"patching.patchGroup: {self.patch_group!r} is not a tag value")
-        validate.boolean("patching.defaultBaselines", self.default_baselines)
-        if not isinstance(self.target_tag_key, str) or not _TAG_KEY.fullmatch(self.target_tag_key):
-            raise ValueError(f"patching.targetTagKey: {self.target_tag_key!r} is not a tag key")
-        for value in self.target_tag_values:
-            if not isinstance(value, str) or not _PATCH_GROUP.fullmatch(value):
-                raise ValueError(f"patching.targetTagValues: {value!r} is not a tag value")
-        validate.schedule_expression("patching.scanSchedule", self.scan_schedule)
-        validate.schedule_expression("patching.installSchedule", self.install_schedule)
-        try:
-            zoneinfo.ZoneInfo(self.schedule_timezone)
-        except (ValueError, zoneinfo.ZoneInfoNotFoundError):
-            raise ValueError(
-                f"patching.scheduleTimezone: {self.schedule_timezone!r} is not an IANA time zone"
-            ) from None
-        validate.int_range("patching.windowDurationHours", self.window_duration_hours, 1, 24)
-        validate.int_range(
-            "patching.windowCutoffHours",
-            self.window_cutoff_hours,
-            0,
-            self.window_duration_hours - 1,
-        )
-        validate.count_or_percentage("patching.maxConcurrency", self.max_concurrency)
-        validate.count_or_percentage("patching.maxErrors", self.max_errors, allow_zero=True)
-        validate.one_of("patching.rebootOption", self.reboot_option, REBOOT_OPTIONS)
-        validate.boolean("patching.inventory", self.inventory)
-        validate.schedule_expression("patching.inventorySchedule", self.inventory_schedule)
-        validate.boolean("patching.defaultHostManagement", self.default_host_management)
-        validate.name_prefix("patching.namePrefix", self.name_prefix)
-
+    @pydantic.field_validator("max_concurrency", "max_errors", mode="before")
     @classmethod
-    def from_config(cls, section: Mapping[str, Any], regions: Sequence[str]) -> PatchManagementArgs:
-        """Build from the ``patching`` config section; ``regions`` is the tier default."""
-        keys = {
-            "enabled": "enabled",
-            "regions": "regions",
-            "operatingSystems": "operating_systems",
-            "approveAfterDays": "approve_after_days",
-            "patchGroup": "patch_group",
-            "defaultBaselines": "default_baselines",
-            "targetTagKey": "target_tag_key",
-            "targetTagValues": "target_tag_values",
-            "scanSchedule": "scan_schedule",
-            "installSchedule": "install_schedule",
-            "scheduleTimezone": "schedule_timezone",
-            "windowDurationHours": "window_duration_hours",
-            "windowCutoffHours": "window_cutoff_hours",
-            "maxConcurrency": "max_concurrency",
-            "maxErrors": "max_errors",
-            "rebootOption": "reboot_option",
-            "inventory": "inventory",
-            "inventorySchedule": "inventory_schedule",
-            "defaultHostManagement": "default_host_management",
-        }
-        raw = validate.known_keys("patching", section, keys)
-        values: dict[str, Any] = {keys[k]: v for k, v in raw.items() if k != "enabled"}
-        for key in ("regions", "operatingSystems", "targetTagValues"):
-            if key in raw:
-                if not isinstance(raw[key], list | tuple):
-                    raise ValueError(f"patching.{key}: expected a list")
-                values[keys[key]] = tuple(raw[key])  # type: ignore[arg-type]  # checked just above
-        values.setdefault("regions", tuple(regions))
-        args = cls(**values)
-        for key in ("maxConcurrency", "maxErrors"):
-            if key in raw:  # accept integers in YAML; SSM wants text
-                setattr(
-                    args,
-                    keys[key],
-                    validate.count_or_percentage(
-                        f"patching.{key}", raw[key], allow_zero=key == "maxErrors"
-                    ),
-                )
-        return args
+    def _count_as_text(cls, value: Any) -> Any:
+        """YAML and other languages may give a count as a number; SSM takes text."""
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    def __post_init__(self) -> None:
+        if self.window_cutoff_hours >= self.window_duration_hours:
+            raise ValueError(
+                f"window_cutoff_hours: {self.window_cutoff_hours} is out of range "
+                f"0-{self.window_duration_hours - 1} (less than window_duration_hours)"
+            )
 
 
 class PatchManagement(pulumi.ComponentResource):
     """Patch baselines, scan and install windows, inventory, and DHMC in every region."""
 
-    baselines: dict[tuple[str, str], aws.ssm.PatchBaseline]
-    """(region, OS family) -> patch baseline."""
-    windows: dict[tuple[str, str], aws.ssm.MaintenanceWindow]
-    """(region, "scan"|"install") -> maintenance window."""
+    baselines: dict[str, dict[str, aws.ssm.PatchBaseline]]
+    """Region -> OS family -> patch baseline."""
+    windows: dict[str, dict[str, aws.ssm.MaintenanceWindow]]
+    """Region -> "scan" or "install" -> maintenance window."""
     inventory: dict[str, aws.ssm.Association]
     """Region -> inventory association."""
     dhmc_role: aws.iam.Role | None
@@ -229,7 +218,7 @@ class PatchManagement(pulumi.ComponentResource):
         args: PatchManagementArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args.validate()
+        args = PatchManagementArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = baseline_tags(args.tags, component="PatchManagement")
@@ -262,7 +251,8 @@ class PatchManagement(pulumi.ComponentResource):
             )
 
         for region in sorted(args.regions):
-            for os_name in sorted(args.operating_systems):
+            self.baselines[region], self.windows[region] = {}, {}
+            for os_name in sorted(str(o) for o in args.operating_systems):
                 self._baseline(
                     name=name, args=args, region=region, os_name=os_name, tags=tags, child=child
                 )
@@ -304,7 +294,7 @@ class PatchManagement(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "regions": sorted(args.regions),
-                "operatingSystems": sorted(args.operating_systems),
+                "operatingSystems": sorted(str(o) for o in args.operating_systems),
                 "patchGroup": args.patch_group,
             }
         )
@@ -347,7 +337,7 @@ class PatchManagement(pulumi.ComponentResource):
             opts=child,
             **extra,
         )
-        self.baselines[(region, os_name)] = baseline
+        self.baselines[region][os_name] = baseline
         aws.ssm.PatchGroup(
             f"{name}-{slug}-group-{region}",
             baseline_id=baseline.id,
@@ -389,7 +379,7 @@ class PatchManagement(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        self.windows[(region, operation)] = window
+        self.windows[region][operation] = window
         target = aws.ssm.MaintenanceWindowTarget(
             f"{name}-{operation}-targets-{region}",
             window_id=window.id,
@@ -420,7 +410,9 @@ class PatchManagement(pulumi.ComponentResource):
                         {
                             "name": "RebootOption",
                             "values": [
-                                args.reboot_option if operation == "install" else "NoReboot"
+                                str(args.reboot_option)
+                                if operation == "install"
+                                else RebootOption.NO_REBOOT.value
                             ],
                         },
                     ],

@@ -5,17 +5,15 @@ Owns the regional ``SSM-SessionManagerRunShell`` document, which holds the accou
 Session Manager preferences in that region.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import validate
+from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import baseline_tags, physical_name
 from secbaseline.components._iam_documents import logs_key_policy
 
@@ -24,99 +22,65 @@ DOCUMENT_NAME = "SSM-SessionManagerRunShell"
 _LINUX_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 
 
-@dataclass
-class SessionManagerPreferencesArgs:
+def _linux_user(field: str, value: object) -> str:
+    if not isinstance(value, str) or (value and not _LINUX_USER.fullmatch(value)):
+        raise ValueError(f"{field}: {value!r} is not a Linux user name")
+    return value
+
+
+@component_args
+class SessionManagerPreferencesArgs(ComponentArgs):
     """Inputs of :class:`SessionManagerPreferences`."""
 
-    regions: Sequence[str] = ()
-    """Regions whose Session Manager preferences are managed. Required."""
-    idle_timeout_minutes: int = 20
+    regions: Sequence[str] = arg(check=validate.regions)
+    """Regions whose Session Manager preferences are managed (each gets a key, a log group and
+    the preferences document)."""
+    idle_timeout_minutes: int = arg(default=20, ge=1, le=60)
     """End a session after this many idle minutes, 1-60."""
-    max_session_minutes: int | None = None
+    max_session_minutes: int | None = arg(default=None, ge=1, le=1440)
     """End any session after this many minutes, 1-1440; None: no limit."""
-    log_retention_days: int = 365
-    """Retention of the session log groups."""
-    s3_bucket_name: str | None = None
+    log_retention_days: int = arg(default=365, check=validate.log_retention_days)
+    """Retention of the session log groups (a CloudWatch Logs retention value)."""
+    s3_bucket_name: pulumi.Input[str] | None = arg(default=None, check=validate.bucket_name)
     """Also upload session logs to this bucket (encrypted uploads required)."""
     s3_key_prefix: str = "session-manager/"
     """Key prefix in ``s3_bucket_name``."""
-    cloudwatch_streaming: bool = True
+    cloud_watch_streaming: bool = True
     """Stream session logs to CloudWatch as they happen (False: upload at session end)."""
     run_as_enabled: bool = False
     """Linux sessions run as an OS user instead of ssm-user (opt-in)."""
-    run_as_default_user: str = ""
-    """OS user for run-as when the IAM principal has no SSMSessionRunAs tag."""
+    run_as_default_user: str = arg(default="", check=_linux_user)
+    """OS user for run-as when the IAM principal has no SSMSessionRunAs tag (needs
+    ``run_as_enabled``)."""
     linux_shell_profile: str = ""
     """Commands run at the start of every Linux session."""
-    account_id: pulumi.Input[str] | None = None
+    kms_key_arn: pulumi.Input[str] | None = arg(default=None, check=validate.kms_key_arn)
+    """Your KMS key for session data and session logs instead of a created one (a key is
+    regional: only with exactly one region). Its policy must let
+    ``logs.<region>.amazonaws.com`` use it for this account's log groups."""
+    account_id: pulumi.Input[str] | None = arg(default=None, check=validate.account_id)
     """Account id for the key policies; None: looked up with one caller-identity invoke."""
-    name_prefix: str = "secbaseline"
-    """Prefix of physical names."""
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Extra tags on every resource."""
+    name_prefix: str = arg(default="secbaseline", check=validate.name_prefix)
+    """Prefix of physical names (key alias, log group)."""
+    tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
+    """Extra tags on every taggable child (keys, log groups, documents)."""
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        validate.regions("sessionManager.regions", list(self.regions))
-        validate.int_range("sessionManager.idleTimeoutMinutes", self.idle_timeout_minutes, 1, 60)
-        if self.max_session_minutes is not None:
-            validate.int_range(
-                "sessionManager.maxSessionMinutes", self.max_session_minutes, 1, 1440
-            )
-        validate.log_retention_days("sessionManager.logRetentionDays", self.log_retention_days)
-        if self.s3_bucket_name is not None:
-            validate.bucket_name("sessionManager.s3BucketName", self.s3_bucket_name)
-        validate.boolean("sessionManager.cloudWatchStreaming", self.cloudwatch_streaming)
-        validate.boolean("sessionManager.runAsEnabled", self.run_as_enabled)
-        if self.run_as_default_user:
-            if not self.run_as_enabled:
+    def __post_init__(self) -> None:
+        if self.run_as_default_user and not self.run_as_enabled:
+            raise ValueError("run_as_default_user: only applies with run_as_enabled: true")
+        if self.kms_key_arn is not None:
+            if len(self.regions) != 1:
                 raise ValueError(
-                    "sessionManager.runAsDefaultUser: only applies with runAsEnabled: true"
+                    "kms_key_arn: a KMS key is regional; give it with exactly one region "
+                    "(one component per region to bring a key for each)"
                 )
-            if not _LINUX_USER.fullmatch(self.run_as_default_user):
+            if isinstance(self.kms_key_arn, str) and self.kms_key_arn.split(":")[3] not in (
+                self.regions[0],
+            ):
                 raise ValueError(
-                    f"sessionManager.runAsDefaultUser: {self.run_as_default_user!r} "
-                    "is not a Linux user name"
+                    f"kms_key_arn: the key is in {self.kms_key_arn.split(':')[3]}, "
+                    f"not in {self.regions[0]}"
                 )
-        validate.name_prefix("sessionManager.namePrefix", self.name_prefix)
-
-    @classmethod
-    def from_config(
-        cls, section: Mapping[str, Any], regions: Sequence[str]
-    ) -> SessionManagerPreferencesArgs:
-        """Build from the ``sessionManager`` config section; ``regions`` is the tier default."""
-        raw = validate.known_keys(
-            "sessionManager",
-            section,
-            {
-                "enabled",
-                "regions",
-                "idleTimeoutMinutes",
-                "maxSessionMinutes",
-                "logRetentionDays",
-                "s3BucketName",
-                "s3KeyPrefix",
-                "cloudWatchStreaming",
-                "runAsEnabled",
-                "runAsDefaultUser",
-                "linuxShellProfile",
-            },
-        )
-        chosen = raw.get("regions", list(regions))
-        if not isinstance(chosen, list | tuple):
-            raise ValueError("sessionManager.regions: expected a list of region names")
-        return cls(
-            regions=tuple(chosen),
-            idle_timeout_minutes=raw.get("idleTimeoutMinutes", 20),  # type: ignore[arg-type]  # validated by validate()
-            max_session_minutes=raw.get("maxSessionMinutes"),  # type: ignore[arg-type]  # validated by validate()
-            log_retention_days=raw.get("logRetentionDays", 365),  # type: ignore[arg-type]  # validated by validate()
-            s3_bucket_name=raw.get("s3BucketName"),  # type: ignore[arg-type]  # validated by validate()
-            s3_key_prefix=str(raw.get("s3KeyPrefix", "session-manager/")),
-            cloudwatch_streaming=raw.get("cloudWatchStreaming", True),  # type: ignore[arg-type]  # validated by validate()
-            run_as_enabled=raw.get("runAsEnabled", False),  # type: ignore[arg-type]  # validated by validate()
-            run_as_default_user=str(raw.get("runAsDefaultUser", "")),
-            linux_shell_profile=str(raw.get("linuxShellProfile", "")),
-        )
 
 
 def session_client_statements(
@@ -176,12 +140,12 @@ def session_document(
             "description": "Session Manager preferences (managed by pulumi-aws-security-baseline)",
             "sessionType": "Standard_Stream",
             "inputs": {
-                "s3BucketName": args.s3_bucket_name or "",
-                "s3KeyPrefix": args.s3_key_prefix if args.s3_bucket_name else "",
+                "s3BucketName": args.s3_bucket_name if args.s3_bucket_name is not None else "",
+                "s3KeyPrefix": args.s3_key_prefix if args.s3_bucket_name is not None else "",
                 "s3EncryptionEnabled": True,
                 "cloudWatchLogGroupName": log_group,
                 "cloudWatchEncryptionEnabled": True,
-                "cloudWatchStreamingEnabled": args.cloudwatch_streaming,
+                "cloudWatchStreamingEnabled": args.cloud_watch_streaming,
                 "idleSessionTimeout": str(args.idle_timeout_minutes),
                 "maxSessionDuration": str(args.max_session_minutes or ""),
                 "kmsKeyId": key_id,
@@ -197,9 +161,13 @@ class SessionManagerPreferences(pulumi.ComponentResource):
     """Per region: a KMS key, an encrypted log group and the SSM-SessionManagerRunShell document."""
 
     kms_keys: dict[str, aws.kms.Key]
-    """Region -> key encrypting session data and session logs."""
+    """Region -> key created for session data and session logs (empty with ``kms_key_arn``)."""
+    kms_key_arns: dict[str, pulumi.Output[str]]
+    """Region -> ARN of the key that encrypts sessions and session logs (created or given)."""
     log_groups: dict[str, aws.cloudwatch.LogGroup]
     """Region -> session log group."""
+    log_group_names: dict[str, pulumi.Output[str]]
+    """Region -> name of the session log group."""
     documents: dict[str, aws.ssm.Document]
     """Region -> the preferences document."""
 
@@ -209,53 +177,65 @@ class SessionManagerPreferences(pulumi.ComponentResource):
         args: SessionManagerPreferencesArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args.validate()
+        args = SessionManagerPreferencesArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = baseline_tags(args.tags, component="SessionManagerPreferences")
-        account: pulumi.Input[str] = (
-            args.account_id
-            if args.account_id is not None
-            else aws.get_caller_identity_output(
-                opts=pulumi.InvokeOutputOptions(parent=self)
-            ).account_id
-        )
-        self.kms_keys, self.log_groups, self.documents = {}, {}, {}
+        self.kms_keys, self.kms_key_arns, self.documents = {}, {}, {}
+        self.log_groups, self.log_group_names = {}, {}
+        given_key = args.kms_key_arn
+        account: pulumi.Input[str] = ""
+        if given_key is None:
+            account = (
+                args.account_id
+                if args.account_id is not None
+                else aws.get_caller_identity_output(
+                    opts=pulumi.InvokeOutputOptions(parent=self)
+                ).account_id
+            )
         for region in sorted(args.regions):
-            key = aws.kms.Key(
-                f"{name}-key-{region}",
-                description="Session Manager: session data and session log encryption",
-                enable_key_rotation=True,
-                deletion_window_in_days=30,
-                policy=logs_key_policy(account, region),
-                region=region,
-                tags=tags,
-                opts=child,
-            )
-            aws.kms.Alias(
-                f"{name}-key-alias-{region}",
-                name=f"alias/{physical_name(args.name_prefix, 'session-manager')}",
-                target_key_id=key.key_id,
-                region=region,
-                opts=child,
-            )
+            key_arn: pulumi.Input[str]
+            key_id: pulumi.Input[str]
+            if given_key is not None:  # the user's key (exactly one region)
+                key_arn = key_id = given_key
+            else:
+                key = aws.kms.Key(
+                    f"{name}-key-{region}",
+                    description="Session Manager: session data and session log encryption",
+                    enable_key_rotation=True,
+                    deletion_window_in_days=30,
+                    policy=logs_key_policy(account, region),
+                    region=region,
+                    tags=tags,
+                    opts=child,
+                )
+                aws.kms.Alias(
+                    f"{name}-key-alias-{region}",
+                    name=f"alias/{physical_name(args.name_prefix, 'session-manager')}",
+                    target_key_id=key.key_id,
+                    region=region,
+                    opts=child,
+                )
+                self.kms_keys[region] = key
+                key_arn, key_id = key.arn, key.key_id
             log_group = aws.cloudwatch.LogGroup(
                 f"{name}-logs-{region}",
                 name=f"/{args.name_prefix}/session-manager",
-                kms_key_id=key.arn,
+                kms_key_id=key_arn,
                 retention_in_days=args.log_retention_days,
                 region=region,
                 tags=tags,
                 opts=child,
             )
-            self.kms_keys[region] = key
+            self.kms_key_arns[region] = pulumi.Output.from_input(key_arn)
             self.log_groups[region] = log_group
+            self.log_group_names[region] = log_group.name
             self.documents[region] = aws.ssm.Document(
                 f"{name}-preferences-{region}",
                 name=DOCUMENT_NAME,
                 document_type="Session",
                 document_format="JSON",
-                content=session_document(args, log_group.name, key.key_id),
+                content=session_document(args, log_group.name, key_id),
                 region=region,
                 tags=tags,
                 opts=child,
@@ -263,14 +243,14 @@ class SessionManagerPreferences(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "regions": sorted(args.regions),
-                "kmsKeyArns": {r: k.arn for r, k in self.kms_keys.items()},
-                "logGroupNames": {r: g.name for r, g in self.log_groups.items()},
+                "kmsKeyArns": self.kms_key_arns,
+                "logGroupNames": self.log_group_names,
             }
         )
 
     def client_statements(self) -> list[dict[str, Any]]:
         """IAM statements letting an instance open sessions in every managed region."""
         return session_client_statements(
-            [self.kms_keys[r].arn for r in sorted(self.kms_keys)],
+            [self.kms_key_arns[r] for r in sorted(self.kms_key_arns)],
             [self.log_groups[r].arn for r in sorted(self.log_groups)],
         )

@@ -159,6 +159,48 @@ def test_dhmc_role_may_open_encrypted_logged_sessions(plan_tier: Callable[..., P
     assert dhmc_session_policy(plan) is None
 
 
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (
+            {"sessionManager": {"namePrefix": "acme"}},
+            "sessionManager.namePrefix: set by the tier; remove it from the section",
+        ),
+        (
+            {"patching": {"enabled": False, "scanSchedul": "rate(1 day)"}},
+            "patching.scanSchedul: unknown option; did you mean 'scanSchedule'?",
+        ),
+        (
+            {"patching": {"regions": ["us-east-1", "eu-west-1", "us-east-1"]}},
+            "patching.regions: region 'us-east-1' is listed twice",
+        ),
+        (
+            {"vulnerabilityScanning": {"accountId": "111111111111"}},
+            "vulnerabilityScanning.accountId: set by the tier; remove it from the section",
+        ),
+        (
+            {"vulnerabilityScanning": {"enabled": False, "lambdaCod": True}},
+            "vulnerabilityScanning.lambdaCod: unknown option; did you mean 'lambdaCode'?",
+        ),
+        (
+            {"sessionManager": {"enabled": False, "idleTimeout": 5}},
+            "sessionManager.idleTimeout: unknown option; did you mean 'idleTimeoutMinutes'?",
+        ),
+        (
+            {"sessionManager": {"regions": ["us-east-1"], "kmsKeyArn": "arn:aws:kms:x"}},
+            "sessionManager.kmsKeyArn: 'arn:aws:kms:x' is not an ARN",
+        ),
+        ({"sessionManager": {"enabled": "no"}}, "sessionManager.enabled: expected true or false"),
+    ],
+)
+def test_ops_sections_are_checked_naming_the_key(
+    plan_tier: Callable[..., Plan], config: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError) as err:
+        plan_tier(tier="beginner", **config)
+    assert str(err.value).startswith(message)
+
+
 def test_sections_move_and_disable_things(plan_tier: Callable[..., Plan]) -> None:
     plan = plan_tier(
         tier="beginner",
@@ -230,7 +272,7 @@ def test_bastion_in_own_vpc_with_a_service(plan_tier: Callable[..., Plan]) -> No
         ),
         (
             {"patching": {"operatingSystems": ["DOS"]}},
-            "patching.operatingSystems: 'DOS' is not one of",
+            "patching.operatingSystems[0]: expected 'AMAZON_LINUX_2023', 'AMAZON_LINUX_2',",
         ),
         ({"patching": {"maxErrors": "200%"}}, "patching.maxErrors: '200%' is out of range"),
         (
@@ -239,7 +281,7 @@ def test_bastion_in_own_vpc_with_a_service(plan_tier: Callable[..., Plan]) -> No
         ),
         (
             {"vulnerabilityScanning": {"resourceTypes": ["RDS"]}},
-            "vulnerabilityScanning.resourceTypes: 'RDS'",
+            "vulnerabilityScanning.resourceTypes[0]: expected 'EC2', 'ECR', 'LAMBDA' or",
         ),
     ],
 )

@@ -1,19 +1,25 @@
 """PatchManagement (S-13): baselines, scan/install windows, inventory and DHMC per region."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Callable
 from typing import Any
 
+import pulumi_aws as aws
 import pytest
 
-from secbaseline.baseline.engine import Plan, RecordedResource
-from secbaseline.components import PatchManagement, PatchManagementArgs
+from secbaseline.baseline.args import ArgumentError
+from secbaseline.baseline.engine import OfflineEngineError, Plan, RecordedResource
+from secbaseline.components import (
+    PatchManagement,
+    PatchManagementArgs,
+    PatchOperatingSystem,
+    RebootOption,
+)
 from secbaseline.components.patch_management import DHMC_POLICY, DHMC_ROLE_NAME
 
 REGIONS = ("ap-northeast-1", "us-east-1")
 ACCOUNT = "111111111111"
+ONE = {"regions": ["us-east-1"]}
 BASELINE = "aws:ssm/patchBaseline:PatchBaseline"
 WINDOW = "aws:ssm/maintenanceWindow:MaintenanceWindow"
 TASK = "aws:ssm/maintenanceWindowTask:MaintenanceWindowTask"
@@ -186,55 +192,150 @@ def test_options(run_program: Callable[..., Plan]) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"regions": ("nowhere-1",)}, "patching.regions: unknown AWS region"),
-        ({"operating_systems": ()}, "patching.operatingSystems: name at least one OS family"),
-        ({"operating_systems": ("MACOS",)}, "patching.operatingSystems: 'MACOS' is not one of"),
+        ({"regions": ("nowhere-1",)}, "regions: unknown AWS region"),
+        ({"operating_systems": ()}, "operating_systems: name at least one OS family"),
+        (
+            {"operating_systems": ("MACOS",)},
+            "operating_systems[0]: expected 'AMAZON_LINUX_2023', 'AMAZON_LINUX_2', "
+            "'REDHAT_ENTERPRISE_LINUX' or 'WINDOWS', got 'MACOS'",
+        ),
         (
             {"operating_systems": ("WINDOWS", "WINDOWS")},
-            "patching.operatingSystems: an OS family is listed twice",
+            "operating_systems: an OS family is listed twice",
         ),
-        ({"approve_after_days": 400}, "patching.approveAfterDays: 400 is out of range 0-360"),
-        ({"patch_group": ""}, "patching.patchGroup: '' is not a tag value"),
-        ({"target_tag_key": "a" * 200}, "patching.targetTagKey:"),
-        ({"target_tag_values": ("ok", "bad\n")}, "patching.targetTagValues: 'bad\\n'"),
-        ({"scan_schedule": "daily"}, "patching.scanSchedule: 'daily' is not a schedule"),
+        ({"approve_after_days": 400}, "approve_after_days: 400 is out of range 0-360"),
+        ({"patch_group": ""}, "patch_group: '' is not a tag value"),
+        ({"target_tag_key": "a" * 200}, "target_tag_key: 'aaaa"),
+        ({"target_tag_values": ("ok", "bad\n")}, "target_tag_values[1]: 'bad\\n'"),
+        ({"scan_schedule": "daily"}, "scan_schedule: 'daily' is not a schedule"),
         (
             {"install_schedule": "cron(0 4 * * SUN *)"},
-            "patching.installSchedule: 'cron(0 4 * * SUN *)': exactly one",
+            "install_schedule: 'cron(0 4 * * SUN *)': exactly one",
         ),
-        ({"inventory_schedule": "rate(1 days)"}, "patching.inventorySchedule: 'rate(1 days)'"),
+        ({"inventory_schedule": "rate(1 days)"}, "inventory_schedule: 'rate(1 days)'"),
         (
             {"schedule_timezone": "Mars/Olympus"},
-            "patching.scheduleTimezone: 'Mars/Olympus' is not an IANA",
+            "schedule_timezone: 'Mars/Olympus' is not an IANA",
         ),
-        ({"window_duration_hours": 25}, "patching.windowDurationHours: 25 is out of range 1-24"),
-        ({"window_cutoff_hours": 3}, "patching.windowCutoffHours: 3 is out of range 0-2"),
-        ({"max_concurrency": "0"}, "patching.maxConcurrency: '0' is out of range 1-10000"),
-        ({"max_concurrency": "150%"}, "patching.maxConcurrency: '150%' is out of range 1-100%"),
-        ({"max_errors": "-1"}, "patching.maxErrors: '-1' is not a count"),
-        ({"reboot_option": "Always"}, "patching.rebootOption: 'Always' is not one of"),
-        ({"inventory": "yes"}, "patching.inventory: expected true or false"),
-        ({"default_host_management": None}, "patching.defaultHostManagement: expected true"),
+        ({"window_duration_hours": 25}, "window_duration_hours: 25 is out of range 1-24"),
+        (
+            {"window_cutoff_hours": 3},
+            "window_cutoff_hours: 3 is out of range 0-2 (less than window_duration_hours)",
+        ),
+        ({"max_concurrency": "0"}, "max_concurrency: '0' is out of range 1-10000"),
+        ({"max_concurrency": "150%"}, "max_concurrency: '150%' is out of range 1-100%"),
+        ({"max_errors": "-1"}, "max_errors: '-1' is not a count"),
+        ({"reboot_option": "Always"}, "reboot_option: expected 'RebootIfNeeded' or 'NoReboot'"),
+        ({"inventory": "perhaps"}, "inventory: expected a valid boolean"),
+        ({"default_host_management": None}, "default_host_management: expected a valid boolean"),
+        ({"account_id": "12"}, "account_id: '12' is not a 12-digit AWS account id"),
+        ({"name_prefix": "-x"}, "name_prefix: '-x' must be 2-24 characters"),
+        ({"tags": {"aws:x": "y"}}, "tags: tag key 'aws:x'"),
+        ({"install_now": True}, "install_now: unknown option"),
     ],
 )
-def test_bad_args_raise_naming_the_field(kwargs: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError) as err:
-        PatchManagementArgs(**{"regions": REGIONS, **kwargs}).validate()
+def test_bad_args_raise_naming_the_argument(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        PatchManagementArgs(**{"regions": REGIONS, **kwargs})
     assert str(err.value).startswith(message)
+    assert "object at 0x" not in str(err.value)
 
 
 def test_from_config() -> None:
     args = PatchManagementArgs.from_config(
-        {"operatingSystems": ["WINDOWS"], "maxConcurrency": 5, "maxErrors": 0, "enabled": True},
-        REGIONS,
+        "patching",
+        {"operatingSystems": ["WINDOWS"], "maxConcurrency": 5, "maxErrors": 0},
+        regions=list(REGIONS),
     )
-    args.validate()
     assert args.regions == REGIONS
-    assert args.operating_systems == ("WINDOWS",)
+    assert args.operating_systems == [PatchOperatingSystem.WINDOWS]
     assert (args.max_concurrency, args.max_errors) == ("5", "0")
-    with pytest.raises(ValueError, match=r"^patching.installNow: unknown option"):
-        PatchManagementArgs.from_config({"installNow": True}, REGIONS)
-    with pytest.raises(ValueError, match=r"^patching.operatingSystems: expected a list"):
-        PatchManagementArgs.from_config({"operatingSystems": "WINDOWS"}, REGIONS)
-    with pytest.raises(ValueError, match=r"^patching.maxErrors: '1000%' is out of range"):
-        PatchManagementArgs.from_config({"maxErrors": "1000%"}, REGIONS)
+    args = PatchManagementArgs.from_config(
+        "patching",
+        {"regions": ["us-east-1"], "rebootOption": "NoReboot", "windowDurationHours": "4"},
+    )
+    assert (args.reboot_option, args.window_duration_hours) == (RebootOption.NO_REBOOT, 4)
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({}, "patching.regions: required"),
+        ({**ONE, "installNow": True}, "patching.installNow: unknown option"),
+        ({**ONE, "scanSchedul": "x"}, "patching.scanSchedul: unknown option; did you mean"),
+        (
+            {**ONE, "operatingSystems": "WINDOWS"},
+            "patching.operatingSystems: 'str' instances are not allowed",
+        ),
+        ({**ONE, "operatingSystems": ["DOS"]}, "patching.operatingSystems[0]: expected"),
+        ({**ONE, "maxErrors": "1000%"}, "patching.maxErrors: '1000%' is out of range"),
+        ({**ONE, "maxConcurrency": 0}, "patching.maxConcurrency: '0' is out of range"),
+        (
+            {**ONE, "windowDurationHours": 2, "windowCutoffHours": 2},
+            "patching.windowCutoffHours: 2 is out of range 0-1 (less than windowDurationHours)",
+        ),
+        ({**ONE, "scheduleTimezone": "Nowhere"}, "patching.scheduleTimezone: 'Nowhere' is not"),
+        ({**ONE, "targetTagValues": ["a", 5]}, "patching.targetTagValues[1]: expected a valid"),
+        ({**ONE, "approveAfterDays": -1}, "patching.approveAfterDays: -1 is out of range 0-360"),
+        ([], "patching: expected a mapping of options, got a list"),
+    ],
+)
+def test_bad_config_names_the_key(section: Any, message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        PatchManagementArgs.from_config("patching", section)
+    assert str(err.value).startswith(message)
+
+
+def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, tags={"team": "ops"})
+    taggable = [
+        *plan.of_type("aws:iam/role:Role"),
+        *plan.of_type(BASELINE),
+        *plan.of_type(WINDOW),
+        *plan.of_type("aws:ssm/association:Association"),
+    ]
+    assert len(taggable) == 1 + len(REGIONS) * (2 + 2 + 1)
+    for resource in taggable:
+        assert resource.inputs["tags"]["team"] == "ops", resource.name
+        assert resource.inputs["tags"]["secbaseline:component"] == "PatchManagement"
+    component = plan.one("secbaseline:index:PatchManagement")
+    assert all(r.parent == component.urn for r in plan.custom_resources())
+
+
+def test_account_id_output_is_wired_and_checked(run_program: Callable[..., Plan]) -> None:
+    def program() -> None:
+        account = aws.get_caller_identity_output().account_id
+        PatchManagement("patching", PatchManagementArgs(regions=["us-east-1"], account_id=account))
+
+    setting = run_program(program).one("aws:ssm/serviceSetting:ServiceSetting")
+    assert setting.inputs["settingId"].startswith(f"arn:aws:ssm:us-east-1:{ACCOUNT}:")
+
+    def bad() -> None:
+        topic = aws.sns.Topic("t")
+        PatchManagement(
+            "patching", PatchManagementArgs(regions=["us-east-1"], account_id=topic.arn)
+        )
+
+    with pytest.raises((ValueError, OfflineEngineError)) as err:
+        run_program(bad)
+    assert "account_id: 'arn:aws:sns:" in str(err.value)
+
+
+def test_outputs_by_region(run_program: Callable[..., Plan]) -> None:
+    found: dict[str, Any] = {}
+
+    def program() -> None:
+        component = PatchManagement(
+            "patching",
+            {"regions": ["us-east-1"], "operating_systems": ["WINDOWS"]},  # type: ignore[arg-type]
+        )
+        found["baselines"] = {r: sorted(b) for r, b in component.baselines.items()}
+        found["windows"] = {r: sorted(w) for r, w in component.windows.items()}
+        found["patch_group"] = component.patch_group
+
+    run_program(program)
+    assert found == {
+        "baselines": {"us-east-1": ["WINDOWS"]},
+        "windows": {"us-east-1": ["install", "scan"]},
+        "patch_group": "secbaseline",
+    }

@@ -83,20 +83,38 @@ def build(ctx: TierContext) -> None:
     prefix = settings.name_prefix
     home = settings.home_region
 
+    def options(
+        name: str,
+        args: type[SessionManagerPreferencesArgs | PatchManagementArgs | VulnerabilityScanningArgs],
+    ) -> dict[str, Any] | None:
+        """The section's options (without ``enabled``) when it is on (the default), else None.
+        Its keys are checked either way; the tier sets the account id and the name prefix, and
+        fills in defaults (such as ``regions``) the section leaves out."""
+        from secbaseline.baseline.args import ArgumentError
+        from secbaseline.baseline.settings import thaw
+
+        raw = dict(thaw(settings.section(name)))
+        args.check_keys(name, raw, extra=("enabled",))
+        for key in ("accountId", "namePrefix"):
+            if key in raw:
+                raise ArgumentError(f"{name}.{key}: set by the tier; remove it from the section")
+        return raw if validate.boolean(f"{name}.enabled", raw.pop("enabled", True)) else None
+
     session = None
-    section = settings.section("sessionManager")
-    if _enabled("sessionManager", section, True):
-        session_args = SessionManagerPreferencesArgs.from_config(section, (home,))
-        session_args.account_id, session_args.name_prefix = ctx.account_id, prefix
+    if (raw := options("sessionManager", SessionManagerPreferencesArgs)) is not None:
+        raw.setdefault("regions", [home])
+        session_args = SessionManagerPreferencesArgs.from_config(
+            "sessionManager", raw, account_id=ctx.account_id, name_prefix=prefix
+        )
         session = SessionManagerPreferences("session-manager", session_args, opts=ctx.opts())
 
     patching = None
-    section = settings.section("patching")
-    if _enabled("patching", section, True):
-        patch_args = PatchManagementArgs.from_config(section, settings.regions)
-        patch_args.account_id, patch_args.name_prefix = ctx.account_id, prefix
-        if "patchGroup" not in section:
-            patch_args.patch_group = prefix
+    if (raw := options("patching", PatchManagementArgs)) is not None:
+        raw.setdefault("regions", list(settings.regions))
+        raw.setdefault("patchGroup", prefix)
+        patch_args = PatchManagementArgs.from_config(
+            "patching", raw, account_id=ctx.account_id, name_prefix=prefix
+        )
         patching = PatchManagement("patching", patch_args, opts=ctx.opts())
 
     if session is not None and patching is not None and patching.dhmc_role is not None:
@@ -109,10 +127,11 @@ def build(ctx: TierContext) -> None:
             opts=ctx.opts().merge(pulumi.ResourceOptions(parent=patching)),
         )
 
-    section = settings.section("vulnerabilityScanning")
-    if _enabled("vulnerabilityScanning", section, True):
-        scan_args = VulnerabilityScanningArgs.from_config(section, settings.regions)
-        scan_args.account_id = ctx.account_id
+    if (raw := options("vulnerabilityScanning", VulnerabilityScanningArgs)) is not None:
+        raw.setdefault("regions", list(settings.regions))
+        scan_args = VulnerabilityScanningArgs.from_config(
+            "vulnerabilityScanning", raw, account_id=ctx.account_id
+        )
         # In advanced-tier members the security account's auto-enable turns Inspector on.
         if "inspector" not in settings.organization_owned:
             VulnerabilityScanning("vulnerability-scanning", scan_args, opts=ctx.opts())
