@@ -45,6 +45,7 @@ from secbaseline.components.private_network import PrivateNetwork, PrivateNetwor
 from secbaseline.components.secure_bucket import ObjectLock, SecureBucket, SecureBucketArgs
 from secbaseline.components.secure_database import (
     BackupPlan,
+    DatabaseEngine,
     SecureDatabase,
     SecureDatabaseArgs,
     VaultLock,
@@ -80,6 +81,7 @@ __all__ = [
     "ConfigRulesArgs",
     "ConformancePack",
     "ControlTowerControl",
+    "DatabaseEngine",
     "DelegatedIamAdmin",
     "DelegatedIamAdminArgs",
     "Ec2Bastion",

@@ -19,7 +19,7 @@ from secbaseline.baseline.settings import thaw
 from secbaseline.components.api_function import API_KEYS, ApiFunction, ApiFunctionArgs
 from secbaseline.components.edge_protection import EDGE_KEYS, EdgeProtection, EdgeProtectionArgs
 from secbaseline.components.secure_bucket import SecureBucket, SecureBucketArgs
-from secbaseline.components.secure_database import DATABASE_KEYS, SecureDatabase, SecureDatabaseArgs
+from secbaseline.components.secure_database import SecureDatabase, SecureDatabaseArgs
 from secbaseline.stacks.context import TierContext
 
 
@@ -64,9 +64,9 @@ def build(ctx: TierContext) -> DataProtection:
         created.edge = EdgeProtection(
             f"{prefix}-edge", EdgeProtectionArgs.from_config(section), opts=ctx.opts()
         )
-    if (section := _enabled(ctx, "database", DATABASE_KEYS)) is not None:
+    if (section := _section(ctx, "database", SecureDatabaseArgs)) is not None:
         created.database = SecureDatabase(
-            f"{prefix}-db", SecureDatabaseArgs.from_config(section), opts=ctx.opts()
+            f"{prefix}-db", SecureDatabaseArgs.from_config("database", section), opts=ctx.opts()
         )
     if (section := _enabled(ctx, "api", API_KEYS)) is not None:
         created.api = ApiFunction(
