@@ -6,7 +6,13 @@ from secbaseline.components.account_hardening import (
     AccountHardeningArgs,
     PasswordPolicy,
 )
-from secbaseline.components.api_function import ApiFunction, ApiFunctionArgs
+from secbaseline.components.api_function import (
+    ApiFunction,
+    ApiFunctionArgs,
+    ApiType,
+    Authorizer,
+    Runtime,
+)
 from secbaseline.components.auto_remediation import (
     AutoRemediation,
     AutoRemediationArgs,
@@ -72,6 +78,8 @@ __all__ = [
     "AccountHardeningArgs",
     "ApiFunction",
     "ApiFunctionArgs",
+    "ApiType",
+    "Authorizer",
     "AutoRemediation",
     "AutoRemediationArgs",
     "BackupPlan",
@@ -112,6 +120,7 @@ __all__ = [
     "RecordingOverride",
     "RemediationOptions",
     "RuleOptions",
+    "Runtime",
     "SecureBucket",
     "SecureBucketArgs",
     "SecureDatabase",

@@ -93,7 +93,8 @@ def test_enabled_sections_appear_in_the_plan(plan_tier: Callable[..., Plan]) -> 
             {"database": {**DATABASE, "backupRetentionDays": 1}},
             "database.backupRetentionDays: 1 is out of range 7-35",
         ),
-        ({"api": {"enabled": True, "apiType": "SOAP"}}, "api.apiType: 'SOAP' is not one of"),
+        ({"api": {"enabled": True, "apiType": "SOAP"}}, "api.apiType: expected 'HTTP' or 'REST'"),
+        ({"api": {"enabled": False, "colour": 1}}, "api.colour: unknown option"),
     ],
 )
 def test_bad_sections_fail_the_plan(

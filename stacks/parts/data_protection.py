@@ -16,7 +16,7 @@ from typing import Any
 from secbaseline.baseline import validate
 from secbaseline.baseline.args import ComponentArgs
 from secbaseline.baseline.settings import thaw
-from secbaseline.components.api_function import API_KEYS, ApiFunction, ApiFunctionArgs
+from secbaseline.components.api_function import ApiFunction, ApiFunctionArgs
 from secbaseline.components.edge_protection import EDGE_KEYS, EdgeProtection, EdgeProtectionArgs
 from secbaseline.components.secure_bucket import SecureBucket, SecureBucketArgs
 from secbaseline.components.secure_database import SecureDatabase, SecureDatabaseArgs
@@ -68,8 +68,8 @@ def build(ctx: TierContext) -> DataProtection:
         created.database = SecureDatabase(
             f"{prefix}-db", SecureDatabaseArgs.from_config("database", section), opts=ctx.opts()
         )
-    if (section := _enabled(ctx, "api", API_KEYS)) is not None:
+    if (section := _section(ctx, "api", ApiFunctionArgs)) is not None:
         created.api = ApiFunction(
-            f"{prefix}-api", ApiFunctionArgs.from_config(section), opts=ctx.opts()
+            f"{prefix}-api", ApiFunctionArgs.from_config("api", section), opts=ctx.opts()
         )
     return created
