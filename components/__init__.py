@@ -31,7 +31,12 @@ from secbaseline.components.config_rules import (
 )
 from secbaseline.components.delegated_iam_admin import DelegatedIamAdmin, DelegatedIamAdminArgs
 from secbaseline.components.ec2_bastion import Ec2Bastion, Ec2BastionArgs
-from secbaseline.components.edge_protection import EdgeProtection, EdgeProtectionArgs
+from secbaseline.components.edge_protection import (
+    EdgeProtection,
+    EdgeProtectionArgs,
+    ManagedRuleGroup,
+    PriceClass,
+)
 from secbaseline.components.fargate_bastion import EgressRule, FargateBastion, FargateBastionArgs
 from secbaseline.components.guardrail_policies import (
     ControlTowerControl,
@@ -105,6 +110,7 @@ __all__ = [
     "IncidentResponseArgs",
     "Investigation",
     "InvestigationArgs",
+    "ManagedRuleGroup",
     "ObjectLock",
     "Organization",
     "OrganizationArgs",
@@ -115,6 +121,7 @@ __all__ = [
     "PasswordPolicy",
     "PatchManagement",
     "PatchManagementArgs",
+    "PriceClass",
     "PrivateNetwork",
     "PrivateNetworkArgs",
     "RecordingOverride",

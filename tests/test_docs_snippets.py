@@ -26,7 +26,6 @@ SNIPPETS = snippets()
 # Snippets of components whose arguments are being reshaped (issue 12); each is removed here
 # when its component is converted. Empty when the conversion is complete.
 PENDING = {
-    "docs/components/edge_protection.md#1",
     "docs/components/incident_response.md#1",
 }
 
