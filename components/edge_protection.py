@@ -388,8 +388,6 @@ class EdgeProtection(pulumi.ComponentResource):
     """The CloudFront distribution."""
     domain_name: pulumi.Output[str]
     """The distribution's ``*.cloudfront.net`` name."""
-    origin_bucket: SecureBucket | None
-    """The created S3 origin bucket (None with a custom origin)."""
     origin_verify_secret_arn: pulumi.Output[str] | None
     """Secrets Manager secret holding the origin-verify header value (custom origins)."""
     regional_web_acl: aws.wafv2.WebAcl | None
@@ -431,11 +429,11 @@ class EdgeProtection(pulumi.ComponentResource):
         distribution_arn: pulumi.Output[str]
         resolve_distribution_arn: Callable[[pulumi.Output[str]], None]
         distribution_arn, resolve_distribution_arn = pulumi.deferred_output()
-        self.origin_bucket = None
+        self._origin: SecureBucket | None = None
         self.origin_verify_secret_arn = None
         origin: aws.cloudfront.DistributionOriginArgsDict
         if args.origin_domain_name is None:
-            self.origin_bucket = self._origin_bucket(name, args, distribution_arn)
+            self._origin = self._origin_bucket(name, args, distribution_arn)
             oac = aws.cloudfront.OriginAccessControl(
                 f"{name}-oac",
                 description=f"{name}: CloudFront reads the origin bucket with SigV4",
@@ -446,7 +444,7 @@ class EdgeProtection(pulumi.ComponentResource):
             )
             origin = {
                 "origin_id": "origin",
-                "domain_name": self.origin_bucket.bucket.bucket_regional_domain_name,
+                "domain_name": self._origin.bucket.bucket_regional_domain_name,
                 "origin_access_control_id": oac.id,
             }
             allowed = ["GET", "HEAD", "OPTIONS"]
@@ -588,6 +586,11 @@ class EdgeProtection(pulumi.ComponentResource):
                 "webAclArn": self.web_acl.arn,
             }
         )
+
+    @property
+    def origin_bucket(self) -> SecureBucket | None:
+        """The created S3 origin bucket (None with a custom origin)."""
+        return self._origin
 
     def _logs_key(
         self,
