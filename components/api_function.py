@@ -4,13 +4,11 @@ Checklist: S-05 (Lambda exposed only through API Gateway; only this API may invo
 No function URL is ever created; the invoke permission names this API's execution ARN.
 """
 
-from __future__ import annotations
-
 import json
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +16,50 @@ import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import iam, validate
+from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.components._log_encryption import log_group, logs_key, retention
 
 TYPE_TOKEN = "secbaseline:index:ApiFunction"
-API_TYPES = ("HTTP", "REST")
-AUTHORIZERS = ("NONE", "IAM", "JWT")
-RUNTIMES = ("python3.13", "python3.12", "python3.11", "nodejs22.x", "nodejs20.x")
+
+
+class ApiType(StrEnum):
+    """Which API Gateway fronts the function."""
+
+    HTTP = "HTTP"
+    """API Gateway v2 HTTP API: cheaper, JWT authorizers; no AWS WAF association."""
+    REST = "REST"
+    """API Gateway v1 REST API: AWS WAF association, X-Ray on the stage."""
+
+
+class Authorizer(StrEnum):
+    """Who may call the API."""
+
+    IAM = "IAM"
+    """Only callers that sign requests with AWS credentials allowed ``execute-api:Invoke``."""
+    JWT = "JWT"
+    """Bearer tokens of an identity provider (HTTP APIs only; needs issuer and audience)."""
+    NONE = "NONE"
+    """Opt-out: a public, unauthenticated API (throttling and WAF still apply)."""
+
+
+class Runtime(StrEnum):
+    """Lambda runtime of the function."""
+
+    PYTHON_3_13 = "python3.13"
+    """Python 3.13."""
+    PYTHON_3_12 = "python3.12"
+    """Python 3.12."""
+    PYTHON_3_11 = "python3.11"
+    """Python 3.11."""
+    NODEJS_22 = "nodejs22.x"
+    """Node.js 22."""
+    NODEJS_20 = "nodejs20.x"
+    """Node.js 20."""
+
+
+API_TYPES = tuple(t.value for t in ApiType)
+AUTHORIZERS = tuple(a.value for a in Authorizer)
+RUNTIMES = tuple(r.value for r in Runtime)
 DEFAULT_CODE = Path(__file__).parent / "lambdas" / "api_hello"
 REST_STAGE = "prod"
 ACCESS_LOG_FORMAT = {
@@ -37,156 +73,141 @@ ACCESS_LOG_FORMAT = {
     "responseLength": "$context.responseLength",
     "integrationError": "$context.integrationErrorMessage",
 }
-API_KEYS = frozenset(
+_ENV_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_RESERVED_ENV = frozenset(
     {
-        "enabled",
-        "codePath",
-        "inlineHandler",
-        "handler",
-        "runtime",
-        "memoryMb",
-        "timeoutSeconds",
-        "environment",
-        "apiType",
-        "authorizer",
-        "jwtIssuer",
-        "jwtAudience",
-        "throttlingBurstLimit",
-        "throttlingRateLimit",
-        "wafWebAclArn",
-        "logRetentionDays",
-        "restAccountLoggingRole",
-        "region",
-        "tags",
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
     }
 )
 
 
-@dataclass
-class ApiFunctionArgs:
+def _code_path(field: str, value: str) -> str:
+    if not os.path.isdir(value):
+        raise ValueError(f"{field}: {value!r} is not a directory")
+    return value
+
+
+def _inline_handler(field: str, value: str) -> str:
+    if not value.strip():
+        raise ValueError(f"{field}: is empty")
+    return value
+
+
+def _handler(field: str, value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_./-]+\.[A-Za-z0-9_]+", value):
+        raise ValueError(f"{field}: {value!r} is not module.function")
+    return value
+
+
+def _environment(field: str, value: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Variable names Lambda accepts (values may be Outputs: Lambda checks nothing else)."""
+    for key, item in value.items():
+        if not _ENV_NAME.fullmatch(key) or key in _RESERVED_ENV:
+            raise ValueError(
+                f"{field}: {key!r} is not a variable name Lambda accepts (letters, digits and "
+                "'_', starting with a letter; not a reserved AWS_/LAMBDA_ name)"
+            )
+        if isinstance(item, str) and len(item) > 4096:
+            raise ValueError(f"{field}: the value of {key!r} is longer than 4 KB")
+    return value
+
+
+def _jwt_issuer(field: str, value: str) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"https://[^\s/]+(/\S*)?", value):
+        raise ValueError(f"{field}: {value!r} is not an https:// issuer URL")
+    return value
+
+
+def _audience(field: str, value: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{field}: {value!r} is not an audience (a client id)")
+    return value
+
+
+def _regional_web_acl(field: str, value: str) -> str:
+    validate.arn(field, value, service="wafv2")
+    if ":regional/webacl/" not in value:
+        raise ValueError(f"{field}: {value!r} is not a REGIONAL web ACL")
+    return value
+
+
+@component_args
+class ApiFunctionArgs(ComponentArgs):
     """Inputs of :class:`ApiFunction`. With no arguments: the bundled hello handler, HTTP API."""
 
-    code_path: str | None = None
+    code_path: str | None = arg(default=None, check=_code_path)
     """Directory with the function code (packaged with ``pulumi.FileArchive``)."""
-    inline_handler: str | None = None
+    inline_handler: str | None = arg(default=None, check=_inline_handler)
     """Python source of ``handler.py`` (packaged with ``pulumi.AssetArchive``)."""
-    handler: str = "handler.handler"
+    handler: str = arg(default="handler.handler", check=_handler)
     """Entry point (``module.function``)."""
-    runtime: str = "python3.12"
+    runtime: Runtime = Runtime.PYTHON_3_12
     """Lambda runtime."""
-    memory_mb: int = 256
+    memory_mb: int = arg(default=256, ge=128, le=10240)
     """Memory, 128-10240 MB."""
-    timeout_seconds: int = 10
+    timeout_seconds: int = arg(default=10, ge=1, le=29)
     """Timeout, 1-29 seconds (API Gateway's integration limit)."""
-    environment: Mapping[str, str] = field(default_factory=dict)
-    """Environment variables (never secrets: read those from Secrets Manager at run time)."""
-    api_type: str = "HTTP"
+    environment: Mapping[str, pulumi.Input[str]] = arg(default_factory=dict, check=_environment)
+    """Environment variables, e.g. the name of a table or bucket built in the same program
+    (never secrets: read those from Secrets Manager at run time)."""
+    api_type: ApiType = ApiType.HTTP
     """HTTP (API Gateway v2, cheaper) or REST (v1; needed for WAF association)."""
-    authorizer: str = "IAM"
+    authorizer: Authorizer = Authorizer.IAM
     """IAM (SigV4-signed callers, the default), JWT (HTTP API only; needs jwt_issuer/audience)
     or NONE (opt-out: a public, unauthenticated API)."""
-    jwt_issuer: str | None = None
-    """JWT issuer URL (https://...), e.g. a Cognito user pool."""
-    jwt_audience: Sequence[str] = ()
-    """Accepted JWT audiences (client ids)."""
-    throttling_burst_limit: int = 100
+    jwt_issuer: pulumi.Input[str] | None = arg(default=None, check=_jwt_issuer)
+    """JWT issuer URL (https://...), e.g. a Cognito user pool's."""
+    jwt_audience: Sequence[pulumi.Input[str]] = arg(default_factory=list, each=_audience)
+    """Accepted JWT audiences (client ids, e.g. a user pool client's id)."""
+    throttling_burst_limit: int = arg(default=100, ge=1, le=5000)
     """Stage burst limit, 1-5000 requests."""
-    throttling_rate_limit: int = 50
+    throttling_rate_limit: int = arg(default=50, ge=1, le=10000)
     """Stage steady-state limit, 1-10000 requests per second."""
-    waf_web_acl_arn: str | None = None
-    """REGIONAL WAFv2 web ACL to associate with the REST stage (REST only)."""
-    log_retention_days: int = 365
-    """Retention of the function and access log groups."""
+    waf_web_acl_arn: pulumi.Input[str] | None = arg(default=None, check=_regional_web_acl)
+    """REGIONAL WAFv2 web ACL to associate with the REST stage (REST only), e.g. the
+    ``regional_web_acl`` of an ``EdgeProtection`` or one of your own."""
+    log_retention_days: int = arg(default=365, check=retention)
+    """Retention of the function and access log groups (a CloudWatch Logs retention value)."""
+    kms_key_arn: pulumi.Input[str] | None = arg(default=None, check=validate.kms_key_arn)
+    """Customer KMS key for the log groups (its policy must let CloudWatch Logs in the
+    function's region use it); None creates one."""
     rest_account_logging_role: bool = True
     """REST only: create the regional API Gateway account role that lets stages write access
     logs (an account-wide setting; turn off when another stack manages it)."""
-    region: str | None = None
+    region: str | None = arg(default=None, check=validate.region)
     """Region of the function and API; None uses the provider's region."""
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags for the function, API and log groups."""
+    tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
+    """Tags for the function, API, stage, roles, key and log groups."""
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
+    def __post_init__(self) -> None:
         if self.code_path is not None and self.inline_handler is not None:
-            raise ValueError("api.inlineHandler: give either codePath or inlineHandler")
-        if self.code_path is not None and not os.path.isdir(self.code_path):
-            raise ValueError(f"api.codePath: {self.code_path!r} is not a directory")
-        if self.inline_handler is not None and not self.inline_handler.strip():
-            raise ValueError("api.inlineHandler: is empty")
-        if not re.fullmatch(r"[A-Za-z0-9_./-]+\.[A-Za-z0-9_]+", self.handler):
-            raise ValueError(f"api.handler: {self.handler!r} is not module.function")
-        validate.one_of("api.runtime", self.runtime, RUNTIMES)
-        validate.int_range("api.memoryMb", self.memory_mb, 128, 10240)
-        validate.int_range("api.timeoutSeconds", self.timeout_seconds, 1, 29)
-        validate.tags("api.environment", dict(self.environment))
-        validate.one_of("api.apiType", self.api_type, API_TYPES)
-        validate.one_of("api.authorizer", self.authorizer, AUTHORIZERS)
-        if self.authorizer == "JWT":
-            if self.api_type != "HTTP":
-                raise ValueError("api.authorizer: JWT authorizers exist only on HTTP APIs")
-            if not self.jwt_issuer or not self.jwt_issuer.startswith("https://"):
-                raise ValueError("api.jwtIssuer: JWT needs an https:// issuer URL")
+            raise ValueError("inline_handler: give either code_path or inline_handler")
+        if self.authorizer == Authorizer.JWT:
+            if self.api_type != ApiType.HTTP:
+                raise ValueError("authorizer: JWT authorizers exist only on HTTP APIs")
+            if self.jwt_issuer is None:
+                raise ValueError("jwt_issuer: JWT needs an https:// issuer URL")
             if not self.jwt_audience:
-                raise ValueError("api.jwtAudience: JWT needs at least one audience")
-        validate.int_range("api.throttlingBurstLimit", self.throttling_burst_limit, 1, 5000)
-        validate.int_range("api.throttlingRateLimit", self.throttling_rate_limit, 1, 10000)
-        if self.waf_web_acl_arn is not None:
-            validate.arn("api.wafWebAclArn", self.waf_web_acl_arn, service="wafv2")
-            if self.api_type != "REST":
-                raise ValueError("api.wafWebAclArn: AWS WAF protects REST APIs, not HTTP APIs")
-            if ":regional/webacl/" not in self.waf_web_acl_arn:
-                raise ValueError("api.wafWebAclArn: must be a REGIONAL web ACL")
-        retention("api.logRetentionDays", self.log_retention_days)
-        validate.boolean("api.restAccountLoggingRole", self.rest_account_logging_role)
-        if self.region is not None:
-            validate.region("api.region", self.region)
-        validate.tags("api.tags", dict(self.tags))
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> ApiFunctionArgs:
-        """Build from the ``api`` config section (``enabled`` is read by the tier)."""
-        raw = validate.known_keys("api", section, API_KEYS)
-        defaults = cls()
-
-        def text(key: str) -> str | None:
-            value = raw.get(key)
-            if value is not None and not isinstance(value, str):
-                raise ValueError(f"api.{key}: expected a string, got {value!r}")
-            return value
-
-        def integer(key: str, default: int) -> int:
-            value = raw.get(key, default)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError(f"api.{key}: {value!r} is not an integer")
-            return value
-
-        audience = raw.get("jwtAudience", ())
-        if isinstance(audience, str) or not isinstance(audience, Sequence):
-            raise ValueError("api.jwtAudience: expected a list of audiences")
-        args = cls(
-            code_path=text("codePath"),
-            inline_handler=text("inlineHandler"),
-            handler=text("handler") or defaults.handler,
-            runtime=text("runtime") or defaults.runtime,
-            memory_mb=integer("memoryMb", defaults.memory_mb),
-            timeout_seconds=integer("timeoutSeconds", defaults.timeout_seconds),
-            environment=validate.tags("api.environment", raw.get("environment", {})),
-            api_type=text("apiType") or defaults.api_type,
-            authorizer=text("authorizer") or defaults.authorizer,
-            jwt_issuer=text("jwtIssuer"),
-            jwt_audience=tuple(str(a) for a in audience),
-            throttling_burst_limit=integer("throttlingBurstLimit", 100),
-            throttling_rate_limit=integer("throttlingRateLimit", 50),
-            waf_web_acl_arn=text("wafWebAclArn"),
-            log_retention_days=integer("logRetentionDays", 365),
-            rest_account_logging_role=validate.boolean(
-                "api.restAccountLoggingRole", raw.get("restAccountLoggingRole", True)
-            ),
-            region=text("region"),
-            tags=validate.tags("api.tags", raw.get("tags", {})),
-        )
-        args.validate()
-        return args
+                raise ValueError("jwt_audience: JWT needs at least one audience")
+        if self.waf_web_acl_arn is not None and self.api_type != ApiType.REST:
+            raise ValueError("waf_web_acl_arn: AWS WAF protects REST APIs, not HTTP APIs")
 
     def archive(self) -> pulumi.Archive:
         """The function's code package."""
@@ -211,15 +232,18 @@ class ApiFunction(pulumi.ComponentResource):
     """The function's log group."""
     access_log_group: aws.cloudwatch.LogGroup
     """The stage's access log group."""
+    kms_key: aws.kms.Key | None
+    """The key created for the log groups (None with a given ``kms_key_arn``)."""
+    kms_key_arn: pulumi.Output[str]
+    """The key that encrypts the log groups."""
 
     def __init__(
         self,
         name: str,
-        args: ApiFunctionArgs | None = None,
+        args: ApiFunctionArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args = args or ApiFunctionArgs()
-        args.validate()
+        args = ApiFunctionArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags) or None
@@ -231,20 +255,27 @@ class ApiFunction(pulumi.ComponentResource):
             opts=pulumi.InvokeOutputOptions(parent=self)
         ).account_id
 
-        key = logs_key(f"{name}-logs-key", self, region, account_id)
+        self.kms_key = None
+        if args.kms_key_arn is None:
+            self.kms_key = logs_key(f"{name}-logs-key", self, region, account_id, tags=tags)
+            self.kms_key_arn = self.kms_key.arn
+        else:
+            self.kms_key_arn = pulumi.Output.from_input(args.kms_key_arn)
         self.function_log_group = log_group(
             f"{name}-function-logs",
             self,
-            key_arn=key.arn,
+            key_arn=self.kms_key_arn,
             retention_days=args.log_retention_days,
             region=region,
+            tags=tags,
         )
         self.access_log_group = log_group(
             f"{name}-access-logs",
             self,
-            key_arn=key.arn,
+            key_arn=self.kms_key_arn,
             retention_days=args.log_retention_days,
             region=region,
+            tags=tags,
         )
 
         self.role = aws.iam.Role(
@@ -279,7 +310,7 @@ class ApiFunction(pulumi.ComponentResource):
         self.function = aws.lambda_.Function(
             f"{name}-function",
             role=self.role.arn,
-            runtime=args.runtime,
+            runtime=args.runtime.value,
             handler=args.handler,
             code=args.archive(),
             architectures=["arm64"],
@@ -312,6 +343,7 @@ class ApiFunction(pulumi.ComponentResource):
                 "url": self.url,
                 "functionArn": self.function.arn,
                 "executionArn": self.execution_arn,
+                "kmsKeyArn": self.kms_key_arn,
             }
         )
 
@@ -357,7 +389,9 @@ class ApiFunction(pulumi.ComponentResource):
             api_id=api.id,
             route_key="$default",
             target=pulumi.Output.concat("integrations/", integration.id),
-            authorization_type={"NONE": "NONE", "IAM": "AWS_IAM", "JWT": "JWT"}[args.authorizer],
+            authorization_type={"NONE": "NONE", "IAM": "AWS_IAM", "JWT": "JWT"}[
+                args.authorizer.value
+            ],
             authorizer_id=authorizer_id,
             region=args.region,
             opts=child,
@@ -463,7 +497,7 @@ class ApiFunction(pulumi.ComponentResource):
             region=args.region,
             opts=child,
         )
-        if args.waf_web_acl_arn:
+        if args.waf_web_acl_arn is not None:
             aws.wafv2.WebAclAssociation(
                 f"{name}-waf",
                 resource_arn=stage.arn,
@@ -481,6 +515,7 @@ class ApiFunction(pulumi.ComponentResource):
             f"{name}-apigateway-logging-role",
             description="API Gateway writes REST access logs to CloudWatch Logs",
             assume_role_policy=iam.service_assume_role_policy("apigateway.amazonaws.com"),
+            tags=dict(args.tags) or None,
             opts=child,
         )
         attachment = aws.iam.RolePolicyAttachment(

@@ -4,17 +4,16 @@ Checklist: S-14 (CloudFront protected by AWS WAF: managed rules, rate limiting, 
 geo rules, WAF logging), plus HTTPS only with TLS 1.2 minimum on a custom certificate. With no arguments it serves a private S3 bucket through Origin Access Control.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
 
 import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import validate
+from secbaseline.baseline.args import ComponentArgs, arg, component_args
+from secbaseline.baseline.naming import physical_name
 from secbaseline.baseline.settings import SECRET_PLACEHOLDER
 from secbaseline.components._log_encryption import log_group, logs_key, retention
 from secbaseline.components.secure_bucket import SecureBucket, SecureBucketArgs
@@ -22,19 +21,41 @@ from secbaseline.components.secure_bucket import SecureBucket, SecureBucketArgs
 TYPE_TOKEN = "secbaseline:index:EdgeProtection"
 WAF_GLOBAL_REGION = "us-east-1"
 """CLOUDFRONT-scope web ACLs, CloudFront certificates and CloudFront log delivery live here."""
-MANAGED_RULE_GROUPS = (
-    "AWSManagedRulesAmazonIpReputationList",
-    "AWSManagedRulesAnonymousIpList",
-    "AWSManagedRulesCommonRuleSet",
-    "AWSManagedRulesKnownBadInputsRuleSet",
-    "AWSManagedRulesSQLiRuleSet",
-)
+
+
+class ManagedRuleGroup(StrEnum):
+    """AWS managed rule groups of the web ACLs, in evaluation order (priorities 10, 20, ...)."""
+
+    AMAZON_IP_REPUTATION_LIST = "AWSManagedRulesAmazonIpReputationList"
+    """Addresses Amazon threat intelligence associated with bots and other threats."""
+    ANONYMOUS_IP_LIST = "AWSManagedRulesAnonymousIpList"
+    """VPNs, proxies, Tor nodes and hosting providers that hide the client's identity."""
+    COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"
+    """The core rule set: OWASP Top 10 style protections (size limits, LFI, RFI, XSS, ...)."""
+    KNOWN_BAD_INPUTS_RULE_SET = "AWSManagedRulesKnownBadInputsRuleSet"
+    """Request patterns known to be invalid or exploit vulnerabilities (e.g. Log4j)."""
+    SQLI_RULE_SET = "AWSManagedRulesSQLiRuleSet"
+    """SQL injection patterns."""
+
+
+class PriceClass(StrEnum):
+    """CloudFront price class: which edge locations serve the distribution."""
+
+    PRICE_CLASS_100 = "PriceClass_100"
+    """North America, Europe and Israel (cheapest)."""
+    PRICE_CLASS_200 = "PriceClass_200"
+    """PriceClass_100 plus most of Asia, the Middle East and Africa."""
+    PRICE_CLASS_ALL = "PriceClass_All"
+    """Every edge location."""
+
+
+MANAGED_RULE_GROUPS = tuple(group.value for group in ManagedRuleGroup)
 """AWS managed rule groups, in evaluation order (priorities 10, 20, ...)."""
 RATE_LIMIT_MIN = 10
 """AWS WAF's lowest rate-based rule limit (requests per evaluation window, per IP)."""
 RATE_LIMIT_MAX = 2_000_000_000
 EVALUATION_WINDOWS = (60, 120, 300, 600)
-PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
+PRICE_CLASSES = tuple(price.value for price in PriceClass)
 ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
 TLS_POLICY = "TLSv1.2_2021"
 # AWS managed CloudFront policies (fixed ids, the same in every account).
@@ -56,33 +77,6 @@ _ISO_CODES = """
 ISO_3166_ALPHA2 = frozenset(_ISO_CODES.split())
 """ISO 3166-1 alpha-2 country codes (the codes AWS WAF geo match accepts)."""
 
-EDGE_KEYS = frozenset(
-    {
-        "enabled",
-        "originDomainName",
-        "originVerify",
-        "originVerifySecret",
-        "aliases",
-        "certificateArn",
-        "allowDefaultCertificate",
-        "rateLimit",
-        "rateLimitWindowSec",
-        "allowedCountries",
-        "blockedCountries",
-        "disabledRuleGroups",
-        "countRuleGroups",
-        "countRules",
-        "redactedHeaders",
-        "wafLogBucketArn",
-        "logRetentionDays",
-        "priceClass",
-        "regionalResourceArns",
-        "regionalRegion",
-        "originRegion",
-        "tags",
-    }
-)
-
 
 def country_codes(field: str, values: Sequence[str]) -> tuple[str, ...]:
     """ISO 3166-1 alpha-2 codes (upper case), without duplicates."""
@@ -100,200 +94,201 @@ def country_codes(field: str, values: Sequence[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-@dataclass
-class EdgeProtectionArgs:
-    """Inputs of :class:`EdgeProtection`. With no arguments: S3 origin, WAF, HTTPS, logs."""
+_DNS_NAME = re.compile(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", re.IGNORECASE)
+_ALIAS = re.compile(r"(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
-    origin_domain_name: str | None = None
-    """Custom HTTPS origin (ALB, API Gateway, ...); None creates a private S3 origin bucket."""
+
+def _origin_domain_name(field: str, value: str) -> str:
+    if not isinstance(value, str) or not _DNS_NAME.fullmatch(value):
+        raise ValueError(f"{field}: {value!r} is not a DNS name")
+    return value
+
+
+def _alias(field: str, value: str) -> str:
+    if not isinstance(value, str) or not _ALIAS.fullmatch(value):
+        raise ValueError(f"{field}: {value!r} is not a DNS name")
+    return value
+
+
+def _origin_verify_secret(field: str, value: str) -> str:
+    # An offline plan of a stack file sees the masked secret, whose length says nothing.
+    if not isinstance(value, str) or (value != SECRET_PLACEHOLDER and len(value) < 32):
+        raise ValueError(f"{field}: must be at least 32 characters")
+    return value
+
+
+def _cloudfront_certificate(field: str, value: str) -> str:
+    """An ACM certificate in us-east-1, the only region CloudFront takes certificates from."""
+    validate.arn(field, value, service="acm")
+    if value.split(":")[3] != WAF_GLOBAL_REGION:
+        raise ValueError(
+            f"{field}: {value!r}: CloudFront only uses ACM certificates from us-east-1"
+        )
+    return value
+
+
+def _us_east_1_key(field: str, value: str) -> str:
+    validate.kms_key_arn(field, value)
+    if value.split(":")[3] != WAF_GLOBAL_REGION:
+        raise ValueError(
+            f"{field}: {value!r}: the CloudFront and WAF log groups are in us-east-1 and need "
+            "a key of that region"
+        )
+    return value
+
+
+def _evaluation_window(field: str, value: int) -> int:
+    if value not in EVALUATION_WINDOWS:
+        raise ValueError(
+            f"{field}: {value!r} is not one of {', '.join(str(w) for w in EVALUATION_WINDOWS)}"
+        )
+    return value
+
+
+def _count_rules(field: str, value: Mapping[str, Sequence[str]]) -> Mapping[str, Sequence[str]]:
+    for group, rules in value.items():
+        validate.one_of(f"{field}[{group}]", group, MANAGED_RULE_GROUPS)
+        if not all(isinstance(r, str) and r for r in rules):
+            raise ValueError(f"{field}[{group}]: expected a list of rule names")
+    return value
+
+
+def _header(field: str, value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", value):
+        raise ValueError(f"{field}: {value!r} is not a header name")
+    return value
+
+
+def _waf_log_bucket(field: str, value: str) -> str:
+    validate.arn(field, value, service="s3")
+    if not value.rsplit(":::", maxsplit=1)[-1].startswith("aws-waf-logs-"):
+        raise ValueError(f"{field}: {value!r}: the bucket name must start with aws-waf-logs-")
+    return value
+
+
+def _regional_resource(field: str, value: str) -> str:
+    validate.arn(field, value)
+    if value.split(":")[2] not in ("elasticloadbalancing", "apigateway"):
+        raise ValueError(f"{field}: {value!r} is not an ALB or API Gateway stage ARN")
+    return value
+
+
+def _arn_region(arn: str) -> str:
+    return arn.split(":")[3]
+
+
+@component_args
+class EdgeProtectionArgs(ComponentArgs):
+    """Inputs of :class:`EdgeProtection`. By default: S3 origin, WAF, HTTPS, logs; a viewer
+    certificate (or the explicit opt-out) is required."""
+
+    origin_domain_name: pulumi.Input[str] | None = arg(default=None, check=_origin_domain_name)
+    """Custom HTTPS origin (e.g. an ALB's ``dns_name``); None creates a private S3 origin
+    bucket."""
     origin_verify: bool = True
     """Send a secret ``X-Origin-Verify`` header to a custom origin so it can refuse requests
     that bypass CloudFront (and the WAF). Opt-out: False (documented risk)."""
-    origin_verify_secret: pulumi.Input[str] | None = None
+    origin_verify_secret: pulumi.Input[str] | None = arg(default=None, check=_origin_verify_secret)
     """The header's secret value (at least 32 characters), e.g. from ``config.require_secret``.
     Required for a custom origin unless ``origin_verify`` is False. Stored in Secrets Manager."""
-    aliases: Sequence[str] = ()
+    aliases: Sequence[pulumi.Input[str]] = arg(default_factory=list, each=_alias)
     """Custom domain names; they need ``certificate_arn``."""
-    certificate_arn: str | None = None
+    certificate_arn: pulumi.Input[str] | None = arg(default=None, check=_cloudfront_certificate)
     """ACM certificate in us-east-1 for the aliases; enables the TLSv1.2_2021 viewer policy.
     Required unless ``allow_default_certificate`` is set."""
     allow_default_certificate: bool = False
     """Opt-out: serve on the ``*.cloudfront.net`` default certificate, whose minimum TLS version
     CloudFront fixes at TLSv1 (the policy pack's ``cloudfront-tls`` still reports it)."""
-    rate_limit: int = 2000
+    rate_limit: int = arg(default=2000, ge=RATE_LIMIT_MIN, le=RATE_LIMIT_MAX)
     """Requests per IP per evaluation window before blocking; at least 10 (AWS minimum)."""
-    rate_limit_window_sec: int = 300
+    rate_limit_window_sec: int = arg(default=300, check=_evaluation_window)
     """Rate-limit evaluation window: 60, 120, 300 or 600 seconds."""
-    allowed_countries: Sequence[str] = ()
+    allowed_countries: Sequence[str] = arg(default_factory=list, check=country_codes)
     """Only these ISO 3166-1 alpha-2 countries may connect (empty: all)."""
-    blocked_countries: Sequence[str] = ()
+    blocked_countries: Sequence[str] = arg(default_factory=list, check=country_codes)
     """These ISO 3166-1 alpha-2 countries are blocked (exclusive with allowed_countries)."""
-    disabled_rule_groups: Sequence[str] = ()
-    """Managed rule groups to leave out (names from ``MANAGED_RULE_GROUPS``)."""
-    count_rule_groups: Sequence[str] = ()
+    disabled_rule_groups: Sequence[ManagedRuleGroup] = arg(default_factory=list)
+    """Managed rule groups to leave out."""
+    count_rule_groups: Sequence[ManagedRuleGroup] = arg(default_factory=list)
     """Managed rule groups that only count (override action count) while you tune them."""
-    count_rules: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    """Per group, rules whose action is overridden to count (e.g. SizeRestrictions_BODY)."""
-    redacted_headers: Sequence[str] = ("authorization", "cookie")
+    count_rules: Mapping[str, Sequence[str]] = arg(default_factory=dict, check=_count_rules)
+    """Per managed rule group (by name), rules whose action is overridden to count (e.g.
+    ``{"AWSManagedRulesCommonRuleSet": ["SizeRestrictions_BODY"]}``)."""
+    redacted_headers: Sequence[str] = arg(
+        default_factory=lambda: ["authorization", "cookie"], each=_header
+    )
     """Request headers redacted from WAF logs."""
-    waf_log_bucket_arn: str | None = None
+    waf_log_bucket_arn: pulumi.Input[str] | None = arg(default=None, check=_waf_log_bucket)
     """Existing S3 bucket named ``aws-waf-logs-...`` for WAF logs; None: CloudWatch Logs."""
-    log_retention_days: int = 365
+    log_retention_days: int = arg(default=365, check=retention)
     """Retention of the WAF and CloudFront log groups (a CloudWatch Logs retention value)."""
-    price_class: str = "PriceClass_100"
+    kms_key_arn: pulumi.Input[str] | None = arg(default=None, check=_us_east_1_key)
+    """Customer KMS key in us-east-1 for the CloudFront and WAF log groups (its policy must let
+    CloudWatch Logs use it); None creates one."""
+    price_class: PriceClass = PriceClass.PRICE_CLASS_100
     """CloudFront price class."""
-    regional_resource_arns: Sequence[str] = ()
+    regional_resource_arns: Sequence[pulumi.Input[str]] = arg(
+        default_factory=list, each=_regional_resource
+    )
     """ALB or API Gateway stage ARNs to protect with a REGIONAL web ACL using the same rules."""
-    regional_region: str | None = None
-    """Region of the regional resources (taken from their ARNs when None)."""
-    origin_region: str | None = None
+    regional_region: str | None = arg(default=None, check=validate.region)
+    """Region of the regional resources (taken from the first ARN when None)."""
+    regional_kms_key_arn: pulumi.Input[str] | None = arg(default=None, check=validate.kms_key_arn)
+    """Customer KMS key in the regional resources' region for the regional WAF log group;
+    None creates one (only with ``regional_resource_arns``)."""
+    origin_region: str | None = arg(default=None, check=validate.region)
     """Region of the created origin bucket and the origin-verify secret (provider's if None)."""
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags for the distribution and web ACLs."""
+    origin_kms_key_arn: pulumi.Input[str] | None = arg(default=None, check=validate.kms_key_arn)
+    """Customer KMS key (in ``origin_region``) for the created origin bucket; its policy must
+    allow ``kms:Decrypt`` to ``cloudfront.amazonaws.com`` for this distribution. None creates
+    one."""
+    name_prefix: str | None = arg(default=None, check=validate.name_prefix)
+    """Prefix of the WAF log group names (``aws-waf-logs-<prefix>-<name>``); None:
+    ``aws-waf-logs-<name>``."""
+    tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
+    """Tags for the distribution, web ACLs and every taggable child (keys, log groups, log
+    delivery, origin bucket, secret)."""
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        if self.origin_domain_name is not None and not re.fullmatch(
-            r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", self.origin_domain_name
-        ):
-            raise ValueError(
-                f"edge.originDomainName: {self.origin_domain_name!r} is not a DNS name"
-            )
-        validate.boolean("edge.originVerify", self.origin_verify)
-        if self.origin_domain_name and self.origin_verify and self.origin_verify_secret is None:
-            raise ValueError(
-                "edge.originVerifySecret: required for a custom origin (a secret of 32+ characters "
-                "the origin checks), or set originVerify to false and restrict the origin otherwise"
-            )
+    def __post_init__(self) -> None:
         if (
-            isinstance(self.origin_verify_secret, str)
-            and self.origin_verify_secret != SECRET_PLACEHOLDER  # an offline plan's masked secret
-            and len(self.origin_verify_secret) < 32
+            self.origin_domain_name is not None
+            and self.origin_verify
+            and self.origin_verify_secret is None
         ):
-            raise ValueError("edge.originVerifySecret: must be at least 32 characters")
-        for alias in self.aliases:
-            if not re.fullmatch(
-                r"(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", alias
-            ):
-                raise ValueError(f"edge.aliases: {alias!r} is not a DNS name")
-        if self.certificate_arn is not None:
-            validate.arn("edge.certificateArn", self.certificate_arn, service="acm")
-            if self.certificate_arn.split(":")[3] != WAF_GLOBAL_REGION:
-                raise ValueError(
-                    "edge.certificateArn: CloudFront only uses ACM certificates from us-east-1"
-                )
-        if self.aliases and self.certificate_arn is None:
-            raise ValueError("edge.certificateArn: required when aliases are given")
-        validate.int_range("edge.rateLimit", self.rate_limit, RATE_LIMIT_MIN, RATE_LIMIT_MAX)
-        if self.rate_limit_window_sec not in EVALUATION_WINDOWS:
             raise ValueError(
-                f"edge.rateLimitWindowSec: {self.rate_limit_window_sec!r} is not one of "
-                f"{', '.join(str(w) for w in EVALUATION_WINDOWS)}"
+                "origin_verify_secret: required for a custom origin (a secret of 32+ characters "
+                "the origin checks), or set origin_verify to false and restrict the origin "
+                "otherwise"
             )
-        country_codes("edge.allowedCountries", self.allowed_countries)
-        country_codes("edge.blockedCountries", self.blocked_countries)
+        if self.aliases and self.certificate_arn is None:
+            raise ValueError("certificate_arn: required when aliases are given")
         if self.allowed_countries and self.blocked_countries:
             raise ValueError(
-                "edge.blockedCountries: give either allowedCountries or blockedCountries"
+                "blocked_countries: give either allowed_countries or blocked_countries"
             )
-        for group in (*self.disabled_rule_groups, *self.count_rule_groups, *self.count_rules):
-            validate.one_of("edge.ruleGroups", group, MANAGED_RULE_GROUPS)
-        for group, rules in self.count_rules.items():
-            if isinstance(rules, str) or not all(isinstance(r, str) and r for r in rules):
-                raise ValueError(f"edge.countRules[{group}]: expected a list of rule names")
-        for header in self.redacted_headers:
-            if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", header):
-                raise ValueError(f"edge.redactedHeaders: {header!r} is not a header name")
-        if self.waf_log_bucket_arn is not None:
-            validate.arn("edge.wafLogBucketArn", self.waf_log_bucket_arn, service="s3")
-            if not self.waf_log_bucket_arn.split(":::")[-1].startswith("aws-waf-logs-"):
-                raise ValueError(
-                    "edge.wafLogBucketArn: the bucket name must start with aws-waf-logs-"
-                )
-        retention("edge.logRetentionDays", self.log_retention_days)
-        validate.one_of("edge.priceClass", self.price_class, PRICE_CLASSES)
-        for arn in self.regional_resource_arns:
-            validate.arn("edge.regionalResourceArns", arn)
-            if arn.split(":")[2] not in ("elasticloadbalancing", "apigateway"):
-                raise ValueError(
-                    f"edge.regionalResourceArns: {arn!r} is not an ALB or API Gateway stage ARN"
-                )
-        if self.regional_region is not None:
-            validate.region("edge.regionalRegion", self.regional_region)
-        if self.origin_region is not None:
-            validate.region("edge.originRegion", self.origin_region)
-        validate.tags("edge.tags", dict(self.tags))
-        validate.boolean("edge.allowDefaultCertificate", self.allow_default_certificate)
+        if self.regional_kms_key_arn is not None and not self.regional_resource_arns:
+            raise ValueError("regional_kms_key_arn: only used with regional_resource_arns")
+        if self.origin_kms_key_arn is not None and self.origin_domain_name is not None:
+            raise ValueError(
+                "origin_kms_key_arn: only used for the created S3 origin (no origin_domain_name)"
+            )
         if self.certificate_arn is None and not self.allow_default_certificate:
             raise ValueError(
-                "edge.certificateArn: required (an ACM certificate in us-east-1, so viewers need "
-                "TLS 1.2); or set allowDefaultCertificate: true to accept the *.cloudfront.net "
-                "certificate, which allows TLS 1.0"
+                "certificate_arn: required (an ACM certificate in us-east-1, so viewers need "
+                "TLS 1.2); or set allow_default_certificate to true to accept the "
+                "*.cloudfront.net certificate, which allows TLS 1.0"
             )
 
     @property
-    def resolved_regional_region(self) -> str | None:
-        """Region of the regional web ACL: given, or the region of the first resource ARN."""
+    def resolved_regional_region(self) -> pulumi.Input[str] | None:
+        """Region of the regional web ACL: given, or the region of the first resource ARN
+        (an Output when that ARN is one)."""
         if self.regional_region or not self.regional_resource_arns:
             return self.regional_region
-        return self.regional_resource_arns[0].split(":")[3]
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> EdgeProtectionArgs:
-        """Build from the ``edge`` config section (``enabled`` is read by the tier)."""
-        raw = validate.known_keys("edge", section, EDGE_KEYS)
-        count_rules = raw.get("countRules", {})
-        if not isinstance(count_rules, Mapping):
-            raise ValueError("edge.countRules: expected a map of rule group -> rule names")
-        defaults = cls()
-        args = cls(
-            origin_domain_name=_text(raw, "originDomainName"),
-            origin_verify=validate.boolean("edge.originVerify", raw.get("originVerify", True)),
-            origin_verify_secret=_text(raw, "originVerifySecret"),
-            aliases=_texts(raw, "aliases"),
-            certificate_arn=_text(raw, "certificateArn"),
-            allow_default_certificate=validate.boolean(
-                "edge.allowDefaultCertificate", raw.get("allowDefaultCertificate", False)
-            ),
-            rate_limit=_integer(raw, "rateLimit", defaults.rate_limit),
-            rate_limit_window_sec=_integer(raw, "rateLimitWindowSec", 300),
-            allowed_countries=_texts(raw, "allowedCountries"),
-            blocked_countries=_texts(raw, "blockedCountries"),
-            disabled_rule_groups=_texts(raw, "disabledRuleGroups"),
-            count_rule_groups=_texts(raw, "countRuleGroups"),
-            count_rules={str(k): tuple(v) for k, v in count_rules.items()},
-            redacted_headers=_texts(raw, "redactedHeaders") or defaults.redacted_headers,
-            waf_log_bucket_arn=_text(raw, "wafLogBucketArn"),
-            log_retention_days=_integer(raw, "logRetentionDays", 365),
-            price_class=_text(raw, "priceClass") or defaults.price_class,
-            regional_resource_arns=_texts(raw, "regionalResourceArns"),
-            regional_region=_text(raw, "regionalRegion"),
-            origin_region=_text(raw, "originRegion"),
-            tags=validate.tags("edge.tags", raw.get("tags", {})),
-        )
-        args.validate()
-        return args
-
-
-def _text(raw: Mapping[str, object], key: str) -> str | None:
-    value = raw.get(key)
-    if value is not None and not isinstance(value, str):
-        raise ValueError(f"edge.{key}: expected a string, got {value!r}")
-    return value
-
-
-def _texts(raw: Mapping[str, object], key: str) -> tuple[str, ...]:
-    value = raw.get(key, ())
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise ValueError(f"edge.{key}: expected a list, got {value!r}")
-    return tuple(str(v) for v in value)
-
-
-def _integer(raw: Mapping[str, object], key: str, default: int) -> int:
-    value = raw.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"edge.{key}: {value!r} is not an integer")
-    return value
+        first = self.regional_resource_arns[0]
+        if isinstance(first, str):
+            return _arn_region(first)
+        return pulumi.Output.concat(first).apply(_arn_region)
 
 
 def _visibility(metric: str) -> aws.wafv2.WebAclVisibilityConfigArgsDict:
@@ -393,41 +388,52 @@ class EdgeProtection(pulumi.ComponentResource):
     """The CloudFront distribution."""
     domain_name: pulumi.Output[str]
     """The distribution's ``*.cloudfront.net`` name."""
-    origin_bucket: SecureBucket | None
-    """The created S3 origin bucket (None with a custom origin)."""
     origin_verify_secret_arn: pulumi.Output[str] | None
     """Secrets Manager secret holding the origin-verify header value (custom origins)."""
     regional_web_acl: aws.wafv2.WebAcl | None
     """The REGIONAL web ACL for ALBs / API Gateway stages, if any."""
+    kms_keys: list[aws.kms.Key]
+    """The log keys this component created (none for the keys you gave)."""
 
     def __init__(
         self,
         name: str,
-        args: EdgeProtectionArgs | None = None,
+        args: EdgeProtectionArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args = args or EdgeProtectionArgs()
-        args.validate()
+        args = EdgeProtectionArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags) or None
+        self._log_name = physical_name(args.name_prefix, name) if args.name_prefix else name
         account_id = aws.get_caller_identity_output(
             opts=pulumi.InvokeOutputOptions(parent=self)
         ).account_id
-        edge_key = logs_key(f"{name}-logs-key", self, WAF_GLOBAL_REGION, account_id)
+        self.kms_keys = []
+        edge_key = self._logs_key(
+            f"{name}-logs-key", args.kms_key_arn, WAF_GLOBAL_REGION, account_id, tags
+        )
 
         self.web_acl = self._web_acl(name, args, "CLOUDFRONT", WAF_GLOBAL_REGION, tags)
-        self._waf_logging(name, args, self.web_acl, WAF_GLOBAL_REGION, edge_key)
+        self._waf_logging(
+            name,
+            args,
+            self.web_acl,
+            region=WAF_GLOBAL_REGION,
+            key_arn=edge_key,
+            tags=tags,
+            group_name=self._log_name,
+        )
 
         # The origin bucket's policy names this distribution, which needs the bucket first.
         distribution_arn: pulumi.Output[str]
         resolve_distribution_arn: Callable[[pulumi.Output[str]], None]
         distribution_arn, resolve_distribution_arn = pulumi.deferred_output()
-        self.origin_bucket = None
+        self._origin: SecureBucket | None = None
         self.origin_verify_secret_arn = None
         origin: aws.cloudfront.DistributionOriginArgsDict
         if args.origin_domain_name is None:
-            self.origin_bucket = self._origin_bucket(name, args, distribution_arn, account_id)
+            self._origin = self._origin_bucket(name, args, distribution_arn)
             oac = aws.cloudfront.OriginAccessControl(
                 f"{name}-oac",
                 description=f"{name}: CloudFront reads the origin bucket with SigV4",
@@ -438,7 +444,7 @@ class EdgeProtection(pulumi.ComponentResource):
             )
             origin = {
                 "origin_id": "origin",
-                "domain_name": self.origin_bucket.bucket.bucket_regional_domain_name,
+                "domain_name": self._origin.bucket.bucket_regional_domain_name,
                 "origin_access_control_id": oac.id,
             }
             allowed = ["GET", "HEAD", "OPTIONS"]
@@ -455,6 +461,7 @@ class EdgeProtection(pulumi.ComponentResource):
                 },
             }
             if args.origin_verify and args.origin_verify_secret is not None:
+                # Pulumi.Output.secret keeps the value out of logs and encrypted in state.
                 secret_value = pulumi.Output.secret(args.origin_verify_secret)
                 origin["custom_headers"] = [{"name": ORIGIN_VERIFY_HEADER, "value": secret_value}]
                 secret = aws.secretsmanager.Secret(
@@ -500,7 +507,7 @@ class EdgeProtection(pulumi.ComponentResource):
         )
 
         viewer_certificate: aws.cloudfront.DistributionViewerCertificateArgsDict
-        if args.certificate_arn:
+        if args.certificate_arn is not None:
             viewer_certificate = {
                 "acm_certificate_arn": args.certificate_arn,
                 "ssl_support_method": "sni-only",
@@ -533,23 +540,35 @@ class EdgeProtection(pulumi.ComponentResource):
             web_acl_id=self.web_acl.arn,
             http_version="http2and3",
             is_ipv6_enabled=True,
-            price_class=args.price_class,
+            price_class=args.price_class.value,
             tags=tags,
             opts=child,
         )
         resolve_distribution_arn(self.distribution.arn)
         self.domain_name = self.distribution.domain_name
-        self._access_logs(name, args, edge_key)
+        self._access_logs(name, args, edge_key, tags)
 
         self.regional_web_acl = None
         regional_region = args.resolved_regional_region
-        if args.regional_resource_arns and regional_region:
+        if args.regional_resource_arns and regional_region is not None:
             self.regional_web_acl = self._web_acl(
                 f"{name}-regional", args, "REGIONAL", regional_region, tags
             )
-            regional_key = logs_key(f"{name}-regional-logs-key", self, regional_region, account_id)
+            regional_key = self._logs_key(
+                f"{name}-regional-logs-key",
+                args.regional_kms_key_arn,
+                regional_region,
+                account_id,
+                tags,
+            )
             self._waf_logging(
-                f"{name}-regional", args, self.regional_web_acl, regional_region, regional_key
+                f"{name}-regional",
+                args,
+                self.regional_web_acl,
+                region=regional_region,
+                key_arn=regional_key,
+                tags=tags,
+                group_name=f"{self._log_name}-regional",
             )
             for index, arn in enumerate(args.regional_resource_arns):
                 aws.wafv2.WebAclAssociation(
@@ -568,12 +587,32 @@ class EdgeProtection(pulumi.ComponentResource):
             }
         )
 
+    @property
+    def origin_bucket(self) -> SecureBucket | None:
+        """The created S3 origin bucket (None with a custom origin)."""
+        return self._origin
+
+    def _logs_key(
+        self,
+        name: str,
+        given: pulumi.Input[str] | None,
+        region: pulumi.Input[str],
+        account_id: pulumi.Output[str],
+        tags: dict[str, str] | None,
+    ) -> pulumi.Input[str]:
+        """The given key's ARN, or a created key's (for CloudWatch Logs in ``region``)."""
+        if given is not None:
+            return given
+        key = logs_key(name, self, region, account_id, tags=tags)
+        self.kms_keys.append(key)
+        return key.arn
+
     def _web_acl(
         self,
         name: str,
         args: EdgeProtectionArgs,
         scope: str,
-        region: str,
+        region: pulumi.Input[str],
         tags: dict[str, str] | None,
     ) -> aws.wafv2.WebAcl:
         return aws.wafv2.WebAcl(
@@ -593,20 +632,25 @@ class EdgeProtection(pulumi.ComponentResource):
         name: str,
         args: EdgeProtectionArgs,
         web_acl: aws.wafv2.WebAcl,
-        region: str,
-        key: aws.kms.Key,
+        *,
+        region: pulumi.Input[str],
+        key_arn: pulumi.Input[str],
+        tags: dict[str, str] | None,
+        group_name: str,
     ) -> None:
         destination: pulumi.Input[str]
-        if args.waf_log_bucket_arn:
+        if args.waf_log_bucket_arn is not None:
             destination = args.waf_log_bucket_arn
         else:
             group = log_group(
                 f"{name}-waf-logs",
                 self,
-                key_arn=key.arn,
+                key_arn=key_arn,
                 retention_days=args.log_retention_days,
                 region=region,
-                log_group_name=f"aws-waf-logs-{name}",  # WAF requires this prefix
+                # WAF requires this prefix.
+                log_group_name=f"aws-waf-logs-{group_name}",
+                tags=tags,
             )
             destination = group.arn
         aws.wafv2.WebAclLoggingConfiguration(
@@ -623,7 +667,6 @@ class EdgeProtection(pulumi.ComponentResource):
         name: str,
         args: EdgeProtectionArgs,
         distribution_arn: pulumi.Output[str],
-        account_id: pulumi.Output[str],
     ) -> SecureBucket:
         """A private bucket only this distribution may read (OAC, ``AWS:SourceArn``)."""
         only_this_distribution = {"StringEquals": {"AWS:SourceArn": distribution_arn}}
@@ -631,6 +674,7 @@ class EdgeProtection(pulumi.ComponentResource):
             f"{name}-origin",
             SecureBucketArgs(
                 region=args.origin_region,
+                kms_key_arn=args.origin_kms_key_arn,
                 policy_statements=[
                     {
                         "Sid": "AllowCloudFrontOriginAccessControl",
@@ -656,21 +700,29 @@ class EdgeProtection(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _access_logs(self, name: str, args: EdgeProtectionArgs, key: aws.kms.Key) -> None:
+    def _access_logs(
+        self,
+        name: str,
+        args: EdgeProtectionArgs,
+        key_arn: pulumi.Input[str],
+        tags: dict[str, str] | None,
+    ) -> None:
         """CloudFront standard logging v2: vended logs to a KMS-encrypted log group."""
         child = pulumi.ResourceOptions(parent=self)
         group = log_group(
             f"{name}-access-logs",
             self,
-            key_arn=key.arn,
+            key_arn=key_arn,
             retention_days=args.log_retention_days,
             region=WAF_GLOBAL_REGION,
+            tags=tags,
         )
         source = aws.cloudwatch.LogDeliverySource(
             f"{name}-access-log-source",
             log_type="ACCESS_LOGS",
             resource_arn=self.distribution.arn,
             region=WAF_GLOBAL_REGION,
+            tags=tags,
             opts=child,
         )
         destination = aws.cloudwatch.LogDeliveryDestination(
@@ -678,6 +730,7 @@ class EdgeProtection(pulumi.ComponentResource):
             delivery_destination_configuration={"destination_resource_arn": group.arn},
             output_format="json",
             region=WAF_GLOBAL_REGION,
+            tags=tags,
             opts=child,
         )
         aws.cloudwatch.LogDelivery(
@@ -685,5 +738,6 @@ class EdgeProtection(pulumi.ComponentResource):
             delivery_source_name=source.name,
             delivery_destination_arn=destination.arn,
             region=WAF_GLOBAL_REGION,
+            tags=tags,
             opts=child,
         )

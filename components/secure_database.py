@@ -6,20 +6,35 @@ database authentication; the master password lives in Secrets Manager). Also pri
 KMS-encrypted and deletion-protected.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import iam, validate
+from secbaseline.baseline.args import ComponentArgs, arg, component_args
+from secbaseline.baseline.naming import physical_name
 
 TYPE_TOKEN = "secbaseline:index:SecureDatabase"
-ENGINES = ("postgres", "mysql", "aurora-postgresql", "aurora-mysql")
+
+
+class DatabaseEngine(StrEnum):
+    """Database engine."""
+
+    POSTGRES = "postgres"
+    """RDS for PostgreSQL (one instance, optional Multi-AZ standby)."""
+    MYSQL = "mysql"
+    """RDS for MySQL (one instance, optional Multi-AZ standby)."""
+    AURORA_POSTGRESQL = "aurora-postgresql"
+    """Aurora PostgreSQL-Compatible (a cluster of 1-15 instances)."""
+    AURORA_MYSQL = "aurora-mysql"
+    """Aurora MySQL-Compatible (a cluster of 1-15 instances)."""
+
+
+ENGINES = tuple(engine.value for engine in DatabaseEngine)
 # RDS takes a version prefix when minor upgrades are automatic, so the defaults name only the
 # major version and AWS picks (and later upgrades) the minor. Aurora needs a full version to
 # create the cluster; its engine_version is then ignored (see SecureDatabase), because AWS
@@ -42,33 +57,10 @@ BACKUP_POLICIES = (
     "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
 )
 _INSTANCE_CLASS = re.compile(r"^db\.[a-z0-9]+\.(micro|small|medium|large|[0-9]*xlarge|serverless)$")
+_VERSION = re.compile(r"\d+(\.\d+)*(\.mysql_aurora\.\d+\.\d+\.\d+)?")
 _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
+_RESERVED_USERNAMES = frozenset({"admin", "root", "postgres", "rdsadmin"})
 _DB_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
-DATABASE_KEYS = frozenset(
-    {
-        "enabled",
-        "engine",
-        "engineVersion",
-        "instanceClass",
-        "vpcId",
-        "subnetIds",
-        "allowedSecurityGroupIds",
-        "allocatedStorageGb",
-        "multiAz",
-        "instanceCount",
-        "backupRetentionDays",
-        "kmsKeyArn",
-        "masterUsername",
-        "masterSecretKmsKeyArn",
-        "databaseName",
-        "deletionProtection",
-        "backupPlan",
-        "region",
-        "tags",
-    }
-)
-BACKUP_KEYS = frozenset({"enabled", "schedule", "deleteAfterDays", "vaultLock"})
-VAULT_LOCK_KEYS = frozenset({"minRetentionDays", "maxRetentionDays", "changeableForDays"})
 
 
 def parameter_family(engine: str, version: str) -> str:
@@ -99,99 +91,143 @@ def performance_insights_supported(engine: str, instance_class: str) -> bool:
     return not (family in ("t2", "t3", "t4g") and size in ("micro", "small"))
 
 
-@dataclass
-class VaultLock:
+def _instance_class(field: str, value: str) -> str:
+    if not _INSTANCE_CLASS.match(value):
+        raise ValueError(
+            f"{field}: {value!r} is not an instance class such as db.t4g.micro or db.r6g.large"
+        )
+    return value
+
+
+def _engine_version(field: str, value: str) -> str:
+    if not _VERSION.fullmatch(value):
+        raise ValueError(f"{field}: {value!r} is not a version")
+    return value
+
+
+def _master_username(field: str, value: str) -> str:
+    if not _USERNAME.match(value) or value.lower() in _RESERVED_USERNAMES:
+        raise ValueError(
+            f"{field}: {value!r} must be 1-16 letters, digits or '_', start with a letter, and "
+            "not be a reserved name (admin, root, postgres)"
+        )
+    return value
+
+
+def _database_name(field: str, value: str) -> str:
+    if not _DB_NAME.match(value):
+        raise ValueError(f"{field}: {value!r} is not a valid name")
+    return value
+
+
+def _distinct_subnets(subnet_ids: Sequence[str]) -> list[str]:
+    """Resolved subnet ids: a DB subnet group needs two different ones."""
+    if len(set(subnet_ids)) < 2:
+        raise ValueError(
+            "subnet_ids: a DB subnet group needs at least 2 subnets in different AZs, got "
+            f"{', '.join(subnet_ids)}"
+        )
+    return list(subnet_ids)
+
+
+@component_args
+class VaultLock(ComponentArgs):
     """AWS Backup Vault Lock: recovery points cannot be deleted before ``min_retention_days``."""
 
-    min_retention_days: int = 7
+    min_retention_days: int = arg(default=7, ge=1, le=36500)
     """Shortest retention a backup in the vault may have, 1-36500."""
-    max_retention_days: int = 365
+    max_retention_days: int = arg(default=365, ge=1, le=36500)
     """Longest retention a backup in the vault may have, 1-36500 (>= min)."""
-    changeable_for_days: int | None = None
+    changeable_for_days: int | None = arg(default=None, ge=3, le=36500)
     """Grace days (>= 3) before the lock becomes immutable (compliance mode); None keeps
     governance mode, where privileged users can still remove the lock."""
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        validate.int_range("vaultLock.minRetentionDays", self.min_retention_days, 1, 36500)
-        validate.int_range("vaultLock.maxRetentionDays", self.max_retention_days, 1, 36500)
+    def __post_init__(self) -> None:
         if self.max_retention_days < self.min_retention_days:
-            raise ValueError("vaultLock.maxRetentionDays: must be >= minRetentionDays")
-        if self.changeable_for_days is not None:
-            validate.int_range("vaultLock.changeableForDays", self.changeable_for_days, 3, 36500)
+            raise ValueError("max_retention_days: must be >= min_retention_days")
 
 
-@dataclass
-class BackupPlan:
-    """AWS Backup plan for the database (S-14)."""
+@component_args
+class BackupPlan(ComponentArgs):
+    """AWS Backup plan for the database (S-06)."""
 
     enabled: bool = True
     """Create the vault, plan, selection and role (opt-out: False)."""
-    schedule: str = "cron(0 17 * * ? *)"
+    schedule: str = arg(default="cron(0 17 * * ? *)", check=validate.schedule_expression)
     """Backup schedule (AWS Backup cron expression, UTC)."""
-    delete_after_days: int = 35
+    delete_after_days: int = arg(default=35, ge=1, le=36500)
     """Retention of each recovery point, 1-36500."""
     vault_lock: VaultLock | None = None
     """Lock the vault (min/max retention); None leaves it unlocked."""
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        validate.boolean("backupPlan.enabled", self.enabled)
-        if not re.fullmatch(r"(cron|rate)\(.+\)", self.schedule):
+    def __post_init__(self) -> None:
+        lock = self.vault_lock
+        if lock is not None and not (
+            lock.min_retention_days <= self.delete_after_days <= lock.max_retention_days
+        ):
             raise ValueError(
-                f"backupPlan.schedule: {self.schedule!r} is not cron(...) or rate(...)"
+                "delete_after_days: must lie within the vault lock's "
+                f"{lock.min_retention_days}-{lock.max_retention_days} days"
             )
-        validate.int_range("backupPlan.deleteAfterDays", self.delete_after_days, 1, 36500)
-        if self.vault_lock is not None:
-            self.vault_lock.validate()
-            lock = self.vault_lock
-            if not lock.min_retention_days <= self.delete_after_days <= lock.max_retention_days:
-                raise ValueError(
-                    "backupPlan.deleteAfterDays: must lie within the vault lock's "
-                    f"{lock.min_retention_days}-{lock.max_retention_days} days"
-                )
 
 
-@dataclass
-class SecureDatabaseArgs:
+@component_args
+class SecureDatabaseArgs(ComponentArgs):
     """Inputs of :class:`SecureDatabase`. ``vpc_id`` and ``subnet_ids`` are required."""
 
-    vpc_id: str = ""
+    vpc_id: pulumi.Input[str] = arg(check=validate.vpc_id)
     """VPC of the database's security group."""
-    subnet_ids: Sequence[str] = ()
+    subnet_ids: Sequence[pulumi.Input[str]] = arg(each=validate.subnet_id)
     """At least two private subnets (in different AZs) for the DB subnet group."""
-    engine: str = "postgres"
+    engine: DatabaseEngine = DatabaseEngine.POSTGRES
     """postgres, mysql, aurora-postgresql or aurora-mysql."""
-    engine_version: str | None = None
-    """Engine version; None uses a current default of the engine."""
-    instance_class: str | None = None
+    engine_version: str | None = arg(default=None, check=_engine_version)
+    """Engine version; None uses a current default of the engine (see "Engine versions")."""
+    instance_class: str | None = arg(default=None, check=_instance_class)
     """Instance class such as db.t4g.micro; None: db.t4g.micro (RDS) or db.t4g.medium (Aurora)."""
-    allowed_security_group_ids: Sequence[str] = ()
+    allowed_security_group_ids: Sequence[pulumi.Input[str]] = arg(
+        default_factory=list, each=validate.security_group_id
+    )
     """Security groups allowed to connect on the engine port (none by default: no ingress)."""
-    allocated_storage_gb: int = 20
+    allocated_storage_gb: int = arg(default=20, ge=20, le=65536)
     """RDS storage in GiB, 20-65536 (autoscaling up to 4x). Ignored for Aurora."""
     multi_az: bool = False
     """RDS Multi-AZ standby (doubles instance cost). Ignored for Aurora."""
-    instance_count: int = 1
+    instance_count: int = arg(default=1, ge=1, le=15)
     """Aurora instances, 1-15 (2+ for a reader in another AZ). Ignored for RDS."""
-    backup_retention_days: int = 7
+    backup_retention_days: int = arg(default=7, ge=7, le=35)
     """Automated backup retention, 7-35 days."""
-    kms_key_arn: str | None = None
+    kms_key_arn: pulumi.Input[str] | None = arg(default=None, check=validate.kms_key_arn)
     """Customer KMS key for storage, Performance Insights and the backup vault; None creates one."""
-    master_username: str = "dbadmin"
+    master_username: str = arg(default="dbadmin", check=_master_username)
     """Master user name; the password is generated and kept in Secrets Manager by RDS."""
-    master_secret_kms_key_arn: str | None = None
+    master_secret_kms_key_arn: pulumi.Input[str] | None = arg(
+        default=None, check=validate.kms_key_arn
+    )
     """KMS key for the master user secret; None uses the Secrets Manager AWS-managed key."""
-    database_name: str | None = None
+    database_name: str | None = arg(default=None, check=_database_name)
     """Initial database name (optional)."""
     deletion_protection: bool = True
     """Refuse deletion (opt-out: False; required off before `pulumi destroy`)."""
-    backup_plan: BackupPlan = field(default_factory=BackupPlan)
+    backup_plan: BackupPlan = arg(default_factory=BackupPlan)
     """AWS Backup plan and vault."""
-    region: str | None = None
+    name_prefix: str | None = arg(default=None, check=validate.name_prefix)
+    """Prefix of the physical names this component sets (final snapshot, backup selection);
+    None derives them from the component's name alone."""
+    region: str | None = arg(default=None, check=validate.region)
     """Region of the database; None uses the provider's region."""
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags for the database resources."""
+    tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
+    """Tags for the database and every taggable child (key, security group and its rules,
+    subnet and parameter groups, instances, backup vault, plan and role)."""
+
+    def __post_init__(self) -> None:
+        if len(self.subnet_ids) < 2:
+            raise ValueError(
+                "subnet_ids: a DB subnet group needs at least 2 subnets in different AZs"
+            )
+        plain = [s for s in self.subnet_ids if isinstance(s, str)]
+        if len(plain) == len(self.subnet_ids):
+            _distinct_subnets(plain)
 
     @property
     def is_aurora(self) -> bool:
@@ -210,136 +246,12 @@ class SecureDatabaseArgs:
         """The engine version, with the engine's default applied."""
         return self.engine_version or DEFAULT_VERSIONS[self.engine]
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        validate.one_of("database.engine", self.engine, ENGINES)
-        validate.resource_id("database.vpcId", self.vpc_id, "vpc")
-        if isinstance(self.subnet_ids, str):
-            raise ValueError("database.subnetIds: expected a list of subnet ids")
-        for subnet in self.subnet_ids:
-            validate.resource_id("database.subnetIds", subnet, "subnet")
-        if len(set(self.subnet_ids)) < 2:
-            raise ValueError(
-                "database.subnetIds: a DB subnet group needs at least 2 subnets in different AZs"
-            )
-        for group in self.allowed_security_group_ids:
-            validate.resource_id("database.allowedSecurityGroupIds", group, "sg")
-        if not _INSTANCE_CLASS.match(self.resolved_instance_class):
-            raise ValueError(
-                f"database.instanceClass: {self.resolved_instance_class!r} is not an instance "
-                "class such as db.t4g.micro or db.r6g.large"
-            )
-        if self.engine_version is not None and not re.fullmatch(
-            r"\d+(\.\d+)*(\.mysql_aurora\.\d+\.\d+\.\d+)?", self.engine_version
-        ):
-            raise ValueError(f"database.engineVersion: {self.engine_version!r} is not a version")
-        validate.int_range("database.allocatedStorageGb", self.allocated_storage_gb, 20, 65536)
-        validate.boolean("database.multiAz", self.multi_az)
-        validate.int_range("database.instanceCount", self.instance_count, 1, 15)
-        validate.int_range("database.backupRetentionDays", self.backup_retention_days, 7, 35)
-        for key_field, key in (
-            ("database.kmsKeyArn", self.kms_key_arn),
-            ("database.masterSecretKmsKeyArn", self.master_secret_kms_key_arn),
-        ):
-            if key is not None:
-                validate.arn(key_field, key, service="kms")
-        if not _USERNAME.match(self.master_username) or self.master_username.lower() in {
-            "admin",
-            "root",
-            "postgres",
-            "rdsadmin",
-        }:
-            raise ValueError(
-                f"database.masterUsername: {self.master_username!r} must be 1-16 letters, digits "
-                "or '_', start with a letter, and not be a reserved name (admin, root, postgres)"
-            )
-        if self.database_name is not None and not _DB_NAME.match(self.database_name):
-            raise ValueError(f"database.databaseName: {self.database_name!r} is not a valid name")
-        validate.boolean("database.deletionProtection", self.deletion_protection)
-        self.backup_plan.validate()
-        if self.region is not None:
-            validate.region("database.region", self.region)
-        validate.tags("database.tags", dict(self.tags))
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> SecureDatabaseArgs:
-        """Build from the ``database`` config section (``enabled`` is read by the tier)."""
-        raw = validate.known_keys("database", section, DATABASE_KEYS)
-        backup_raw = validate.known_keys(
-            "database.backupPlan", raw.get("backupPlan", {}), BACKUP_KEYS
-        )
-        lock = None
-        if backup_raw.get("vaultLock") is not None:
-            lock_raw = validate.known_keys(
-                "database.backupPlan.vaultLock", backup_raw["vaultLock"], VAULT_LOCK_KEYS
-            )
-            lock = VaultLock(
-                min_retention_days=_int(lock_raw, "minRetentionDays", 7, "vaultLock"),
-                max_retention_days=_int(lock_raw, "maxRetentionDays", 365, "vaultLock"),
-                changeable_for_days=_optional_int(lock_raw, "changeableForDays", "vaultLock"),
-            )
-        backup = BackupPlan(
-            enabled=validate.boolean("backupPlan.enabled", backup_raw.get("enabled", True)),
-            schedule=_str(backup_raw, "schedule", "backupPlan") or BackupPlan.schedule,
-            delete_after_days=_int(backup_raw, "deleteAfterDays", 35, "backupPlan"),
-            vault_lock=lock,
-        )
-        args = cls(
-            vpc_id=_str(raw, "vpcId", "database") or "",
-            subnet_ids=_str_list(raw, "subnetIds"),
-            engine=_str(raw, "engine", "database") or "postgres",
-            engine_version=_str(raw, "engineVersion", "database"),
-            instance_class=_str(raw, "instanceClass", "database"),
-            allowed_security_group_ids=_str_list(raw, "allowedSecurityGroupIds"),
-            allocated_storage_gb=_int(raw, "allocatedStorageGb", 20, "database"),
-            multi_az=validate.boolean("database.multiAz", raw.get("multiAz", False)),
-            instance_count=_int(raw, "instanceCount", 1, "database"),
-            backup_retention_days=_int(raw, "backupRetentionDays", 7, "database"),
-            kms_key_arn=_str(raw, "kmsKeyArn", "database"),
-            master_username=_str(raw, "masterUsername", "database") or "dbadmin",
-            master_secret_kms_key_arn=_str(raw, "masterSecretKmsKeyArn", "database"),
-            database_name=_str(raw, "databaseName", "database"),
-            deletion_protection=validate.boolean(
-                "database.deletionProtection", raw.get("deletionProtection", True)
-            ),
-            backup_plan=backup,
-            region=_str(raw, "region", "database"),
-            tags=validate.tags("database.tags", raw.get("tags", {})),
-        )
-        args.validate()
-        return args
-
-
-def _str(raw: Mapping[str, object], key: str, section: str) -> str | None:
-    value = raw.get(key)
-    if value is not None and not isinstance(value, str):
-        raise ValueError(f"{section}.{key}: expected a string, got {value!r}")
-    return value
-
-
-def _int(raw: Mapping[str, object], key: str, default: int, section: str) -> int:
-    value = raw.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{section}.{key}: {value!r} is not an integer")
-    return value
-
-
-def _optional_int(raw: Mapping[str, object], key: str, section: str) -> int | None:
-    return None if raw.get(key) is None else _int(raw, key, 0, section)
-
-
-def _str_list(raw: Mapping[str, object], key: str) -> tuple[str, ...]:
-    value = raw.get(key, ())
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise ValueError(f"database.{key}: expected a list of ids, got {value!r}")
-    if not all(isinstance(v, str) for v in value):
-        raise ValueError(f"database.{key}: every id must be a string")
-    return tuple(str(v) for v in value)
-
 
 class SecureDatabase(pulumi.ComponentResource):
     """A private, KMS-encrypted, TLS-only RDS or Aurora database with AWS Backup."""
 
+    kms_key: aws.kms.Key | None
+    """The key created for this database (None with a given ``kms_key_arn``)."""
     kms_key_arn: pulumi.Output[str]
     """The key encrypting storage, Performance Insights and the backup vault."""
     security_group: aws.ec2.SecurityGroup
@@ -369,19 +281,21 @@ class SecureDatabase(pulumi.ComponentResource):
         args: SecureDatabaseArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args.validate()
+        args = SecureDatabaseArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         region = args.region
         tags = dict(args.tags) or None
-        engine = args.engine
+        engine = args.engine.value
         self.port = PORTS[engine]
+        self._physical = physical_name(args.name_prefix, name) if args.name_prefix else name
         account_id = aws.get_caller_identity_output(
             opts=pulumi.InvokeOutputOptions(parent=self)
         ).account_id
 
+        self.kms_key = None
         if args.kms_key_arn is None:
-            key = aws.kms.Key(
+            self.kms_key = aws.kms.Key(
                 f"{name}-key",
                 description=f"Encrypts the {name} database, its Performance Insights and backups",
                 enable_key_rotation=True,
@@ -391,7 +305,7 @@ class SecureDatabase(pulumi.ComponentResource):
                 tags=tags,
                 opts=child,
             )
-            self.kms_key_arn = key.arn
+            self.kms_key_arn = self.kms_key.arn
         else:
             self.kms_key_arn = pulumi.Output.from_input(args.kms_key_arn)
 
@@ -404,21 +318,32 @@ class SecureDatabase(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        for group in sorted(set(args.allowed_security_group_ids)):
+        # Plain ids name their rule (stable when the list changes); ids that are Outputs of
+        # this program cannot, so they are named by their position.
+        plain_groups = sorted({g for g in args.allowed_security_group_ids if isinstance(g, str)})
+        wired_groups = [g for g in args.allowed_security_group_ids if not isinstance(g, str)]
+        rules: list[tuple[str, pulumi.Input[str]]] = [(g, g) for g in plain_groups]
+        rules += [(f"input-{index}", g) for index, g in enumerate(wired_groups)]
+        for label, group in rules:
             aws.vpc.SecurityGroupIngressRule(
-                f"{name}-ingress-{group}",
+                f"{name}-ingress-{label}",
                 security_group_id=self.security_group.id,
                 referenced_security_group_id=group,
                 ip_protocol="tcp",
                 from_port=self.port,
                 to_port=self.port,
-                description=f"{engine} from {group}",
+                description=pulumi.Output.concat(engine, " from ", group),
                 region=region,
+                tags=tags,
                 opts=child,
             )
+        subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]] = list(args.subnet_ids)
+        if not all(isinstance(s, str) for s in args.subnet_ids):
+            # Checked when the ids resolve: two distinct subnets at least.
+            subnet_ids = pulumi.Output.all(*args.subnet_ids).apply(_distinct_subnets)
         self.subnet_group = aws.rds.SubnetGroup(
             f"{name}-subnets",
-            subnet_ids=list(args.subnet_ids),
+            subnet_ids=subnet_ids,
             description=f"Private subnets of the {name} database",
             region=region,
             tags=tags,
@@ -444,7 +369,7 @@ class SecureDatabase(pulumi.ComponentResource):
             "master_user_secret_kms_key_id": args.master_secret_kms_key_arn,
             "skip_final_snapshot": False,
             # Snapshot identifiers allow letters, digits and single hyphens only.
-            "final_snapshot_identifier": re.sub(r"[^A-Za-z0-9]+", "-", f"{name}-final"),
+            "final_snapshot_identifier": re.sub(r"[^A-Za-z0-9]+", "-", f"{self._physical}-final"),
             "region": region,
             "tags": tags,
         }
@@ -463,6 +388,7 @@ class SecureDatabase(pulumi.ComponentResource):
                 description=f"{name}: TLS required",
                 parameters=[{"name": tls_name, "value": tls_value, "apply_method": "immediate"}],
                 region=region,
+                tags=tags,
                 opts=child,
             )
             self.cluster = aws.rds.Cluster(
@@ -504,6 +430,7 @@ class SecureDatabase(pulumi.ComponentResource):
                 description=f"{name}: TLS required",
                 parameters=[{"name": tls_name, "value": tls_value, "apply_method": "immediate"}],
                 region=region,
+                tags=tags,
                 opts=child,
             )
             self.instance = aws.rds.Instance(
@@ -540,6 +467,7 @@ class SecureDatabase(pulumi.ComponentResource):
                 "port": self.port,
                 "securityGroupId": self.security_group.id,
                 "masterUserSecretArn": self.master_user_secret_arn,
+                "kmsKeyArn": self.kms_key_arn,
             }
         )
 
@@ -584,6 +512,7 @@ class SecureDatabase(pulumi.ComponentResource):
             f"{name}-backup-role",
             description=f"AWS Backup backs up and restores the {name} database",
             assume_role_policy=iam.service_assume_role_policy("backup.amazonaws.com"),
+            tags=tags,
             opts=child,
         )
         attachments = [
@@ -597,7 +526,7 @@ class SecureDatabase(pulumi.ComponentResource):
         ]
         aws.backup.Selection(
             f"{name}-backup-selection",
-            name=f"{name}-database",
+            name=f"{self._physical}-database",
             plan_id=plan.id,
             iam_role_arn=role.arn,
             resources=[self.arn],

@@ -87,12 +87,14 @@ def test_enabled_sections_appear_in_the_plan(plan_tier: Callable[..., Plan]) -> 
         ({"bucket": {"enabled": "yes"}}, "bucket.enabled: expected true or false"),
         ({"bucket": {"enabled": False, "colour": 1}}, "bucket.colour: unknown option"),
         ({"edge": {"enabled": True, "rateLimit": 5}}, "edge.rateLimit: 5 is out of range"),
-        ({"database": {"enabled": True}}, "database.vpcId: '' is not a vpc id"),
+        ({"database": {"enabled": True}}, "database.vpcId: required"),
+        ({"database": {"enabled": False, "vpcID": "x"}}, "database.vpcID: unknown option"),
         (
             {"database": {**DATABASE, "backupRetentionDays": 1}},
             "database.backupRetentionDays: 1 is out of range 7-35",
         ),
-        ({"api": {"enabled": True, "apiType": "SOAP"}}, "api.apiType: 'SOAP' is not one of"),
+        ({"api": {"enabled": True, "apiType": "SOAP"}}, "api.apiType: expected 'HTTP' or 'REST'"),
+        ({"api": {"enabled": False, "colour": 1}}, "api.colour: unknown option"),
     ],
 )
 def test_bad_sections_fail_the_plan(

@@ -27,8 +27,6 @@ SNIPPETS = snippets()
 # when its component is converted. Empty when the conversion is complete.
 PENDING = {
     "README.md#1",
-    "docs/components/api_function.md#1",
-    "docs/components/edge_protection.md#1",
 }
 
 

@@ -1,17 +1,18 @@
 """SecureDatabase (S-07, S-08, S-14): private, KMS-encrypted, TLS-only, backed up."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Callable
 from typing import Any
 
+import pulumi_aws as aws
 import pytest
 
-from secbaseline.baseline.engine import Plan
+from secbaseline.baseline.args import ArgumentError
+from secbaseline.baseline.engine import OfflineEngineError, Plan
 from secbaseline.components.secure_database import (
     DEFAULT_VERSIONS,
     BackupPlan,
+    DatabaseEngine,
     SecureDatabase,
     SecureDatabaseArgs,
     VaultLock,
@@ -207,18 +208,18 @@ def test_parameter_family() -> None:
 
 def test_from_config() -> None:
     args = SecureDatabaseArgs.from_config(
+        "database",
         {
-            "enabled": True,
             "engine": "aurora-postgresql",
             "vpcId": VPC,
             "subnetIds": list(SUBNETS),
             "allowedSecurityGroupIds": [APP_SG],
             "backupRetentionDays": 14,
             "backupPlan": {"deleteAfterDays": 30, "vaultLock": {"minRetentionDays": 7}},
-        }
+        },
     )
-    assert args.engine == "aurora-postgresql" and args.backup_retention_days == 14
-    assert args.allowed_security_group_ids == (APP_SG,)
+    assert args.engine == DatabaseEngine.AURORA_POSTGRESQL and args.backup_retention_days == 14
+    assert list(args.allowed_security_group_ids) == [APP_SG]
     assert args.backup_plan.vault_lock == VaultLock(7, 365, None)
     assert args.backup_plan.delete_after_days == 30
 
@@ -229,13 +230,19 @@ BASE = {"vpcId": VPC, "subnetIds": list(SUBNETS)}
 @pytest.mark.parametrize(
     ("section", "message"),
     [
-        ({"engine": "oracle-ee"}, "database.engine: 'oracle-ee' is not one of"),
-        ({"subnetIds": ["subnet-1"]}, "database.subnetIds: 'subnet-1' is not a subnet id"),
+        ({"engine": "oracle-ee"}, "database.engine: expected 'postgres', 'mysql', "),
+        (
+            {"subnetIds": ["subnet-1"]},
+            "database.subnetIds[0]: 'subnet-1' is not a subnet id",
+        ),
         ({"subnetIds": [SUBNETS[0]]}, "database.subnetIds: a DB subnet group needs at least 2"),
         ({"subnetIds": [SUBNETS[0], SUBNETS[0]]}, "database.subnetIds: a DB subnet group needs"),
-        ({"subnetIds": "subnet-0123"}, "database.subnetIds: expected a list of ids"),
+        ({"subnetIds": "subnet-0123"}, "database.subnetIds: "),
         ({"vpcId": "vpc-x"}, "database.vpcId: 'vpc-x' is not a vpc id"),
-        ({"allowedSecurityGroupIds": ["sg-1"]}, "database.allowedSecurityGroupIds: 'sg-1' is not"),
+        (
+            {"allowedSecurityGroupIds": ["sg-1"]},
+            "database.allowedSecurityGroupIds[0]: 'sg-1' is not",
+        ),
         ({"instanceClass": "t3.micro"}, "database.instanceClass: 't3.micro' is not an instance"),
         ({"instanceClass": "db.t4g.huge"}, "database.instanceClass: 'db.t4g.huge' is not"),
         ({"backupRetentionDays": 6}, "database.backupRetentionDays: 6 is out of range 7-35"),
@@ -244,37 +251,213 @@ BASE = {"vpcId": VPC, "subnetIds": list(SUBNETS)}
         ({"instanceCount": 0}, "database.instanceCount: 0 is out of range 1-15"),
         ({"engineVersion": "latest"}, "database.engineVersion: 'latest' is not a version"),
         ({"kmsKeyArn": "key"}, "database.kmsKeyArn: 'key' is not an ARN"),
+        (
+            {"masterSecretKmsKeyArn": "arn:aws:s3:::x"},
+            "database.masterSecretKmsKeyArn: 'arn:aws:s3:::x' is not an ARN of service 'kms'",
+        ),
         ({"masterUsername": "admin"}, "database.masterUsername: 'admin' must be"),
         ({"databaseName": "1db"}, "database.databaseName: '1db' is not a valid name"),
-        ({"multiAz": "yes"}, "database.multiAz: expected true or false"),
+        ({"multiAz": "maybe"}, "database.multiAz: expected a valid boolean"),
         ({"region": "mars-1"}, "database.region: unknown AWS region"),
+        ({"namePrefix": "Bad_Prefix"}, "database.namePrefix: 'Bad_Prefix' must be 2-24"),
+        ({"tags": {"aws:x": "y"}}, "database.tags: tag key 'aws:x' must be"),
         ({"password": "x"}, "database.password: unknown option"),
-        ({"backupPlan": {"schedule": "daily"}}, "backupPlan.schedule: 'daily' is not cron"),
-        ({"backupPlan": {"deleteAfterDays": 0}}, "backupPlan.deleteAfterDays: 0 is out of range"),
+        ({"backupPlan": {"schedule": "daily"}}, "database.backupPlan.schedule: 'daily' is not a"),
+        (
+            {"backupPlan": {"deleteAfterDays": 0}},
+            "database.backupPlan.deleteAfterDays: 0 is out of range 1-36500",
+        ),
+        ({"backupPlan": {"daily": True}}, "database.backupPlan.daily: unknown option"),
         (
             {"backupPlan": {"vaultLock": {"minRetentionDays": 0}}},
-            "vaultLock.minRetentionDays: 0 is out of range",
+            "database.backupPlan.vaultLock.minRetentionDays: 0 is out of range 1-36500",
         ),
         (
             {"backupPlan": {"vaultLock": {"minRetentionDays": 30, "maxRetentionDays": 10}}},
-            "vaultLock.maxRetentionDays: must be >= minRetentionDays",
+            "database.backupPlan.vaultLock.maxRetentionDays: must be >= minRetentionDays",
         ),
         (
             {"backupPlan": {"vaultLock": {"changeableForDays": 1}}},
-            "vaultLock.changeableForDays: 1 is out of range 3-36500",
+            "database.backupPlan.vaultLock.changeableForDays: 1 is out of range 3-36500",
         ),
         (
             {"backupPlan": {"deleteAfterDays": 400, "vaultLock": {"maxRetentionDays": 365}}},
-            "backupPlan.deleteAfterDays: must lie within the vault lock's 7-365 days",
+            "database.backupPlan.deleteAfterDays: must lie within the vault lock's 7-365 days",
         ),
     ],
 )
 def test_bad_config(section: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError) as err:
-        SecureDatabaseArgs.from_config({**BASE, **section})
+    with pytest.raises(ArgumentError) as err:
+        SecureDatabaseArgs.from_config("database", {**BASE, **section})
     assert str(err.value).startswith(message)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"engine": "oracle-ee"}, "engine: expected 'postgres', 'mysql', "),
+        ({"subnet_ids": ["subnet-1"]}, "subnet_ids[0]: 'subnet-1' is not a subnet id"),
+        ({"subnet_ids": [SUBNETS[0]]}, "subnet_ids: a DB subnet group needs at least 2"),
+        ({"subnet_ids": [SUBNETS[0], SUBNETS[0]]}, "subnet_ids: a DB subnet group needs"),
+        ({"vpc_id": "vpc-x"}, "vpc_id: 'vpc-x' is not a vpc id"),
+        ({"allowed_security_group_ids": ["sg-1"]}, "allowed_security_group_ids[0]: 'sg-1' is"),
+        ({"instance_class": "t3.micro"}, "instance_class: 't3.micro' is not an instance"),
+        ({"backup_retention_days": 6}, "backup_retention_days: 6 is out of range 7-35"),
+        ({"allocated_storage_gb": 5}, "allocated_storage_gb: 5 is out of range 20-65536"),
+        ({"instance_count": 16}, "instance_count: 16 is out of range 1-15"),
+        ({"engine_version": "latest"}, "engine_version: 'latest' is not a version"),
+        ({"kms_key_arn": "key"}, "kms_key_arn: 'key' is not an ARN"),
+        ({"master_secret_kms_key_arn": "key"}, "master_secret_kms_key_arn: 'key' is not an ARN"),
+        ({"master_username": "root"}, "master_username: 'root' must be"),
+        ({"database_name": "1db"}, "database_name: '1db' is not a valid name"),
+        ({"region": "mars-1"}, "region: unknown AWS region"),
+        ({"name_prefix": "X"}, "name_prefix: 'X' must be 2-24"),
+        ({"passwrd": "x"}, "passwrd: unknown option"),
+        (
+            {"backup_plan": {"delete_after_days": 400, "vault_lock": {}}},
+            "backup_plan.delete_after_days: must lie within the vault lock's 7-365 days",
+        ),
+        (
+            {"backup_plan": {"vault_lock": {"min_retention_days": 30, "max_retention_days": 10}}},
+            "backup_plan.vault_lock.max_retention_days: must be >= min_retention_days",
+        ),
+    ],
+)
+def test_bad_args(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        SecureDatabaseArgs(**{"vpc_id": VPC, "subnet_ids": SUBNETS, **kwargs})
+    assert str(err.value).startswith(message)
+
+
+def test_bad_nested_args() -> None:
+    with pytest.raises(ArgumentError, match=r"^max_retention_days: must be >= min_retention_days"):
+        VaultLock(30, 10)
+    with pytest.raises(ArgumentError, match=r"^changeable_for_days: 2 is out of range 3-36500"):
+        VaultLock(changeable_for_days=2)
+    with pytest.raises(ArgumentError, match=r"^schedule: 'daily' is not a schedule expression"):
+        BackupPlan(schedule="daily")
+
+
 def test_required_fields() -> None:
-    with pytest.raises(ValueError, match=r"^database\.vpcId: '' is not a vpc id"):
-        SecureDatabaseArgs().validate()
+    with pytest.raises(ArgumentError, match=r"^vpc_id: required; subnet_ids: required$"):
+        SecureDatabaseArgs()  # type: ignore[call-arg]
+    with pytest.raises(ArgumentError, match=r"^database\.vpcId: required"):
+        SecureDatabaseArgs.from_config("database", {})
+
+
+def test_wired_outputs_reach_the_children(run_program: Callable[..., Plan]) -> None:
+    def program() -> None:
+        vpc = aws.ec2.Vpc("vpc", cidr_block="10.0.0.0/16")
+        a = aws.ec2.Subnet("a", vpc_id=vpc.id, cidr_block="10.0.0.0/24")
+        b = aws.ec2.Subnet("b", vpc_id=vpc.id, cidr_block="10.0.1.0/24")
+        app = aws.ec2.SecurityGroup("app", vpc_id=vpc.id)
+        key = aws.kms.Key("mine")
+        SecureDatabase(
+            "db",
+            SecureDatabaseArgs(
+                vpc_id=vpc.id,
+                subnet_ids=[a.id, b.id],
+                allowed_security_group_ids=[app.id, APP_SG],
+                kms_key_arn=key.arn,
+                master_secret_kms_key_arn=key.arn,
+            ),
+        )
+
+    plan = run_program(program)
+    vpc = plan.one("aws:ec2/vpc:Vpc")
+    subnets = {s.name: s.id for s in plan.of_type("aws:ec2/subnet:Subnet")}
+    groups = {g.name: g for g in plan.of_type("aws:ec2/securityGroup:SecurityGroup")}
+    key = plan.one("aws:kms/key:Key")  # the user's key only: none is created
+    assert key.name == "mine"
+    assert groups["db-sg"].inputs["vpcId"] == vpc.id
+    subnet_group = plan.one("aws:rds/subnetGroup:SubnetGroup")
+    assert subnet_group.inputs["subnetIds"] == [subnets["a"], subnets["b"]]
+    rules = {
+        r.name: r for r in plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    }
+    assert rules["db-ingress-input-0"].inputs["referencedSecurityGroupId"] == groups["app"].id
+    assert rules["db-ingress-input-0"].inputs["description"] == f"postgres from {groups['app'].id}"
+    assert rules[f"db-ingress-{APP_SG}"].inputs["referencedSecurityGroupId"] == APP_SG
+    db = plan.one("aws:rds/instance:Instance")
+    assert db.inputs["kmsKeyId"] == key.outputs["arn"]
+    assert db.inputs["masterUserSecretKmsKeyId"] == key.outputs["arn"]
+    assert plan.one("aws:backup/vault:Vault").inputs["kmsKeyArn"] == key.outputs["arn"]
+
+
+@pytest.mark.parametrize(
+    ("wiring", "message"),
+    [
+        ("vpc_id", "vpc_id: 'arn:aws:sns:"),
+        ("subnet", "subnet_ids[1]: 'vpc-"),
+        ("same_subnet", "subnet_ids: a DB subnet group needs at least 2 subnets"),
+        ("group", "allowed_security_group_ids[0]: 'subnet-"),
+        ("key", "kms_key_arn: 'arn:aws:sns:"),
+    ],
+)
+def test_bad_outputs_fail_when_they_resolve(
+    run_program: Callable[..., Plan], wiring: str, message: str
+) -> None:
+    def program() -> None:
+        vpc = aws.ec2.Vpc("vpc", cidr_block="10.0.0.0/16")
+        a = aws.ec2.Subnet("a", vpc_id=vpc.id, cidr_block="10.0.0.0/24")
+        b = aws.ec2.Subnet("b", vpc_id=vpc.id, cidr_block="10.0.1.0/24")
+        topic = aws.sns.Topic("t")
+        kwargs: dict[str, Any] = {"vpc_id": vpc.id, "subnet_ids": [a.id, b.id]}
+        kwargs.update(
+            {
+                "vpc_id": {"vpc_id": topic.arn},
+                "subnet": {"subnet_ids": [a.id, vpc.id]},
+                "same_subnet": {"subnet_ids": [a.id, a.id]},
+                "group": {"allowed_security_group_ids": [a.id]},
+                "key": {"kms_key_arn": topic.arn},
+            }[wiring]
+        )
+        SecureDatabase("db", SecureDatabaseArgs(**kwargs))
+
+    with pytest.raises((ValueError, OfflineEngineError)) as err:
+        run_program(program)
+    assert message in str(err.value)
+
+
+def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan]) -> None:
+    tags = {"team": "orders"}
+    for engine in ("postgres", "aurora-mysql"):
+        plan = build(
+            run_program,
+            engine=engine,
+            tags=tags,
+            allowed_security_group_ids=[APP_SG],
+            backup_plan=BackupPlan(vault_lock=VaultLock()),
+        )
+        untagged = [
+            r.type
+            for r in plan.resources
+            if r.custom
+            and not r.type.startswith("pulumi:providers:")
+            and r.type not in UNTAGGABLE
+            and r.inputs.get("tags") != tags
+        ]
+        assert untagged == [], engine
+
+
+UNTAGGABLE = {
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:backup/selection:Selection",
+    "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
+}
+
+
+def test_name_prefix_sets_the_physical_names(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, name_prefix="shop")
+    assert plan.one("aws:rds/instance:Instance").inputs["finalSnapshotIdentifier"] == (
+        "shop-db-final"
+    )
+    assert plan.one("aws:backup/selection:Selection").inputs["name"] == "shop-db-database"
+    plan = build(run_program)
+    assert plan.one("aws:backup/selection:Selection").inputs["name"] == "db-database"
+
+
+def test_the_component_provider_passes_a_mapping(run_program: Callable[..., Plan]) -> None:
+    args: Any = {"vpc_id": VPC, "subnet_ids": list(SUBNETS), "engine": "mysql"}
+    plan = run_program(lambda: SecureDatabase("db", args))
+    assert plan.one("aws:rds/instance:Instance").inputs["engine"] == "mysql"

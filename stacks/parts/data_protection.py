@@ -1,13 +1,12 @@
 """Opt-in data-protection examples: bucket, edge, database, API (S-05..S-12, S-14, S-31).
 
 Nothing is created unless its config section says ``enabled: true``: the tier never builds a
-database or a distribution nobody asked for. Each section is validated by its component's
-``from_config`` (unknown keys and bad values fail the preview with the field's name).
+database or a distribution nobody asked for. Each section is parsed by its component's declared
+arguments (``XArgs.from_config``): unknown keys (also in a disabled section) and bad values fail
+the preview naming the config key.
 The API requires SigV4-signed (IAM) callers unless ``api.authorizer`` says ``JWT`` or, to
 publish it unauthenticated, ``NONE``.
 """
-
-from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,10 +15,10 @@ from typing import Any
 from secbaseline.baseline import validate
 from secbaseline.baseline.args import ComponentArgs
 from secbaseline.baseline.settings import thaw
-from secbaseline.components.api_function import API_KEYS, ApiFunction, ApiFunctionArgs
-from secbaseline.components.edge_protection import EDGE_KEYS, EdgeProtection, EdgeProtectionArgs
+from secbaseline.components.api_function import ApiFunction, ApiFunctionArgs
+from secbaseline.components.edge_protection import EdgeProtection, EdgeProtectionArgs
 from secbaseline.components.secure_bucket import SecureBucket, SecureBucketArgs
-from secbaseline.components.secure_database import DATABASE_KEYS, SecureDatabase, SecureDatabaseArgs
+from secbaseline.components.secure_database import SecureDatabase, SecureDatabaseArgs
 from secbaseline.stacks.context import TierContext
 
 
@@ -43,15 +42,6 @@ def _section(ctx: TierContext, name: str, args: type[ComponentArgs]) -> Mapping[
     return raw
 
 
-def _enabled(ctx: TierContext, name: str, keys: frozenset[str]) -> Mapping[str, Any] | None:
-    """The section as plain data when ``enabled: true``; its keys are checked either way."""
-    raw = thaw(ctx.settings.section(name))
-    validate.known_keys(name, raw, keys)
-    if not validate.boolean(f"{name}.enabled", raw.get("enabled", False)):
-        return None
-    return dict(raw)
-
-
 def build(ctx: TierContext) -> DataProtection:
     """Create the components whose config sections are enabled."""
     created = DataProtection()
@@ -60,16 +50,16 @@ def build(ctx: TierContext) -> DataProtection:
         created.bucket = SecureBucket(
             f"{prefix}-data", SecureBucketArgs.from_config("bucket", section), opts=ctx.opts()
         )
-    if (section := _enabled(ctx, "edge", EDGE_KEYS)) is not None:
+    if (section := _section(ctx, "edge", EdgeProtectionArgs)) is not None:
         created.edge = EdgeProtection(
-            f"{prefix}-edge", EdgeProtectionArgs.from_config(section), opts=ctx.opts()
+            f"{prefix}-edge", EdgeProtectionArgs.from_config("edge", section), opts=ctx.opts()
         )
-    if (section := _enabled(ctx, "database", DATABASE_KEYS)) is not None:
+    if (section := _section(ctx, "database", SecureDatabaseArgs)) is not None:
         created.database = SecureDatabase(
-            f"{prefix}-db", SecureDatabaseArgs.from_config(section), opts=ctx.opts()
+            f"{prefix}-db", SecureDatabaseArgs.from_config("database", section), opts=ctx.opts()
         )
-    if (section := _enabled(ctx, "api", API_KEYS)) is not None:
+    if (section := _section(ctx, "api", ApiFunctionArgs)) is not None:
         created.api = ApiFunction(
-            f"{prefix}-api", ApiFunctionArgs.from_config(section), opts=ctx.opts()
+            f"{prefix}-api", ApiFunctionArgs.from_config("api", section), opts=ctx.opts()
         )
     return created
