@@ -15,8 +15,11 @@ Run order (one stack per account, ``pulumi up`` in each; see ``stacks/advanced.p
 
 from __future__ import annotations
 
+import dataclasses
+
 import pulumi
 
+from secbaseline.baseline.settings import thaw
 from secbaseline.components.guardrail_policies import GuardrailPolicies, GuardrailPoliciesArgs
 from secbaseline.components.organization import Organization, OrganizationArgs
 from secbaseline.components.organization_detection import (
@@ -60,16 +63,22 @@ def build_management(ctx: TierContext) -> None:
     )
 
     if not s.control_tower:  # Control Tower owns its organization trail
+        trail_args = OrganizationTrailArgs.from_config(
+            "organizationTrail",
+            thaw(s.section("organizationTrail")),
+            organization_id=org_id,
+            management_account_id=management,
+            home_region=s.home_region,
+            name_prefix=s.name_prefix,
+        )
+        # The security account always reads the organization's logs.
+        trail_args = dataclasses.replace(
+            trail_args,
+            reader_account_ids=sorted({security, *trail_args.reader_account_ids}),
+        )
         trail = OrganizationTrail(
             "organization-trail",
-            OrganizationTrailArgs.from_config(
-                s.section("organizationTrail"),
-                organization_id=org_id,
-                management_account_id=management,
-                security_account_id=security,
-                home_region=s.home_region,
-                name_prefix=s.name_prefix,
-            ),
+            trail_args,
             opts=opts.merge(pulumi.ResourceOptions(depends_on=[organization.organization])),
         )
         pulumi.export("organizationTrailArn", trail.trail_arn)
