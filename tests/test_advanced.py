@@ -243,7 +243,7 @@ def test_security_account_local_mode_keeps_local_standards(
                 "controlTower": True,
                 "guardrails": {"controlTowerControls": [{"control": "X", "targets": []}]},
             },
-            "guardrails.controlTowerControls: unknown control identifier 'X'",
+            "guardrails.controlTowerControls[0].control: unknown control identifier 'X'",
         ),
         (
             {"tier": "advanced", "role": "security", "organizationDetection": {"rootId": "r"}},

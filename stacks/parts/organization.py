@@ -83,24 +83,26 @@ def build_management(ctx: TierContext) -> None:
         )
         pulumi.export("organizationTrailArn", trail.trail_arn)
 
+    guardrails_raw = thaw(s.section("guardrails"))
     args = GuardrailPoliciesArgs.from_config(
-        s.section("guardrails"),
+        "guardrails",
+        guardrails_raw,
         allowed_regions=s.allowed_regions,
         home_region=s.home_region,
         name_prefix=s.name_prefix,
         organization_id=org_id,
         management_account_id=management,
         control_tower=s.control_tower,
+        # The SCPs attach to the organization's root unless the config names targets.
+        **({} if "targets" in guardrails_raw else {"targets": [organization.root_id]}),
     )
-    if not args.targets:
-        args.targets = (organization.root_id,)
     guardrails = GuardrailPolicies(
         "guardrails",
         args,
         opts=opts.merge(pulumi.ResourceOptions(depends_on=[organization.organization])),
     )
     pulumi.export("organizationRootId", organization.root_id)
-    pulumi.export("guardrailPolicyCount", len(guardrails.documents))
+    pulumi.export("guardrailPolicyCount", guardrails.policy_count)
 
 
 def build_security(ctx: TierContext) -> None:
