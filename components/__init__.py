@@ -36,8 +36,11 @@ from secbaseline.components.incident_response import IncidentResponse, IncidentR
 from secbaseline.components.investigation import Investigation, InvestigationArgs
 from secbaseline.components.organization import Organization, OrganizationArgs
 from secbaseline.components.organization_detection import (
+    AutoEnable,
+    GuardDutyFeature,
     OrganizationDetection,
     OrganizationDetectionArgs,
+    SecurityHubMode,
 )
 from secbaseline.components.organization_trail import OrganizationTrail, OrganizationTrailArgs
 from secbaseline.components.patch_management import PatchManagement, PatchManagementArgs
@@ -71,6 +74,7 @@ __all__ = [
     "AccountHardeningArgs",
     "ApiFunction",
     "ApiFunctionArgs",
+    "AutoEnable",
     "AutoRemediation",
     "AutoRemediationArgs",
     "BackupPlan",
@@ -89,6 +93,7 @@ __all__ = [
     "EgressRule",
     "FargateBastion",
     "FargateBastionArgs",
+    "GuardDutyFeature",
     "GuardrailPolicies",
     "GuardrailPoliciesArgs",
     "IncidentResponse",
@@ -116,6 +121,7 @@ __all__ = [
     "SecureDatabaseArgs",
     "SecurityHub",
     "SecurityHubArgs",
+    "SecurityHubMode",
     "SecurityNotifications",
     "SecurityNotificationsArgs",
     "SessionManagerPreferences",

@@ -109,20 +109,27 @@ def build_security(ctx: TierContext) -> None:
     """Organization-wide detection from the delegated administrator account."""
     s = ctx.settings
     security = _required(s.security_account_id, "securityAccountId")
+    raw = thaw(s.section("organizationDetection"))
     args = OrganizationDetectionArgs.from_config(
-        s.section("organizationDetection"),
+        "organizationDetection",
+        raw,
         security_account_id=security,
         home_region=s.home_region,
         regions=s.regions,
         name_prefix=s.name_prefix,
+        # The intermediate tier (run first) already enabled GuardDuty, Security Hub, Detective
+        # and Inspector in this account: build on them instead of creating them twice.
+        **({} if "manageAdminAccountServices" in raw else {"manage_admin_account_services": False}),
     )
-    # The intermediate tier (run first) already enabled GuardDuty, Security Hub, Detective and
-    # Inspector in this account: build on them instead of creating them twice.
-    if "manageAdminAccountServices" not in s.section("organizationDetection"):
-        args.manage_admin_account_services = False
-    args.detector_ids = {**ctx.guardduty_detector_ids, **args.detector_ids}
-    args.graph_arns = {**ctx.detective_graph_arns, **args.graph_arns}
-    args.security_hub_resources = [*ctx.security_hub, *args.security_hub_resources]
+    args = dataclasses.replace(
+        args,
+        detector_ids={**ctx.guardduty_detector_ids, **args.detector_ids},
+        graph_arns={**ctx.detective_graph_arns, **args.graph_arns},
+        security_hub_dependencies=[
+            *(hub.urn for hub in ctx.security_hub),
+            *args.security_hub_dependencies,
+        ],
+    )
     detection = OrganizationDetection("organization-detection", args, opts=ctx.opts())
     pulumi.export("organizationDetectorIds", detection.detector_ids)
 
