@@ -34,7 +34,12 @@ from secbaseline.components.guardrail_policies import (
 )
 from secbaseline.components.incident_response import IncidentResponse, IncidentResponseArgs
 from secbaseline.components.investigation import Investigation, InvestigationArgs
-from secbaseline.components.organization import Organization, OrganizationArgs
+from secbaseline.components.organization import (
+    Delegations,
+    Organization,
+    OrganizationArgs,
+    PolicyType,
+)
 from secbaseline.components.organization_detection import (
     AutoEnable,
     GuardDutyFeature,
@@ -86,6 +91,7 @@ __all__ = [
     "ControlTowerControl",
     "DelegatedIamAdmin",
     "DelegatedIamAdminArgs",
+    "Delegations",
     "Ec2Bastion",
     "Ec2BastionArgs",
     "EdgeProtection",
@@ -110,6 +116,7 @@ __all__ = [
     "PasswordPolicy",
     "PatchManagement",
     "PatchManagementArgs",
+    "PolicyType",
     "PrivateNetwork",
     "PrivateNetworkArgs",
     "RecordingOverride",

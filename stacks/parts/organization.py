@@ -16,15 +16,20 @@ Run order (one stack per account, ``pulumi up`` in each; see ``stacks/advanced.p
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 
+from secbaseline.baseline.args import ArgumentError
 from secbaseline.baseline.settings import thaw
 from secbaseline.components.guardrail_policies import GuardrailPolicies, GuardrailPoliciesArgs
 from secbaseline.components.organization import Organization, OrganizationArgs
 from secbaseline.components.organization_detection import (
+    SECURITY_HUB_MODES,
     OrganizationDetection,
     OrganizationDetectionArgs,
+    SecurityHubMode,
 )
 from secbaseline.components.organization_trail import OrganizationTrail, OrganizationTrailArgs
 from secbaseline.stacks.context import TierContext
@@ -34,6 +39,17 @@ def _required(value: str | None, key: str) -> str:
     if value is None:
         raise ValueError(f"{key}: required for the advanced tier")
     return value
+
+
+def _security_hub_mode(detection: Mapping[str, Any]) -> SecurityHubMode:
+    """``organizationDetection.securityHubMode``, which the management stack needs too."""
+    mode = detection.get("securityHubMode", SecurityHubMode.CENTRAL)
+    if mode not in SECURITY_HUB_MODES:
+        raise ArgumentError(
+            f"organizationDetection.securityHubMode: expected "
+            f"{' or '.join(repr(m) for m in SECURITY_HUB_MODES)}, got {mode!r}"
+        )
+    return SecurityHubMode(mode)
 
 
 def build_management(ctx: TierContext) -> None:
@@ -47,7 +63,8 @@ def build_management(ctx: TierContext) -> None:
     organization = Organization(
         "organization",
         OrganizationArgs.from_config(
-            s.section("organization"),
+            "organization",
+            thaw(s.section("organization")),
             organization_id=org_id,
             management_account_id=management,
             security_account_id=security,
@@ -55,9 +72,7 @@ def build_management(ctx: TierContext) -> None:
             regions=s.regions,
             control_tower=s.control_tower,
             # LOCAL mode needs the Security Hub admin in every region, not only home.
-            security_hub_mode=str(
-                s.section("organizationDetection").get("securityHubMode", "CENTRAL")
-            ),
+            security_hub_mode=_security_hub_mode(s.section("organizationDetection")),
         ),
         opts=opts,
     )
