@@ -318,3 +318,9 @@ def test_root_and_ous_wire_into_guardrails(run_program: Callable[..., Plan]) -> 
     }
     assert targets == {ou.inputs["parentId"], ou.id}
     assert ou.inputs["parentId"].startswith("r-")
+
+
+def test_coerce_takes_the_component_providers_mapping() -> None:
+    args = OrganizationArgs.coerce({**BASE, "delegations": {"macie": True}})
+    assert args.delegations == Delegations(macie=True)
+    assert args == OrganizationArgs(**BASE, delegations=Delegations(macie=True))
