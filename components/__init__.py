@@ -65,10 +65,18 @@ from secbaseline.components.incident_response import (
     IsolationRuntime,
 )
 from secbaseline.components.investigation import Investigation, InvestigationArgs
-from secbaseline.components.organization import Organization, OrganizationArgs
+from secbaseline.components.organization import (
+    Delegations,
+    Organization,
+    OrganizationArgs,
+    PolicyType,
+)
 from secbaseline.components.organization_detection import (
+    AutoEnable,
+    GuardDutyFeature,
     OrganizationDetection,
     OrganizationDetectionArgs,
+    SecurityHubMode,
 )
 from secbaseline.components.organization_trail import OrganizationTrail, OrganizationTrailArgs
 from secbaseline.components.patch_management import (
@@ -125,6 +133,7 @@ __all__ = [
     "ArchiveFilter",
     "ArchiveRule",
     "Authorizer",
+    "AutoEnable",
     "AutoRemediation",
     "AutoRemediationArgs",
     "BackupPlan",
@@ -138,6 +147,7 @@ __all__ = [
     "DatabaseEngine",
     "DelegatedIamAdmin",
     "DelegatedIamAdminArgs",
+    "Delegations",
     "Ec2Bastion",
     "Ec2BastionArgs",
     "EdgeProtection",
@@ -145,6 +155,7 @@ __all__ = [
     "EgressRule",
     "FargateBastion",
     "FargateBastionArgs",
+    "GuardDutyFeature",
     "GuardrailPolicies",
     "GuardrailPoliciesArgs",
     "IncidentResponse",
@@ -169,6 +180,7 @@ __all__ = [
     "PatchManagement",
     "PatchManagementArgs",
     "PatchOperatingSystem",
+    "PolicyType",
     "PriceClass",
     "PrivateNetwork",
     "PrivateNetworkArgs",
@@ -184,6 +196,7 @@ __all__ = [
     "SecureDatabaseArgs",
     "SecurityHub",
     "SecurityHubArgs",
+    "SecurityHubMode",
     "SecurityNotifications",
     "SecurityNotificationsArgs",
     "SessionManagerPreferences",

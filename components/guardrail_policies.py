@@ -5,23 +5,23 @@ CloudTrail), S-29 (deny disabling GuardDuty), S-30 (Control Tower controls by id
 Deployed by the management account. SCPs never restrict the management account itself.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import scp, validate
+from secbaseline.baseline.args import ComponentArgs, arg, component_args
 
 TYPE_TOKEN = "secbaseline:index:GuardrailPolicies"
 
 # Statements on by default. The region deny is off under Control Tower, which has its own
 # (AWS says the Organizations example is not compatible with Control Tower).
 DEFAULT_STATEMENTS: Mapping[str, bool] = {name: True for name in scp.STATEMENTS}
+CONTROL_TOWER_MAX_POLICIES = 2
+"""Default SCPs of ours per target under Control Tower, whose own SCPs share the limit."""
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _CONTROL_ID = re.compile(r"^(AWS-GR_[A-Z0-9_]+|CT\.[A-Z0-9]+\.PR\.\d+|SH\.[A-Za-z0-9]+\.\d+)$")
@@ -40,9 +40,20 @@ def control_arn(identifier: str, region: str) -> str:
     if _CONTROL_ID.match(identifier):
         return f"arn:aws:controltower:{region}::control/{identifier}"
     raise ValueError(
-        f"guardrails.controlTowerControls: unknown control identifier {identifier!r}; expected "
-        "AWS-GR_..., CT.<SERVICE>.PR.<n>, SH.<Service>.<n> or a controltower/controlcatalog ARN"
+        f"unknown control identifier {identifier!r}; expected AWS-GR_..., CT.<SERVICE>.PR.<n>, "
+        "SH.<Service>.<n> or a controltower/controlcatalog ARN"
     )
+
+
+def control_identifier(field_name: str, value: object) -> str:
+    """A Control Tower control identifier or ARN."""
+    if not isinstance(value, str):
+        raise ValueError(f"{field_name}: {value!r} is not a control identifier")
+    try:
+        control_arn(value, "us-east-1")
+    except ValueError as error:
+        raise ValueError(f"{field_name}: {error}") from None
+    return value
 
 
 def role_arn(field_name: str, value: object) -> str:
@@ -61,51 +72,123 @@ def target_id(field_name: str, value: object) -> str:
     return validate.ou_or_root_id(field_name, value)
 
 
-@dataclass
-class ControlTowerControl:
+def ou_id(field_name: str, value: object) -> str:
+    """An organizational unit id (ou-...), not the root."""
+    validate.ou_or_root_id(field_name, value)
+    if isinstance(value, str) and not value.startswith("ou-"):
+        raise ValueError(
+            f"{field_name}: {value!r} is a root; Control Tower controls are enabled on OUs"
+        )
+    return str(value)
+
+
+def _targets(field_name: str, values: Sequence[Any]) -> Sequence[Any]:
+    """At least one target; plain ids listed once."""
+    if not values:
+        raise ValueError(f"{field_name}: at least one root, OU or account id is required")
+    plain = [v for v in values if isinstance(v, str)]
+    if len(set(plain)) != len(plain):
+        raise ValueError(f"{field_name}: a target is listed twice")
+    return values
+
+
+def _control_targets(field_name: str, values: Sequence[Any]) -> Sequence[Any]:
+    if not values:
+        raise ValueError(f"{field_name}: names no target OU")
+    return values
+
+
+def _statement_names(field_name: str, value: Mapping[str, bool]) -> Mapping[str, bool]:
+    for name in value:
+        if name not in scp.STATEMENTS:
+            raise ValueError(
+                f"{field_name}.{name}: unknown statement; known: {', '.join(scp.STATEMENTS)}"
+            )
+    return value
+
+
+@component_args
+class ControlTowerControl(ComponentArgs):
     """One Control Tower control enabled on OUs."""
 
-    control: str
-    """Identifier (``AWS-GR_RESTRICT_ROOT_USER``, ``CT.S3.PR.1``) or control ARN."""
-    targets: Sequence[str] = ()
-    """OU ids (ou-...) the control is enabled on."""
+    control: str = arg(check=control_identifier)
+    """Identifier (``AWS-GR_RESTRICT_ROOT_USER``, ``CT.S3.PR.1``, ``SH.S3.1``) or control ARN."""
+    targets: Sequence[pulumi.Input[str]] = arg(check=_control_targets, each=ou_id)
+    """OU ids (ou-...) the control is enabled on (at least one)."""
 
 
-@dataclass
-class GuardrailPoliciesArgs:
+@component_args
+class GuardrailPoliciesArgs(ComponentArgs):
     """Inputs of :class:`GuardrailPolicies`."""
 
-    allowed_regions: Sequence[str] = ()
+    allowed_regions: Sequence[str] = arg(check=validate.regions)
     """Regions where workloads may run; everything else is denied (except global services)."""
-    home_region: str = ""
+    home_region: str = arg(check=validate.region)
     """The baseline's home region; must be one of ``allowed_regions``."""
-    organization_id: str = ""
-    """The organization (o-...), for OU ARNs of Control Tower controls."""
-    management_account_id: str = ""
-    """The management account, for OU ARNs of Control Tower controls."""
-    statements: Mapping[str, bool] = field(default_factory=dict)
+    targets: Sequence[pulumi.Input[str]] = arg(check=_targets, each=target_id)
+    """Where the SCPs attach: root id (r-...), OU ids (ou-...) or account ids; at least one
+    (the tier passes the organization's root unless the config names targets)."""
+    organization_id: str | None = arg(default=None, check=validate.organization_id)
+    """The organization (o-...), for OU ARNs of Control Tower controls (required with them)."""
+    management_account_id: str | None = arg(default=None, check=validate.account_id)
+    """The management account, for OU ARNs of Control Tower controls (required with them)."""
+    statements: Mapping[str, bool] = arg(default_factory=dict, check=_statement_names)
     """Guardrail name -> enabled. Names not given keep their default: all on, except the
     region deny under Control Tower (use Control Tower's own Region deny control there)."""
-    admin_role_arns: Sequence[str] = ()
+    admin_role_arns: Sequence[str] = arg(default_factory=list, each=role_arn)
     """Roles every statement exempts (e.g. the pipeline role that runs ``pulumi up`` in
-    member accounts). Without one, nobody below the management account can change the
-    protected services, including the baseline's own deployments."""
-    break_glass_role_arn: str | None = None
-    """Emergency role exempt from every statement, including the region deny."""
-    name_prefix: str = "secbaseline"
-    """Prefix of the baseline's physical names (protected by ``protectBaselineResources``)."""
-    targets: Sequence[pulumi.Input[str]] = ()
-    """Where the SCPs attach: root id, OU ids or account ids. Required (the tier passes the root)."""
-    max_policies_per_target: int = scp.DEFAULT_MAX_POLICIES
-    """How many SCPs of ours a target may take: 4 (5 minus FullAWSAccess), fewer under
-    Control Tower, whose own SCPs count against the same limit."""
-    max_policy_chars: int = scp.MAX_SCP_CHARS
-    """Size limit per SCP (Organizations: 5,120 characters)."""
+    member accounts), as patterns: the account may be ``*`` and the name may use wildcards
+    (SCPs never restrict the management account, so its own roles need no exemption).
+    Without one, nobody below the management account can change the protected services,
+    including the baseline's own deployments."""
+    break_glass_role_arn: str | None = arg(default=None, check=role_arn)
+    """Emergency role (pattern) exempt from every statement, including the region deny."""
+    name_prefix: str = arg(default="secbaseline", check=validate.name_prefix)
+    """Prefix of physical names (the SCPs are ``<prefix>-guardrails-<n>``; the baseline's
+    resources with this prefix are protected by ``protectBaselineResources``)."""
+    max_policies_per_target: int | None = arg(default=None, ge=1, le=scp.DEFAULT_MAX_POLICIES)
+    """How many SCPs of ours a target may take, 1-4 (5 minus FullAWSAccess). None: 4, or 2
+    under Control Tower, whose own SCPs count against the same limit."""
+    max_policy_chars: int = arg(default=scp.MAX_SCP_CHARS, ge=100, le=scp.MAX_SCP_CHARS)
+    """Size limit per SCP, 100-5120 (Organizations: 5,120 characters)."""
     control_tower: bool = False
     """Control Tower manages the organization: its SCPs share the per-target limit, and
     every exempting statement also exempts its ``AWSControlTowerExecution`` role."""
-    control_tower_controls: Sequence[ControlTowerControl] = ()
+    control_tower_controls: Sequence[ControlTowerControl] = arg(default_factory=list)
     """Control Tower controls to enable on OUs (only with ``control_tower``)."""
+    tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
+    """Tags for the SCPs (Control Tower controls take none)."""
+
+    def __post_init__(self) -> None:
+        if self.home_region not in self.allowed_regions:
+            raise ValueError(f"allowed_regions: must include the home region {self.home_region!r}")
+        if self.control_tower_controls:
+            if not self.control_tower:
+                raise ValueError(
+                    "control_tower_controls: needs control_tower: true (Control Tower must "
+                    "manage the organization)"
+                )
+            if self.organization_id is None:
+                raise ValueError("organization_id: required with control_tower_controls")
+            if self.management_account_id is None:
+                raise ValueError("management_account_id: required with control_tower_controls")
+        try:
+            self.policies()  # packing errors surface at construction
+        except ValueError as error:
+            message = str(error)
+            if message.startswith("guardrails: "):
+                message = "max_policies_per_target: " + message.removeprefix(
+                    "guardrails: "
+                ).replace("maxPoliciesPerTarget", "max_policies_per_target")
+            else:
+                message = f"max_policy_chars: {message}"
+            raise ValueError(message) from None
+
+    def policy_limit(self) -> int:
+        """SCPs of ours per target: ``max_policies_per_target`` or its default."""
+        if self.max_policies_per_target is not None:
+            return self.max_policies_per_target
+        return CONTROL_TOWER_MAX_POLICIES if self.control_tower else scp.DEFAULT_MAX_POLICIES
 
     def enabled_statements(self) -> list[str]:
         """Enabled guardrail names, in library order."""
@@ -125,156 +208,14 @@ class GuardrailPoliciesArgs:
             control_tower=self.control_tower,
         )
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        allowed = validate.regions("guardrails.allowedRegions", list(self.allowed_regions))
-        validate.region("guardrails.homeRegion", self.home_region)
-        if self.home_region not in allowed:
-            raise ValueError(
-                f"guardrails.allowedRegions: must include the home region {self.home_region!r}"
-            )
-        for name, enabled in self.statements.items():
-            if name not in scp.STATEMENTS:
-                raise ValueError(
-                    f"guardrails.statements.{name}: unknown statement; known: "
-                    f"{', '.join(scp.STATEMENTS)}"
-                )
-            validate.boolean(f"guardrails.statements.{name}", enabled)
-        for i, arn in enumerate(self.admin_role_arns):
-            role_arn(f"guardrails.adminRoleArns[{i}]", arn)
-        if self.break_glass_role_arn is not None:
-            role_arn("guardrails.breakGlassRoleArn", self.break_glass_role_arn)
-        validate.name_prefix("guardrails.namePrefix", self.name_prefix)
-        if not self.targets:
-            raise ValueError("guardrails.targets: at least one root, OU or account id is required")
-        plain = [t for t in self.targets if isinstance(t, str)]
-        for i, target in enumerate(plain):
-            target_id(f"guardrails.targets[{i}]", target)
-        if len(set(plain)) != len(plain):
-            raise ValueError("guardrails.targets: a target is listed twice")
-        validate.int_range(
-            "guardrails.maxPoliciesPerTarget",
-            self.max_policies_per_target,
-            1,
-            scp.DEFAULT_MAX_POLICIES,
-        )
-        validate.int_range("guardrails.maxPolicyChars", self.max_policy_chars, 100, 5120)
-        if self.control_tower_controls and not self.control_tower:
-            raise ValueError(
-                "guardrails.controlTowerControls: needs controlTower: true (Control Tower "
-                "must manage the organization)"
-            )
-        for control in self.control_tower_controls:
-            control_arn(control.control, self.home_region)
-            if not control.targets:
-                raise ValueError(
-                    f"guardrails.controlTowerControls: {control.control} names no target OU"
-                )
-            for target in control.targets:
-                validate.ou_or_root_id(
-                    f"guardrails.controlTowerControls[{control.control}]", target
-                )
-                if not target.startswith("ou-"):
-                    raise ValueError(
-                        f"guardrails.controlTowerControls[{control.control}]: {target!r} is a "
-                        "root; Control Tower controls are enabled on OUs"
-                    )
-        if self.control_tower_controls:
-            validate.organization_id("guardrails.organizationId", self.organization_id)
-            validate.account_id("guardrails.managementAccountId", self.management_account_id)
-        self.policies()  # packing errors surface at validation time
-
     def policies(self) -> list[dict[str, Any]]:
         """The packed SCP documents (raises ValueError when they do not fit)."""
         statements = scp.build_statements(self.enabled_statements(), self.context())
         if not statements:
             return []
         return scp.pack_statements(
-            statements, max_chars=self.max_policy_chars, max_policies=self.max_policies_per_target
+            statements, max_chars=self.max_policy_chars, max_policies=self.policy_limit()
         )
-
-    @classmethod
-    def from_config(
-        cls,
-        section: Mapping[str, Any],
-        *,
-        allowed_regions: Sequence[str],
-        home_region: str,
-        name_prefix: str,
-        organization_id: str,
-        management_account_id: str,
-        control_tower: bool = False,
-    ) -> GuardrailPoliciesArgs:
-        """Build from the ``guardrails`` config section (regions and ids from settings).
-
-        Keys: ``statements`` (name -> bool), ``adminRoleArns``, ``breakGlassRoleArn``,
-        ``targets`` (root/OU/account ids; default: the organization root),
-        ``maxPoliciesPerTarget``, ``controlTowerControls`` ([{control, targets}]).
-        """
-        raw = validate.known_keys(
-            "guardrails",
-            section,
-            {
-                "statements",
-                "adminRoleArns",
-                "breakGlassRoleArn",
-                "targets",
-                "maxPoliciesPerTarget",
-                "controlTowerControls",
-            },
-        )
-        statements = raw.get("statements", {})
-        if not isinstance(statements, Mapping):
-            raise ValueError("guardrails.statements: expected a mapping of name -> true/false")
-        controls: list[ControlTowerControl] = []
-        for i, item in enumerate(
-            _sequence("guardrails.controlTowerControls", raw, "controlTowerControls")
-        ):
-            entry = validate.known_keys(
-                f"guardrails.controlTowerControls[{i}]", item, {"control", "targets"}
-            )
-            control = entry.get("control")
-            if not isinstance(control, str):
-                raise ValueError(f"guardrails.controlTowerControls[{i}].control: required")
-            controls.append(
-                ControlTowerControl(
-                    control=control,
-                    targets=tuple(
-                        str(t)
-                        for t in _sequence(
-                            f"guardrails.controlTowerControls[{i}]", entry, "targets"
-                        )
-                    ),
-                )
-            )
-        default_max = 2 if control_tower else scp.DEFAULT_MAX_POLICIES
-        break_glass = raw.get("breakGlassRoleArn")
-        return cls(
-            allowed_regions=tuple(allowed_regions),
-            home_region=home_region,
-            organization_id=organization_id,
-            management_account_id=management_account_id,
-            statements={str(k): v for k, v in statements.items()},
-            admin_role_arns=tuple(_sequence("guardrails.adminRoleArns", raw, "adminRoleArns")),
-            break_glass_role_arn=None if break_glass is None else str(break_glass),
-            name_prefix=name_prefix,
-            targets=tuple(_sequence("guardrails.targets", raw, "targets")),
-            max_policies_per_target=validate.int_range(
-                "guardrails.maxPoliciesPerTarget",
-                raw.get("maxPoliciesPerTarget", default_max),
-                1,
-                scp.DEFAULT_MAX_POLICIES,
-            ),
-            control_tower=control_tower,
-            control_tower_controls=tuple(controls),
-        )
-
-
-def _sequence(field_name: str, raw: Mapping[str, Any], key: str) -> list[Any]:
-    value = raw.get(key, ())
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise ValueError(f"{field_name}: expected a list, got {value!r}")
-    return list(value)
 
 
 class GuardrailPolicies(pulumi.ComponentResource):
@@ -286,6 +227,10 @@ class GuardrailPolicies(pulumi.ComponentResource):
     """The SCP documents as plain dicts (what each policy's content holds)."""
     controls: list[aws.controltower.ControlTowerControl]
     """Enabled Control Tower controls."""
+    policy_count: int
+    """How many SCPs the guardrails were packed into."""
+    policy_ids: list[pulumi.Output[str]]
+    """The SCPs' ids (p-...), in packing order."""
 
     def __init__(
         self,
@@ -293,13 +238,15 @@ class GuardrailPolicies(pulumi.ComponentResource):
         args: GuardrailPoliciesArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args.validate()
+        args = GuardrailPoliciesArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags) or None
 
         if not args.admin_role_arns and not args.break_glass_role_arn:
             pulumi.log.warn(
-                "guardrails: no adminRoleArns or breakGlassRoleArn; nobody in a member account "
+                "guardrails: no admin_role_arns or break_glass_role_arn (config: adminRoleArns, "
+                "breakGlassRoleArn); nobody in a member account "
                 "(not even the baseline's own deployment) will be able to change the "
                 "protected services",
                 resource=self,
@@ -314,6 +261,7 @@ class GuardrailPolicies(pulumi.ComponentResource):
                 description=f"Security baseline guardrails ({sids})"[:512],
                 type="SERVICE_CONTROL_POLICY",
                 content=scp.minify(document),
+                tags=tags,
                 opts=child,
             )
             self.policies.append(policy)
@@ -330,23 +278,28 @@ class GuardrailPolicies(pulumi.ComponentResource):
         for control in args.control_tower_controls:
             arn = control_arn(control.control, args.home_region)
             short = arn.rsplit("/", 1)[-1].lower().replace("_", "-").replace(".", "-")
-            for ou in control.targets:
+            for o_index, ou in enumerate(control.targets):
+                label = ou if isinstance(ou, str) else f"target{o_index}"
                 self.controls.append(
                     aws.controltower.ControlTowerControl(
-                        f"{name}-control-{short}-{ou}",
+                        f"{name}-control-{short}-{label}",
                         control_identifier=arn,
-                        target_identifier=(
+                        target_identifier=pulumi.Output.concat(
                             f"arn:aws:organizations::{args.management_account_id}:ou/"
-                            f"{args.organization_id}/{ou}"
+                            f"{args.organization_id}/",
+                            ou,
                         ),
                         region=args.home_region,
                         opts=child,
                     )
                 )
 
+        self.policy_count = len(self.documents)
+        self.policy_ids = [policy.id for policy in self.policies]
         self.register_outputs(
             {
-                "policyCount": len(self.documents),
+                "policyCount": self.policy_count,
+                "policyIds": self.policy_ids,
                 "statements": args.enabled_statements(),
             }
         )

@@ -9,18 +9,16 @@ The organization is **adopted, never created or deleted**: ``aws.organizations.O
 is imported by id (``import_``), protected, and retained if removed from the program.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
 
 import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import validate
-from secbaseline.components.organization_detection import SECURITY_HUB_MODES
+from secbaseline.baseline.args import ComponentArgs, arg, component_args
+from secbaseline.components.organization_detection import SecurityHubMode
 
 TYPE_TOKEN = "secbaseline:index:Organization"
 
@@ -39,21 +37,38 @@ SERVICE_ACCESS_PRINCIPALS: tuple[str, ...] = (
 """Services trusted to act across the organization (AWS service access)."""
 SSO_PRINCIPAL = "sso.amazonaws.com"
 CONTROL_TOWER_PRINCIPAL = "controltower.amazonaws.com"
-POLICY_TYPES = (
-    "AISERVICES_OPT_OUT_POLICY",
-    "BACKUP_POLICY",
-    "BEDROCK_POLICY",
-    "CHATBOT_POLICY",
-    "DECLARATIVE_POLICY_EC2",
-    "INSPECTOR_POLICY",
-    "RESOURCE_CONTROL_POLICY",
-    "S3_POLICY",
-    "SECURITYHUB_POLICY",
-    "TAG_POLICY",
-    "UPGRADE_ROLLOUT_POLICY",
-)
-"""Organization policy types other than SCPs (always enabled) that may be enabled: every type
-pulumi-aws 7.51 documents for ``enabled_policy_types``."""
+
+
+class PolicyType(StrEnum):
+    """An organization policy type besides SCPs (always enabled): every type pulumi-aws 7.51
+    documents for ``enabled_policy_types``."""
+
+    AISERVICES_OPT_OUT_POLICY = "AISERVICES_OPT_OUT_POLICY"
+    """Opt accounts out of AWS AI services using their content."""
+    BACKUP_POLICY = "BACKUP_POLICY"
+    """AWS Backup plans applied across accounts."""
+    BEDROCK_POLICY = "BEDROCK_POLICY"
+    """Amazon Bedrock settings enforced across accounts."""
+    CHATBOT_POLICY = "CHATBOT_POLICY"
+    """AWS Chatbot (Amazon Q Developer in chat applications) access."""
+    DECLARATIVE_POLICY_EC2 = "DECLARATIVE_POLICY_EC2"
+    """Declarative EC2 settings (e.g. IMDSv2, public AMI sharing)."""
+    INSPECTOR_POLICY = "INSPECTOR_POLICY"
+    """Amazon Inspector enablement across accounts."""
+    RESOURCE_CONTROL_POLICY = "RESOURCE_CONTROL_POLICY"
+    """Resource control policies (RCPs): maximum permissions on resources."""
+    S3_POLICY = "S3_POLICY"
+    """S3 settings enforced across accounts."""
+    SECURITYHUB_POLICY = "SECURITYHUB_POLICY"
+    """Security Hub enablement across accounts."""
+    TAG_POLICY = "TAG_POLICY"
+    """Tag policies: standard tag keys and values."""
+    UPGRADE_ROLLOUT_POLICY = "UPGRADE_ROLLOUT_POLICY"
+    """Upgrade rollout order across accounts."""
+
+
+POLICY_TYPES = tuple(kind.value for kind in PolicyType)
+"""Organization policy types other than SCPs (always enabled) that may be enabled."""
 CONTROL_TOWER_POLICY_TYPES = ("RESOURCE_CONTROL_POLICY",)
 """Policy types Control Tower enables besides SCPs (its RCP-based controls)."""
 MACIE_PRINCIPAL = "macie.amazonaws.com"
@@ -74,55 +89,131 @@ DELEGATIONS: tuple[str, ...] = (
     "detective",
     "macie",
 )
-"""Services whose administration moves to the security account (``macie`` is off by default)."""
+"""Services whose administration moves to the security account (``macie`` is off by default),
+as they appear in resource names and config keys."""
 _OU_NAME = re.compile(r"^[\s\S]{1,128}$")
+_SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com$")
 
 
-@dataclass
-class OrganizationArgs:
+@component_args
+class Delegations(ComponentArgs):
+    """Which services the security account administers for the organization."""
+
+    guard_duty: bool = True
+    """GuardDuty (delegated administrator in every detection region)."""
+    security_hub: bool = True
+    """Security Hub (home region; every region in LOCAL mode)."""
+    config: bool = True
+    """AWS Config (organization rules and conformance packs)."""
+    config_multi_account_setup: bool = True
+    """AWS Config multi-account setup (organization aggregators)."""
+    access_analyzer: bool = True
+    """IAM Access Analyzer (organization analyzers)."""
+    inspector: bool = True
+    """Amazon Inspector (every detection region)."""
+    detective: bool = True
+    """Amazon Detective (every detection region)."""
+    macie: bool = False
+    """Amazon Macie (every detection region; also trusts macie.amazonaws.com)."""
+
+
+def _ou_name(field: str, value: object) -> str:
+    if not isinstance(value, str) or not _OU_NAME.match(value) or value.strip() != value:
+        raise ValueError(
+            f"{field}: {value!r} is not an OU name (1-128 characters, no leading or trailing "
+            "spaces)"
+        )
+    return value
+
+
+def _distinct_ous(field: str, names: Sequence[str]) -> Sequence[str]:
+    seen: dict[str, str] = {}
+    for i, ou in enumerate(names):
+        key = _slug(ou)
+        if key in seen:
+            raise ValueError(
+                f"{field}[{i}]: {ou!r} collides with {seen[key]!r} (OU names must stay distinct "
+                "ignoring case, spaces and punctuation)"
+            )
+        seen[key] = ou
+    return names
+
+
+def _service_principal(field: str, value: object) -> str:
+    if not isinstance(value, str) or not _SERVICE_PRINCIPAL.fullmatch(value):
+        raise ValueError(f"{field}: {value!r} is not a service principal (<service>.amazonaws.com)")
+    return value
+
+
+@component_args
+class OrganizationArgs(ComponentArgs):
     """Inputs of :class:`Organization`."""
 
-    organization_id: str = ""
-    """The existing organization (o-...) to adopt. Required: nothing is created."""
-    management_account_id: str = ""
+    organization_id: str = arg(check=validate.organization_id)
+    """The existing organization (o-...) to adopt. Nothing is created: it is imported."""
+    management_account_id: str = arg(check=validate.account_id)
     """The management account (where this runs)."""
-    security_account_id: str = ""
+    security_account_id: str = arg(check=validate.account_id)
     """The delegated administrator for the security services (not the management account)."""
-    home_region: str = ""
+    home_region: str = arg(check=validate.region)
     """Where Security Hub's delegated administrator is designated."""
-    regions: Sequence[str] = ()
-    """Detection regions: GuardDuty, Inspector, Detective and Macie admins are per region."""
-    organizational_units: Sequence[str] = ()
+    regions: Sequence[str] = arg(check=validate.regions)
+    """Detection regions (including the home region): GuardDuty, Inspector, Detective and
+    Macie admins are designated per region."""
+    organizational_units: Sequence[str] = arg(
+        default_factory=list, each=_ou_name, check=_distinct_ous
+    )
     """OU names to create under the root (e.g. Security, Workloads, Sandbox)."""
     enable_sso: bool = False
     """Also trust IAM Identity Center (sso.amazonaws.com)."""
-    delegations: Mapping[str, bool] = field(default_factory=dict)
-    """Service -> delegate to the security account; every one but ``macie`` defaults to on."""
-    extra_service_principals: Sequence[str] = ()
+    delegations: Delegations = arg(default_factory=Delegations)
+    """Services delegated to the security account (every one but Macie by default)."""
+    extra_service_principals: Sequence[str] = arg(default_factory=list, each=_service_principal)
     """More service access principals to enable (``<service>.amazonaws.com``). Principals
     already enabled in the organization are read at deployment and kept, never disabled."""
-    extra_policy_types: Sequence[str] = ()
+    extra_policy_types: Sequence[PolicyType] = arg(default_factory=list)
     """Policy types to enable besides SCPs (e.g. TAG_POLICY, BACKUP_POLICY,
     RESOURCE_CONTROL_POLICY). Types already enabled are read at deployment and kept."""
     control_tower: bool = False
     """Control Tower manages the organization: keep its trusted access (controltower, sso)
     and its policy types (RESOURCE_CONTROL_POLICY)."""
-    security_hub_mode: str = "CENTRAL"
+    security_hub_mode: SecurityHubMode = SecurityHubMode.CENTRAL
     """OrganizationDetection's Security Hub mode. ``CENTRAL``: the delegated administrator is
     designated in the home region only (central configuration covers the linked regions).
     ``LOCAL``: each region is configured on its own, so it is designated in every region."""
+    tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
+    """Tags for the created organizational units (the organization and the delegations take
+    none)."""
+
+    def __post_init__(self) -> None:
+        if self.security_account_id == self.management_account_id:
+            raise ValueError(
+                "security_account_id: must differ from the management account (Security Hub "
+                "cannot delegate administration to the management account)"
+            )
+        if self.home_region not in self.regions:
+            raise ValueError(f"regions: must include the home region {self.home_region!r}")
 
     def security_hub_admin_regions(self) -> list[str]:
         """Regions where Security Hub's delegated administrator is designated."""
-        if self.security_hub_mode == "LOCAL":
+        if self.security_hub_mode == SecurityHubMode.LOCAL:
             return sorted(self.regions)
         return [self.home_region]
 
     def delegated(self) -> list[str]:
-        """Services delegated to the security account, in a fixed order."""
-        chosen = {name: name != "macie" for name in DELEGATIONS}
-        chosen.update(self.delegations)
-        return [name for name in DELEGATIONS if chosen[name]]
+        """Services delegated to the security account (``DELEGATIONS`` names), in order."""
+        chosen = self.delegations
+        flags = {
+            "guardDuty": chosen.guard_duty,
+            "securityHub": chosen.security_hub,
+            "config": chosen.config,
+            "configMultiAccountSetup": chosen.config_multi_account_setup,
+            "accessAnalyzer": chosen.access_analyzer,
+            "inspector": chosen.inspector,
+            "detective": chosen.detective,
+            "macie": chosen.macie,
+        }
+        return [name for name in DELEGATIONS if flags[name]]
 
     def service_access_principals(self) -> list[str]:
         """Every service access principal to enable, sorted."""
@@ -137,112 +228,10 @@ class OrganizationArgs:
 
     def policy_types(self) -> list[str]:
         """Policy types to enable: SCPs plus the extras (and Control Tower's), sorted."""
-        types = {"SERVICE_CONTROL_POLICY", *self.extra_policy_types}
+        types = {"SERVICE_CONTROL_POLICY", *(str(kind) for kind in self.extra_policy_types)}
         if self.control_tower:
             types.update(CONTROL_TOWER_POLICY_TYPES)
         return sorted(types)
-
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        for kind in self.extra_policy_types:
-            validate.one_of("organization.extraPolicyTypes", kind, POLICY_TYPES)
-        validate.boolean("organization.controlTower", self.control_tower)
-        validate.one_of(
-            "organizationDetection.securityHubMode", self.security_hub_mode, SECURITY_HUB_MODES
-        )
-        validate.organization_id("organization.organizationId", self.organization_id)
-        validate.account_id("organization.managementAccountId", self.management_account_id)
-        validate.account_id("organization.securityAccountId", self.security_account_id)
-        if self.security_account_id == self.management_account_id:
-            raise ValueError(
-                "organization.securityAccountId: must differ from the management account "
-                "(Security Hub cannot delegate administration to the management account)"
-            )
-        validate.region("organization.homeRegion", self.home_region)
-        regions = validate.regions("organization.regions", list(self.regions))
-        if self.home_region not in regions:
-            raise ValueError(
-                f"organization.regions: must include the home region {self.home_region!r}"
-            )
-        seen: dict[str, str] = {}
-        for i, ou in enumerate(self.organizational_units):
-            if not isinstance(ou, str) or not _OU_NAME.match(ou) or ou.strip() != ou or not ou:
-                raise ValueError(
-                    f"organization.organizationalUnits[{i}]: {ou!r} is not an OU name "
-                    "(1-128 characters, no leading or trailing spaces)"
-                )
-            key = _slug(ou)
-            if key in seen:
-                raise ValueError(
-                    f"organization.organizationalUnits[{i}]: {ou!r} collides with {seen[key]!r} "
-                    "(OU names must stay distinct ignoring case, spaces and punctuation)"
-                )
-            seen[key] = ou
-        for name, enabled in self.delegations.items():
-            validate.one_of("organization.delegations", name, DELEGATIONS)
-            validate.boolean(f"organization.delegations.{name}", enabled)
-        validate.boolean("organization.enableSso", self.enable_sso)
-        for i, principal in enumerate(self.extra_service_principals):
-            if not isinstance(principal, str) or not re.fullmatch(
-                r"[a-z0-9.-]+\.amazonaws\.com", principal
-            ):
-                raise ValueError(
-                    f"organization.extraServicePrincipals[{i}]: {principal!r} is not a service "
-                    "principal (<service>.amazonaws.com)"
-                )
-
-    @classmethod
-    def from_config(
-        cls,
-        section: Mapping[str, Any],
-        *,
-        organization_id: str,
-        management_account_id: str,
-        security_account_id: str,
-        home_region: str,
-        regions: Sequence[str],
-        control_tower: bool = False,
-        security_hub_mode: str = "CENTRAL",
-    ) -> OrganizationArgs:
-        """Build from the ``organization`` config section (ids and regions from settings).
-
-        Keys: ``organizationalUnits`` (names), ``enableSso``, ``delegations`` (service ->
-        bool), ``extraServicePrincipals``, ``extraPolicyTypes``.
-        """
-        raw = validate.known_keys(
-            "organization",
-            section,
-            {
-                "organizationalUnits",
-                "enableSso",
-                "delegations",
-                "extraServicePrincipals",
-                "extraPolicyTypes",
-            },
-        )
-        delegations = raw.get("delegations", {})
-        if not isinstance(delegations, Mapping):
-            raise ValueError("organization.delegations: expected a mapping of service -> bool")
-        ous = _strings("organization.organizationalUnits", raw.get("organizationalUnits", ()))
-        principals = _strings(
-            "organization.extraServicePrincipals", raw.get("extraServicePrincipals", ())
-        )
-        return cls(
-            organization_id=organization_id,
-            management_account_id=management_account_id,
-            security_account_id=security_account_id,
-            home_region=home_region,
-            regions=tuple(regions),
-            organizational_units=ous,
-            enable_sso=validate.boolean("organization.enableSso", raw.get("enableSso", False)),
-            delegations={str(k): v for k, v in delegations.items()},
-            extra_service_principals=principals,
-            extra_policy_types=_strings(
-                "organization.extraPolicyTypes", raw.get("extraPolicyTypes", ())
-            ),
-            control_tower=control_tower,
-            security_hub_mode=security_hub_mode,
-        )
 
 
 RegionalAdmin = Callable[[str, str, str, pulumi.ResourceOptions], pulumi.CustomResource]
@@ -279,13 +268,6 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "ou"
 
 
-def _strings(field_name: str, value: object) -> tuple[str, ...]:
-    """A config list (not a bare string), kept as given: the args' validate checks items."""
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise ValueError(f"{field_name}: expected a list, got {value!r}")
-    return tuple(value)
-
-
 def keep_enabled(required: Sequence[str]) -> Callable[[Sequence[str] | None], list[str]]:
     """Merge what the organization has enabled today with what we require, sorted: adopting
     the organization never switches off trusted access or a policy type already in use."""
@@ -312,8 +294,14 @@ class Organization(pulumi.ComponentResource):
     """The organization root's id (r-...)."""
     organizational_units: dict[str, aws.organizations.OrganizationalUnit]
     """Created OUs by name."""
-    delegated_admins: list[pulumi.CustomResource]
-    """Every delegated-administrator registration."""
+    organization_id: pulumi.Output[str]
+    """The organization's id (o-...)."""
+    organization_arn: pulumi.Output[str]
+    """The organization's ARN."""
+    organizational_unit_ids: dict[str, pulumi.Output[str]]
+    """Created OU ids (ou-...) by name, e.g. for GuardrailPolicies targets."""
+    delegated_services: list[str]
+    """Services delegated to the security account."""
 
     def __init__(
         self,
@@ -321,9 +309,10 @@ class Organization(pulumi.ComponentResource):
         args: OrganizationArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args.validate()
+        args = OrganizationArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags) or None
 
         # The import reconciles the organization to exactly these lists, so start from what is
         # enabled today (e.g. IAM Identity Center, tag or backup policies) and only add.
@@ -348,6 +337,7 @@ class Organization(pulumi.ComponentResource):
                 f"{name}-ou-{_slug(ou)}",
                 name=ou,
                 parent_id=self.root_id,
+                tags=tags,
                 opts=child,
             )
             for ou in args.organizational_units
@@ -356,10 +346,10 @@ class Organization(pulumi.ComponentResource):
         after_org = pulumi.ResourceOptions(parent=self, depends_on=[self.organization])
         admin = args.security_account_id
         delegated = args.delegated()
-        self.delegated_admins = []
+        self._delegated_admins: list[pulumi.CustomResource] = []
         for service in delegated:
             if service in ORGANIZATIONS_DELEGATED:
-                self.delegated_admins.append(
+                self._delegated_admins.append(
                     aws.organizations.DelegatedAdministrator(
                         f"{name}-delegate-{service}",
                         account_id=admin,
@@ -372,7 +362,7 @@ class Organization(pulumi.ComponentResource):
             # the linked regions). LOCAL: every region is configured on its own.
             for region in args.security_hub_admin_regions():
                 suffix = "" if region == args.home_region else f"-{region}"
-                self.delegated_admins.append(
+                self._delegated_admins.append(
                     aws.securityhub.OrganizationAdminAccount(
                         f"{name}-delegate-securityhub{suffix}",
                         admin_account_id=admin,
@@ -385,12 +375,26 @@ class Organization(pulumi.ComponentResource):
                 make = _REGIONAL_ADMINS.get(service)
                 if make is not None:
                     resource_name = f"{name}-delegate-{service.lower()}-{region}"
-                    self.delegated_admins.append(make(resource_name, admin, region, after_org))
+                    self._delegated_admins.append(make(resource_name, admin, region, after_org))
 
+        self.organization_id = self.organization.id
+        self.organization_arn = self.organization.arn
+        self.delegated_services = delegated
+        self.organizational_unit_ids = {
+            ou: unit.id for ou, unit in self.organizational_units.items()
+        }
         self.register_outputs(
             {
-                "organizationId": self.organization.id,
+                "organizationId": self.organization_id,
+                "organizationArn": self.organization_arn,
                 "rootId": self.root_id,
+                "organizationalUnitIds": self.organizational_unit_ids,
                 "delegatedServices": delegated,
             }
         )
+
+    @property
+    def delegated_admins(self) -> list[pulumi.CustomResource]:
+        """Every delegated-administrator registration (Python only: the resources are of
+        several types)."""
+        return self._delegated_admins

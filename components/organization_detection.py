@@ -11,35 +11,67 @@ aggregator see every account. Aggregated findings reach the security account's
 notification topic (the intermediate tier's notifications component is wired there).
 """
 
-from __future__ import annotations
-
+import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from enum import StrEnum
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import iam, validate
+from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import physical_name
 
 TYPE_TOKEN = "secbaseline:index:OrganizationDetection"
 
-GUARDDUTY_FEATURES: tuple[str, ...] = (
-    "S3_DATA_EVENTS",
-    "EKS_AUDIT_LOGS",
-    "EBS_MALWARE_PROTECTION",
-    "RDS_LOGIN_EVENTS",
-    "LAMBDA_NETWORK_LOGS",
-    "RUNTIME_MONITORING",
-)
+
+class GuardDutyFeature(StrEnum):
+    """A GuardDuty protection plan auto-enabled for members (pulumi-aws's names)."""
+
+    S3_DATA_EVENTS = "S3_DATA_EVENTS"
+    """S3 Protection: data events of S3 buckets."""
+    EKS_AUDIT_LOGS = "EKS_AUDIT_LOGS"
+    """EKS Protection: Kubernetes audit logs."""
+    EBS_MALWARE_PROTECTION = "EBS_MALWARE_PROTECTION"
+    """Malware Protection for EC2: scans EBS volumes of flagged instances."""
+    RDS_LOGIN_EVENTS = "RDS_LOGIN_EVENTS"
+    """RDS Protection: Aurora and RDS login activity."""
+    LAMBDA_NETWORK_LOGS = "LAMBDA_NETWORK_LOGS"
+    """Lambda Protection: network activity of functions."""
+    RUNTIME_MONITORING = "RUNTIME_MONITORING"
+    """Runtime Monitoring with the managed agent on EKS, ECS Fargate and EC2 (billed per vCPU)."""
+
+
+class AutoEnable(StrEnum):
+    """Which member accounts GuardDuty enables automatically."""
+
+    ALL = "ALL"
+    """Existing and new accounts."""
+    NEW = "NEW"
+    """New accounts only."""
+    NONE = "NONE"
+    """None: members are enabled by hand."""
+
+
+class SecurityHubMode(StrEnum):
+    """How Security Hub is configured across the organization."""
+
+    CENTRAL = "CENTRAL"
+    """Central configuration: one policy (FSBP + CIS v3.0) from the home region for the root."""
+    LOCAL = "LOCAL"
+    """Local configuration: auto-enable in each region on its own."""
+
+
+GUARDDUTY_FEATURES: tuple[str, ...] = tuple(feature.value for feature in GuardDutyFeature)
 """GuardDuty organization features the baseline knows (pulumi-aws's valid names)."""
-DEFAULT_GUARDDUTY_FEATURES: tuple[str, ...] = GUARDDUTY_FEATURES[:-1]
+DEFAULT_GUARDDUTY_FEATURES: tuple[GuardDutyFeature, ...] = tuple(GuardDutyFeature)[:-1]
 """Runtime Monitoring (an agent, billed per vCPU) is opt-in."""
 RUNTIME_AGENTS = ("EKS_ADDON_MANAGEMENT", "ECS_FARGATE_AGENT_MANAGEMENT", "EC2_AGENT_MANAGEMENT")
-AUTO_ENABLE = ("ALL", "NEW", "NONE")
-SECURITY_HUB_MODES = ("CENTRAL", "LOCAL")
+AUTO_ENABLE = tuple(mode.value for mode in AutoEnable)
+SECURITY_HUB_MODES = tuple(mode.value for mode in SecurityHubMode)
 CONFIG_ORGANIZATIONS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSConfigRoleForOrganizations"
+_detective_graph_arn = validate.arn_of("detective")
 
 
 def standard_arns(region: str) -> list[str]:
@@ -50,35 +82,74 @@ def standard_arns(region: str) -> list[str]:
     ]
 
 
-@dataclass
-class OrganizationDetectionArgs:
+def _distinct(field: str, values: Sequence[Any]) -> Sequence[Any]:
+    if len(set(values)) != len(values):
+        raise ValueError(f"{field}: a feature is listed twice")
+    return values
+
+
+def _by_region(field: str, value: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Region names as keys."""
+    for region in value:
+        validate.region(field, region)
+    return value
+
+
+def _graph_arns(field: str, value: Mapping[str, Any]) -> dict[str, Any]:
+    """Region -> Detective graph ARN; Outputs are checked when they resolve."""
+    _by_region(field, value)
+    out: dict[str, Any] = {}
+    for region, arn in value.items():
+        label = f"{field}.{region}"
+        if isinstance(arn, pulumi.Output):
+            out[region] = arn.apply(functools.partial(_detective_graph_arn, label))
+        else:
+            out[region] = _detective_graph_arn(label, arn)
+    return out
+
+
+def organization_root_id(field: str, value: object) -> str:
+    """The organization root's id (r-...), not an OU."""
+    validate.ou_or_root_id(field, value)
+    if not str(value).startswith("r-"):
+        raise ValueError(f"{field}: {value!r} is an OU, not the root")
+    return str(value)
+
+
+@component_args
+class OrganizationDetectionArgs(ComponentArgs):
     """Inputs of :class:`OrganizationDetection`."""
 
-    security_account_id: str = ""
+    security_account_id: str = arg(check=validate.account_id)
     """The delegated administrator (where this runs)."""
-    home_region: str = ""
+    home_region: str = arg(check=validate.region)
     """Security Hub central configuration and the Config aggregator live here."""
-    regions: Sequence[str] = ()
-    """Detection regions: auto-enable is configured in each."""
-    name_prefix: str = "secbaseline"
+    regions: Sequence[str] = arg(check=validate.regions)
+    """Detection regions (including the home region): auto-enable is configured in each."""
+    name_prefix: str = arg(default="secbaseline", check=validate.name_prefix)
     """Prefix of physical names."""
-    guardduty_auto_enable: Literal["ALL", "NEW", "NONE"] = "ALL"
+    guard_duty_auto_enable: AutoEnable = AutoEnable.ALL
     """GuardDuty members to enable: ALL (existing and new), NEW, or NONE."""
-    guardduty_features: Sequence[str] = DEFAULT_GUARDDUTY_FEATURES
-    """GuardDuty protection plans auto-enabled for members."""
-    detector_ids: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    """The security account's own detector per region, when another component created it.
-    Regions missing here get a detector created by this component (one per region only)."""
-    graph_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    """The security account's own Detective graph per region, when another component created
-    it. Detective auto-enable is configured in these regions (and in every region when
+    guard_duty_features: Sequence[GuardDutyFeature] = arg(
+        default_factory=lambda: [f.value for f in DEFAULT_GUARDDUTY_FEATURES], check=_distinct
+    )
+    """GuardDuty protection plans auto-enabled for members (every one but Runtime Monitoring
+    by default)."""
+    detector_ids: Mapping[str, pulumi.Input[str]] = arg(default_factory=dict, check=_by_region)
+    """Region -> the security account's own GuardDuty detector id, when another component
+    created it. Regions missing here get a detector created by this component."""
+    graph_arns: Mapping[str, pulumi.Input[str]] = arg(default_factory=dict, check=_graph_arns)
+    """Region -> the security account's own Detective graph ARN, when another component
+    created it. Detective auto-enable is configured in these regions (and in every region when
     ``manage_admin_account_services`` creates the graphs)."""
-    security_hub_resources: Sequence[pulumi.Resource] = ()
-    """This account's Security Hub enablement when another component created it; the
-    organization configuration waits for it."""
-    security_hub_mode: Literal["CENTRAL", "LOCAL"] = "CENTRAL"
+    security_hub_dependencies: Sequence[pulumi.Input[str]] = arg(default_factory=list)
+    """Outputs of the resources that enable Security Hub in this account when another
+    component created them (e.g. ``aws.securityhub.Account(...).id``, the finding
+    aggregator's id, or a component's ``urn``): the organization configuration waits for
+    them."""
+    security_hub_mode: SecurityHubMode = SecurityHubMode.CENTRAL
     """CENTRAL: one configuration policy (FSBP + CIS v3.0) for the root; LOCAL: auto-enable."""
-    root_id: str | None = None
+    root_id: pulumi.Input[str] | None = arg(default=None, check=organization_root_id)
     """The organization root (r-...) for the central policy; None looks it up (invoke)."""
     manage_admin_account_services: bool = True
     """Also enable the services in the security account itself (Security Hub, finding
@@ -92,119 +163,18 @@ class OrganizationDetectionArgs:
     """An ORGANIZATION external-access analyzer in each region."""
     config_aggregator: bool = True
     """An organization Config aggregator (all regions) in the home region."""
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags for taggable resources."""
+    tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
+    """Tags for every taggable child (detectors, graphs, analyzers, aggregator and its role)."""
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        validate.account_id("organizationDetection.securityAccountId", self.security_account_id)
-        validate.region("organizationDetection.homeRegion", self.home_region)
-        regions = validate.regions("organizationDetection.regions", list(self.regions))
-        if self.home_region not in regions:
-            raise ValueError(
-                f"organizationDetection.regions: must include the home region {self.home_region!r}"
-            )
-        validate.name_prefix("organizationDetection.namePrefix", self.name_prefix)
-        validate.one_of(
-            "organizationDetection.guardDutyAutoEnable", self.guardduty_auto_enable, AUTO_ENABLE
-        )
-        for feature in self.guardduty_features:
-            validate.one_of("organizationDetection.guardDutyFeatures", feature, GUARDDUTY_FEATURES)
-        if len(set(self.guardduty_features)) != len(self.guardduty_features):
-            raise ValueError("organizationDetection.guardDutyFeatures: a feature is listed twice")
+    def __post_init__(self) -> None:
+        if self.home_region not in self.regions:
+            raise ValueError(f"regions: must include the home region {self.home_region!r}")
         for region in self.detector_ids:
-            validate.region("organizationDetection.detectorIds", region)
-            if region not in regions:
-                raise ValueError(
-                    f"organizationDetection.detectorIds: {region} is not a detection region"
-                )
-        validate.one_of(
-            "organizationDetection.securityHubMode", self.security_hub_mode, SECURITY_HUB_MODES
-        )
-        if self.root_id is not None:
-            validate.ou_or_root_id("organizationDetection.rootId", self.root_id)
-            if not self.root_id.startswith("r-"):
-                raise ValueError(
-                    f"organizationDetection.rootId: {self.root_id!r} is an OU, not the root"
-                )
-        for key in (
-            "manage_admin_account_services",
-            "inspector",
-            "detective",
-            "access_analyzer",
-            "config_aggregator",
-        ):
-            validate.boolean(f"organizationDetection.{key}", getattr(self, key))
-        validate.tags("organizationDetection.tags", dict(self.tags))
-
-    @classmethod
-    def from_config(
-        cls,
-        section: Mapping[str, Any],
-        *,
-        security_account_id: str,
-        home_region: str,
-        regions: Sequence[str],
-        name_prefix: str,
-    ) -> OrganizationDetectionArgs:
-        """Build from the ``organizationDetection`` config section.
-
-        Keys: ``guardDutyAutoEnable``, ``guardDutyFeatures``, ``securityHubMode``, ``rootId``,
-        ``manageAdminAccountServices``, ``inspector``, ``detective``, ``accessAnalyzer``,
-        ``configAggregator``.
-        """
-        raw = validate.known_keys(
-            "organizationDetection",
-            section,
-            {
-                "guardDutyAutoEnable",
-                "guardDutyFeatures",
-                "securityHubMode",
-                "rootId",
-                "manageAdminAccountServices",
-                "inspector",
-                "detective",
-                "accessAnalyzer",
-                "configAggregator",
-            },
-        )
-        features = raw.get("guardDutyFeatures", DEFAULT_GUARDDUTY_FEATURES)
-        if isinstance(features, str) or not isinstance(features, Sequence):
-            raise ValueError(
-                f"organizationDetection.guardDutyFeatures: expected a list, got {features!r}"
-            )
-        root = raw.get("rootId")
-
-        def flag(key: str) -> bool:
-            return validate.boolean(f"organizationDetection.{key}", raw.get(key, True))
-
-        auto = validate.one_of(
-            "organizationDetection.guardDutyAutoEnable",
-            str(raw.get("guardDutyAutoEnable", "ALL")),
-            AUTO_ENABLE,
-        )
-        mode = validate.one_of(
-            "organizationDetection.securityHubMode",
-            str(raw.get("securityHubMode", "CENTRAL")),
-            SECURITY_HUB_MODES,
-        )
-        args = cls(
-            security_account_id=security_account_id,
-            home_region=home_region,
-            regions=tuple(regions),
-            name_prefix=name_prefix,
-            guardduty_auto_enable=cast(Literal["ALL", "NEW", "NONE"], auto),
-            guardduty_features=tuple(str(f) for f in features),
-            security_hub_mode=cast(Literal["CENTRAL", "LOCAL"], mode),
-            root_id=None if root is None else str(root),
-            manage_admin_account_services=flag("manageAdminAccountServices"),
-            inspector=flag("inspector"),
-            detective=flag("detective"),
-            access_analyzer=flag("accessAnalyzer"),
-            config_aggregator=flag("configAggregator"),
-        )
-        args.validate()
-        return args
+            if region not in self.regions:
+                raise ValueError(f"detector_ids: {region} is not a detection region")
+        for region in self.graph_arns:
+            if region not in self.regions:
+                raise ValueError(f"graph_arns: {region} is not a detection region")
 
 
 class OrganizationDetection(pulumi.ComponentResource):
@@ -227,7 +197,7 @@ class OrganizationDetection(pulumi.ComponentResource):
         args: OrganizationDetectionArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args.validate()
+        args = OrganizationDetectionArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         regions = sorted(args.regions)
@@ -253,26 +223,26 @@ class OrganizationDetection(pulumi.ComponentResource):
             configuration = aws.guardduty.OrganizationConfiguration(
                 f"{name}-guardduty-{region}",
                 detector_id=detector_id,
-                auto_enable_organization_members=args.guardduty_auto_enable,
+                auto_enable_organization_members=args.guard_duty_auto_enable,
                 region=region,
                 opts=child,
             )
             self.guardduty_configurations[region] = configuration
             after = pulumi.ResourceOptions(parent=self, depends_on=[configuration])
-            for feature in args.guardduty_features:
+            for feature in args.guard_duty_features:
                 extra: list[
                     aws.guardduty.OrganizationConfigurationFeatureAdditionalConfigurationArgsDict
                 ] = []
                 if feature == "RUNTIME_MONITORING":
                     extra = [
-                        {"name": agent, "auto_enable": args.guardduty_auto_enable}
+                        {"name": agent, "auto_enable": args.guard_duty_auto_enable}
                         for agent in RUNTIME_AGENTS
                     ]
                 aws.guardduty.OrganizationConfigurationFeature(
                     f"{name}-guardduty-{feature.lower().replace('_', '-')}-{region}",
                     detector_id=detector_id,
                     name=feature,
-                    auto_enable=args.guardduty_auto_enable,
+                    auto_enable=args.guard_duty_auto_enable,
                     additional_configurations=extra or None,
                     region=region,
                     opts=after,
@@ -280,7 +250,16 @@ class OrganizationDetection(pulumi.ComponentResource):
 
         # --- Security Hub.
         self.configuration_policy = None
-        hub_deps: list[pulumi.Resource] = list(args.security_hub_resources)
+        hub_deps: list[pulumi.Resource] = []
+        waits = list(args.security_hub_dependencies)
+
+        def after_hub(value: str) -> pulumi.Input[str]:
+            """``value``, once the given Security Hub resources exist: an input that depends
+            on their Outputs makes the organization configuration wait for them."""
+            if not waits:
+                return value
+            return pulumi.Output.all(*waits).apply(lambda _: value)
+
         if args.manage_admin_account_services:
             hub = aws.securityhub.Account(
                 f"{name}-securityhub",
@@ -304,7 +283,7 @@ class OrganizationDetection(pulumi.ComponentResource):
             org_config = aws.securityhub.OrganizationConfiguration(
                 f"{name}-securityhub-organization",
                 auto_enable=False,  # central configuration: the policy decides
-                auto_enable_standards="NONE",
+                auto_enable_standards=after_hub("NONE"),
                 organization_configuration={"configuration_type": "CENTRAL"},
                 region=args.home_region,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=hub_deps),
@@ -340,7 +319,7 @@ class OrganizationDetection(pulumi.ComponentResource):
                 aws.securityhub.OrganizationConfiguration(
                     f"{name}-securityhub-organization-{region}",
                     auto_enable=True,
-                    auto_enable_standards="DEFAULT",
+                    auto_enable_standards=after_hub("DEFAULT"),
                     organization_configuration={"configuration_type": "LOCAL"},
                     region=region,
                     opts=pulumi.ResourceOptions(parent=self, depends_on=hub_deps),
@@ -421,7 +400,7 @@ class OrganizationDetection(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "regions": regions,
-                "guardDutyAutoEnable": args.guardduty_auto_enable,
+                "guardDutyAutoEnable": args.guard_duty_auto_enable,
                 "securityHubMode": args.security_hub_mode,
             }
         )

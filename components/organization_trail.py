@@ -6,20 +6,17 @@ CloudTrail's delegated administrator). Skipped when Control Tower owns the organ
 Checklist: S-24 (organization-wide logging), S-28 (the trail the SCPs protect).
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import iam, validate
+from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import physical_name
 from secbaseline.components.secure_bucket import (
     BUCKET_ARN,
-    OBJECT_LOCK_MODES,
     ObjectLock,
     ObjectLockMode,
     SecureBucket,
@@ -29,31 +26,37 @@ from secbaseline.components.secure_bucket import (
 TYPE_TOKEN = "secbaseline:index:OrganizationTrail"
 
 
-@dataclass
-class OrganizationTrailArgs:
+def _default_lock() -> ObjectLock:
+    return ObjectLock(mode=ObjectLockMode.GOVERNANCE, days=365)
+
+
+@component_args
+class OrganizationTrailArgs(ComponentArgs):
     """Inputs of :class:`OrganizationTrail`."""
 
-    organization_id: str = ""
+    organization_id: str = arg(check=validate.organization_id)
     """The organization (o-...): CloudTrail writes under ``AWSLogs/<org id>/``."""
-    management_account_id: str = ""
+    management_account_id: str = arg(check=validate.account_id)
     """The management account that owns the trail."""
-    home_region: str = ""
+    home_region: str = arg(check=validate.region)
     """Where the trail, bucket and key live."""
-    name_prefix: str = "secbaseline"
-    """Prefix of the trail's physical name (``<prefix>-organization-trail``)."""
-    object_lock: ObjectLock = field(
-        default_factory=lambda: ObjectLock(mode=ObjectLockMode.GOVERNANCE, days=365)
-    )
+    name_prefix: str = arg(default="secbaseline", check=validate.name_prefix)
+    """Prefix of physical names (the trail is ``<prefix>-organization-trail``)."""
+    object_lock: ObjectLock = arg(default_factory=_default_lock)
     """Default retention of log files (GOVERNANCE 365 days; COMPLIANCE for regulators)."""
-    reader_account_ids: Sequence[str] = ()
+    reader_account_ids: Sequence[str] = arg(default_factory=list, each=validate.account_id)
     """Accounts (e.g. security/audit) whose IAM may read the logs: list the bucket, get the
     objects under ``AWSLogs/`` (bucket policy) and decrypt them with the trail's key."""
+    kms_key_arn: pulumi.Input[str] | None = arg(default=None, check=validate.kms_key_arn)
+    """Your KMS key for the log files instead of a created one. Its policy must let
+    CloudTrail encrypt for this trail and the readers decrypt (the statements this component
+    puts in the key it creates: see the docs page)."""
     cloudwatch_logs: bool = False
     """Also deliver to a CloudWatch Logs group (for metric filters and alarms)."""
-    cloudwatch_logs_retention_days: int = 365
+    cloudwatch_logs_retention_days: int = arg(default=365, check=validate.log_retention_days)
     """Retention of that log group (a CloudWatch Logs allowed value)."""
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags for the bucket and trail."""
+    tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
+    """Tags for every taggable child (trail, buckets, key, log group, role)."""
 
     @property
     def trail_name(self) -> str:
@@ -67,20 +70,6 @@ class OrganizationTrailArgs:
             f"arn:aws:cloudtrail:{self.home_region}:{self.management_account_id}:"
             f"trail/{self.trail_name}"
         )
-
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        validate.organization_id("organizationTrail.organizationId", self.organization_id)
-        validate.account_id("organizationTrail.managementAccountId", self.management_account_id)
-        validate.region("organizationTrail.homeRegion", self.home_region)
-        validate.name_prefix("organizationTrail.namePrefix", self.name_prefix)
-        for i, account in enumerate(self.reader_account_ids):
-            validate.account_id(f"organizationTrail.readerAccountIds[{i}]", account)
-        validate.boolean("organizationTrail.cloudwatchLogs", self.cloudwatch_logs)
-        validate.log_retention_days(
-            "organizationTrail.cloudwatchLogsRetentionDays", self.cloudwatch_logs_retention_days
-        )
-        validate.tags("organizationTrail.tags", dict(self.tags))
 
     def bucket_statements(self) -> list[dict[str, Any]]:
         """Bucket policy: only this organization's trail may check the ACL and write; the
@@ -173,69 +162,18 @@ class OrganizationTrailArgs:
         )
         return statements
 
-    @classmethod
-    def from_config(
-        cls,
-        section: Mapping[str, Any],
-        *,
-        organization_id: str,
-        management_account_id: str,
-        security_account_id: str,
-        home_region: str,
-        name_prefix: str,
-    ) -> OrganizationTrailArgs:
-        """Build from the ``organizationTrail`` config section (ids from settings).
-
-        Keys: ``objectLock`` ({mode, days}), ``readerAccountIds`` (the security account is
-        always a reader), ``cloudwatchLogs``, ``cloudwatchLogsRetentionDays``.
-        """
-        raw = validate.known_keys(
-            "organizationTrail",
-            section,
-            {"objectLock", "readerAccountIds", "cloudwatchLogs", "cloudwatchLogsRetentionDays"},
-        )
-        lock = validate.known_keys(
-            "organizationTrail.objectLock", raw.get("objectLock", {}), {"mode", "days"}
-        )
-        readers = raw.get("readerAccountIds", ())
-        if isinstance(readers, str) or not isinstance(readers, Sequence):
-            raise ValueError(
-                f"organizationTrail.readerAccountIds: expected a list, got {readers!r}"
-            )
-        mode = validate.one_of(
-            "objectLock.mode", str(lock.get("mode", "GOVERNANCE")), OBJECT_LOCK_MODES
-        )
-        return cls(
-            organization_id=organization_id,
-            management_account_id=management_account_id,
-            home_region=home_region,
-            name_prefix=name_prefix,
-            object_lock=ObjectLock(
-                mode=ObjectLockMode(mode),
-                days=validate.int_range("objectLock.days", lock.get("days", 365), 1, 36500),
-            ),
-            reader_account_ids=tuple(sorted({security_account_id, *map(str, readers)})),
-            cloudwatch_logs=validate.boolean(
-                "organizationTrail.cloudwatchLogs", raw.get("cloudwatchLogs", False)
-            ),
-            cloudwatch_logs_retention_days=validate.int_range(
-                "organizationTrail.cloudwatchLogsRetentionDays",
-                raw.get("cloudwatchLogsRetentionDays", 365),
-                1,
-                3653,
-            ),
-        )
-
 
 class OrganizationTrail(pulumi.ComponentResource):
     """A multi-region, validated, KMS-encrypted organization trail in a locked bucket."""
 
     trail: aws.cloudtrail.Trail
     """The organization trail."""
-    bucket: SecureBucket
-    """The log bucket (Object Lock, KMS key with CloudTrail statements)."""
     trail_arn: pulumi.Output[str]
     """The trail's ARN."""
+    bucket_name: pulumi.Output[str]
+    """The log bucket's name."""
+    kms_key_arn: pulumi.Output[str]
+    """The key that encrypts the log files (the given one or the created one)."""
     log_group: aws.cloudwatch.LogGroup | None
     """The CloudWatch Logs group (None unless ``cloudwatch_logs``)."""
 
@@ -245,22 +183,25 @@ class OrganizationTrail(pulumi.ComponentResource):
         args: OrganizationTrailArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args.validate()
+        args = OrganizationTrailArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags) or None
 
-        self.bucket = SecureBucket(
+        self._bucket = SecureBucket(
             f"{name}-logs",
             SecureBucketArgs(
                 object_lock=args.object_lock,
                 policy_statements=args.bucket_statements(),
                 key_policy_statements=args.key_statements(),
+                kms_key_arn=args.kms_key_arn,
                 region=args.home_region,
-                tags=dict(args.tags),
+                tags=args.tags,
             ),
             opts=child,
         )
-        assert self.bucket.kms_key_arn is not None  # a created key: SSE-KMS is the default
+        assert self._bucket.kms_key_arn is not None  # SSE-KMS: the given key or a created one
+        self.kms_key_arn = self._bucket.kms_key_arn
 
         self.log_group = None
         group_arn: pulumi.Output[str] | None = None
@@ -271,6 +212,7 @@ class OrganizationTrail(pulumi.ComponentResource):
                 name=f"/aws/cloudtrail/{args.trail_name}",
                 retention_in_days=args.cloudwatch_logs_retention_days,
                 region=args.home_region,
+                tags=tags,
                 opts=child,
             )
             role = aws.iam.Role(
@@ -279,6 +221,7 @@ class OrganizationTrail(pulumi.ComponentResource):
                 assume_role_policy=iam.service_assume_role_policy(
                     "cloudtrail.amazonaws.com", source_account=args.management_account_id
                 ),
+                tags=tags,
                 opts=child,
             )
             aws.iam.RolePolicy(
@@ -302,19 +245,32 @@ class OrganizationTrail(pulumi.ComponentResource):
         self.trail = aws.cloudtrail.Trail(
             f"{name}-trail",
             name=args.trail_name,
-            s3_bucket_name=self.bucket.bucket_name,
+            s3_bucket_name=self._bucket.bucket_name,
             is_organization_trail=True,
             is_multi_region_trail=True,
             include_global_service_events=True,
             enable_log_file_validation=True,
             enable_logging=True,
-            kms_key_id=self.bucket.kms_key_arn,
+            kms_key_id=self._bucket.kms_key_arn,
             cloud_watch_logs_group_arn=group_arn,
             cloud_watch_logs_role_arn=role_arn,
             region=args.home_region,
-            tags=dict(args.tags) or None,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.bucket.policy]),
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self._bucket.policy]),
         )
         self.trail_arn = self.trail.arn
 
-        self.register_outputs({"trailArn": self.trail_arn, "bucketName": self.bucket.bucket_name})
+        self.bucket_name = self._bucket.bucket_name
+
+        self.register_outputs(
+            {
+                "trailArn": self.trail_arn,
+                "bucketName": self.bucket_name,
+                "kmsKeyArn": self.kms_key_arn,
+            }
+        )
+
+    @property
+    def bucket(self) -> SecureBucket:
+        """The log bucket (Object Lock, KMS key with CloudTrail statements)."""
+        return self._bucket

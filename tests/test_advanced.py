@@ -243,11 +243,43 @@ def test_security_account_local_mode_keeps_local_standards(
                 "controlTower": True,
                 "guardrails": {"controlTowerControls": [{"control": "X", "targets": []}]},
             },
-            "guardrails.controlTowerControls: unknown control identifier 'X'",
+            "guardrails.controlTowerControls[0].control: unknown control identifier 'X'",
         ),
         (
             {"tier": "advanced", "role": "security", "organizationDetection": {"rootId": "r"}},
             "organizationDetection.rootId: 'r' is not",
+        ),
+        (
+            {
+                "tier": "advanced",
+                "role": "management",
+                "organizationDetection": {"securityHubMode": "HYBRID"},
+            },
+            "organizationDetection.securityHubMode: expected 'CENTRAL' or 'LOCAL', got 'HYBRID'",
+        ),
+        (
+            {
+                "tier": "advanced",
+                "role": "security",
+                "organizationDetection": {"securityHubMode": "HYBRID"},
+            },
+            "organizationDetection.securityHubMode: expected 'CENTRAL' or 'LOCAL', got 'HYBRID'",
+        ),
+        (
+            {
+                "tier": "advanced",
+                "role": "management",
+                "organizationTrail": {"readerAccountIds": ["1"]},
+            },
+            "organizationTrail.readerAccountIds[0]: '1' is not a 12-digit AWS account id",
+        ),
+        (
+            {
+                "tier": "advanced",
+                "role": "management",
+                "organization": {"delegations": {"guardduty": False}},
+            },
+            "organization.delegations.guardduty: unknown option; did you mean 'guardDuty'?",
         ),
     ],
 )

@@ -6,10 +6,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pulumi
+import pulumi_aws as aws
 import pytest
 
 from secbaseline.baseline import scp
-from secbaseline.baseline.engine import Plan
+from secbaseline.baseline.args import ArgumentError
+from secbaseline.baseline.engine import OfflineEngineError, Plan
 from secbaseline.components import ControlTowerControl, GuardrailPolicies, GuardrailPoliciesArgs
 from tests.scp_eval import Request, denied
 
@@ -86,8 +89,8 @@ def test_limits_are_configurable(run_program: Callable[..., Plan]) -> None:
     plan = build(run_program, max_policy_chars=2500, max_policies_per_target=4)
     assert all(len(r.inputs["content"]) <= 2500 for r in plan.of_type(POLICY))
     assert len(plan.of_type(POLICY)) > 2
-    with pytest.raises(ValueError, match=r"only 1 may be attached per target"):
-        GuardrailPoliciesArgs(**{**BASE, "max_policies_per_target": 1}).validate()
+    with pytest.raises(ArgumentError, match=r"^max_policies_per_target: the \d+ enabled"):
+        GuardrailPoliciesArgs(**{**BASE, "max_policies_per_target": 1})
 
 
 def test_control_tower_drops_the_region_deny_by_default_and_enables_controls(
@@ -133,107 +136,202 @@ def test_control_tower_drops_the_region_deny_by_default_and_enables_controls(
     [
         (
             {"allowed_regions": ("us-east-1",)},
-            "guardrails.allowedRegions: must include the home region 'ap-northeast-1'",
+            "allowed_regions: must include the home region 'ap-northeast-1'",
         ),
-        ({"statements": {"denyFun": True}}, "guardrails.statements.denyFun: unknown statement"),
-        (
-            {"statements": {"denyRootUser": "yes"}},
-            "guardrails.statements.denyRootUser: expected true or false",
-        ),
+        ({"allowed_regions": ()}, "allowed_regions: must name at least one region"),
+        ({"allowed_regions": ("us-east-1", "us-east-1")}, "allowed_regions: region 'us-east-1'"),
+        ({"statements": {"denyFun": True}}, "statements.denyFun: unknown statement"),
+        ({"statements": {"denyRootUser": "maybe"}}, "statements.denyRootUser: expected a valid"),
         (
             {"admin_role_arns": ("admin",)},
-            "guardrails.adminRoleArns[0]: 'admin' is not an IAM role ARN",
+            "admin_role_arns[0]: 'admin' is not an IAM role ARN",
         ),
         (
             {"admin_role_arns": ("arn:aws:iam::123456789012:user/bob",)},
-            "guardrails.adminRoleArns[0]: 'arn:aws:iam::123456789012:user/bob' is not an IAM role ARN",
+            "admin_role_arns[0]: 'arn:aws:iam::123456789012:user/bob' is not an IAM role ARN",
         ),
         (
             {"break_glass_role_arn": "arn:aws:s3:::bucket"},
-            "guardrails.breakGlassRoleArn: 'arn:aws:s3:::bucket' is not an IAM role ARN",
+            "break_glass_role_arn: 'arn:aws:s3:::bucket' is not an IAM role ARN",
         ),
-        ({"targets": ()}, "guardrails.targets: at least one root, OU or account id is required"),
-        ({"targets": ("ou-bad",)}, "guardrails.targets[0]: 'ou-bad' is not an OU id"),
-        ({"targets": ("r-ab12", "r-ab12")}, "guardrails.targets: a target is listed twice"),
-        ({"max_policies_per_target": 5}, "guardrails.maxPoliciesPerTarget: 5 is out of range 1-4"),
+        ({"targets": ()}, "targets: at least one root, OU or account id is required"),
+        ({"targets": ("ou-bad",)}, "targets[0]: 'ou-bad' is not an OU id"),
+        ({"targets": ("r-ab12", "r-ab12")}, "targets: a target is listed twice"),
+        ({"max_policies_per_target": 5}, "max_policies_per_target: 5 is out of range 1-4"),
+        ({"max_policy_chars": 6000}, "max_policy_chars: 6000 is out of range 100-5120"),
+        ({"name_prefix": "-x"}, "name_prefix: '-x' must be 2-24 characters"),
+        ({"organization_id": "org"}, "organization_id: 'org' is not an organization id"),
+        ({"tags": {"aws:x": "y"}}, "tags: tag key 'aws:x'"),
         (
             {"control_tower_controls": (ControlTowerControl("AWS-GR_X", ("ou-ab12-cdefgh12",)),)},
-            "guardrails.controlTowerControls: needs controlTower: true",
+            "control_tower_controls: needs control_tower: true",
         ),
         (
             {
                 "control_tower": True,
-                "control_tower_controls": (
-                    ControlTowerControl("MY-CONTROL", ("ou-ab12-cdefgh12",)),
-                ),
+                "control_tower_controls": (ControlTowerControl("AWS-GR_X", ("ou-ab12-cdefgh12",)),),
+                "organization_id": None,
             },
-            "guardrails.controlTowerControls: unknown control identifier 'MY-CONTROL'",
+            "organization_id: required with control_tower_controls",
         ),
         (
             {
                 "control_tower": True,
-                "control_tower_controls": (ControlTowerControl("AWS-GR_X", ("r-ab12",)),),
+                "control_tower_controls": ({"control": "MY-CONTROL", "targets": ["ou-ab12-cd12"]},),
             },
-            "guardrails.controlTowerControls[AWS-GR_X]: 'r-ab12' is a root",
+            "control_tower_controls[0].control: unknown control identifier 'MY-CONTROL'",
         ),
         (
             {
                 "control_tower": True,
-                "control_tower_controls": (ControlTowerControl("AWS-GR_X", ()),),
+                "control_tower_controls": ({"control": "AWS-GR_X", "targets": ["r-ab12"]},),
             },
-            "guardrails.controlTowerControls: AWS-GR_X names no target OU",
+            "control_tower_controls[0].targets[0]: 'r-ab12' is a root",
+        ),
+        (
+            {
+                "control_tower": True,
+                "control_tower_controls": ({"control": "AWS-GR_X", "targets": []},),
+            },
+            "control_tower_controls[0].targets: names no target OU",
         ),
     ],
 )
-def test_bad_args_raise_naming_the_field(kwargs: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError) as err:
-        GuardrailPoliciesArgs(**{**BASE, **kwargs}).validate()
+def test_bad_args_raise_naming_the_argument(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        GuardrailPoliciesArgs(**{**BASE, **kwargs})
     assert str(err.value).startswith(message)
 
 
-def test_statements_that_cannot_fit_fail_at_validation() -> None:
-    args = GuardrailPoliciesArgs(**{**BASE, "max_policy_chars": 900})
+def test_statements_that_cannot_fit_fail_at_construction() -> None:
     with pytest.raises(
-        ValueError, match=r"^statement 'DenyOutsideAllowedRegions' is \d+ characters"
+        ArgumentError,
+        match=r"^max_policy_chars: statement 'DenyOutsideAllowedRegions' is \d+ characters",
     ):
-        args.validate()
+        GuardrailPoliciesArgs(**{**BASE, "max_policy_chars": 900})
+
+
+COMMON: dict[str, Any] = {
+    "allowed_regions": ("ap-northeast-1",),
+    "home_region": "ap-northeast-1",
+    "name_prefix": "secbaseline",
+    "organization_id": "o-exampleorg1",
+    "management_account_id": "111111111111",
+    "targets": ["r-ab12"],
+}
 
 
 def test_from_config_reads_the_section() -> None:
-    common: dict[str, Any] = {
-        "allowed_regions": ("ap-northeast-1",),
-        "home_region": "ap-northeast-1",
-        "name_prefix": "secbaseline",
-        "organization_id": "o-exampleorg1",
-        "management_account_id": "111111111111",
-    }
     args = GuardrailPoliciesArgs.from_config(
+        "guardrails",
         {
             "statements": {"denyRootUser": False},
             "adminRoleArns": [ADMIN],
             "breakGlassRoleArn": "arn:aws:iam::*:role/break-glass",
-            "targets": ["ou-ab12-cdefgh12"],
-            "maxPoliciesPerTarget": 3,
+            "maxPoliciesPerTarget": "3",
+            "tags": {"team": "security"},
         },
-        **common,
+        **COMMON,
     )
-    args.validate()
     assert "denyRootUser" not in args.enabled_statements()
-    assert args.targets == ("ou-ab12-cdefgh12",)
+    assert args.targets == ["r-ab12"]
     assert args.max_policies_per_target == 3
     assert args.break_glass_role_arn == "arn:aws:iam::*:role/break-glass"
+    no_targets = {k: v for k, v in COMMON.items() if k != "targets"}
+    configured = GuardrailPoliciesArgs.from_config(
+        "guardrails", {"targets": ["ou-ab12-cdefgh12", "444444444444"]}, **no_targets
+    )
+    assert configured.targets == ["ou-ab12-cdefgh12", "444444444444"]
     under_ct = GuardrailPoliciesArgs.from_config(
+        "guardrails",
         {"controlTowerControls": [{"control": "CT.EC2.PR.8", "targets": ["ou-ab12-cdefgh12"]}]},
         control_tower=True,
-        **common,
+        **COMMON,
     )
-    assert under_ct.max_policies_per_target == 2  # Control Tower's SCPs share the limit
-    assert under_ct.control_tower_controls[0].control == "CT.EC2.PR.8"
-    with pytest.raises(ValueError, match=r"^guardrails.denyAll: unknown option"):
-        GuardrailPoliciesArgs.from_config({"denyAll": True}, **common)
-    with pytest.raises(ValueError, match=r"^guardrails.targets: expected a list"):
-        GuardrailPoliciesArgs.from_config({"targets": "r-ab12"}, **common)
-    with pytest.raises(
-        ValueError, match=r"^guardrails.controlTowerControls\[0\].control: required"
-    ):
-        GuardrailPoliciesArgs.from_config({"controlTowerControls": [{"targets": []}]}, **common)
+    assert under_ct.policy_limit() == 2  # Control Tower's SCPs share the limit
+    assert under_ct.control_tower_controls[0] == ControlTowerControl(
+        control="CT.EC2.PR.8", targets=["ou-ab12-cdefgh12"]
+    )
+    assert GuardrailPoliciesArgs(**BASE).policy_limit() == 4
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"denyAll": True}, "guardrails.denyAll: unknown option"),
+        ({"targets": "r-ab12"}, "guardrails.targets: 'str' instances"),
+        ({"targets": ["ou-bad"]}, "guardrails.targets[0]: 'ou-bad' is not an OU id"),
+        ({"targets": []}, "guardrails.targets: at least one root, OU or account id is required"),
+        (
+            {"controlTowerControls": [{"targets": ["ou-ab12-cdefgh12"]}]},
+            "guardrails.controlTowerControls[0].control: required",
+        ),
+        (
+            {"controlTowerControls": [{"control": "AWS-GR_X", "targets": ["ou-ab12-cdefgh12"]}]},
+            "guardrails.controlTowerControls: needs controlTower: true",
+        ),
+        (
+            {"controlTowerControls": [{"control": "AWS-GR_X", "ous": []}]},
+            "guardrails.controlTowerControls[0].targets: required; "
+            "guardrails.controlTowerControls[0].ous: unknown option",
+        ),
+        ({"adminRoleArns": ["admin"]}, "guardrails.adminRoleArns[0]: 'admin' is not an IAM"),
+        ({"maxPoliciesPerTarget": 9}, "guardrails.maxPoliciesPerTarget: 9 is out of range 1-4"),
+        ({"statements": {"denyFun": True}}, "guardrails.statements.denyFun: unknown statement"),
+        ({"statements": []}, "guardrails.statements: expected a valid dictionary"),
+    ],
+)
+def test_bad_config_names_the_config_key(section: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        GuardrailPoliciesArgs.from_config(
+            "guardrails",
+            {"targets": ["r-ab12"], **section},
+            **{k: v for k, v in COMMON.items() if k != "targets"},
+        )
+    assert str(err.value).startswith(message)
+
+
+def test_tags_reach_the_policies(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, tags={"team": "security"})
+    assert plan.of_type(POLICY)
+    for policy in plan.of_type(POLICY):
+        assert policy.inputs["tags"] == {"team": "security"}
+
+
+def test_ous_built_in_the_same_program_are_wired_in(run_program: Callable[..., Plan]) -> None:
+    def program() -> None:
+        ou = aws.organizations.OrganizationalUnit("workloads", name="Workloads", parent_id="r-ab12")
+        guardrails = GuardrailPolicies(
+            "guardrails",
+            GuardrailPoliciesArgs(
+                **{
+                    **BASE,
+                    "targets": [ou.id],
+                    "control_tower": True,
+                    "control_tower_controls": [
+                        ControlTowerControl(control="AWS-GR_RESTRICT_ROOT_USER", targets=[ou.id])
+                    ],
+                }
+            ),
+        )
+        pulumi.export("count", guardrails.policy_count)
+
+    plan = run_program(program)
+    ou = plan.one("aws:organizations/organizationalUnit:OrganizationalUnit")
+    attachments = plan.of_type(ATTACHMENT)
+    assert attachments and {a.inputs["targetId"] for a in attachments} == {ou.id}
+    control = plan.one(CONTROL)
+    assert control.inputs["targetIdentifier"] == (
+        f"arn:aws:organizations::111111111111:ou/o-exampleorg1/{ou.id}"
+    )
+
+
+def test_a_bad_target_output_fails_when_it_resolves(run_program: Callable[..., Plan]) -> None:
+    def program() -> None:
+        topic = aws.sns.Topic("topic")
+        GuardrailPolicies("guardrails", GuardrailPoliciesArgs(**{**BASE, "targets": [topic.arn]}))
+
+    with pytest.raises((ValueError, OfflineEngineError)) as err:
+        run_program(program)
+    assert "targets[0]: 'arn:aws:sns:" in str(err.value)
+    assert "is not an OU id" in str(err.value)

@@ -10,8 +10,16 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
+from secbaseline.baseline.args import ArgumentError
 from secbaseline.baseline.engine import Plan
-from secbaseline.components import Organization, OrganizationArgs
+from secbaseline.components import (
+    Delegations,
+    GuardrailPolicies,
+    GuardrailPoliciesArgs,
+    Organization,
+    OrganizationArgs,
+    PolicyType,
+)
 from secbaseline.components.organization import (
     SERVICE_ACCESS_PRINCIPALS,
     adoption_options,
@@ -91,8 +99,8 @@ def test_every_policy_type_pulumi_aws_documents_is_accepted() -> None:
     assert {"BEDROCK_POLICY", "DECLARATIVE_POLICY_EC2", "UPGRADE_ROLLOUT_POLICY"} <= documented
     extras = tuple(sorted(documented - {"SERVICE_CONTROL_POLICY"}))
     args = OrganizationArgs(**{**BASE, "extra_policy_types": extras})
-    args.validate()
     assert args.policy_types() == sorted(documented)
+    assert set(PolicyType) == set(extras)
 
 
 def test_control_tower_keeps_resource_control_policies(
@@ -177,7 +185,7 @@ def test_ous_sso_macie_and_opting_out(run_program: Callable[..., Plan]) -> None:
         run_program,
         organizational_units=("Security", "Workloads", "Sandbox"),
         enable_sso=True,
-        delegations={"macie": True, "detective": False},
+        delegations=Delegations(macie=True, detective=False),
     )
     ous = plan.of_type("aws:organizations/organizationalUnit:OrganizationalUnit")
     assert sorted(o.inputs["name"] for o in ous) == ["Sandbox", "Security", "Workloads"]
@@ -193,65 +201,126 @@ def test_ous_sso_macie_and_opting_out(run_program: Callable[..., Plan]) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"organization_id": ""}, "organization.organizationId: '' is not an organization id"),
-        ({"organization_id": "org-1"}, "organization.organizationId: 'org-1' is not"),
+        ({"organization_id": ""}, "organization_id: '' is not an organization id"),
+        ({"organization_id": "org-1"}, "organization_id: 'org-1' is not"),
         (
             {"security_account_id": "111111111111"},
-            "organization.securityAccountId: must differ from the management account",
+            "security_account_id: must differ from the management account",
         ),
-        ({"management_account_id": "1234"}, "organization.managementAccountId: '1234' is not"),
-        (
-            {"regions": ("us-east-1",)},
-            "organization.regions: must include the home region 'ap-northeast-1'",
-        ),
+        ({"management_account_id": "1234"}, "management_account_id: '1234' is not"),
+        ({"regions": ("us-east-1",)}, "regions: must include the home region 'ap-northeast-1'"),
+        ({"home_region": "atlantis-1"}, "home_region: unknown AWS region 'atlantis-1'"),
         (
             {"organizational_units": ("Security", "security")},
-            "organization.organizationalUnits[1]: 'security' collides with 'Security'",
+            "organizational_units[1]: 'security' collides with 'Security'",
         ),
         (
             {"organizational_units": (" Sandbox",)},
-            "organization.organizationalUnits[0]: ' Sandbox' is not an OU name",
+            "organizational_units[0]: ' Sandbox' is not an OU name",
         ),
-        (
-            {"organizational_units": ("x" * 129,)},
-            "organization.organizationalUnits[0]:",
-        ),
-        ({"delegations": {"shield": True}}, "organization.delegations: 'shield' is not one of"),
+        ({"organizational_units": ("x" * 129,)}, "organizational_units[0]:"),
+        ({"delegations": {"shield": True}}, "delegations.shield: unknown option; allowed:"),
+        ({"delegations": {"macie": "maybe"}}, "delegations.macie: expected a valid boolean"),
         (
             {"organizational_units": ("Work Loads", "work-loads")},
-            "organization.organizationalUnits[1]: 'work-loads' collides with 'Work Loads'",
+            "organizational_units[1]: 'work-loads' collides with 'Work Loads'",
         ),
-        (
-            {"extra_policy_types": ("MAGIC_POLICY",)},
-            "organization.extraPolicyTypes: 'MAGIC_POLICY' is not one of",
-        ),
-        (
-            {"security_hub_mode": "HYBRID"},
-            "organizationDetection.securityHubMode: 'HYBRID' is not one of CENTRAL, LOCAL",
-        ),
+        ({"extra_policy_types": ("MAGIC_POLICY",)}, "extra_policy_types[0]: expected"),
+        ({"security_hub_mode": "HYBRID"}, "security_hub_mode: expected 'CENTRAL' or 'LOCAL'"),
         (
             {"extra_service_principals": ("ram",)},
-            "organization.extraServicePrincipals[0]: 'ram' is not a service principal",
+            "extra_service_principals[0]: 'ram' is not a service principal",
         ),
+        ({"tags": {"aws:team": "x"}}, "tags: tag key 'aws:team'"),
     ],
 )
-def test_bad_args_raise_naming_the_field(kwargs: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError) as err:
-        OrganizationArgs(**{**BASE, **kwargs}).validate()
+def test_bad_args_raise_naming_the_argument(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        OrganizationArgs(**{**BASE, **kwargs})
     assert str(err.value).startswith(message)
+    assert "object at 0x" not in str(err.value)
 
 
 def test_from_config() -> None:
-    ids = {k: v for k, v in BASE.items()}
     args = OrganizationArgs.from_config(
-        {"organizationalUnits": ["Security"], "enableSso": True, "delegations": {"macie": True}},
-        **ids,
+        "organization",
+        {
+            "organizationalUnits": ["Security"],
+            "enableSso": True,
+            "delegations": {"macie": True, "configMultiAccountSetup": False},
+            "extraPolicyTypes": ["TAG_POLICY"],
+            "tags": {"team": "platform"},
+        },
+        **BASE,
     )
-    args.validate()
-    assert args.organizational_units == ("Security",)
+    assert args.organizational_units == ["Security"]
+    assert args.delegations == Delegations(macie=True, config_multi_account_setup=False)
     assert "macie" in args.delegated()
+    assert "configMultiAccountSetup" not in args.delegated()
+    assert args.extra_policy_types == [PolicyType.TAG_POLICY]
     assert SERVICE_ACCESS_PRINCIPALS[0] in args.service_access_principals()
-    with pytest.raises(ValueError, match=r"^organization.ous: unknown option"):
-        OrganizationArgs.from_config({"ous": []}, **ids)
-    with pytest.raises(ValueError, match=r"^organization.organizationalUnits: expected a list"):
-        OrganizationArgs.from_config({"organizationalUnits": "Security"}, **ids)
+    assert OrganizationArgs.from_config("organization", {}, **BASE) == OrganizationArgs(**BASE)
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"ous": []}, "organization.ous: unknown option"),
+        ({"organizationalUnits": "Security"}, "organization.organizationalUnits: 'str'"),
+        (
+            {"organizationalUnits": ["Security", "SECURITY"]},
+            "organization.organizationalUnits[1]: 'SECURITY' collides with 'Security'",
+        ),
+        (
+            {"delegations": {"guardduty": False}},
+            "organization.delegations.guardduty: unknown option; did you mean 'guardDuty'?",
+        ),
+        ({"delegations": []}, "organization.delegations: "),
+        ({"enableSso": "maybe"}, "organization.enableSso: expected a valid boolean"),
+        (
+            {"extraServicePrincipals": ["ram"]},
+            "organization.extraServicePrincipals[0]: 'ram' is not a service principal",
+        ),
+        ({"extraPolicyTypes": ["MAGIC"]}, "organization.extraPolicyTypes[0]: expected"),
+    ],
+)
+def test_bad_config_names_the_config_key(section: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        OrganizationArgs.from_config("organization", section, **BASE)
+    assert str(err.value).startswith(message)
+
+
+def test_tags_reach_the_organizational_units(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, organizational_units=("Security", "Workloads"), tags={"a": "b"})
+    ous = plan.of_type("aws:organizations/organizationalUnit:OrganizationalUnit")
+    assert len(ous) == 2
+    assert all(o.inputs["tags"] == {"a": "b"} for o in ous)
+
+
+def test_root_and_ous_wire_into_guardrails(run_program: Callable[..., Plan]) -> None:
+    def program() -> None:
+        org = Organization("org", OrganizationArgs(**BASE, organizational_units=["Workloads"]))
+        GuardrailPolicies(
+            "guardrails",
+            GuardrailPoliciesArgs(
+                allowed_regions=list(REGIONS),
+                home_region="ap-northeast-1",
+                admin_role_arns=["arn:aws:iam::*:role/deployer"],
+                targets=[org.root_id, org.organizational_unit_ids["Workloads"]],
+            ),
+        )
+
+    plan = run_program(program)
+    ou = plan.one("aws:organizations/organizationalUnit:OrganizationalUnit")
+    targets = {
+        a.inputs["targetId"]
+        for a in plan.of_type("aws:organizations/policyAttachment:PolicyAttachment")
+    }
+    assert targets == {ou.inputs["parentId"], ou.id}
+    assert ou.inputs["parentId"].startswith("r-")
+
+
+def test_coerce_takes_the_component_providers_mapping() -> None:
+    args = OrganizationArgs.coerce({**BASE, "delegations": {"macie": True}})
+    assert args.delegations == Delegations(macie=True)
+    assert args == OrganizationArgs(**BASE, delegations=Delegations(macie=True))

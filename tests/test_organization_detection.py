@@ -6,10 +6,18 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pulumi_aws as aws
 import pytest
 
-from secbaseline.baseline.engine import Plan
-from secbaseline.components import OrganizationDetection, OrganizationDetectionArgs
+from secbaseline.baseline.args import ArgumentError
+from secbaseline.baseline.engine import OfflineEngineError, Plan
+from secbaseline.components import (
+    AutoEnable,
+    GuardDutyFeature,
+    OrganizationDetection,
+    OrganizationDetectionArgs,
+    SecurityHubMode,
+)
 from secbaseline.components.organization_detection import DEFAULT_GUARDDUTY_FEATURES
 
 REGIONS = ("ap-northeast-1", "eu-west-1", "us-east-1")
@@ -139,8 +147,8 @@ def test_given_detectors_runtime_monitoring_and_opt_outs(run_program: Callable[.
     plan = build(
         run_program,
         detector_ids={region: f"det{region}" for region in REGIONS},
-        guardduty_auto_enable="NEW",
-        guardduty_features=("S3_DATA_EVENTS", "RUNTIME_MONITORING"),
+        guard_duty_auto_enable="NEW",
+        guard_duty_features=("S3_DATA_EVENTS", "RUNTIME_MONITORING"),
         manage_admin_account_services=False,
         detective=False,
         config_aggregator=False,
@@ -181,58 +189,160 @@ def test_given_detectors_runtime_monitoring_and_opt_outs(run_program: Callable[.
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
+        ({"regions": ("us-east-1",)}, "regions: must include the home region 'ap-northeast-1'"),
+        ({"regions": ("us-east-1", "mars-1")}, "regions: unknown AWS region 'mars-1'"),
+        ({"home_region": "mars-1"}, "home_region: unknown AWS region 'mars-1'"),
         (
-            {"regions": ("us-east-1",)},
-            "organizationDetection.regions: must include the home region 'ap-northeast-1'",
+            {"guard_duty_auto_enable": "SOME"},
+            "guard_duty_auto_enable: expected 'ALL', 'NEW' or 'NONE', got 'SOME'",
         ),
+        ({"guard_duty_features": ("MAGIC",)}, "guard_duty_features[0]: expected 'S3_DATA_EVENTS'"),
         (
-            {"guardduty_auto_enable": "SOME"},
-            "organizationDetection.guardDutyAutoEnable: 'SOME' is not one of ALL, NEW, NONE",
-        ),
-        (
-            {"guardduty_features": ("MAGIC",)},
-            "organizationDetection.guardDutyFeatures: 'MAGIC' is not one of",
-        ),
-        (
-            {"guardduty_features": ("S3_DATA_EVENTS", "S3_DATA_EVENTS")},
-            "organizationDetection.guardDutyFeatures: a feature is listed twice",
+            {"guard_duty_features": ("S3_DATA_EVENTS", "S3_DATA_EVENTS")},
+            "guard_duty_features: a feature is listed twice",
         ),
         (
             {"detector_ids": {"sa-east-1": "abc"}},
-            "organizationDetection.detectorIds: sa-east-1 is not a detection region",
+            "detector_ids: sa-east-1 is not a detection region",
         ),
+        ({"detector_ids": {"moon": "abc"}}, "detector_ids: unknown AWS region 'moon'"),
         (
-            {"security_hub_mode": "HYBRID"},
-            "organizationDetection.securityHubMode: 'HYBRID' is not one of CENTRAL, LOCAL",
+            {"graph_arns": {"us-east-1": "arn:aws:s3:::x"}},
+            "graph_arns.us-east-1: 'arn:aws:s3:::x' is not an ARN of service 'detective'",
         ),
-        ({"root_id": "root"}, "organizationDetection.rootId: 'root' is not an OU id"),
-        (
-            {"root_id": "ou-ab12-cdefgh12"},
-            "organizationDetection.rootId: 'ou-ab12-cdefgh12' is an OU, not the root",
-        ),
-        ({"security_account_id": "2"}, "organizationDetection.securityAccountId: '2' is not"),
+        ({"security_hub_mode": "HYBRID"}, "security_hub_mode: expected 'CENTRAL' or 'LOCAL'"),
+        ({"root_id": "root"}, "root_id: 'root' is not an OU id"),
+        ({"root_id": "ou-ab12-cdefgh12"}, "root_id: 'ou-ab12-cdefgh12' is an OU, not the root"),
+        ({"security_account_id": "2"}, "security_account_id: '2' is not a 12-digit"),
+        ({"name_prefix": "X"}, "name_prefix: 'X' must be 2-24 characters"),
+        ({"tags": {"": "x"}}, "tags: tag key '' must be 1-128 characters"),
+        ({"inspector": "maybe"}, "inspector: expected a valid boolean"),
     ],
 )
-def test_bad_args_raise_naming_the_field(kwargs: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError) as err:
-        OrganizationDetectionArgs(**{**BASE, **kwargs}).validate()
+def test_bad_args_raise_naming_the_argument(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        OrganizationDetectionArgs(**{**BASE, **kwargs})
     assert str(err.value).startswith(message)
 
 
+IDS: dict[str, Any] = {**BASE, "name_prefix": "secbaseline"}
+
+
 def test_from_config() -> None:
-    common: dict[str, Any] = {**BASE, "name_prefix": "secbaseline"}
     args = OrganizationDetectionArgs.from_config(
-        {"guardDutyAutoEnable": "NEW", "securityHubMode": "LOCAL", "detective": False}, **common
+        "organizationDetection",
+        {
+            "guardDutyAutoEnable": "NEW",
+            "guardDutyFeatures": ["S3_DATA_EVENTS", "RUNTIME_MONITORING"],
+            "securityHubMode": "LOCAL",
+            "detective": False,
+            "rootId": "r-ab12",
+            "tags": {"team": "security"},
+        },
+        **IDS,
     )
-    assert (args.guardduty_auto_enable, args.security_hub_mode, args.detective) == (
-        "NEW",
-        "LOCAL",
-        False,
+    assert args.guard_duty_auto_enable is AutoEnable.NEW
+    assert args.security_hub_mode is SecurityHubMode.LOCAL
+    assert args.guard_duty_features == [
+        GuardDutyFeature.S3_DATA_EVENTS,
+        GuardDutyFeature.RUNTIME_MONITORING,
+    ]
+    assert (args.detective, args.root_id, args.tags) == (False, "r-ab12", {"team": "security"})
+    assert OrganizationDetectionArgs.from_config("organizationDetection", {}, **IDS) == (
+        OrganizationDetectionArgs(**IDS)
     )
-    with pytest.raises(ValueError, match=r"^organizationDetection.detective: expected true"):
-        OrganizationDetectionArgs.from_config({"detective": "no"}, **common)
-    with pytest.raises(ValueError, match=r"^organizationDetection.macie: unknown option"):
-        OrganizationDetectionArgs.from_config({"macie": True}, **common)
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"detective": "maybe"}, "organizationDetection.detective: expected a valid boolean"),
+        ({"macie": True}, "organizationDetection.macie: unknown option"),
+        ({"securityHubMod": "LOCAL"}, "organizationDetection.securityHubMod: unknown option; did"),
+        ({"rootId": "r"}, "organizationDetection.rootId: 'r' is not an OU id"),
+        (
+            {"guardDutyFeatures": ["S3_DATA_EVENTS", "S3_DATA_EVENTS"]},
+            "organizationDetection.guardDutyFeatures: a feature is listed twice",
+        ),
+        (
+            {"guardDutyAutoEnable": "SOME"},
+            "organizationDetection.guardDutyAutoEnable: expected 'ALL', 'NEW' or 'NONE'",
+        ),
+        (
+            {"detectorIds": {"sa-east-1": "abc"}},
+            "organizationDetection.detectorIds: sa-east-1 is not a detection region",
+        ),
+        (
+            {"graphArns": {"us-east-1": "graph"}},
+            "organizationDetection.graphArns.us-east-1: 'graph' is not an ARN",
+        ),
+    ],
+)
+def test_bad_config_names_the_config_key(section: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        OrganizationDetectionArgs.from_config("organizationDetection", section, **IDS)
+    assert str(err.value).startswith(message)
+
+
+def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, tags={"team": "security"})
+    taggable = [
+        *plan.of_type("aws:guardduty/detector:Detector"),
+        *plan.of_type("aws:detective/graph:Graph"),
+        *plan.of_type("aws:accessanalyzer/analyzer:Analyzer"),
+        *plan.of_type("aws:iam/role:Role"),
+        *plan.of_type("aws:cfg/configurationAggregator:ConfigurationAggregator"),
+    ]
+    assert len(taggable) == 3 * len(REGIONS) + 2
+    for resource in taggable:
+        assert resource.inputs["tags"] == {"team": "security"}, resource.name
+
+
+def test_resources_built_in_the_same_program_are_wired_in(
+    run_program: Callable[..., Plan],
+) -> None:
+    def program() -> None:
+        detector = aws.guardduty.Detector("mine", enable=True, region="us-east-1")
+        graph = aws.detective.Graph("graph", region="us-east-1")
+        hub = aws.securityhub.Account("hub", region="ap-northeast-1")
+        OrganizationDetection(
+            "org-detection",
+            OrganizationDetectionArgs(
+                **BASE,
+                detector_ids={"us-east-1": detector.id},
+                graph_arns={"us-east-1": graph.id},
+                security_hub_dependencies=[hub.id],
+                manage_admin_account_services=False,
+                root_id="r-ab12",
+            ),
+        )
+
+    plan = run_program(program, account_id="222222222222")
+    mine = next(d for d in plan.of_type("aws:guardduty/detector:Detector") if d.name == "mine")
+    us_east = next(
+        c
+        for c in plan.of_type("aws:guardduty/organizationConfiguration:OrganizationConfiguration")
+        if c.inputs["region"] == "us-east-1"
+    )
+    assert us_east.inputs["detectorId"] == mine.id
+    graph = plan.one("aws:detective/graph:Graph")
+    detective = plan.one("aws:detective/organizationConfiguration:OrganizationConfiguration")
+    assert detective.inputs["graphArn"] == graph.id
+    org = plan.one("aws:securityhub/organizationConfiguration:OrganizationConfiguration")
+    assert org.inputs["autoEnableStandards"] == "NONE"
+
+
+def test_a_bad_graph_output_fails_when_it_resolves(run_program: Callable[..., Plan]) -> None:
+    def program() -> None:
+        topic = aws.sns.Topic("topic")
+        OrganizationDetection(
+            "org-detection", OrganizationDetectionArgs(**BASE, graph_arns={"us-east-1": topic.arn})
+        )
+
+    with pytest.raises((ValueError, OfflineEngineError)) as err:
+        run_program(program, account_id="222222222222")
+    assert "graph_arns.us-east-1: 'arn:aws:sns:" in str(err.value)
+    assert "is not an ARN of service 'detective'" in str(err.value)
 
 
 def test_detective_auto_enable_names_the_graph_arn(run_program: Callable[..., Plan]) -> None:

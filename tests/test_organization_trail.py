@@ -6,10 +6,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pulumi_aws as aws
 import pytest
 
-from secbaseline.baseline.engine import Plan
+from secbaseline.baseline.args import ArgumentError
+from secbaseline.baseline.engine import OfflineEngineError, Plan
 from secbaseline.components import ObjectLock, OrganizationTrail, OrganizationTrailArgs
+from secbaseline.components.secure_bucket import ObjectLockMode
 
 BASE: dict[str, Any] = {
     "organization_id": "o-exampleorg1",
@@ -149,7 +152,7 @@ def test_cloudwatch_logs_delivery_and_compliance_lock(run_program: Callable[...,
         run_program,
         cloudwatch_logs=True,
         cloudwatch_logs_retention_days=90,
-        object_lock=ObjectLock(mode="COMPLIANCE", days=2555),
+        object_lock=ObjectLock(mode=ObjectLockMode.COMPLIANCE, days=2555),
     )
     group = plan.one("aws:cloudwatch/logGroup:LogGroup")
     assert group.inputs["name"] == "/aws/cloudtrail/secbaseline-organization-trail"
@@ -170,39 +173,143 @@ def test_cloudwatch_logs_delivery_and_compliance_lock(run_program: Callable[...,
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"organization_id": "o-1"}, "organizationTrail.organizationId: 'o-1' is not"),
-        ({"management_account_id": "x"}, "organizationTrail.managementAccountId: 'x' is not"),
-        ({"home_region": "mars-1"}, "organizationTrail.homeRegion: unknown AWS region"),
-        ({"reader_account_ids": ("12",)}, "organizationTrail.readerAccountIds[0]: '12' is not"),
+        ({"organization_id": "o-1"}, "organization_id: 'o-1' is not an organization id"),
+        ({"management_account_id": "x"}, "management_account_id: 'x' is not a 12-digit"),
+        ({"home_region": "mars-1"}, "home_region: unknown AWS region 'mars-1'"),
+        ({"reader_account_ids": ("12",)}, "reader_account_ids[0]: '12' is not a 12-digit"),
         (
             {"cloudwatch_logs_retention_days": 100},
-            "organizationTrail.cloudwatchLogsRetentionDays: 100 is not a CloudWatch Logs retention",
+            "cloudwatch_logs_retention_days: 100 is not a CloudWatch Logs retention",
         ),
+        ({"name_prefix": "Acme"}, "name_prefix: 'Acme' must be 2-24 characters"),
+        ({"kms_key_arn": "key"}, "kms_key_arn: 'key' is not an ARN"),
+        ({"object_lock": {"days": 0}}, "object_lock.days: 0 is out of range 1-36500"),
+        ({"tags": {"aws:x": "y"}}, "tags: tag key 'aws:x' must be 1-128 characters"),
+        ({"cloudwatch_logz": True}, "cloudwatch_logz: unknown option; did you mean"),
     ],
 )
-def test_bad_args_raise_naming_the_field(kwargs: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError) as err:
-        OrganizationTrailArgs(**{**BASE, **kwargs}).validate()
+def test_bad_args_raise_naming_the_argument(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        OrganizationTrailArgs(**{**BASE, **kwargs})
     assert str(err.value).startswith(message)
 
 
-def test_from_config() -> None:
-    ids = {
-        "organization_id": "o-exampleorg1",
-        "management_account_id": "111111111111",
-        "security_account_id": "222222222222",
-        "home_region": "ap-northeast-1",
-        "name_prefix": "acme",
-    }
-    args = OrganizationTrailArgs.from_config(
-        {"objectLock": {"mode": "COMPLIANCE", "days": 400}, "readerAccountIds": ["444444444444"]},
-        **ids,
+def test_required_arguments() -> None:
+    with pytest.raises(ArgumentError) as err:
+        OrganizationTrailArgs()  # type: ignore[call-arg]
+    assert str(err.value) == (
+        "organization_id: required; management_account_id: required; home_region: required"
     )
-    args.validate()
-    assert args.object_lock == ObjectLock(mode="COMPLIANCE", days=400)
-    assert args.reader_account_ids == ("222222222222", "444444444444")
+
+
+IDS: dict[str, Any] = {
+    "organization_id": "o-exampleorg1",
+    "management_account_id": "111111111111",
+    "home_region": "ap-northeast-1",
+    "name_prefix": "acme",
+}
+
+
+def test_from_config() -> None:
+    args = OrganizationTrailArgs.from_config(
+        "organizationTrail",
+        {
+            "objectLock": {"mode": "COMPLIANCE", "days": 400},
+            "readerAccountIds": ["444444444444"],
+            "cloudwatchLogs": True,
+            "cloudwatchLogsRetentionDays": "90",
+            "tags": {"team": "security"},
+        },
+        **IDS,
+    )
+    assert args.object_lock == ObjectLock(mode=ObjectLockMode.COMPLIANCE, days=400)
+    assert args.reader_account_ids == ["444444444444"]
+    assert args.cloudwatch_logs and args.cloudwatch_logs_retention_days == 90
     assert args.trail_name == "acme-organization-trail"
-    with pytest.raises(ValueError, match=r"^objectLock.mode: 'FOREVER' is not one of"):
-        OrganizationTrailArgs.from_config({"objectLock": {"mode": "FOREVER"}}, **ids)
-    with pytest.raises(ValueError, match=r"^organizationTrail.dataEvents: unknown option"):
-        OrganizationTrailArgs.from_config({"dataEvents": True}, **ids)
+    assert args.tags == {"team": "security"}
+    assert OrganizationTrailArgs.from_config("organizationTrail", {}, **IDS) == (
+        OrganizationTrailArgs(**IDS)
+    )
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        (
+            {"objectLock": {"mode": "FOREVER"}},
+            "organizationTrail.objectLock.mode: expected 'GOVERNANCE' or 'COMPLIANCE'",
+        ),
+        ({"dataEvents": True}, "organizationTrail.dataEvents: unknown option"),
+        (
+            {"readerAccountIds": ["12"]},
+            "organizationTrail.readerAccountIds[0]: '12' is not a 12-digit AWS account id",
+        ),
+        (
+            {"readerAccountIds": "222222222222"},
+            "organizationTrail.readerAccountIds: 'str' instances",
+        ),
+        (
+            {"cloudwatchLogsRetentionDays": 100},
+            "organizationTrail.cloudwatchLogsRetentionDays: 100 is not a CloudWatch Logs",
+        ),
+        ({"cloudwatchLogs": "maybe"}, "organizationTrail.cloudwatchLogs: expected a valid boolean"),
+        ({"kmsKeyArn": "arn:aws:s3:::x"}, "organizationTrail.kmsKeyArn: 'arn:aws:s3:::x' is not"),
+    ],
+)
+def test_bad_config_names_the_config_key(section: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        OrganizationTrailArgs.from_config("organizationTrail", section, **IDS)
+    assert str(err.value).startswith(message)
+
+
+def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, cloudwatch_logs=True, tags={"team": "security"})
+    taggable = [
+        *plan.of_type(TRAIL),
+        *plan.of_type("aws:s3/bucket:Bucket"),
+        *plan.of_type("aws:kms/key:Key"),
+        *plan.of_type("aws:cloudwatch/logGroup:LogGroup"),
+        *plan.of_type("aws:iam/role:Role"),
+    ]
+    assert len(taggable) == 6  # trail, log bucket, access-log bucket, key, group, role
+    for resource in taggable:
+        assert resource.inputs["tags"] == {"team": "security"}, resource.name
+
+
+def test_given_key_creates_no_key(run_program: Callable[..., Plan]) -> None:
+    key_arn = "arn:aws:kms:ap-northeast-1:111111111111:key/abc"
+    plan = build(run_program, kms_key_arn=key_arn)
+    assert plan.of_type("aws:kms/key:Key") == []
+    assert plan.one(TRAIL).inputs["kmsKeyId"] == key_arn
+
+
+def test_a_key_built_in_the_same_program_is_wired_in(run_program: Callable[..., Plan]) -> None:
+    def program() -> None:
+        key = aws.kms.Key("my-key", region="ap-northeast-1")
+        OrganizationTrail("org-trail", OrganizationTrailArgs(**BASE, kms_key_arn=key.arn))
+
+    plan = run_program(program, account_id="111111111111")
+    key = plan.one("aws:kms/key:Key")
+    assert key.name == "my-key"
+    trail = plan.one(TRAIL)
+    assert trail.inputs["kmsKeyId"] == key.outputs["arn"]
+    sse = next(
+        r
+        for r in plan.of_type(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        )
+        if r.name == "org-trail-logs-encryption"
+    )
+    rule = sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
+    assert rule["kmsMasterKeyId"] == key.outputs["arn"]
+
+
+def test_a_bad_key_output_fails_when_it_resolves(run_program: Callable[..., Plan]) -> None:
+    def program() -> None:
+        topic = aws.sns.Topic("topic")
+        OrganizationTrail("org-trail", OrganizationTrailArgs(**BASE, kms_key_arn=topic.arn))
+
+    with pytest.raises((ValueError, OfflineEngineError)) as err:
+        run_program(program, account_id="111111111111")
+    assert "kms_key_arn: 'arn:aws:sns:" in str(err.value)
+    assert "is not an ARN of service 'kms'" in str(err.value)

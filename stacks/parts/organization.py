@@ -15,13 +15,21 @@ Run order (one stack per account, ``pulumi up`` in each; see ``stacks/advanced.p
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
 import pulumi
 
+from secbaseline.baseline.args import ArgumentError
+from secbaseline.baseline.settings import thaw
 from secbaseline.components.guardrail_policies import GuardrailPolicies, GuardrailPoliciesArgs
 from secbaseline.components.organization import Organization, OrganizationArgs
 from secbaseline.components.organization_detection import (
+    SECURITY_HUB_MODES,
     OrganizationDetection,
     OrganizationDetectionArgs,
+    SecurityHubMode,
 )
 from secbaseline.components.organization_trail import OrganizationTrail, OrganizationTrailArgs
 from secbaseline.stacks.context import TierContext
@@ -31,6 +39,17 @@ def _required(value: str | None, key: str) -> str:
     if value is None:
         raise ValueError(f"{key}: required for the advanced tier")
     return value
+
+
+def _security_hub_mode(detection: Mapping[str, Any]) -> SecurityHubMode:
+    """``organizationDetection.securityHubMode``, which the management stack needs too."""
+    mode = detection.get("securityHubMode", SecurityHubMode.CENTRAL)
+    if mode not in SECURITY_HUB_MODES:
+        raise ArgumentError(
+            f"organizationDetection.securityHubMode: expected "
+            f"{' or '.join(repr(m) for m in SECURITY_HUB_MODES)}, got {mode!r}"
+        )
+    return SecurityHubMode(mode)
 
 
 def build_management(ctx: TierContext) -> None:
@@ -44,7 +63,8 @@ def build_management(ctx: TierContext) -> None:
     organization = Organization(
         "organization",
         OrganizationArgs.from_config(
-            s.section("organization"),
+            "organization",
+            thaw(s.section("organization")),
             organization_id=org_id,
             management_account_id=management,
             security_account_id=security,
@@ -52,66 +72,79 @@ def build_management(ctx: TierContext) -> None:
             regions=s.regions,
             control_tower=s.control_tower,
             # LOCAL mode needs the Security Hub admin in every region, not only home.
-            security_hub_mode=str(
-                s.section("organizationDetection").get("securityHubMode", "CENTRAL")
-            ),
+            security_hub_mode=_security_hub_mode(s.section("organizationDetection")),
         ),
         opts=opts,
     )
 
     if not s.control_tower:  # Control Tower owns its organization trail
+        trail_args = OrganizationTrailArgs.from_config(
+            "organizationTrail",
+            thaw(s.section("organizationTrail")),
+            organization_id=org_id,
+            management_account_id=management,
+            home_region=s.home_region,
+            name_prefix=s.name_prefix,
+        )
+        # The security account always reads the organization's logs.
+        trail_args = dataclasses.replace(
+            trail_args,
+            reader_account_ids=sorted({security, *trail_args.reader_account_ids}),
+        )
         trail = OrganizationTrail(
             "organization-trail",
-            OrganizationTrailArgs.from_config(
-                s.section("organizationTrail"),
-                organization_id=org_id,
-                management_account_id=management,
-                security_account_id=security,
-                home_region=s.home_region,
-                name_prefix=s.name_prefix,
-            ),
+            trail_args,
             opts=opts.merge(pulumi.ResourceOptions(depends_on=[organization.organization])),
         )
         pulumi.export("organizationTrailArn", trail.trail_arn)
 
+    guardrails_raw = thaw(s.section("guardrails"))
     args = GuardrailPoliciesArgs.from_config(
-        s.section("guardrails"),
+        "guardrails",
+        guardrails_raw,
         allowed_regions=s.allowed_regions,
         home_region=s.home_region,
         name_prefix=s.name_prefix,
         organization_id=org_id,
         management_account_id=management,
         control_tower=s.control_tower,
+        # The SCPs attach to the organization's root unless the config names targets.
+        **({} if "targets" in guardrails_raw else {"targets": [organization.root_id]}),
     )
-    if not args.targets:
-        args.targets = (organization.root_id,)
     guardrails = GuardrailPolicies(
         "guardrails",
         args,
         opts=opts.merge(pulumi.ResourceOptions(depends_on=[organization.organization])),
     )
     pulumi.export("organizationRootId", organization.root_id)
-    pulumi.export("guardrailPolicyCount", len(guardrails.documents))
+    pulumi.export("guardrailPolicyCount", guardrails.policy_count)
 
 
 def build_security(ctx: TierContext) -> None:
     """Organization-wide detection from the delegated administrator account."""
     s = ctx.settings
     security = _required(s.security_account_id, "securityAccountId")
+    raw = thaw(s.section("organizationDetection"))
     args = OrganizationDetectionArgs.from_config(
-        s.section("organizationDetection"),
+        "organizationDetection",
+        raw,
         security_account_id=security,
         home_region=s.home_region,
         regions=s.regions,
         name_prefix=s.name_prefix,
+        # The intermediate tier (run first) already enabled GuardDuty, Security Hub, Detective
+        # and Inspector in this account: build on them instead of creating them twice.
+        **({} if "manageAdminAccountServices" in raw else {"manage_admin_account_services": False}),
     )
-    # The intermediate tier (run first) already enabled GuardDuty, Security Hub, Detective and
-    # Inspector in this account: build on them instead of creating them twice.
-    if "manageAdminAccountServices" not in s.section("organizationDetection"):
-        args.manage_admin_account_services = False
-    args.detector_ids = {**ctx.guardduty_detector_ids, **args.detector_ids}
-    args.graph_arns = {**ctx.detective_graph_arns, **args.graph_arns}
-    args.security_hub_resources = [*ctx.security_hub, *args.security_hub_resources]
+    args = dataclasses.replace(
+        args,
+        detector_ids={**ctx.guardduty_detector_ids, **args.detector_ids},
+        graph_arns={**ctx.detective_graph_arns, **args.graph_arns},
+        security_hub_dependencies=[
+            *(hub.urn for hub in ctx.security_hub),
+            *args.security_hub_dependencies,
+        ],
+    )
     detection = OrganizationDetection("organization-detection", args, opts=ctx.opts())
     pulumi.export("organizationDetectorIds", detection.detector_ids)
 
