@@ -15,12 +15,15 @@ from secbaseline.components.auto_remediation import (
 from secbaseline.components.config_recording import (
     ConfigRecording,
     ConfigRecordingArgs,
+    RecordingFrequency,
     RecordingOverride,
+    SnapshotFrequency,
 )
 from secbaseline.components.config_rules import (
     ConfigRules,
     ConfigRulesArgs,
     ConformancePack,
+    ExecutionFrequency,
     RuleOptions,
 )
 from secbaseline.components.delegated_iam_admin import DelegatedIamAdmin, DelegatedIamAdminArgs
@@ -87,6 +90,7 @@ __all__ = [
     "EdgeProtection",
     "EdgeProtectionArgs",
     "EgressRule",
+    "ExecutionFrequency",
     "FargateBastion",
     "FargateBastionArgs",
     "GuardrailPolicies",
@@ -107,6 +111,7 @@ __all__ = [
     "PatchManagementArgs",
     "PrivateNetwork",
     "PrivateNetworkArgs",
+    "RecordingFrequency",
     "RecordingOverride",
     "RemediationOptions",
     "RuleOptions",
@@ -120,6 +125,7 @@ __all__ = [
     "SecurityNotificationsArgs",
     "SessionManagerPreferences",
     "SessionManagerPreferencesArgs",
+    "SnapshotFrequency",
     "ThreatDetection",
     "ThreatDetectionArgs",
     "VaultLock",
