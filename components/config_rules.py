@@ -348,23 +348,6 @@ class ConfigRulesArgs(ComponentArgs):
         ]
 
 
-def per_rule_options(
-    field_name: str, value: object, allowed: set[str]
-) -> dict[str, dict[str, object]]:
-    """A ``RULE_ID -> options`` config mapping; ``RULE_ID: false`` is short for disabled."""
-    if not isinstance(value, Mapping):
-        raise ValueError(f"{field_name}: expected a mapping of rule identifier -> options")
-    out: dict[str, dict[str, object]] = {}
-    for identifier, options in value.items():
-        if isinstance(options, bool):
-            out[str(identifier)] = {"enabled": options}
-        else:
-            out[str(identifier)] = validate.known_keys(
-                f"{field_name}.{identifier}", options, allowed
-            )
-    return out
-
-
 _O = TypeVar("_O", bound=ComponentArgs)
 
 

@@ -162,7 +162,7 @@ def test_sections_reach_the_components(plan_tier: Callable[..., Plan]) -> None:
                 "configRules": {"rules": {"EC2_IMDSV2_CHECK": False}},
                 "remediation": {"rules": {"EC2_IMDSV2_CHECK": {"automatic": True}}},
             },
-            "remediation.rules.EC2_IMDSV2_CHECK: the Config rule EC2_IMDSV2_CHECK is not deployed",
+            "remediation.rules: the Config rule EC2_IMDSV2_CHECK is not deployed",
         ),
         ({"iamDelegation": {"rolePrefix": "*"}}, "iamDelegation.rolePrefix: '*'"),
         ({"iamDelegation": {"rolePrefix": ""}}, "iamDelegation.rolePrefix: ''"),

@@ -77,18 +77,24 @@ def build(ctx: TierContext) -> Compliance:
         opts=ctx.opts().merge(pulumi.ResourceOptions(depends_on=[recording])),
     )
 
-    remediation_args = AutoRemediationArgs.from_config(settings.section("remediation"))
-    remediation_args.regions = regions
-    remediation_args.home_region = home
-    remediation_args.account_id = ctx.account_id
-    remediation_args.name_prefix = settings.name_prefix
-    remediation_args.rules = {
-        identifier: {region: rule.name for region, rule in per_region.items()}
-        for identifier, per_region in rules.rules.items()
-    }
-    remediation_args.depends_on = [rules]
-    remediation_args.notification_topic_arn = ctx.notification_topic_arn
-    remediation = AutoRemediation("auto-remediation", remediation_args, opts=ctx.opts())
+    remediation_args = AutoRemediationArgs.from_config(
+        "remediation",
+        _section(ctx, "remediation", (*_REGIONAL, "ruleNames", "notificationTopicArn")),
+        regions=regions,
+        home_region=home,
+        account_id=ctx.account_id,
+        name_prefix=settings.name_prefix,
+        rule_names={
+            identifier: {region: rule.name for region, rule in per_region.items()}
+            for identifier, per_region in rules.rules.items()
+        },
+        notification_topic_arn=ctx.notification_topic_arn,
+    )
+    remediation = AutoRemediation(
+        "auto-remediation",
+        remediation_args,
+        opts=ctx.opts().merge(pulumi.ResourceOptions(depends_on=[rules])),
+    )
 
     delegation_args = DelegatedIamAdminArgs.from_config(settings.section("iamDelegation"))
     delegation_args.name_prefix = settings.name_prefix
