@@ -168,6 +168,27 @@ def test_sections_reach_the_components(plan_tier: Callable[..., Plan]) -> None:
         ({"iamDelegation": {"rolePrefix": ""}}, "iamDelegation.rolePrefix: ''"),
         ({"iamDelegation": {"rolePrefix": "secb"}}, "iamDelegation.rolePrefix: 'secb' overlaps"),
         (
+            {"configRecording": {"regions": ["us-east-1"]}},
+            "configRecording.regions: set by the tier; remove it from the section",
+        ),
+        (
+            {"configRules": {"homeRegion": "us-east-1"}},
+            "configRules.homeRegion: set by the tier",
+        ),
+        (
+            {"remediation": {"notificationTopicArn": "arn:aws:sns:us-east-1:111111111111:x"}},
+            "remediation.notificationTopicArn: set by the tier",
+        ),
+        ({"iamDelegation": {"namePrefix": "other"}}, "iamDelegation.namePrefix: set by the tier"),
+        (
+            {"iamDelegation": {"protectedKeyArns": ["arn:aws:s3:::b"]}},
+            "iamDelegation.protectedKeyArns[0]: 'arn:aws:s3:::b' is not an ARN of service 'kms'",
+        ),
+        (
+            {"configRecording": {"recordingFrequncy": "DAILY"}},
+            "configRecording.recordingFrequncy: unknown option; did you mean 'recordingFrequency'?",
+        ),
+        (
             {"configRecording": {"recordingFrequency": "HOURLY"}},
             "configRecording.recordingFrequency",
         ),

@@ -96,9 +96,12 @@ def build(ctx: TierContext) -> Compliance:
         opts=ctx.opts().merge(pulumi.ResourceOptions(depends_on=[rules])),
     )
 
-    delegation_args = DelegatedIamAdminArgs.from_config(settings.section("iamDelegation"))
-    delegation_args.name_prefix = settings.name_prefix
-    delegation_args.account_id = ctx.account_id
+    delegation_args = DelegatedIamAdminArgs.from_config(
+        "iamDelegation",
+        _section(ctx, "iamDelegation", ("namePrefix", "accountId")),
+        name_prefix=settings.name_prefix,
+        account_id=ctx.account_id,
+    )
     delegation = DelegatedIamAdmin("iam-delegation", delegation_args, opts=ctx.opts())
 
     return Compliance(recording, rules, remediation, delegation)
