@@ -31,12 +31,15 @@ from secbaseline.components.auto_remediation import (
 from secbaseline.components.config_recording import (
     ConfigRecording,
     ConfigRecordingArgs,
+    RecordingFrequency,
     RecordingOverride,
+    SnapshotFrequency,
 )
 from secbaseline.components.config_rules import (
     ConfigRules,
     ConfigRulesArgs,
     ConformancePack,
+    ExecutionFrequency,
     ManagedRule,
     RuleOptions,
 )
@@ -153,6 +156,7 @@ __all__ = [
     "EdgeProtection",
     "EdgeProtectionArgs",
     "EgressRule",
+    "ExecutionFrequency",
     "FargateBastion",
     "FargateBastionArgs",
     "GuardDutyFeature",
@@ -185,6 +189,7 @@ __all__ = [
     "PrivateNetwork",
     "PrivateNetworkArgs",
     "RebootOption",
+    "RecordingFrequency",
     "RecordingOverride",
     "RemediationOptions",
     "RuleOptions",
@@ -202,6 +207,7 @@ __all__ = [
     "SessionManagerPreferences",
     "SessionManagerPreferencesArgs",
     "SlackChannel",
+    "SnapshotFrequency",
     "ThreatDetection",
     "ThreatDetectionArgs",
     "ThreatList",

@@ -10,20 +10,20 @@ there publishes them (a topic lives in one region; a Config aggregator would onl
 second, slower path).
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Self
 
 import pulumi
 import pulumi_aws as aws
+from pydantic import model_validator
 
 from secbaseline.baseline import iam, validate
+from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import physical_name
 from secbaseline.components._event_forwarding import HomeBusForwarder
-from secbaseline.components.config_rules import per_rule_options
+from secbaseline.components.config_rules import parse_rule_options, shorthand, waits_of
 
 TYPE_TOKEN = "secbaseline:index:AutoRemediation"
 SECTION = "remediation"
@@ -170,136 +170,97 @@ RUNBOOKS: Mapping[str, Runbook] = {
 """Rules with a remediation runbook; keys are Config rule identifiers."""
 
 
-@dataclass
-class RemediationOptions:
-    """Per-rule remediation switches."""
+@component_args
+class RemediationOptions(ComponentArgs):
+    """Per-rule remediation switches. In config, ``false`` alone is short for
+    ``{enabled: false}``."""
 
     enabled: bool = True
     """Configure remediation for this rule (manual or automatic)."""
     automatic: bool | None = None
     """Run without a person; None keeps the runbook's default (see ``RUNBOOKS``)."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _enabled_shorthand(cls, data: Any) -> Any:
+        return shorthand(data)
 
-@dataclass
-class AutoRemediationArgs:
+
+def _remediations(field: str, value: Any) -> Any:
+    for identifier in value:
+        if identifier not in RUNBOOKS:
+            raise ValueError(
+                f"{field}.{identifier}: no remediation runbook for this rule; known: "
+                f"{', '.join(sorted(RUNBOOKS))}"
+            )
+    return value
+
+
+def _regions(field: str, values: Any) -> Any:
+    return validate.regions(field, values)
+
+
+@component_args
+class AutoRemediationArgs(ComponentArgs):
     """Inputs of :class:`AutoRemediation`."""
 
-    regions: Sequence[str] = ()
-    """Detection regions. Required."""
-    home_region: str = ""
-    """Region of the notifications topic and the event bus other regions forward to."""
-    account_id: pulumi.Input[str] | None = None
+    regions: Sequence[str] = arg(check=_regions)
+    """Detection regions (the tier passes them)."""
+    home_region: str = arg(check=validate.region)
+    """Region of the notifications rule and the event bus other regions forward to; one of
+    ``regions``."""
+    account_id: pulumi.Input[str] | None = arg(default=None, check=validate.account_id)
     """The account id; None asks AWS (one invoke)."""
-    name_prefix: str = "secbaseline"
+    name_prefix: str = arg(default="secbaseline", check=validate.name_prefix)
     """Prefix of the role, rules and remediation names."""
-    rules: Mapping[str, Mapping[str, pulumi.Input[str]]] = field(default_factory=dict)
-    """Rule identifier -> region -> deployed Config rule name (``ConfigRules`` gives these)."""
-    remediations: Mapping[str, RemediationOptions] = field(default_factory=dict)
-    """Options per rule identifier; rules with a runbook not listed use the defaults."""
-    maximum_automatic_attempts: int = 5
+    rule_names: Mapping[str, Mapping[str, pulumi.Input[str]]] = arg(default_factory=dict)
+    """Rule identifier -> region -> deployed Config rule name (``ConfigRules.rules`` gives
+    these); only these rules are remediated."""
+    rules: Mapping[str, RemediationOptions] = arg(default_factory=dict, check=_remediations)
+    """Options per rule identifier (see ``RUNBOOKS``); rules with a runbook not listed use the
+    defaults."""
+    maximum_automatic_attempts: int = arg(default=5, ge=1, le=MAX_ATTEMPTS)
     """Attempts before Config gives up on one resource, 1-25."""
-    retry_attempt_seconds: int = 60
+    retry_attempt_seconds: int = arg(default=60, ge=1, le=MAX_RETRY_SECONDS)
     """Window in seconds for those attempts, 1-2592000."""
-    concurrent_execution_percentage: int = 10
+    concurrent_execution_percentage: int = arg(default=10, ge=1, le=100)
     """Share of non-compliant resources remediated at once, 1-100."""
-    error_percentage: int = 10
+    error_percentage: int = arg(default=10, ge=1, le=100)
     """Failure share that stops the remediation run, 1-100."""
-    notification_topic_arn: pulumi.Input[str] | None = None
+    notification_topic_arn: pulumi.Input[str] | None = arg(
+        default=None, check=validate.arn_of("sns")
+    )
     """SNS topic (home region) for NON_COMPLIANT evaluations; None: no notifications."""
-    depends_on: Sequence[pulumi.Resource] = ()
-    """Resources the remediation configurations wait for (the rules)."""
+    tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
+    """Tags for the roles and EventBridge rules."""
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        validate.regions_with_home(SECTION, list(self.regions), self.home_region)
-        if isinstance(self.account_id, str):
-            validate.account_id(f"{SECTION}.accountId", self.account_id)
-        validate.name_prefix(f"{SECTION}.namePrefix", self.name_prefix)
-        for identifier, options in self.remediations.items():
-            where = f"{SECTION}.rules.{identifier}"
-            if identifier not in RUNBOOKS:
+    def __post_init__(self) -> None:
+        if self.home_region not in self.regions:
+            raise ValueError(f"home_region: {self.home_region} is not one of the regions")
+        for identifier, options in self.rules.items():
+            if options.enabled and self.rule_names and identifier not in self.rule_names:
                 raise ValueError(
-                    f"{where}: no remediation runbook for this rule; known: "
-                    f"{', '.join(sorted(RUNBOOKS))}"
+                    f"rules: the Config rule {identifier} is not deployed; switch it on in "
+                    f"the rules or set {identifier}: false here"
                 )
-            validate.boolean(f"{where}.enabled", options.enabled)
-            if options.automatic is not None:
-                validate.boolean(f"{where}.automatic", options.automatic)
-            if options.enabled and self.rules and identifier not in self.rules:
-                raise ValueError(f"{where}: the Config rule {identifier} is not deployed")
-        validate.int_range(
-            f"{SECTION}.maximumAutomaticAttempts", self.maximum_automatic_attempts, 1, MAX_ATTEMPTS
-        )
-        validate.int_range(
-            f"{SECTION}.retryAttemptSeconds", self.retry_attempt_seconds, 1, MAX_RETRY_SECONDS
-        )
-        validate.int_range(
-            f"{SECTION}.concurrentExecutionPercentage", self.concurrent_execution_percentage, 1, 100
-        )
-        validate.int_range(f"{SECTION}.errorPercentage", self.error_percentage, 1, 100)
+
+    @classmethod
+    def from_config(cls, section: str, raw: Mapping[str, Any], **values: Any) -> Self:
+        """Build from the ``remediation`` section (``rules`` entries parsed one by one so
+        errors name the rule identifier as written)."""
+        parsed = parse_rule_options(section, raw, RemediationOptions)
+        return super().from_config(section, parsed, **values)
 
     def active(self) -> dict[str, tuple[Runbook, bool]]:
         """Rule identifier -> (runbook, automatic) for every remediation to configure."""
         out: dict[str, tuple[Runbook, bool]] = {}
         for identifier, runbook in sorted(RUNBOOKS.items()):
-            options = self.remediations.get(identifier, RemediationOptions())
-            if not options.enabled or identifier not in self.rules:
+            options = self.rules.get(identifier, RemediationOptions())
+            if not options.enabled or identifier not in self.rule_names:
                 continue
             automatic = runbook.automatic if options.automatic is None else options.automatic
             out[identifier] = (runbook, automatic)
         return out
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> AutoRemediationArgs:
-        """Build from the ``remediation`` section (regions and rules set by the tier)."""
-        raw = validate.known_keys(
-            SECTION,
-            section,
-            {
-                "rules",
-                "maximumAutomaticAttempts",
-                "retryAttemptSeconds",
-                "concurrentExecutionPercentage",
-                "errorPercentage",
-            },
-        )
-        remediations: dict[str, RemediationOptions] = {}
-        per_rule = per_rule_options(
-            f"{SECTION}.rules", raw.get("rules", {}), {"enabled", "automatic"}
-        )
-        for identifier, entry in per_rule.items():
-            where = f"{SECTION}.rules.{identifier}"
-            automatic = entry.get("automatic")
-            remediations[identifier] = RemediationOptions(
-                enabled=validate.boolean(f"{where}.enabled", entry.get("enabled", True)),
-                automatic=None
-                if automatic is None
-                else validate.boolean(f"{where}.automatic", automatic),
-            )
-        return cls(
-            remediations=remediations,
-            maximum_automatic_attempts=validate.int_range(
-                f"{SECTION}.maximumAutomaticAttempts",
-                raw.get("maximumAutomaticAttempts", 5),
-                1,
-                MAX_ATTEMPTS,
-            ),
-            retry_attempt_seconds=validate.int_range(
-                f"{SECTION}.retryAttemptSeconds",
-                raw.get("retryAttemptSeconds", 60),
-                1,
-                MAX_RETRY_SECONDS,
-            ),
-            concurrent_execution_percentage=validate.int_range(
-                f"{SECTION}.concurrentExecutionPercentage",
-                raw.get("concurrentExecutionPercentage", 10),
-                1,
-                100,
-            ),
-            error_percentage=validate.int_range(
-                f"{SECTION}.errorPercentage", raw.get("errorPercentage", 10), 1, 100
-            ),
-        )
 
 
 def _with_account(pattern: str, account_id: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -383,9 +344,11 @@ class AutoRemediation(pulumi.ComponentResource):
         args: AutoRemediationArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args.validate()
+        args = AutoRemediationArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        waits = waits_of(opts)
+        tags = dict(args.tags) or None
         account_id = iam.account_id_or_caller(args.account_id, self)
         active = args.active()
         self.role = None
@@ -400,6 +363,7 @@ class AutoRemediation(pulumi.ComponentResource):
                 assume_role_policy=iam.service_assume_role_policy(
                     "ssm.amazonaws.com", source_account=account_id
                 ),
+                tags=tags,
                 opts=child,
             )
             policy = aws.iam.RolePolicy(
@@ -412,7 +376,7 @@ class AutoRemediation(pulumi.ComponentResource):
             )
             for identifier, (runbook, automatic) in active.items():
                 self.configurations[identifier] = {}
-                for region, rule_name in sorted(args.rules[identifier].items()):
+                for region, rule_name in sorted(args.rule_names[identifier].items()):
                     self.configurations[identifier][region] = self._configuration(
                         f"{name}-{identifier.lower().replace('_', '-')}-{region}",
                         args=args,
@@ -421,11 +385,11 @@ class AutoRemediation(pulumi.ComponentResource):
                         runbook=runbook,
                         automatic=automatic,
                         role_arn=self.role.arn,
-                        depends_on=[policy, *args.depends_on],
+                        depends_on=[policy, *waits],
                     )
 
         if args.notification_topic_arn is not None:
-            self._notifications(name, args, account_id)
+            self._notifications(name, args, account_id, tags)
 
         self.register_outputs(
             {
@@ -476,7 +440,11 @@ class AutoRemediation(pulumi.ComponentResource):
         )
 
     def _notifications(
-        self, name: str, args: AutoRemediationArgs, account_id: pulumi.Input[str]
+        self,
+        name: str,
+        args: AutoRemediationArgs,
+        account_id: pulumi.Input[str],
+        tags: dict[str, str] | None,
     ) -> None:
         assert args.notification_topic_arn is not None
         child = pulumi.ResourceOptions(parent=self)
@@ -487,6 +455,7 @@ class AutoRemediation(pulumi.ComponentResource):
             description="Config NON_COMPLIANT evaluations (this region and forwarded) to SNS",
             event_pattern=pattern,
             region=home,
+            tags=tags,
             opts=child,
         )
         self.notification_rules[home] = home_rule
@@ -508,6 +477,7 @@ class AutoRemediation(pulumi.ComponentResource):
             policy_resource=f"{name}-forward-permissions",
             role_name=physical_name(args.name_prefix, "config-events-forward"),
             description="Forwards Config compliance events to the home region's event bus",
+            tags=tags,
         )
         for region in others:
             self.notification_rules[region] = forwarder.forward(

@@ -7,29 +7,54 @@ Global resource types (IAM users, groups, roles, customer managed policies) are 
 in the home region: recording them in N regions bills every IAM change N times.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import iam, validate
+from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import physical_name
 from secbaseline.components.secure_bucket import BUCKET_ARN, SecureBucket, SecureBucketArgs
 
 TYPE_TOKEN = "secbaseline:index:ConfigRecording"
 CONFIG_SERVICE = "config.amazonaws.com"
 SERVICE_ROLE_PATH = "role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
-RECORDING_FREQUENCIES = ("CONTINUOUS", "DAILY")
-SNAPSHOT_FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
 GLOBAL_IAM_TYPES = ("AWS::IAM::Group", "AWS::IAM::Policy", "AWS::IAM::Role", "AWS::IAM::User")
 """The global types AWS Config records with a recorder unless excluded."""
 _RESOURCE_TYPE = re.compile(r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$")
 SECTION = "configRecording"
+
+
+class RecordingFrequency(StrEnum):
+    """How often AWS Config records a configuration item."""
+
+    CONTINUOUS = "CONTINUOUS"
+    """Every change (about $0.003 per item)."""
+    DAILY = "DAILY"
+    """At most one item per resource per day (about $0.012 per item)."""
+
+
+class SnapshotFrequency(StrEnum):
+    """How often AWS Config delivers a configuration snapshot."""
+
+    ONE_HOUR = "One_Hour"
+    """Every hour."""
+    THREE_HOURS = "Three_Hours"
+    """Every three hours."""
+    SIX_HOURS = "Six_Hours"
+    """Every six hours."""
+    TWELVE_HOURS = "Twelve_Hours"
+    """Every twelve hours."""
+    TWENTY_FOUR_HOURS = "TwentyFour_Hours"
+    """Once a day."""
+
+
+RECORDING_FREQUENCIES = tuple(f.value for f in RecordingFrequency)
+SNAPSHOT_FREQUENCIES = tuple(f.value for f in SnapshotFrequency)
 
 
 def service_role_arn(account_id: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -37,155 +62,84 @@ def service_role_arn(account_id: pulumi.Input[str]) -> pulumi.Output[str]:
     return pulumi.Output.concat(f"arn:{iam.PARTITION}:iam::", account_id, f":{SERVICE_ROLE_PATH}")
 
 
-@dataclass
-class RecordingOverride:
+def _resource_types(field: str, values: Any) -> Any:
+    if isinstance(values, str) or not isinstance(values, Sequence) or not values:
+        raise ValueError(f"{field}: must list at least one resource type")
+    for value in values:
+        if not isinstance(value, str) or not _RESOURCE_TYPE.match(value):
+            raise ValueError(
+                f"{field}: {value!r} is not a resource type such as AWS::EC2::Instance"
+            )
+    return values
+
+
+def _regions(field: str, values: Any) -> Any:
+    return validate.regions(field, values)
+
+
+@component_args
+class RecordingOverride(ComponentArgs):
     """A different recording frequency for some resource types (Config bills per item)."""
 
-    resource_types: Sequence[str]
+    resource_types: Sequence[str] = arg(check=_resource_types)
     """Types such as ``AWS::EC2::NetworkInterface`` (high churn types suit DAILY)."""
-    frequency: str = "DAILY"
+    frequency: RecordingFrequency = RecordingFrequency.DAILY
     """CONTINUOUS or DAILY."""
     description: str | None = None
     """Why these types are recorded differently."""
 
-    def validate(self, field_name: str) -> None:
-        """Raise ValueError naming the first bad field."""
-        validate.one_of(f"{field_name}.frequency", self.frequency, RECORDING_FREQUENCIES)
-        if isinstance(self.resource_types, str) or not self.resource_types:
-            raise ValueError(f"{field_name}.resourceTypes: must list at least one resource type")
-        for resource_type in self.resource_types:
-            if not isinstance(resource_type, str) or not _RESOURCE_TYPE.match(resource_type):
-                raise ValueError(
-                    f"{field_name}.resourceTypes: {resource_type!r} is not a resource type "
-                    "such as AWS::EC2::Instance"
-                )
+
+def _overrides(field: str, overrides: Any) -> Any:
+    if len(overrides) > 1:
+        raise ValueError(
+            f"{field}: pulumi-aws 7 takes one override block; list every type that shares a "
+            "frequency in one entry"
+        )
+    return overrides
 
 
-@dataclass
-class ConfigRecordingArgs:
+@component_args
+class ConfigRecordingArgs(ComponentArgs):
     """Inputs of :class:`ConfigRecording`."""
 
-    regions: Sequence[str] = ()
-    """Regions with a recorder and delivery channel (the detection regions). Required."""
-    home_region: str = ""
-    """Where the delivery bucket lives and global (IAM) types are recorded. Required."""
-    account_id: pulumi.Input[str] | None = None
+    regions: Sequence[str] = arg(check=_regions)
+    """Regions with a recorder and delivery channel (the tier passes the detection regions)."""
+    home_region: str = arg(check=validate.region)
+    """Where the delivery bucket lives and global (IAM) types are recorded; one of ``regions``."""
+    account_id: pulumi.Input[str] | None = arg(default=None, check=validate.account_id)
     """The account id (bucket paths, conditions); None asks AWS (one invoke)."""
-    name_prefix: str = "secbaseline"
-    """Prefix of the recorder and delivery channel names."""
+    name_prefix: str = arg(default="secbaseline", check=validate.name_prefix)
+    """Prefix of the recorder and delivery channel names (``<prefix>-recorder``)."""
     manage_recorders: bool = True
     """False when AWS Control Tower (or another tool) owns the recorders: nothing is created."""
     create_service_linked_role: bool = True
     """Create AWSServiceRoleForConfig (once per account); False when it already exists."""
-    recording_frequency: str = "CONTINUOUS"
+    recording_frequency: RecordingFrequency = RecordingFrequency.CONTINUOUS
     """Default frequency: CONTINUOUS (~$0.003 per item) or DAILY (~$0.012 per item, fewer items)."""
-    recording_overrides: Sequence[RecordingOverride] = ()
-    """Per-type frequency overrides, e.g. DAILY for high-churn types."""
-    snapshot_frequency: str = "TwentyFour_Hours"
+    recording_overrides: Sequence[RecordingOverride] = arg(default_factory=list, check=_overrides)
+    """Per-type frequency overrides, e.g. DAILY for high-churn types (at most one entry:
+    pulumi-aws 7 takes one override block)."""
+    snapshot_frequency: SnapshotFrequency = SnapshotFrequency.TWENTY_FOUR_HOURS
     """How often Config delivers a configuration snapshot to the bucket."""
-    noncurrent_version_days: int = 365
-    """Days before superseded objects in the delivery bucket expire (1-3650)."""
+    noncurrent_version_days: int = arg(default=365, ge=1, le=3650)
+    """Days before superseded objects in the delivery bucket expire, 1-3650."""
     force_destroy: bool = False
     """Let ``pulumi destroy`` remove a non-empty delivery bucket (keep False outside tests)."""
+    kms_key_arn: pulumi.Input[str] | None = arg(default=None, check=validate.kms_key_arn)
+    """Your KMS key for the delivery bucket and channel instead of a created one. Its policy
+    must let ``config.amazonaws.com`` use ``kms:GenerateDataKey*`` and ``kms:Decrypt``."""
+    tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
+    """Tags for every taggable child (delivery bucket, its key and log bucket, service role)."""
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        validate.regions_with_home(SECTION, list(self.regions), self.home_region)
-        if isinstance(self.account_id, str):
-            validate.account_id(f"{SECTION}.accountId", self.account_id)
-        validate.name_prefix(f"{SECTION}.namePrefix", self.name_prefix)
-        validate.boolean(f"{SECTION}.manageRecorders", self.manage_recorders)
-        validate.boolean(f"{SECTION}.createServiceLinkedRole", self.create_service_linked_role)
-        validate.one_of(
-            f"{SECTION}.recordingFrequency", self.recording_frequency, RECORDING_FREQUENCIES
-        )
-        validate.one_of(
-            f"{SECTION}.snapshotFrequency", self.snapshot_frequency, SNAPSHOT_FREQUENCIES
-        )
-        if len(self.recording_overrides) > 1:
-            raise ValueError(
-                f"{SECTION}.recordingOverrides: pulumi-aws 7 takes one override block; "
-                "list every type that shares a frequency in one entry"
-            )
+    def __post_init__(self) -> None:
+        if self.home_region not in self.regions:
+            raise ValueError(f"home_region: {self.home_region} is not one of the regions")
         seen: set[str] = set()
-        for index, override in enumerate(self.recording_overrides):
-            override.validate(f"{SECTION}.recordingOverrides[{index}]")
+        for override in self.recording_overrides:
             for resource_type in override.resource_types:
                 if resource_type in seen:
-                    raise ValueError(
-                        f"{SECTION}.recordingOverrides[{index}].resourceTypes: {resource_type} "
-                        "is overridden twice"
-                    )
+                    raise ValueError(f"recording_overrides: {resource_type} is overridden twice")
                 seen.add(resource_type)
-        validate.int_range(
-            f"{SECTION}.noncurrentVersionDays", self.noncurrent_version_days, 1, 3650
-        )
-        validate.boolean(f"{SECTION}.forceDestroy", self.force_destroy)
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> ConfigRecordingArgs:
-        """Build from the ``configRecording`` section (regions and account set by the tier)."""
-        raw = validate.known_keys(
-            SECTION,
-            section,
-            {
-                "manageRecorders",
-                "createServiceLinkedRole",
-                "recordingFrequency",
-                "recordingOverrides",
-                "snapshotFrequency",
-                "noncurrentVersionDays",
-                "forceDestroy",
-            },
-        )
-        overrides_raw = raw.get("recordingOverrides", [])
-        if isinstance(overrides_raw, str | Mapping) or not isinstance(overrides_raw, Sequence):
-            raise ValueError(f"{SECTION}.recordingOverrides: expected a list of overrides")
-        overrides = []
-        for index, item in enumerate(overrides_raw):
-            entry = validate.known_keys(
-                f"{SECTION}.recordingOverrides[{index}]",
-                item,
-                {"resourceTypes", "frequency", "description"},
-            )
-            types = entry.get("resourceTypes", [])
-            overrides.append(
-                RecordingOverride(
-                    resource_types=tuple(types) if isinstance(types, Sequence) else (),
-                    frequency=str(entry.get("frequency", "DAILY")),
-                    description=None
-                    if entry.get("description") is None
-                    else str(entry.get("description")),
-                )
-            )
-        args = cls(
-            manage_recorders=validate.boolean(
-                f"{SECTION}.manageRecorders", raw.get("manageRecorders", True)
-            ),
-            create_service_linked_role=validate.boolean(
-                f"{SECTION}.createServiceLinkedRole", raw.get("createServiceLinkedRole", True)
-            ),
-            recording_frequency=validate.one_of(
-                f"{SECTION}.recordingFrequency",
-                str(raw.get("recordingFrequency", "CONTINUOUS")),
-                RECORDING_FREQUENCIES,
-            ),
-            recording_overrides=tuple(overrides),
-            snapshot_frequency=validate.one_of(
-                f"{SECTION}.snapshotFrequency",
-                str(raw.get("snapshotFrequency", "TwentyFour_Hours")),
-                SNAPSHOT_FREQUENCIES,
-            ),
-            noncurrent_version_days=validate.int_range(
-                f"{SECTION}.noncurrentVersionDays", raw.get("noncurrentVersionDays", 365), 1, 3650
-            ),
-            force_destroy=validate.boolean(
-                f"{SECTION}.forceDestroy", raw.get("forceDestroy", False)
-            ),
-        )
-        for index, override in enumerate(args.recording_overrides):
-            override.validate(f"{SECTION}.recordingOverrides[{index}]")
-        return args
 
 
 def delivery_bucket_statements(account_id: pulumi.Input[str]) -> list[dict[str, Any]]:
@@ -224,8 +178,10 @@ def delivery_bucket_statements(account_id: pulumi.Input[str]) -> list[dict[str, 
 class ConfigRecording(pulumi.ComponentResource):
     """A started configuration recorder and delivery channel in every region."""
 
-    bucket: SecureBucket | None
-    """The delivery bucket in the home region (None when recorders are not managed)."""
+    bucket_name: pulumi.Output[str] | None
+    """The delivery bucket's name (None when recorders are not managed)."""
+    kms_key_arn: pulumi.Output[str] | None
+    """The key that encrypts the deliveries (None when recorders are not managed)."""
     service_linked_role: aws.iam.ServiceLinkedRole | None
     """AWSServiceRoleForConfig, when created here."""
     recorders: dict[str, aws.cfg.Recorder]
@@ -243,11 +199,14 @@ class ConfigRecording(pulumi.ComponentResource):
         args: ConfigRecordingArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args.validate()
+        args = ConfigRecordingArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags) or None
         self.recorder_name = physical_name(args.name_prefix, "recorder")
-        self.bucket = None
+        self._bucket: SecureBucket | None = None
+        self.bucket_name = None
+        self.kms_key_arn = None
         self.service_linked_role = None
         self.recorders = {}
         self.delivery_channels = {}
@@ -257,23 +216,30 @@ class ConfigRecording(pulumi.ComponentResource):
             return
 
         account_id = iam.account_id_or_caller(args.account_id, self)
-        self.bucket = SecureBucket(
+        bucket = self._bucket = SecureBucket(
             f"{name}-delivery",
             SecureBucketArgs(
                 region=args.home_region,
+                kms_key_arn=args.kms_key_arn,
                 policy_statements=delivery_bucket_statements(account_id),
-                key_policy_statements=[
-                    iam.service_key_statement("AllowConfigDelivery", CONFIG_SERVICE, account_id)
-                ],
+                key_policy_statements=[]
+                if args.kms_key_arn is not None
+                else [iam.service_key_statement("AllowConfigDelivery", CONFIG_SERVICE, account_id)],
                 noncurrent_version_days=args.noncurrent_version_days,
                 force_destroy=args.force_destroy,
+                tags=args.tags,
             ),
             opts=child,
         )
+        self.bucket_name = bucket.bucket_name
+        self.kms_key_arn = bucket.kms_key_arn
         role_dependencies: list[pulumi.Resource] = []
         if args.create_service_linked_role:
             self.service_linked_role = aws.iam.ServiceLinkedRole(
-                f"{name}-service-role", aws_service_name=CONFIG_SERVICE, opts=child
+                f"{name}-service-role",
+                aws_service_name=CONFIG_SERVICE,
+                tags=tags,
+                opts=child,
             )
             role_dependencies.append(self.service_linked_role)
         role_arn = service_role_arn(account_id)
@@ -292,12 +258,12 @@ class ConfigRecording(pulumi.ComponentResource):
             channel = aws.cfg.DeliveryChannel(
                 f"{name}-channel-{region}",
                 name=self.recorder_name,
-                s3_bucket_name=self.bucket.bucket_name,
-                s3_kms_key_arn=self.bucket.kms_key_arn,
+                s3_bucket_name=bucket.bucket_name,
+                s3_kms_key_arn=bucket.kms_key_arn,
                 snapshot_delivery_properties={"delivery_frequency": args.snapshot_frequency},
                 region=region,
                 # Config checks bucket access when the channel is created.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[recorder, self.bucket.policy]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[recorder, bucket.policy]),
             )
             self.recorders[region] = recorder
             self.delivery_channels[region] = channel
@@ -312,11 +278,17 @@ class ConfigRecording(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "managed": True,
-                "bucketName": self.bucket.bucket_name,
+                "bucketName": bucket.bucket_name,
+                "kmsKeyArn": bucket.kms_key_arn,
                 "regions": sorted(args.regions),
                 "recorderName": self.recorder_name,
             }
         )
+
+    @property
+    def bucket(self) -> SecureBucket | None:
+        """The delivery bucket in the home region (None when recorders are not managed)."""
+        return self._bucket
 
     @staticmethod
     def _recording_group(home: bool) -> aws.cfg.RecorderRecordingGroupArgsDict:
@@ -355,7 +327,9 @@ __all__ = [
     "GLOBAL_IAM_TYPES",
     "ConfigRecording",
     "ConfigRecordingArgs",
+    "RecordingFrequency",
     "RecordingOverride",
+    "SnapshotFrequency",
     "delivery_bucket_statements",
     "service_role_arn",
 ]

@@ -4,29 +4,41 @@ Checklist: S-15 (Config rules judge the recorded state). Rules on global resourc
 user, IAM) run only in the home region; every other rule runs in every detection region.
 """
 
-from __future__ import annotations
-
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Self, TypeVar
 
 import pulumi
 import pulumi_aws as aws
+from pydantic import model_validator
 
 from secbaseline.baseline import validate
+from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import physical_name
 
 TYPE_TOKEN = "secbaseline:index:ConfigRules"
 SECTION = "configRules"
-EXECUTION_FREQUENCIES = (
-    "One_Hour",
-    "Three_Hours",
-    "Six_Hours",
-    "Twelve_Hours",
-    "TwentyFour_Hours",
-)
+
+
+class ExecutionFrequency(StrEnum):
+    """How often a periodic rule runs at most."""
+
+    ONE_HOUR = "One_Hour"
+    """Every hour."""
+    THREE_HOURS = "Three_Hours"
+    """Every three hours."""
+    SIX_HOURS = "Six_Hours"
+    """Every six hours."""
+    TWELVE_HOURS = "Twelve_Hours"
+    """Every twelve hours."""
+    TWENTY_FOUR_HOURS = "TwentyFour_Hours"
+    """Once a day (the AWS default)."""
+
+
+EXECUTION_FREQUENCIES = tuple(f.value for f in ExecutionFrequency)
 _PACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,50}$")
 
 
@@ -184,113 +196,148 @@ CATALOG: Mapping[str, ManagedRule] = {
 """Every rule this component knows, by source identifier (all enabled by default)."""
 
 
-@dataclass
-class RuleOptions:
-    """Per-rule switches: on/off, parameters and schedule."""
+def parameter_text(value: str | int | float | bool) -> str:
+    """Config takes every input parameter as a string (booleans as true/false)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _parameters(field: str, value: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, item in value.items():
+        if not isinstance(item, str | int | float | bool):
+            raise ValueError(f"{field}.{name}: expected a string, number or boolean")
+        out[str(name)] = parameter_text(item)
+    return out
+
+
+def shorthand(data: Any) -> Any:
+    """``RULE_ID: false`` (or ``true``) in config is short for ``{enabled: false}``."""
+    return {"enabled": data} if isinstance(data, bool) else data
+
+
+@component_args
+class RuleOptions(ComponentArgs):
+    """Per-rule switches: on/off, parameters and schedule. In config, ``false`` alone is short
+    for ``{enabled: false}``."""
 
     enabled: bool = True
     """Deploy the rule (every catalog rule is on unless switched off)."""
-    parameters: Mapping[str, str | int | bool] = field(default_factory=dict)
-    """Input parameters; names must be ones the rule accepts (see ``CATALOG``)."""
-    maximum_execution_frequency: str | None = None
-    """For periodic rules: One_Hour .. TwentyFour_Hours (AWS default 24 h)."""
+    parameters: Mapping[str, Any] = arg(default_factory=dict, check=_parameters)
+    """Input parameters (strings, numbers or booleans; Config receives them as text); names
+    must be ones the rule accepts (see ``CATALOG``)."""
+    maximum_execution_frequency: ExecutionFrequency | None = None
+    """For periodic rules only: One_Hour .. TwentyFour_Hours (AWS default 24 h)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _enabled_shorthand(cls, data: Any) -> Any:
+        return shorthand(data)
 
 
-@dataclass
-class ConformancePack:
+def _pack_name(field: str, value: Any) -> Any:
+    if not isinstance(value, str) or not _PACK_NAME.match(value):
+        raise ValueError(
+            f"{field}: {value!r} must be 1-51 letters, digits or '-', starting with a letter"
+        )
+    return value
+
+
+def _template_s3_uri(field: str, value: Any) -> Any:
+    if not re.match(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$", value):
+        raise ValueError(f"{field}: {value!r} is not an s3://bucket/key URI")
+    return value
+
+
+def _template_body(field: str, value: Any) -> Any:
+    if not value.strip():
+        raise ValueError(f"{field}: must not be empty")
+    return value
+
+
+@component_args
+class ConformancePack(ComponentArgs):
     """A conformance pack deployed beside the rules (template text or an S3 URI)."""
 
-    name: str
+    name: str = arg(check=_pack_name)
     """Pack name (letters, digits, '-'); the physical name is ``<prefix>-<name>``."""
-    template_body: str | None = None
+    template_body: str | None = arg(default=None, check=_template_body)
     """The pack's YAML template text."""
-    template_s3_uri: str | None = None
+    template_s3_uri: str | None = arg(default=None, check=_template_s3_uri)
     """``s3://bucket/key`` of the template (exclusive with ``template_body``)."""
-    parameters: Mapping[str, str] = field(default_factory=dict)
+    parameters: Mapping[str, str] = arg(default_factory=dict)
     """Template parameters."""
     home_region_only: bool = True
     """Deploy in the home region only (most packs check global settings); False: every region."""
 
-    def validate(self, field_name: str) -> None:
-        """Raise ValueError naming the first bad field."""
-        if not isinstance(self.name, str) or not _PACK_NAME.match(self.name):
-            raise ValueError(
-                f"{field_name}.name: {self.name!r} must be 1-51 letters, digits or '-', "
-                "starting with a letter"
-            )
+    def __post_init__(self) -> None:
         if (self.template_body is None) == (self.template_s3_uri is None):
-            raise ValueError(f"{field_name}: give exactly one of templateBody or templateS3Uri")
-        if self.template_s3_uri is not None and not re.match(
-            r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$", self.template_s3_uri
-        ):
+            raise ValueError("template_body: give exactly one of template_body or template_s3_uri")
+
+
+def _rules(field: str, value: Any) -> Any:
+    """Rule identifiers from the catalog; parameters and schedules the rule accepts."""
+    for identifier, options in value.items():
+        where = f"{field}.{identifier}"
+        if identifier not in CATALOG:
+            raise ValueError(f"{where}: unknown rule; known rules: {', '.join(sorted(CATALOG))}")
+        rule = CATALOG[identifier]
+        for parameter in options.parameters:
+            if parameter not in rule.parameters:
+                allowed = ", ".join(sorted(rule.parameters)) or "none"
+                raise ValueError(
+                    f"{where}.parameters.{parameter}: unknown parameter; allowed: {allowed}"
+                )
+        if options.maximum_execution_frequency is not None and not rule.periodic:
             raise ValueError(
-                f"{field_name}.templateS3Uri: {self.template_s3_uri!r} is not an s3://bucket/key URI"
+                f"{where}: {identifier} is change-triggered, not periodic: it takes no maximum "
+                "execution frequency"
             )
-        if self.template_body is not None and not self.template_body.strip():
-            raise ValueError(f"{field_name}.templateBody: must not be empty")
-        for key, value in self.parameters.items():
-            if not isinstance(key, str) or not isinstance(value, str):
-                raise ValueError(f"{field_name}.parameters: names and values must be strings")
+    return value
 
 
-@dataclass
-class ConfigRulesArgs:
+def _packs(field: str, value: Any) -> Any:
+    names: set[str] = set()
+    for index, pack in enumerate(value):
+        if pack.name in names:
+            raise ValueError(f"{field}[{index}].name: {pack.name} is used twice")
+        names.add(pack.name)
+    return value
+
+
+def _regions(field: str, values: Any) -> Any:
+    return validate.regions(field, values)
+
+
+@component_args
+class ConfigRulesArgs(ComponentArgs):
     """Inputs of :class:`ConfigRules`."""
 
-    regions: Sequence[str] = ()
-    """Detection regions. Required."""
-    home_region: str = ""
-    """Where global-resource rules and (by default) conformance packs run. Required."""
-    name_prefix: str = "secbaseline"
-    """Prefix of the rules' physical names."""
-    rules: Mapping[str, RuleOptions] = field(default_factory=dict)
-    """Options per rule identifier; catalog rules not listed are deployed with defaults."""
-    conformance_packs: Sequence[ConformancePack] = ()
+    regions: Sequence[str] = arg(check=_regions)
+    """Detection regions (the tier passes them)."""
+    home_region: str = arg(check=validate.region)
+    """Where global-resource rules and (by default) conformance packs run; one of ``regions``."""
+    name_prefix: str = arg(default="secbaseline", check=validate.name_prefix)
+    """Prefix of the rules' and packs' physical names."""
+    rules: Mapping[str, RuleOptions] = arg(default_factory=dict, check=_rules)
+    """Options per rule identifier (see ``CATALOG``); catalog rules not listed are deployed with
+    defaults."""
+    conformance_packs: Sequence[ConformancePack] = arg(default_factory=list, check=_packs)
     """Optional conformance packs."""
-    depends_on: Mapping[str, Sequence[pulumi.Resource]] = field(default_factory=dict)
-    """Region -> resources the rules there wait for (the started recorder)."""
+    tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
+    """Tags for every rule (conformance packs take no tags)."""
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        validate.regions_with_home(SECTION, list(self.regions), self.home_region)
-        validate.name_prefix(f"{SECTION}.namePrefix", self.name_prefix)
-        for identifier, options in self.rules.items():
-            where = f"{SECTION}.rules.{identifier}"
-            if identifier not in CATALOG:
-                raise ValueError(
-                    f"{where}: unknown rule; known rules: {', '.join(sorted(CATALOG))}"
-                )
-            rule = CATALOG[identifier]
-            validate.boolean(f"{where}.enabled", options.enabled)
-            for parameter, value in options.parameters.items():
-                if parameter not in rule.parameters:
-                    allowed = ", ".join(sorted(rule.parameters)) or "none"
-                    raise ValueError(
-                        f"{where}.parameters.{parameter}: unknown parameter; allowed: {allowed}"
-                    )
-                if not isinstance(value, str | int | bool):
-                    raise ValueError(
-                        f"{where}.parameters.{parameter}: expected a string, number or boolean"
-                    )
-            if options.maximum_execution_frequency is not None:
-                if not rule.periodic:
-                    raise ValueError(
-                        f"{where}.maximumExecutionFrequency: {identifier} is change-triggered, "
-                        "not periodic"
-                    )
-                validate.one_of(
-                    f"{where}.maximumExecutionFrequency",
-                    options.maximum_execution_frequency,
-                    EXECUTION_FREQUENCIES,
-                )
-        names: set[str] = set()
-        for index, pack in enumerate(self.conformance_packs):
-            pack.validate(f"{SECTION}.conformancePacks[{index}]")
-            if pack.name in names:
-                raise ValueError(
-                    f"{SECTION}.conformancePacks[{index}].name: {pack.name} is used twice"
-                )
-            names.add(pack.name)
+    def __post_init__(self) -> None:
+        if self.home_region not in self.regions:
+            raise ValueError(f"home_region: {self.home_region} is not one of the regions")
+
+    @classmethod
+    def from_config(cls, section: str, raw: Mapping[str, Any], **values: Any) -> Self:
+        """Build from the ``configRules`` section; see :func:`parse_rule_options`."""
+        return super().from_config(section, parse_rule_options(section, raw, RuleOptions), **values)
 
     def enabled_rules(self) -> list[ManagedRule]:
         """Catalog rules that are switched on, in identifier order."""
@@ -300,79 +347,37 @@ class ConfigRulesArgs:
             if self.rules.get(identifier, RuleOptions()).enabled
         ]
 
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> ConfigRulesArgs:
-        """Build from the ``configRules`` section (regions set by the tier)."""
-        raw = validate.known_keys(SECTION, section, {"rules", "conformancePacks"})
-        rules: dict[str, RuleOptions] = {}
-        per_rule = per_rule_options(
-            f"{SECTION}.rules",
-            raw.get("rules", {}),
-            {"enabled", "parameters", "maximumExecutionFrequency"},
-        )
-        for identifier, entry in per_rule.items():
-            where = f"{SECTION}.rules.{identifier}"
-            parameters = entry.get("parameters", {})
-            if not isinstance(parameters, Mapping):
-                raise ValueError(f"{where}.parameters: expected a mapping")
-            frequency = entry.get("maximumExecutionFrequency")
-            rules[identifier] = RuleOptions(
-                enabled=validate.boolean(f"{where}.enabled", entry.get("enabled", True)),
-                parameters={str(k): v for k, v in parameters.items()},
-                maximum_execution_frequency=None if frequency is None else str(frequency),
-            )
-        packs_raw = raw.get("conformancePacks", [])
-        if isinstance(packs_raw, str | Mapping) or not isinstance(packs_raw, Sequence):
-            raise ValueError(f"{SECTION}.conformancePacks: expected a list of packs")
-        packs = []
-        for index, item in enumerate(packs_raw):
-            where = f"{SECTION}.conformancePacks[{index}]"
-            entry = validate.known_keys(
-                where,
-                item,
-                {"name", "templateBody", "templateS3Uri", "parameters", "homeRegionOnly"},
-            )
-            params = entry.get("parameters", {})
-            if not isinstance(params, Mapping):
-                raise ValueError(f"{where}.parameters: expected a mapping")
-            body = entry.get("templateBody")
-            uri = entry.get("templateS3Uri")
-            packs.append(
-                ConformancePack(
-                    name=str(entry.get("name", "")),
-                    template_body=None if body is None else str(body),
-                    template_s3_uri=None if uri is None else str(uri),
-                    parameters={str(k): v for k, v in params.items()},
-                    home_region_only=validate.boolean(
-                        f"{where}.homeRegionOnly", entry.get("homeRegionOnly", True)
-                    ),
-                )
-            )
-        return cls(rules=rules, conformance_packs=tuple(packs))
+
+_O = TypeVar("_O", bound=ComponentArgs)
 
 
-def per_rule_options(
-    field_name: str, value: object, allowed: set[str]
-) -> dict[str, dict[str, object]]:
-    """A ``RULE_ID -> options`` config mapping; ``RULE_ID: false`` is short for disabled."""
-    if not isinstance(value, Mapping):
-        raise ValueError(f"{field_name}: expected a mapping of rule identifier -> options")
-    out: dict[str, dict[str, object]] = {}
-    for identifier, options in value.items():
-        if isinstance(options, bool):
-            out[str(identifier)] = {"enabled": options}
-        else:
-            out[str(identifier)] = validate.known_keys(
-                f"{field_name}.{identifier}", options, allowed
-            )
-    return out
+def parse_rule_options(
+    section: str, raw: Mapping[str, Any], options: type[_O]
+) -> Mapping[str, Any]:
+    """``raw`` with each entry of its ``rules`` mapping parsed as ``options`` (``false`` alone
+    is short for ``{enabled: false}``), so errors name the rule identifier as written
+    (``configRules.rules.ENCRYPTED_VOLUMES.params``): the generic parser would camel-case it."""
+    rules = raw.get("rules") if isinstance(raw, Mapping) else None
+    if not isinstance(rules, Mapping):
+        return raw
+    parsed = {
+        str(identifier): options.from_config(f"{section}.rules.{identifier}", shorthand(entry))
+        for identifier, entry in rules.items()
+    }
+    return {**raw, "rules": parsed}
 
 
-def parameter_text(value: str | int | bool) -> str:
-    """Config takes every input parameter as a string (booleans as true/false)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+def waits_of(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
+    """The resources a component's ``opts.depends_on`` names: its children wait for them too
+    (Pulumi does not pass a component's dependencies on to its children)."""
+    depends = opts.depends_on if opts is not None else None
+    if depends is None:
+        return []
+    if isinstance(depends, pulumi.Resource):
+        return [depends]
+    if isinstance(depends, list | tuple):
+        return [d for d in depends if isinstance(d, pulumi.Resource)]
+    return []
 
 
 class ConfigRules(pulumi.ComponentResource):
@@ -391,8 +396,10 @@ class ConfigRules(pulumi.ComponentResource):
         args: ConfigRulesArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args.validate()
+        args = ConfigRulesArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
+        waits = waits_of(opts)
+        tags = dict(args.tags) or None
         self.rules = {}
         self.rule_names = {}
         self.conformance_packs = {}
@@ -402,7 +409,7 @@ class ConfigRules(pulumi.ComponentResource):
             physical = physical_name(args.name_prefix, rule.name)
             self.rule_names[rule.identifier] = physical
             regions = [args.home_region] if rule.global_only else sorted(args.regions)
-            parameters = {k: parameter_text(v) for k, v in sorted(options.parameters.items())}
+            parameters = dict(sorted(options.parameters.items()))
             self.rules[rule.identifier] = {}
             for region in regions:
                 self.rules[rule.identifier][region] = aws.cfg.Rule(
@@ -416,9 +423,8 @@ class ConfigRules(pulumi.ComponentResource):
                     if rule.resource_types
                     else None,
                     region=region,
-                    opts=pulumi.ResourceOptions(
-                        parent=self, depends_on=list(args.depends_on.get(region, ()))
-                    ),
+                    tags=tags,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=waits),
                 )
 
         for pack in args.conformance_packs:
@@ -436,9 +442,7 @@ class ConfigRules(pulumi.ComponentResource):
                     ]
                     or None,
                     region=region,
-                    opts=pulumi.ResourceOptions(
-                        parent=self, depends_on=list(args.depends_on.get(region, ()))
-                    ),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=waits),
                 )
 
         self.register_outputs({"ruleNames": self.rule_names, "regions": sorted(args.regions)})

@@ -10,17 +10,15 @@ Checklist: S-18. Two managed policies:
   the boundary, never edit the boundary (or this policy), pass only roles under the prefix.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import iam, validate
+from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import MANAGED_BY, MANAGED_BY_TAG, physical_name
 
 TYPE_TOKEN = "secbaseline:index:DelegatedIamAdmin"
@@ -185,116 +183,87 @@ POLICY_WRITE_ACTIONS = (
 """Managed-policy actions, allowed on policies under the prefix only."""
 
 
-@dataclass
-class DelegatedIamAdminArgs:
+def _role_prefix(field: str, value: Any) -> Any:
+    if not isinstance(value, str) or not _PREFIX.match(value):
+        raise ValueError(
+            f"{field}: {value!r} must be 2-32 characters of letters, digits and +=,.@_- "
+            "(no wildcards, not empty)"
+        )
+    return value
+
+
+def _iam_path(field: str, value: Any) -> Any:
+    if not isinstance(value, str) or not _PATH.match(value) or len(value) > 512:
+        raise ValueError(
+            f"{field}: {value!r} must start and end with '/' (e.g. /delegated/) and use letters, "
+            "digits and +=,.@_-"
+        )
+    return value
+
+
+def _role_name(field: str, value: Any) -> Any:
+    if not isinstance(value, str) or not _ROLE_NAME.match(value):
+        raise ValueError(f"{field}: {value!r} is not an IAM role name")
+    return value
+
+
+def _services(field: str, values: Any) -> Any:
+    if isinstance(values, str) or not values:
+        raise ValueError(f"{field}: must list at least one service")
+    for service in values:
+        if not isinstance(service, str) or not re.fullmatch(r"[a-z0-9-]+", service):
+            raise ValueError(f"{field}: {service!r} is not a service prefix")
+        if service in FORBIDDEN_SERVICES:
+            raise ValueError(
+                f"{field}: {service!r} cannot be granted through the boundary "
+                f"(refused: {', '.join(sorted(FORBIDDEN_SERVICES))})"
+            )
+    return values
+
+
+@component_args
+class DelegatedIamAdminArgs(ComponentArgs):
     """Inputs of :class:`DelegatedIamAdmin`."""
 
-    role_prefix: str = "app-"
-    """Name prefix of every role and policy developers may create (not empty, not ``*``)."""
-    path: str = "/delegated/"
+    role_prefix: str = arg(default="app-", check=_role_prefix)
+    """Name prefix of every role and policy developers may create (not empty, not ``*``; may
+    not overlap ``name_prefix`` or match a protected role)."""
+    path: str = arg(default="/delegated/", check=_iam_path)
     """IAM path developers' roles and policies must use (``/a/b/``)."""
-    name_prefix: str = "secbaseline"
-    """The baseline's own name prefix; ``role_prefix`` may not overlap it."""
-    protected_role_names: Sequence[str] = ()
+    name_prefix: str = arg(default="secbaseline", check=validate.name_prefix)
+    """The baseline's own name prefix (policy names and path); ``role_prefix`` may not overlap
+    it."""
+    protected_role_names: Sequence[str] = arg(default_factory=list, each=_role_name)
     """Security team / admin role names ``role_prefix`` may not match (e.g. ``Admin``)."""
-    workload_services: Sequence[str] = DEFAULT_WORKLOAD_SERVICES
-    """Services the boundary allows; IAM, Organizations and security services are refused."""
-    protected_key_arns: Sequence[str] = ()
-    """KMS keys nobody under the boundary may schedule for deletion (besides tagged ones)."""
-    attach_to_roles: Sequence[str] = ()
+    workload_services: Sequence[str] = arg(
+        default_factory=lambda: list(DEFAULT_WORKLOAD_SERVICES), check=_services
+    )
+    """Services the boundary allows (``<service>:*``); IAM, Organizations and security services
+    are refused."""
+    protected_key_arns: Sequence[pulumi.Input[str]] = arg(
+        default_factory=list, each=validate.kms_key_arn
+    )
+    """KMS keys nobody under the boundary may disable, re-policy or schedule for deletion
+    (besides the baseline's tagged ones)."""
+    attach_to_roles: Sequence[pulumi.Input[str]] = arg(default_factory=list, each=_role_name)
     """Existing developer role names that get the delegation policy attached."""
-    account_id: pulumi.Input[str] | None = None
+    account_id: pulumi.Input[str] | None = arg(default=None, check=validate.account_id)
     """The account id (ARNs); None asks AWS (one invoke)."""
-    tags: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
     """Tags for both policies."""
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        validate.name_prefix(f"{SECTION}.namePrefix", self.name_prefix)
+    def __post_init__(self) -> None:
         prefix = self.role_prefix
-        if not isinstance(prefix, str) or not _PREFIX.match(prefix):
-            raise ValueError(
-                f"{SECTION}.rolePrefix: {prefix!r} must be 2-32 characters of letters, digits "
-                "and +=,.@_- (no wildcards, not empty)"
-            )
         lowered = prefix.lower()
         baseline = self.name_prefix.lower()
         if baseline.startswith(lowered) or lowered.startswith(baseline):
             raise ValueError(
-                f"{SECTION}.rolePrefix: {prefix!r} overlaps the baseline's own prefix "
+                f"role_prefix: {prefix!r} overlaps the baseline's own prefix "
                 f"{self.name_prefix!r}; developers could take over the baseline's roles"
             )
-        for index, role in enumerate(self.protected_role_names):
-            if not isinstance(role, str) or not _ROLE_NAME.match(role):
-                raise ValueError(
-                    f"{SECTION}.protectedRoleNames[{index}]: {role!r} is not an IAM role name"
-                )
+        for role in self.protected_role_names:
             if role.lower().startswith(lowered):
-                raise ValueError(
-                    f"{SECTION}.rolePrefix: {prefix!r} matches the protected role {role!r}"
-                )
-        if not isinstance(self.path, str) or not _PATH.match(self.path) or len(self.path) > 512:
-            raise ValueError(
-                f"{SECTION}.path: {self.path!r} must start and end with '/' "
-                "(e.g. /delegated/) and use letters, digits and +=,.@_-"
-            )
-        if isinstance(self.workload_services, str) or not self.workload_services:
-            raise ValueError(f"{SECTION}.workloadServices: must list at least one service")
-        for service in self.workload_services:
-            if not isinstance(service, str) or not re.fullmatch(r"[a-z0-9-]+", service):
-                raise ValueError(f"{SECTION}.workloadServices: {service!r} is not a service prefix")
-            if service in FORBIDDEN_SERVICES:
-                raise ValueError(
-                    f"{SECTION}.workloadServices: {service!r} cannot be granted through the "
-                    f"boundary (refused: {', '.join(sorted(FORBIDDEN_SERVICES))})"
-                )
-        for index, key_arn in enumerate(self.protected_key_arns):
-            validate.arn(f"{SECTION}.protectedKeyArns[{index}]", key_arn, service="kms")
-        for index, role in enumerate(self.attach_to_roles):
-            if not isinstance(role, str) or not _ROLE_NAME.match(role):
-                raise ValueError(
-                    f"{SECTION}.attachToRoles[{index}]: {role!r} is not an IAM role name"
-                )
-        if isinstance(self.account_id, str):
-            validate.account_id(f"{SECTION}.accountId", self.account_id)
-        validate.tags(f"{SECTION}.tags", dict(self.tags))
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> DelegatedIamAdminArgs:
-        """Build from the ``iamDelegation`` section (name prefix and account set by the tier)."""
-        raw = validate.known_keys(
-            SECTION,
-            section,
-            {
-                "rolePrefix",
-                "path",
-                "protectedRoleNames",
-                "workloadServices",
-                "protectedKeyArns",
-                "attachToRoles",
-            },
-        )
-
-        def text(key: str, default: str) -> str:
-            value = raw.get(key, default)
-            if not isinstance(value, str):
-                raise ValueError(f"{SECTION}.{key}: expected a string, got {value!r}")
-            return value
-
-        def strings(key: str, default: Sequence[str]) -> tuple[str, ...]:
-            value = raw.get(key, default)
-            if isinstance(value, str) or not isinstance(value, Sequence):
-                raise ValueError(f"{SECTION}.{key}: expected a list of strings")
-            return tuple(value)
-
-        return cls(
-            role_prefix=text("rolePrefix", "app-"),
-            path=text("path", "/delegated/"),
-            protected_role_names=strings("protectedRoleNames", ()),
-            workload_services=strings("workloadServices", DEFAULT_WORKLOAD_SERVICES),
-            protected_key_arns=strings("protectedKeyArns", ()),
-            attach_to_roles=strings("attachToRoles", ()),
-        )
+                raise ValueError(f"role_prefix: {prefix!r} matches the protected role {role!r}")
 
 
 def _arn(account_id: pulumi.Input[str], resource: str) -> pulumi.Output[str]:
@@ -339,7 +308,8 @@ def boundary_statements(
                 "Sid": "DenyDeletingProtectedKeys",
                 "Effect": "Deny",
                 "Action": ["kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"],
-                "Resource": sorted(args.protected_key_arns),
+                "Resource": sorted(k for k in args.protected_key_arns if isinstance(k, str))
+                + [k for k in args.protected_key_arns if not isinstance(k, str)],
             }
         )
     return [
@@ -537,7 +507,7 @@ class DelegatedIamAdmin(pulumi.ComponentResource):
         args: DelegatedIamAdminArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args.validate()
+        args = DelegatedIamAdminArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         account_id = iam.account_id_or_caller(args.account_id, self)
@@ -567,9 +537,13 @@ class DelegatedIamAdmin(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        for role in args.attach_to_roles:
+        for index, role in enumerate(args.attach_to_roles):
+            # Plain names keep their resource names; a role built in the program goes by index.
+            resource = (
+                f"{name}-attach-{role}" if isinstance(role, str) else f"{name}-attach-{index}"
+            )
             aws.iam.RolePolicyAttachment(
-                f"{name}-attach-{role}", role=role, policy_arn=self.delegation.arn, opts=child
+                resource, role=role, policy_arn=self.delegation.arn, opts=child
             )
         self.boundary_arn = self.boundary.arn
         self.delegation_arn = self.delegation.arn

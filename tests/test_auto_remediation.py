@@ -1,14 +1,15 @@
 """AutoRemediation (S-15): runbooks wired to rules, a least-privilege role, notifications."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Callable
 from typing import Any
 
+import pulumi
+import pulumi_aws as aws
 import pytest
 
-from secbaseline.baseline.engine import Plan
+from secbaseline.baseline.args import ArgumentError
+from secbaseline.baseline.engine import OfflineEngineError, Plan
 from secbaseline.components import AutoRemediation, AutoRemediationArgs, RemediationOptions
 from secbaseline.components.auto_remediation import RUNBOOKS, non_compliant_pattern
 
@@ -41,7 +42,7 @@ def build(run_program: Callable[..., Plan], **kwargs: Any) -> Plan:
                     "regions": REGIONS,
                     "home_region": HOME,
                     "account_id": ACCOUNT,
-                    "rules": deployed_rules(),
+                    "rule_names": deployed_rules(),
                     **kwargs,
                 }
             ),
@@ -134,7 +135,7 @@ def test_runbook_parameters(
     resource_parameter: str | None,
     static: dict[str, str],
 ) -> None:
-    plan = build(run_program, rules=deployed_rules([identifier]))
+    plan = build(run_program, rule_names=deployed_rules([identifier]))
     config = configurations(plan)[document][HOME]
     params = {p["name"]: p for p in config.inputs["parameters"]}
     expected_names = {"AutomationAssumeRole", *static}
@@ -148,7 +149,7 @@ def test_runbook_parameters(
 def test_role_trusts_ssm_for_this_account_and_holds_only_runbook_permissions(
     run_program: Callable[..., Plan],
 ) -> None:
-    plan = build(run_program, rules=deployed_rules(["INCOMING_SSH_DISABLED"]))
+    plan = build(run_program, rule_names=deployed_rules(["INCOMING_SSH_DISABLED"]))
     role = plan.one("aws:iam/role:Role")
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "ssm.amazonaws.com"}
@@ -195,7 +196,7 @@ def test_every_statement_sid_is_unique_and_actions_are_named(
 def test_options_override_defaults(run_program: Callable[..., Plan]) -> None:
     plan = build(
         run_program,
-        remediations={
+        rules={
             "VPC_DEFAULT_SECURITY_GROUP_CLOSED": RemediationOptions(automatic=True),
             "INCOMING_SSH_DISABLED": RemediationOptions(automatic=False),
             "S3_BUCKET_VERSIONING_ENABLED": RemediationOptions(enabled=False),
@@ -213,7 +214,7 @@ def test_options_override_defaults(run_program: Callable[..., Plan]) -> None:
 
 
 def test_rules_not_deployed_get_no_remediation(run_program: Callable[..., Plan]) -> None:
-    plan = build(run_program, rules={})
+    plan = build(run_program, rule_names={})
     assert plan.of_type("aws:cfg/remediationConfiguration:RemediationConfiguration") == []
     assert plan.of_type("aws:iam/role:Role") == []
 
@@ -276,7 +277,7 @@ def test_single_region_needs_no_forwarding(run_program: Callable[..., Plan]) -> 
     plan = build(
         run_program,
         regions=(HOME,),
-        rules={"INCOMING_SSH_DISABLED": {HOME: "secbaseline-restricted-ssh"}},
+        rule_names={"INCOMING_SSH_DISABLED": {HOME: "secbaseline-restricted-ssh"}},
         notification_topic_arn=TOPIC,
     )
     assert [t.inputs["arn"] for t in plan.of_type("aws:cloudwatch/eventTarget:EventTarget")] == [
@@ -290,61 +291,205 @@ def test_single_region_needs_no_forwarding(run_program: Callable[..., Plan]) -> 
     [
         (
             {"maximum_automatic_attempts": 0},
-            "remediation.maximumAutomaticAttempts: 0 is out of range 1-25",
+            "maximum_automatic_attempts: 0 is out of range 1-25",
         ),
         (
             {"maximum_automatic_attempts": 26},
-            "remediation.maximumAutomaticAttempts: 26 is out of range 1-25",
+            "maximum_automatic_attempts: 26 is out of range 1-25",
         ),
-        (
-            {"retry_attempt_seconds": 0},
-            "remediation.retryAttemptSeconds: 0 is out of range 1-2592000",
-        ),
+        ({"retry_attempt_seconds": 0}, "retry_attempt_seconds: 0 is out of range 1-2592000"),
         (
             {"retry_attempt_seconds": 2_592_001},
-            "remediation.retryAttemptSeconds: 2592001 is out of range 1-2592000",
+            "retry_attempt_seconds: 2592001 is out of range 1-2592000",
         ),
-        ({"error_percentage": 101}, "remediation.errorPercentage: 101 is out of range 1-100"),
         (
-            {"remediations": {"ROOT_ACCOUNT_MFA_ENABLED": RemediationOptions()}},
-            "remediation.rules.ROOT_ACCOUNT_MFA_ENABLED: no remediation runbook for this rule",
+            {"concurrent_execution_percentage": 0},
+            "concurrent_execution_percentage: 0 is out of range 1-100",
+        ),
+        ({"error_percentage": 101}, "error_percentage: 101 is out of range 1-100"),
+        (
+            {"rules": {"ROOT_ACCOUNT_MFA_ENABLED": RemediationOptions()}},
+            "rules.ROOT_ACCOUNT_MFA_ENABLED: no remediation runbook for this rule",
         ),
         (
             {
-                "rules": deployed_rules(["INCOMING_SSH_DISABLED"]),
-                "remediations": {"EC2_IMDSV2_CHECK": RemediationOptions(automatic=True)},
+                "rule_names": deployed_rules(["INCOMING_SSH_DISABLED"]),
+                "rules": {"EC2_IMDSV2_CHECK": RemediationOptions(automatic=True)},
             },
-            "remediation.rules.EC2_IMDSV2_CHECK: the Config rule EC2_IMDSV2_CHECK is not deployed",
+            "rules: the Config rule EC2_IMDSV2_CHECK is not deployed",
         ),
+        ({"home_region": "sa-east-1"}, "home_region: sa-east-1 is not one of the regions"),
+        ({"account_id": "12"}, "account_id: '12' is not a 12-digit AWS account id"),
+        ({"name_prefix": "-x"}, "name_prefix: '-x' must be 2-24 characters"),
         (
-            {"remediations": {"EC2_IMDSV2_CHECK": RemediationOptions(automatic="yes")}},  # type: ignore[arg-type]
-            "remediation.rules.EC2_IMDSV2_CHECK.automatic: expected true or false",
+            {"notification_topic_arn": "arn:aws:sqs:us-east-1:111111111111:q"},
+            "notification_topic_arn: ",
         ),
+        ({"tags": {"aws:x": "1"}}, "tags: tag key 'aws:x'"),
     ],
 )
 def test_bad_args(kwargs: dict[str, Any], message: str) -> None:
-    args = AutoRemediationArgs(
-        **{"regions": REGIONS, "home_region": HOME, "rules": deployed_rules(), **kwargs}
-    )
-    with pytest.raises(ValueError) as err:
-        args.validate()
+    with pytest.raises(ArgumentError) as err:
+        AutoRemediationArgs(
+            **{"regions": REGIONS, "home_region": HOME, "rule_names": deployed_rules(), **kwargs}
+        )
     assert str(err.value).startswith(message)
+
+
+def test_bad_options() -> None:
+    with pytest.raises(ArgumentError, match=r"^automatic: expected a valid boolean"):
+        RemediationOptions(automatic="maybe")  # type: ignore[arg-type]
 
 
 def test_from_config() -> None:
     args = AutoRemediationArgs.from_config(
+        "remediation",
         {
             "rules": {"EC2_IMDSV2_CHECK": {"automatic": True}, "INCOMING_SSH_DISABLED": False},
             "maximumAutomaticAttempts": 3,
-            "retryAttemptSeconds": 600,
-        }
+            "tags": {"team": "security"},
+        },
+        regions=REGIONS,
+        home_region=HOME,
+        rule_names=deployed_rules(),
     )
-    assert args.remediations["EC2_IMDSV2_CHECK"].automatic is True
-    assert args.remediations["INCOMING_SSH_DISABLED"].enabled is False
-    assert (args.maximum_automatic_attempts, args.retry_attempt_seconds) == (3, 600)
-    with pytest.raises(ValueError, match=r"^remediation.maximumAutomaticAttempts: 30 is out of"):
-        AutoRemediationArgs.from_config({"maximumAutomaticAttempts": 30})
-    with pytest.raises(ValueError, match=r"^remediation.retries: unknown option"):
-        AutoRemediationArgs.from_config({"retries": 3})
-    with pytest.raises(ValueError, match=r"^remediation.rules.EC2_IMDSV2_CHECK.auto: unknown"):
-        AutoRemediationArgs.from_config({"rules": {"EC2_IMDSV2_CHECK": {"auto": True}}})
+    assert args.rules["EC2_IMDSV2_CHECK"].automatic is True
+    assert args.rules["INCOMING_SSH_DISABLED"].enabled is False
+    assert args.maximum_automatic_attempts == 3
+    assert args.tags == {"team": "security"}
+    assert "INCOMING_SSH_DISABLED" not in args.active()
+    assert args.active()["EC2_IMDSV2_CHECK"][1] is True
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"maximumAutomaticAttempts": 30}, "remediation.maximumAutomaticAttempts: 30 is out of"),
+        ({"retries": 3}, "remediation.retries: unknown option"),
+        (
+            {"rules": {"EC2_IMDSV2_CHECK": {"auto": True}}},
+            "remediation.rules.EC2_IMDSV2_CHECK.auto: unknown option; did you mean 'automatic'?",
+        ),
+        (
+            {"rules": {"EC2_IMDSV2_CHECK": {"automatic": "maybe"}}},
+            "remediation.rules.EC2_IMDSV2_CHECK.automatic: expected a valid boolean",
+        ),
+        (
+            {"rules": {"ROOT_ACCOUNT_MFA_ENABLED": True}},
+            "remediation.rules.ROOT_ACCOUNT_MFA_ENABLED: no remediation runbook",
+        ),
+        ({"errorPercentage": "lots"}, "remediation.errorPercentage: expected a valid integer"),
+        (
+            {"notificationTopicArn": "arn:aws:sqs:us-east-1:111111111111:q"},
+            "remediation.notificationTopicArn: 'arn:aws:sqs:",
+        ),
+    ],
+)
+def test_bad_config(section: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        AutoRemediationArgs.from_config(
+            "remediation", section, regions=REGIONS, home_region=HOME, rule_names=deployed_rules()
+        )
+    assert str(err.value).startswith(message)
+
+
+def test_not_deployed_rule_names_the_config_key() -> None:
+    with pytest.raises(
+        ArgumentError, match=r"^remediation.rules: the Config rule EC2_IMDSV2_CHECK"
+    ):
+        AutoRemediationArgs.from_config(
+            "remediation",
+            {"rules": {"EC2_IMDSV2_CHECK": {"automatic": True}}},
+            regions=REGIONS,
+            home_region=HOME,
+            rule_names=deployed_rules(["INCOMING_SSH_DISABLED"]),
+        )
+
+
+def test_outputs_reach_the_children(run_program: Callable[..., Plan]) -> None:
+    def program() -> None:
+        topic = aws.sns.Topic("alerts", region=HOME)
+        rule = aws.cfg.Rule(
+            "ssh",
+            source={"owner": "AWS", "source_identifier": "INCOMING_SSH_DISABLED"},
+            region=HOME,
+        )
+        AutoRemediation(
+            "remediation",
+            AutoRemediationArgs(
+                regions=[HOME],
+                home_region=HOME,
+                account_id=ACCOUNT,
+                rule_names={"INCOMING_SSH_DISABLED": {HOME: rule.name}},
+                notification_topic_arn=topic.arn,
+            ),
+        )
+
+    plan = run_program(program)
+    topic = plan.one("aws:sns/topic:Topic")
+    rule = plan.one("aws:cfg/rule:Rule")
+    target = plan.one("aws:cloudwatch/eventTarget:EventTarget")
+    assert target.inputs["arn"] == topic.outputs["arn"]
+    config = plan.one("aws:cfg/remediationConfiguration:RemediationConfiguration")
+    assert config.inputs["configRuleName"] == rule.outputs["name"]
+
+
+def test_bad_topic_output_fails_when_it_resolves(run_program: Callable[..., Plan]) -> None:
+    def program() -> None:
+        queue = aws.sqs.Queue("q")
+        AutoRemediation(
+            "remediation",
+            AutoRemediationArgs(
+                regions=[HOME],
+                home_region=HOME,
+                account_id=ACCOUNT,
+                notification_topic_arn=queue.arn,
+            ),
+        )
+
+    with pytest.raises((ValueError, OfflineEngineError)) as err:
+        run_program(program)
+    assert "notification_topic_arn: 'arn:aws:sqs:" in str(err.value)
+    assert "is not an ARN of service 'sns'" in str(err.value)
+
+
+def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, notification_topic_arn=TOPIC, tags={"team": "security"})
+    taggable = plan.of_type("aws:iam/role:Role") + plan.of_type(
+        "aws:cloudwatch/eventRule:EventRule"
+    )
+    assert len(taggable) == 2 + len(REGIONS)  # remediation and forwarding roles, rules
+    for resource in taggable:
+        assert resource.inputs["tags"] == {"team": "security"}, resource.name
+
+
+def test_depends_on_reaches_the_configurations(
+    run_program: Callable[..., Plan], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    depends: list[list[pulumi.Resource]] = []
+    original = aws.cfg.RemediationConfiguration
+
+    class Spy(original):  # type: ignore[misc, valid-type]
+        def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
+            depends.append(list(kwargs["opts"].depends_on))
+            super().__init__(resource_name, *args, **kwargs)
+
+    monkeypatch.setattr(aws.cfg, "RemediationConfiguration", Spy)
+    markers: list[pulumi.Resource] = []
+
+    def program() -> None:
+        markers.append(pulumi.ComponentResource("test:index:Rules", "rules"))
+        AutoRemediation(
+            "remediation",
+            AutoRemediationArgs(
+                regions=REGIONS,
+                home_region=HOME,
+                account_id=ACCOUNT,
+                rule_names=deployed_rules(["INCOMING_SSH_DISABLED"]),
+            ),
+            opts=pulumi.ResourceOptions(depends_on=markers),
+        )
+
+    run_program(program)
+    assert len(depends) == len(REGIONS)
+    assert all(markers[0] in d for d in depends)

@@ -162,11 +162,32 @@ def test_sections_reach_the_components(plan_tier: Callable[..., Plan]) -> None:
                 "configRules": {"rules": {"EC2_IMDSV2_CHECK": False}},
                 "remediation": {"rules": {"EC2_IMDSV2_CHECK": {"automatic": True}}},
             },
-            "remediation.rules.EC2_IMDSV2_CHECK: the Config rule EC2_IMDSV2_CHECK is not deployed",
+            "remediation.rules: the Config rule EC2_IMDSV2_CHECK is not deployed",
         ),
         ({"iamDelegation": {"rolePrefix": "*"}}, "iamDelegation.rolePrefix: '*'"),
         ({"iamDelegation": {"rolePrefix": ""}}, "iamDelegation.rolePrefix: ''"),
         ({"iamDelegation": {"rolePrefix": "secb"}}, "iamDelegation.rolePrefix: 'secb' overlaps"),
+        (
+            {"configRecording": {"regions": ["us-east-1"]}},
+            "configRecording.regions: set by the tier; remove it from the section",
+        ),
+        (
+            {"configRules": {"homeRegion": "us-east-1"}},
+            "configRules.homeRegion: set by the tier",
+        ),
+        (
+            {"remediation": {"notificationTopicArn": "arn:aws:sns:us-east-1:111111111111:x"}},
+            "remediation.notificationTopicArn: set by the tier",
+        ),
+        ({"iamDelegation": {"namePrefix": "other"}}, "iamDelegation.namePrefix: set by the tier"),
+        (
+            {"iamDelegation": {"protectedKeyArns": ["arn:aws:s3:::b"]}},
+            "iamDelegation.protectedKeyArns[0]: 'arn:aws:s3:::b' is not an ARN of service 'kms'",
+        ),
+        (
+            {"configRecording": {"recordingFrequncy": "DAILY"}},
+            "configRecording.recordingFrequncy: unknown option; did you mean 'recordingFrequency'?",
+        ),
         (
             {"configRecording": {"recordingFrequency": "HOURLY"}},
             "configRecording.recordingFrequency",

@@ -6,10 +6,18 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pulumi_aws as aws
 import pytest
 
-from secbaseline.baseline.engine import Plan
-from secbaseline.components import ConfigRecording, ConfigRecordingArgs, RecordingOverride
+from secbaseline.baseline.args import ArgumentError
+from secbaseline.baseline.engine import OfflineEngineError, Plan
+from secbaseline.components import (
+    ConfigRecording,
+    ConfigRecordingArgs,
+    RecordingFrequency,
+    RecordingOverride,
+    SnapshotFrequency,
+)
 from secbaseline.components.config_recording import GLOBAL_IAM_TYPES
 
 REGIONS = ("ap-northeast-1", "eu-west-1", "us-east-1")
@@ -167,22 +175,26 @@ def test_existing_service_linked_role_is_not_created(run_program: Callable[..., 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"regions": ()}, "configRecording.regions: must name at least one region"),
-        ({"home_region": "sa-east-1"}, "configRecording.homeRegion: sa-east-1 is not one of"),
-        ({"recording_frequency": "HOURLY"}, "configRecording.recordingFrequency: 'HOURLY'"),
-        ({"snapshot_frequency": "Daily"}, "configRecording.snapshotFrequency: 'Daily'"),
-        ({"account_id": "123"}, "configRecording.accountId: '123' is not a 12-digit"),
+        ({"regions": ()}, "regions: must name at least one region"),
+        ({"regions": ["moon-1"]}, "regions: unknown AWS region 'moon-1'"),
+        ({"home_region": "sa-east-1"}, "home_region: sa-east-1 is not one of the regions"),
+        ({"recording_frequency": "HOURLY"}, "recording_frequency: expected 'CONTINUOUS' or"),
+        ({"snapshot_frequency": "Daily"}, "snapshot_frequency: expected 'One_Hour', "),
+        ({"account_id": "123"}, "account_id: '123' is not a 12-digit"),
+        ({"name_prefix": "Bad_Prefix"}, "name_prefix: 'Bad_Prefix' must be 2-24 characters"),
+        ({"kms_key_arn": "arn:aws:s3:::x"}, "kms_key_arn: 'arn:aws:s3:::x' is not an ARN of"),
+        ({"tags": {"aws:x": "y"}}, "tags: tag key 'aws:x' must be 1-128 characters"),
         (
-            {"recording_overrides": [RecordingOverride(("EC2 instances",))]},
-            "configRecording.recordingOverrides[0].resourceTypes: 'EC2 instances'",
+            {"recording_overrides": [{"resource_types": ["EC2 instances"]}]},
+            "recording_overrides[0].resource_types: 'EC2 instances' is not a resource type",
         ),
         (
-            {"recording_overrides": [RecordingOverride(())]},
-            "configRecording.recordingOverrides[0].resourceTypes: must list at least one",
+            {"recording_overrides": [{"resource_types": []}]},
+            "recording_overrides[0].resource_types: must list at least one",
         ),
         (
-            {"recording_overrides": [RecordingOverride(("AWS::EC2::Instance",), "WEEKLY")]},
-            "configRecording.recordingOverrides[0].frequency: 'WEEKLY'",
+            {"recording_overrides": [{"resource_types": ["AWS::EC2::Instance"], "frequency": "X"}]},
+            "recording_overrides[0].frequency: expected 'CONTINUOUS' or 'DAILY', got 'X'",
         ),
         (
             {
@@ -191,37 +203,165 @@ def test_existing_service_linked_role_is_not_created(run_program: Callable[..., 
                     RecordingOverride(("AWS::EC2::Volume",)),
                 ]
             },
-            "configRecording.recordingOverrides: pulumi-aws 7 takes one override block",
+            "recording_overrides: pulumi-aws 7 takes one override block",
         ),
         (
-            {"noncurrent_version_days": 0},
-            "configRecording.noncurrentVersionDays: 0 is out of range",
+            {
+                "recording_overrides": [
+                    RecordingOverride(("AWS::EC2::Instance", "AWS::EC2::Instance")),
+                ]
+            },
+            "recording_overrides: AWS::EC2::Instance is overridden twice",
         ),
+        ({"noncurrent_version_days": 0}, "noncurrent_version_days: 0 is out of range 1-3650"),
     ],
 )
 def test_bad_args(kwargs: dict[str, Any], message: str) -> None:
-    args = ConfigRecordingArgs(**{"regions": REGIONS, "home_region": HOME, **kwargs})
-    with pytest.raises(ValueError) as err:
-        args.validate()
+    with pytest.raises(ArgumentError) as err:
+        ConfigRecordingArgs(**{"regions": REGIONS, "home_region": HOME, **kwargs})
     assert str(err.value).startswith(message)
+
+
+def test_bad_override() -> None:
+    with pytest.raises(ArgumentError, match=r"^resource_types: 'EC2' is not a resource type"):
+        RecordingOverride(resource_types=["EC2"])
+    with pytest.raises(ArgumentError, match=r"^frequency: expected 'CONTINUOUS' or 'DAILY'"):
+        RecordingOverride(resource_types=["AWS::EC2::Instance"], frequency="WEEKLY")  # type: ignore[arg-type]
+
+
+def test_regions_are_required() -> None:
+    with pytest.raises(ArgumentError, match=r"^regions: required; home_region: required$"):
+        ConfigRecordingArgs()  # type: ignore[call-arg]
 
 
 def test_from_config() -> None:
     args = ConfigRecordingArgs.from_config(
+        "configRecording",
         {
             "recordingFrequency": "DAILY",
             "recordingOverrides": [
                 {"resourceTypes": ["AWS::EC2::Instance"], "frequency": "CONTINUOUS"}
             ],
             "manageRecorders": False,
-        }
+            "tags": {"team": "security"},
+        },
+        regions=REGIONS,
+        home_region=HOME,
     )
-    assert args.recording_frequency == "DAILY"
+    assert args.recording_frequency is RecordingFrequency.DAILY
+    assert args.snapshot_frequency is SnapshotFrequency.TWENTY_FOUR_HOURS
     assert args.manage_recorders is False
-    assert list(args.recording_overrides[0].resource_types) == ["AWS::EC2::Instance"]
-    with pytest.raises(ValueError, match=r"^configRecording.allRegions: unknown option"):
-        ConfigRecordingArgs.from_config({"allRegions": True})
-    with pytest.raises(ValueError, match=r"^configRecording.recordingFrequency: 'WEEKLY'"):
-        ConfigRecordingArgs.from_config({"recordingFrequency": "WEEKLY"})
-    with pytest.raises(ValueError, match=r"^configRecording.recordingOverrides\[0\].kind: unknown"):
-        ConfigRecordingArgs.from_config({"recordingOverrides": [{"kind": "x"}]})
+    assert args.tags == {"team": "security"}
+    assert args.recording_overrides == [
+        RecordingOverride(["AWS::EC2::Instance"], RecordingFrequency.CONTINUOUS)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"allRegions": True}, "configRecording.allRegions: unknown option"),
+        ({"recordingFrequency": "WEEKLY"}, "configRecording.recordingFrequency: expected"),
+        ({"snapshotFrequency": "Daily"}, "configRecording.snapshotFrequency: expected"),
+        ({"noncurrentVersionDays": 0}, "configRecording.noncurrentVersionDays: 0 is out of range"),
+        ({"kmsKeyArn": "nope"}, "configRecording.kmsKeyArn: 'nope' is not an ARN"),
+        (
+            {"recordingOverrides": [{"resourceTypes": ["AWS::EC2::Instance"], "kind": "x"}]},
+            "configRecording.recordingOverrides[0].kind: unknown option; allowed: resourceTypes",
+        ),
+        (
+            {"recordingOverrides": [{"resourceTypes": ["EC2"]}]},
+            "configRecording.recordingOverrides[0].resourceTypes: 'EC2' is not a resource type",
+        ),
+        (
+            {"recordingOverrides": [{"resourceTypes": ["AWS::EC2::Instance"]}] * 2},
+            "configRecording.recordingOverrides: pulumi-aws 7 takes one override block",
+        ),
+        ({"manageRecorders": "maybe"}, "configRecording.manageRecorders: expected a valid boolean"),
+    ],
+)
+def test_bad_config(section: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        ConfigRecordingArgs.from_config(
+            "configRecording", section, regions=REGIONS, home_region=HOME
+        )
+    assert str(err.value).startswith(message)
+
+
+def test_home_region_outside_the_regions_names_the_config_key() -> None:
+    with pytest.raises(ArgumentError, match=r"^configRecording.homeRegion: sa-east-1 is not one"):
+        ConfigRecordingArgs.from_config(
+            "configRecording", {}, regions=REGIONS, home_region="sa-east-1"
+        )
+
+
+def test_given_key_output_reaches_the_bucket_and_channels(run_program: Callable[..., Plan]) -> None:
+    def program() -> None:
+        key = aws.kms.Key("own-key")
+        ConfigRecording(
+            "recording",
+            ConfigRecordingArgs(
+                regions=REGIONS, home_region=HOME, account_id=ACCOUNT, kms_key_arn=key.arn
+            ),
+        )
+
+    plan = run_program(program)
+    key = plan.one("aws:kms/key:Key")  # only the given one: no key is created
+    assert key.name == "own-key"
+    for channel in plan.of_type("aws:cfg/deliveryChannel:DeliveryChannel"):
+        assert channel.inputs["s3KmsKeyArn"] == key.outputs["arn"]
+    sse = next(
+        r
+        for r in plan.of_type(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        )
+        if r.name == "recording-delivery-encryption"
+    )
+    default = sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
+    assert default["kmsMasterKeyId"] == key.outputs["arn"]
+
+
+def test_bad_key_output_fails_when_it_resolves(run_program: Callable[..., Plan]) -> None:
+    def program() -> None:
+        topic = aws.sns.Topic("topic")
+        ConfigRecording(
+            "recording",
+            ConfigRecordingArgs(
+                regions=REGIONS, home_region=HOME, account_id=ACCOUNT, kms_key_arn=topic.arn
+            ),
+        )
+
+    with pytest.raises((ValueError, OfflineEngineError)) as err:
+        run_program(program)
+    assert "kms_key_arn: 'arn:aws:sns:" in str(err.value)
+    assert "is not an ARN of service 'kms'" in str(err.value)
+
+
+def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, tags={"team": "security"})
+    taggable = [
+        r
+        for r in plan.custom_resources()
+        if r.type
+        in {
+            "aws:s3/bucket:Bucket",
+            "aws:kms/key:Key",
+            "aws:iam/serviceLinkedRole:ServiceLinkedRole",
+        }
+    ]
+    assert len(taggable) == 4  # delivery bucket, its key, access-log bucket, service role
+    for resource in taggable:
+        assert resource.inputs["tags"] == {"team": "security"}, resource.name
+
+
+def test_component_provider_mapping_and_opts_pass_through(
+    run_program: Callable[..., Plan],
+) -> None:
+    def program() -> None:
+        ConfigRecording(
+            "recording",
+            {"regions": list(REGIONS), "home_region": HOME, "account_id": ACCOUNT},  # type: ignore[arg-type]
+        )
+
+    plan = run_program(program)
+    assert len(plan.of_type("aws:cfg/recorder:Recorder")) == len(REGIONS)

@@ -1,7 +1,5 @@
 """ConfigRules (S-15): the curated managed rules, parameters validated, global rules at home."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Callable
 from typing import Any
@@ -10,8 +8,15 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
+from secbaseline.baseline.args import ArgumentError
 from secbaseline.baseline.engine import Plan
-from secbaseline.components import ConfigRules, ConfigRulesArgs, ConformancePack, RuleOptions
+from secbaseline.components import (
+    ConfigRules,
+    ConfigRulesArgs,
+    ConformancePack,
+    ExecutionFrequency,
+    RuleOptions,
+)
 from secbaseline.components.config_rules import CATALOG
 
 REGIONS = ("ap-northeast-1", "eu-west-1", "us-east-1")
@@ -83,7 +88,9 @@ def test_parameters_switches_and_frequency(run_program: Callable[..., Plan]) -> 
             "RESTRICTED_INCOMING_TRAFFIC": RuleOptions(
                 parameters={"blockedPort1": 3389, "blockedPort2": 3306}
             ),
-            "SECURITYHUB_ENABLED": RuleOptions(maximum_execution_frequency="Twelve_Hours"),
+            "SECURITYHUB_ENABLED": RuleOptions(
+                maximum_execution_frequency=ExecutionFrequency.TWELVE_HOURS
+            ),
             "GUARDDUTY_ENABLED_CENTRALIZED": RuleOptions(enabled=False),
         },
     )
@@ -116,25 +123,25 @@ def test_rules_wait_for_their_regions_recorder(
             super().__init__(resource_name, *args, **kwargs)
 
     monkeypatch.setattr(aws.cfg, "Rule", SpyRule)
-    markers: dict[str, pulumi.Resource] = {}
+    markers: list[pulumi.Resource] = []
 
     def program() -> None:
-        for region in REGIONS:
-            markers[region] = pulumi.ComponentResource("test:index:Recorder", f"rec-{region}")
+        markers.append(pulumi.ComponentResource("test:index:Recorder", "recording"))
         ConfigRules(
             "rules",
             ConfigRulesArgs(
                 regions=REGIONS,
                 home_region=HOME,
                 rules={r: RuleOptions(enabled=False) for r in CATALOG if r != "EC2_IMDSV2_CHECK"},
-                depends_on={region: [marker] for region, marker in markers.items()},
             ),
+            # The component's dependencies reach its rules (Pulumi does not do that itself).
+            opts=pulumi.ResourceOptions(depends_on=markers),
         )
 
     plan = run_program(program)
     assert len(plan.of_type("aws:cfg/rule:Rule")) == len(REGIONS)
     for region in REGIONS:
-        assert depends[f"rules-ec2-imdsv2-check-{region}"] == [markers[region]]
+        assert depends[f"rules-ec2-imdsv2-check-{region}"] == markers
 
 
 def test_conformance_packs(run_program: Callable[..., Plan]) -> None:
@@ -159,52 +166,41 @@ def test_conformance_packs(run_program: Callable[..., Plan]) -> None:
     assert ops[0].inputs["templateS3Uri"] == "s3://my-packs/ops.yaml"
 
 
+def test_tags_reach_every_rule(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, tags={"team": "security"})
+    rules = plan.of_type("aws:cfg/rule:Rule")
+    assert rules and all(r.inputs["tags"] == {"team": "security"} for r in rules)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
         (
             {"rules": {"S3_BUCKET_PUBLIC": RuleOptions()}},
-            "configRules.rules.S3_BUCKET_PUBLIC: unknown rule; known rules:",
+            "rules.S3_BUCKET_PUBLIC: unknown rule; known rules:",
         ),
         (
             {"rules": {"ENCRYPTED_VOLUMES": RuleOptions(parameters={"kmsKeyId": "x"})}},
-            "configRules.rules.ENCRYPTED_VOLUMES.parameters.kmsKeyId: unknown parameter; allowed: kmsId",
+            "rules.ENCRYPTED_VOLUMES.parameters.kmsKeyId: unknown parameter; allowed: kmsId",
         ),
         (
             {"rules": {"INCOMING_SSH_DISABLED": RuleOptions(parameters={"port": 22})}},
-            "configRules.rules.INCOMING_SSH_DISABLED.parameters.port: unknown parameter; allowed: none",
-        ),
-        (
-            {"rules": {"EC2_IMDSV2_CHECK": RuleOptions(maximum_execution_frequency="One_Hour")}},
-            "configRules.rules.EC2_IMDSV2_CHECK.maximumExecutionFrequency: EC2_IMDSV2_CHECK is change-triggered",
-        ),
-        (
-            {"rules": {"SECURITYHUB_ENABLED": RuleOptions(maximum_execution_frequency="Daily")}},
-            "configRules.rules.SECURITYHUB_ENABLED.maximumExecutionFrequency: 'Daily' is not one of",
+            "rules.INCOMING_SSH_DISABLED.parameters.port: unknown parameter; allowed: none",
         ),
         (
             {
                 "rules": {
-                    "DB_INSTANCE_BACKUP_ENABLED": RuleOptions(
-                        parameters={"backupRetentionMinimum": [7]}  # type: ignore[dict-item]
+                    "EC2_IMDSV2_CHECK": RuleOptions(
+                        maximum_execution_frequency=ExecutionFrequency.ONE_HOUR
                     )
                 }
             },
-            "configRules.rules.DB_INSTANCE_BACKUP_ENABLED.parameters.backupRetentionMinimum: expected",
+            "rules.EC2_IMDSV2_CHECK: EC2_IMDSV2_CHECK is change-triggered",
         ),
-        ({"home_region": "sa-east-1"}, "configRules.homeRegion: sa-east-1 is not one of"),
-        (
-            {"conformance_packs": [ConformancePack("cis")]},
-            "configRules.conformancePacks[0]: give exactly one of templateBody or templateS3Uri",
-        ),
-        (
-            {"conformance_packs": [ConformancePack("cis", template_s3_uri="https://x/y")]},
-            "configRules.conformancePacks[0].templateS3Uri: 'https://x/y' is not an s3://",
-        ),
-        (
-            {"conformance_packs": [ConformancePack("1cis", template_body="x")]},
-            "configRules.conformancePacks[0].name: '1cis'",
-        ),
+        ({"home_region": "sa-east-1"}, "home_region: sa-east-1 is not one of the regions"),
+        ({"regions": []}, "regions: must name at least one region"),
+        ({"name_prefix": "X"}, "name_prefix: 'X' must be 2-24 characters"),
+        ({"tags": {"aws:x": "1"}}, "tags: tag key 'aws:x'"),
         (
             {
                 "conformance_packs": [
@@ -212,32 +208,143 @@ def test_conformance_packs(run_program: Callable[..., Plan]) -> None:
                     ConformancePack("cis", template_body="y"),
                 ]
             },
-            "configRules.conformancePacks[1].name: cis is used twice",
+            "conformance_packs[1].name: cis is used twice",
         ),
     ],
 )
 def test_bad_args(kwargs: dict[str, Any], message: str) -> None:
-    args = ConfigRulesArgs(**{"regions": REGIONS, "home_region": HOME, **kwargs})
-    with pytest.raises(ValueError) as err:
-        args.validate()
+    with pytest.raises(ArgumentError) as err:
+        ConfigRulesArgs(**{"regions": REGIONS, "home_region": HOME, **kwargs})
+    assert str(err.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"maximum_execution_frequency": "Daily"}, "maximum_execution_frequency: expected 'One_"),
+        (
+            {"parameters": {"backupRetentionMinimum": [7]}},
+            "parameters.backupRetentionMinimum: expected a string, number or boolean",
+        ),
+        ({"enabled": "maybe"}, "enabled: expected a valid boolean"),
+    ],
+)
+def test_bad_rule_options(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        RuleOptions(**kwargs)
+    assert str(err.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, "template_body: give exactly one of template_body or template_s3_uri"),
+        (
+            {"template_body": "x", "template_s3_uri": "s3://bbb/k"},
+            "template_body: give exactly one of",
+        ),
+        ({"template_s3_uri": "https://x/y"}, "template_s3_uri: 'https://x/y' is not an s3://"),
+        ({"template_body": "  "}, "template_body: must not be empty"),
+        ({"name": "1cis", "template_body": "x"}, "name: '1cis' must be 1-51"),
+    ],
+)
+def test_bad_conformance_pack(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        ConformancePack(**{"name": "cis", **kwargs})
     assert str(err.value).startswith(message)
 
 
 def test_from_config() -> None:
     args = ConfigRulesArgs.from_config(
+        "configRules",
         {
             "rules": {
                 "SECURITYHUB_ENABLED": False,
                 "ENCRYPTED_VOLUMES": {"parameters": {"kmsId": "alias/ebs"}},
+                "RESTRICTED_INCOMING_TRAFFIC": {"parameters": {"blockedPort1": 3389}},
+                "CLOUD_TRAIL_ENABLED": {"maximumExecutionFrequency": "Six_Hours"},
             },
-            "conformancePacks": [{"name": "cis", "templateS3Uri": "s3://b/k.yaml"}],
-        }
+            "conformancePacks": [{"name": "cis", "templateS3Uri": "s3://packs/k.yaml"}],
+            "tags": {"team": "security"},
+        },
+        regions=REGIONS,
+        home_region=HOME,
     )
     assert args.rules["SECURITYHUB_ENABLED"].enabled is False
     assert args.rules["ENCRYPTED_VOLUMES"].parameters == {"kmsId": "alias/ebs"}
-    assert args.conformance_packs[0].template_s3_uri == "s3://b/k.yaml"
+    assert args.rules["RESTRICTED_INCOMING_TRAFFIC"].parameters == {"blockedPort1": "3389"}
+    assert (
+        args.rules["CLOUD_TRAIL_ENABLED"].maximum_execution_frequency
+        is ExecutionFrequency.SIX_HOURS
+    )
+    assert args.conformance_packs[0].template_s3_uri == "s3://packs/k.yaml"
+    assert args.tags == {"team": "security"}
     assert "SECURITYHUB_ENABLED" not in {r.identifier for r in args.enabled_rules()}
-    with pytest.raises(ValueError, match=r"^configRules.packs: unknown option"):
-        ConfigRulesArgs.from_config({"packs": []})
-    with pytest.raises(ValueError, match=r"^configRules.rules.ENCRYPTED_VOLUMES.params: unknown"):
-        ConfigRulesArgs.from_config({"rules": {"ENCRYPTED_VOLUMES": {"params": {}}}})
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"packs": []}, "configRules.packs: unknown option; allowed: regions, "),
+        (
+            {"rules": {"ENCRYPTED_VOLUMES": {"params": {}}}},
+            "configRules.rules.ENCRYPTED_VOLUMES.params: unknown option; did you mean 'parameters'?",
+        ),
+        (
+            {"rules": {"S3_BUCKET_PUBLIC": False}},
+            "configRules.rules.S3_BUCKET_PUBLIC: unknown rule",
+        ),
+        (
+            {"rules": {"ENCRYPTED_VOLUMES": {"parameters": {"kmsKeyId": "x"}}}},
+            "configRules.rules.ENCRYPTED_VOLUMES.parameters.kmsKeyId: unknown parameter",
+        ),
+        (
+            {"rules": {"EC2_IMDSV2_CHECK": {"maximumExecutionFrequency": "One_Hour"}}},
+            "configRules.rules.EC2_IMDSV2_CHECK: EC2_IMDSV2_CHECK is change-triggered",
+        ),
+        (
+            {"rules": {"SECURITYHUB_ENABLED": {"maximumExecutionFrequency": "Daily"}}},
+            "configRules.rules.SECURITYHUB_ENABLED.maximumExecutionFrequency: expected 'One_Hour'",
+        ),
+        (
+            {"rules": {"DB_INSTANCE_BACKUP_ENABLED": {"parameters": {"checkReadReplicas": [1]}}}},
+            "configRules.rules.DB_INSTANCE_BACKUP_ENABLED.parameters.checkReadReplicas: expected",
+        ),
+        (
+            {"rules": {"SECURITYHUB_ENABLED": 5}},
+            "configRules.rules.SECURITYHUB_ENABLED: expected a",
+        ),
+        ({"rules": []}, "configRules.rules: expected a valid dictionary, got a list"),
+        (
+            {"conformancePacks": [{"name": "cis"}]},
+            "configRules.conformancePacks[0].templateBody: give exactly one of templateBody or "
+            "templateS3Uri",
+        ),
+        (
+            {"conformancePacks": [{"name": "cis", "templateS3Uri": "https://x/y"}]},
+            "configRules.conformancePacks[0].templateS3Uri: 'https://x/y' is not an s3://",
+        ),
+        (
+            {"conformancePacks": [{"name": "1cis", "templateBody": "x"}]},
+            "configRules.conformancePacks[0].name: '1cis'",
+        ),
+        (
+            {"conformancePacks": [{"name": "cis", "templateBody": "x"}] * 2},
+            "configRules.conformancePacks[1].name: cis is used twice",
+        ),
+    ],
+)
+def test_bad_config(section: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        ConfigRulesArgs.from_config("configRules", section, regions=REGIONS, home_region=HOME)
+    assert str(err.value).startswith(message)
+
+
+def test_component_provider_mapping(run_program: Callable[..., Plan]) -> None:
+    plan = run_program(
+        lambda: ConfigRules(
+            "rules",
+            {"regions": [HOME], "home_region": HOME, "rules": {"SECURITYHUB_ENABLED": False}},  # type: ignore[arg-type]
+        )
+    )
+    assert "SECURITYHUB_ENABLED" not in rules_by_identifier(plan)

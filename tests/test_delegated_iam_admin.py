@@ -4,15 +4,15 @@ moto cannot evaluate IAM policies, so the documents are parsed from the plan and
 ``tests/iam_eval.py`` (explicit deny wins, wildcard matching, the condition operators used).
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Callable
 from typing import Any
 
+import pulumi_aws as aws
 import pytest
 
-from secbaseline.baseline.engine import Plan
+from secbaseline.baseline.args import ArgumentError
+from secbaseline.baseline.engine import OfflineEngineError, Plan
 from secbaseline.components import DelegatedIamAdmin, DelegatedIamAdminArgs
 from tests.iam_eval import ALLOW, DENY, IMPLICIT_DENY, evaluate
 
@@ -200,53 +200,152 @@ def test_custom_prefix_path_and_attachment(run_program: Callable[..., Plan]) -> 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"role_prefix": ""}, "iamDelegation.rolePrefix: '' must be 2-32 characters"),
-        ({"role_prefix": "*"}, "iamDelegation.rolePrefix: '*' must be 2-32 characters"),
-        ({"role_prefix": "app*"}, "iamDelegation.rolePrefix: 'app*' must be 2-32 characters"),
-        ({"role_prefix": "sec"}, "iamDelegation.rolePrefix: 'sec' overlaps the baseline's"),
+        ({"role_prefix": ""}, "role_prefix: '' must be 2-32 characters"),
+        ({"role_prefix": "*"}, "role_prefix: '*' must be 2-32 characters"),
+        ({"role_prefix": "app*"}, "role_prefix: 'app*' must be 2-32 characters"),
+        ({"role_prefix": "sec"}, "role_prefix: 'sec' overlaps the baseline's own prefix"),
         (
             {"role_prefix": "secbaseline-dev-"},
-            "iamDelegation.rolePrefix: 'secbaseline-dev-' overlaps the baseline's",
+            "role_prefix: 'secbaseline-dev-' overlaps the baseline's",
         ),
         (
             {"role_prefix": "Adm", "protected_role_names": ["AdminRole"]},
-            "iamDelegation.rolePrefix: 'Adm' matches the protected role 'AdminRole'",
+            "role_prefix: 'Adm' matches the protected role 'AdminRole'",
         ),
         (
             {"role_prefix": "adm", "protected_role_names": ["AdminRole"]},
-            "iamDelegation.rolePrefix: 'adm' matches the protected role 'AdminRole'",
+            "role_prefix: 'adm' matches the protected role 'AdminRole'",
         ),
-        ({"path": "delegated"}, "iamDelegation.path: 'delegated' must start and end with '/'"),
-        ({"workload_services": ["iam"]}, "iamDelegation.workloadServices: 'iam' cannot be granted"),
-        ({"workload_services": []}, "iamDelegation.workloadServices: must list at least one"),
+        ({"protected_role_names": ["bad name"]}, "protected_role_names[0]: 'bad name' is not an"),
+        ({"path": "delegated"}, "path: 'delegated' must start and end with '/'"),
+        ({"workload_services": ["iam"]}, "workload_services: 'iam' cannot be granted"),
+        ({"workload_services": ["S3"]}, "workload_services: 'S3' is not a service prefix"),
+        ({"workload_services": []}, "workload_services: must list at least one"),
         (
             {"protected_key_arns": ["arn:aws:s3:::bucket"]},
-            "iamDelegation.protectedKeyArns[0]: 'arn:aws:s3:::bucket' is not an ARN of service 'kms'",
+            "protected_key_arns[0]: 'arn:aws:s3:::bucket' is not an ARN of service 'kms'",
         ),
-        ({"attach_to_roles": ["bad name"]}, "iamDelegation.attachToRoles[0]: 'bad name'"),
+        ({"attach_to_roles": ["bad name"]}, "attach_to_roles[0]: 'bad name' is not an IAM role"),
+        ({"account_id": "1"}, "account_id: '1' is not a 12-digit AWS account id"),
+        ({"name_prefix": "X"}, "name_prefix: 'X' must be 2-24 characters"),
+        ({"tags": {"aws:x": "1"}}, "tags: tag key 'aws:x'"),
     ],
 )
 def test_bad_args(kwargs: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError) as err:
-        DelegatedIamAdminArgs(**kwargs).validate()
+    with pytest.raises(ArgumentError) as err:
+        DelegatedIamAdminArgs(**kwargs)
     assert str(err.value).startswith(message)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"role_prefix": ""}, "rolePrefix: '' must be 2-32 characters"),
+        ({"role_prefix": "*"}, "rolePrefix: '*' must be 2-32 characters"),
+        ({"role_prefix": "app*"}, "rolePrefix: 'app*' must be 2-32 characters"),
+        ({"role_prefix": "sec"}, "rolePrefix: 'sec' overlaps the baseline's own prefix"),
+        (
+            {"role_prefix": "secbaseline-dev-"},
+            "rolePrefix: 'secbaseline-dev-' overlaps the baseline's",
+        ),
+        (
+            {"role_prefix": "Adm", "protected_role_names": ["AdminRole"]},
+            "rolePrefix: 'Adm' matches the protected role 'AdminRole'",
+        ),
+        (
+            {"role_prefix": "adm", "protected_role_names": ["AdminRole"]},
+            "rolePrefix: 'adm' matches the protected role 'AdminRole'",
+        ),
+        ({"protected_role_names": ["bad name"]}, "protectedRoleNames[0]: 'bad name' is not an"),
+        ({"path": "delegated"}, "path: 'delegated' must start and end with '/'"),
+        ({"workload_services": ["iam"]}, "workloadServices: 'iam' cannot be granted"),
+        ({"workload_services": ["S3"]}, "workloadServices: 'S3' is not a service prefix"),
+        ({"workload_services": []}, "workloadServices: must list at least one"),
+        (
+            {"protected_key_arns": ["arn:aws:s3:::bucket"]},
+            "protectedKeyArns[0]: 'arn:aws:s3:::bucket' is not an ARN of service 'kms'",
+        ),
+        ({"attach_to_roles": ["bad name"]}, "attachToRoles[0]: 'bad name' is not an IAM role"),
+        ({"account_id": "1"}, "accountId: '1' is not a 12-digit AWS account id"),
+        ({"name_prefix": "X"}, "namePrefix: 'X' must be 2-24 characters"),
+        ({"tags": {"aws:x": "1"}}, "tags: tag key 'aws:x'"),
+    ],
+)
+def test_bad_config(kwargs: dict[str, Any], message: str) -> None:
+    section = {_camel(key): value for key, value in kwargs.items()}
+    with pytest.raises(ArgumentError) as err:
+        DelegatedIamAdminArgs.from_config("iamDelegation", section)
+    assert str(err.value).startswith(f"iamDelegation.{message}")
 
 
 def test_from_config() -> None:
     args = DelegatedIamAdminArgs.from_config(
-        {"rolePrefix": "team-", "path": "/teams/", "protectedRoleNames": ["Admin"]}
+        "iamDelegation",
+        {"rolePrefix": "team-", "path": "/teams/", "protectedRoleNames": ["Admin"]},
+        name_prefix="acme",
+        account_id=ACCOUNT,
     )
     assert (args.role_prefix, args.path, tuple(args.protected_role_names)) == (
         "team-",
         "/teams/",
         ("Admin",),
     )
-    with pytest.raises(ValueError, match=r"^iamDelegation.prefix: unknown option"):
-        DelegatedIamAdminArgs.from_config({"prefix": "x"})
-    with pytest.raises(ValueError, match=r"^iamDelegation.rolePrefix: expected a string"):
-        DelegatedIamAdminArgs.from_config({"rolePrefix": None})
-    with pytest.raises(ValueError, match=r"^iamDelegation.protectedRoleNames: expected a list"):
-        DelegatedIamAdminArgs.from_config({"protectedRoleNames": "Admin"})
+    assert args.name_prefix == "acme"
+    with pytest.raises(ArgumentError, match=r"^iamDelegation.prefix: unknown option"):
+        DelegatedIamAdminArgs.from_config("iamDelegation", {"prefix": "x"})
+    with pytest.raises(ArgumentError, match=r"^iamDelegation.rolePrefix: expected a valid string"):
+        DelegatedIamAdminArgs.from_config("iamDelegation", {"rolePrefix": None})
+    with pytest.raises(ArgumentError, match=r"^iamDelegation.protectedRoleNames: "):
+        DelegatedIamAdminArgs.from_config("iamDelegation", {"protectedRoleNames": "Admin"})
+
+
+def test_outputs_reach_the_policy_and_attachment(run_program: Callable[..., Plan]) -> None:
+    def program() -> None:
+        key = aws.kms.Key("data")
+        role = aws.iam.Role("developer", assume_role_policy="{}")
+        DelegatedIamAdmin(
+            "delegation",
+            DelegatedIamAdminArgs(
+                account_id=ACCOUNT, protected_key_arns=[key.arn], attach_to_roles=[role.name]
+            ),
+        )
+
+    plan = run_program(program)
+    key = plan.one("aws:kms/key:Key")
+    role = plan.one("aws:iam/role:Role")
+    boundary, _ = documents(plan)
+    protected = next(s for s in boundary["Statement"] if s["Sid"] == "DenyDeletingProtectedKeys")
+    assert protected["Resource"] == [key.outputs["arn"]]
+    attachment = plan.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    assert attachment.name == "delegation-attach-0"
+    assert attachment.inputs["role"] == role.outputs["name"]
+    assert attachment.inputs["policyArn"] == DELEGATION
+
+
+def test_bad_key_output_fails_when_it_resolves(run_program: Callable[..., Plan]) -> None:
+    def program() -> None:
+        topic = aws.sns.Topic("t")
+        DelegatedIamAdmin(
+            "delegation",
+            DelegatedIamAdminArgs(account_id=ACCOUNT, protected_key_arns=[topic.arn]),
+        )
+
+    with pytest.raises((ValueError, OfflineEngineError)) as err:
+        run_program(program)
+    assert "protected_key_arns[0]: 'arn:aws:sns:" in str(err.value)
+    assert "is not an ARN of service 'kms'" in str(err.value)
+
+
+def test_tags_reach_both_policies(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, tags={"team": "security"})
+    policies = plan.of_type("aws:iam/policy:Policy")
+    assert len(policies) == 2
+    assert all(p.inputs["tags"] == {"team": "security"} for p in policies)
 
 
 def test_evaluator_itself_distinguishes_allow_and_deny() -> None:

@@ -1,9 +1,18 @@
-"""AWS Config, remediation and permissions-boundary delegation (S-15, S-16, S-18)."""
+"""AWS Config, remediation and permissions-boundary delegation (S-15, S-16, S-18).
 
-from __future__ import annotations
+Each section is parsed by its component's declared arguments (``from_config``): unknown keys
+and bad values fail the preview naming ``<section>.<key>``. Values the tier sets itself
+(regions, home region, account, name prefix, ...) are refused in the sections.
+"""
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import pulumi
+
+from secbaseline.baseline.args import ArgumentError
+from secbaseline.baseline.settings import thaw
 from secbaseline.components.auto_remediation import AutoRemediation, AutoRemediationArgs
 from secbaseline.components.config_recording import ConfigRecording, ConfigRecordingArgs
 from secbaseline.components.config_rules import ConfigRules, ConfigRulesArgs
@@ -21,45 +30,78 @@ class Compliance:
     delegation: DelegatedIamAdmin
 
 
+def _section(ctx: TierContext, name: str, tier_keys: Sequence[str]) -> dict[str, Any]:
+    """The section as plain data; keys the tier sets are refused (they would be overridden)."""
+    raw = thaw(ctx.settings.section(name))
+    if not isinstance(raw, Mapping):
+        raise ArgumentError(f"{name}: expected a mapping of options")
+    for key in tier_keys:
+        if key in raw:
+            raise ArgumentError(f"{name}.{key}: set by the tier; remove it from the section")
+    return dict(raw)
+
+
+_REGIONAL = ("regions", "homeRegion", "accountId", "namePrefix")
+
+
 def build(ctx: TierContext) -> Compliance:
     """Config recording, rules and remediation in every detection region; IAM delegation."""
     settings = ctx.settings
     regions = settings.regions
     home = settings.home_region
 
-    recording_section = dict(settings.section("configRecording"))
+    recording_section = _section(ctx, "configRecording", _REGIONAL)
     # Control Tower owns the recorders in enrolled accounts unless the stack says otherwise.
     recording_section.setdefault("manageRecorders", "config" not in settings.organization_owned)
-    recording_args = ConfigRecordingArgs.from_config(recording_section)
-    recording_args.regions = regions
-    recording_args.home_region = home
-    recording_args.account_id = ctx.account_id
-    recording_args.name_prefix = settings.name_prefix
+    recording_args = ConfigRecordingArgs.from_config(
+        "configRecording",
+        recording_section,
+        regions=regions,
+        home_region=home,
+        account_id=ctx.account_id,
+        name_prefix=settings.name_prefix,
+    )
     recording = ConfigRecording("config-recording", recording_args, opts=ctx.opts())
 
-    rules_args = ConfigRulesArgs.from_config(settings.section("configRules"))
-    rules_args.regions = regions
-    rules_args.home_region = home
-    rules_args.name_prefix = settings.name_prefix
-    rules_args.depends_on = {region: [status] for region, status in recording.statuses.items()}
-    rules = ConfigRules("config-rules", rules_args, opts=ctx.opts())
+    rules_args = ConfigRulesArgs.from_config(
+        "configRules",
+        _section(ctx, "configRules", ("regions", "homeRegion", "namePrefix")),
+        regions=regions,
+        home_region=home,
+        name_prefix=settings.name_prefix,
+    )
+    # Rules wait for the started recorders (all children of the recording component).
+    rules = ConfigRules(
+        "config-rules",
+        rules_args,
+        opts=ctx.opts().merge(pulumi.ResourceOptions(depends_on=[recording])),
+    )
 
-    remediation_args = AutoRemediationArgs.from_config(settings.section("remediation"))
-    remediation_args.regions = regions
-    remediation_args.home_region = home
-    remediation_args.account_id = ctx.account_id
-    remediation_args.name_prefix = settings.name_prefix
-    remediation_args.rules = {
-        identifier: {region: rule.name for region, rule in per_region.items()}
-        for identifier, per_region in rules.rules.items()
-    }
-    remediation_args.depends_on = [rules]
-    remediation_args.notification_topic_arn = ctx.notification_topic_arn
-    remediation = AutoRemediation("auto-remediation", remediation_args, opts=ctx.opts())
+    remediation_args = AutoRemediationArgs.from_config(
+        "remediation",
+        _section(ctx, "remediation", (*_REGIONAL, "ruleNames", "notificationTopicArn")),
+        regions=regions,
+        home_region=home,
+        account_id=ctx.account_id,
+        name_prefix=settings.name_prefix,
+        rule_names={
+            identifier: {region: rule.name for region, rule in per_region.items()}
+            for identifier, per_region in rules.rules.items()
+        },
+        notification_topic_arn=ctx.notification_topic_arn,
+    )
+    remediation = AutoRemediation(
+        "auto-remediation",
+        remediation_args,
+        opts=ctx.opts().merge(pulumi.ResourceOptions(depends_on=[rules])),
+    )
 
-    delegation_args = DelegatedIamAdminArgs.from_config(settings.section("iamDelegation"))
-    delegation_args.name_prefix = settings.name_prefix
-    delegation_args.account_id = ctx.account_id
+    delegation_args = DelegatedIamAdminArgs.from_config(
+        "iamDelegation",
+        _section(ctx, "iamDelegation", ("namePrefix", "accountId")),
+        name_prefix=settings.name_prefix,
+        account_id=ctx.account_id,
+    )
     delegation = DelegatedIamAdmin("iam-delegation", delegation_args, opts=ctx.opts())
 
     return Compliance(recording, rules, remediation, delegation)
