@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python -m secbaseline.baseline.bench --repeat 3
 
 docs: install
+	$(BIN)/python -m secbaseline.baseline.exports
 	$(BIN)/python -m secbaseline.baseline.catalog
 	$(BIN)/python -m secbaseline.baseline.docs
 

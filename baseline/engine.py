@@ -91,6 +91,8 @@ class Plan:
     settings: dict[str, Any] | None = None
     log: list[str] = field(default_factory=list)
     """What the program logged below error level (``pulumi.log.info``/``warn``), in order."""
+    default_region: str | None = None
+    """``aws:region`` of the stack: the region of resources on the default provider."""
 
     def to_json(self) -> dict[str, Any]:
         """The stable plan contract, schemaVersion 1."""
@@ -154,11 +156,14 @@ class Plan:
             provider_urn = resource.provider.rsplit("::", 1)[0]
             try:
                 provider = self.by_urn(provider_urn)
-            except KeyError:
-                return None
+            except KeyError:  # the default provider is not registered by the program
+                return self.default_region
             value = provider.inputs.get("region")
-            return value if isinstance(value, str) else None
-        return None
+            if isinstance(value, str):
+                return value
+            # The default provider takes the stack's `aws:region`.
+            return self.default_region if provider.name.startswith("default") else None
+        return self.default_region
 
 
 def to_plain(value: Any) -> Any:
@@ -429,8 +434,13 @@ def run(
             raise OfflineEngineError(f"program failed: {exc}") from exc
         if errors.messages:
             raise OfflineEngineError("; ".join(errors.messages))
+        region = (config or {}).get("aws:region")
         return Plan(
-            project=project, stack=stack, resources=_ordered(monitor.records), log=errors.notes
+            project=project,
+            stack=stack,
+            resources=_ordered(monitor.records),
+            log=errors.notes,
+            default_region=region if isinstance(region, str) else None,
         )
     finally:
         logger.removeHandler(errors)

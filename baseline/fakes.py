@@ -232,6 +232,31 @@ def _specific(
                 "uniqueId": f"ARO{h.upper()}",
             }
             return name, outputs
+    if module in {"lb", "alb", "elb"} and kind == "LoadBalancer":
+        load_balancer_type = facts.inputs.get("loadBalancerType") or "application"
+        kind_code = {"application": "app", "network": "net", "gateway": "gwy"}.get(
+            str(load_balancer_type), "app"
+        )
+        short = name[:32]
+        arn = _arn(facts, "elasticloadbalancing", f"loadbalancer/{kind_code}/{short}/{h[:16]}")
+        scheme = "internal-" if facts.inputs.get("internal") else ""
+        dns = f"{scheme}{short}-{h[:10]}.{facts.region}.elb.amazonaws.com"
+        return arn, {
+            "arn": arn,
+            "arnSuffix": arn.split(":loadbalancer/", 1)[1],
+            "dnsName": dns,
+            "zoneId": "Z14GRHDCWA56QT",
+        }
+    if module in {"lb", "alb"} and kind == "TargetGroup":
+        arn = _arn(facts, "elasticloadbalancing", f"targetgroup/{name[:32]}/{h[:16]}")
+        return arn, {"arn": arn, "arnSuffix": arn.split(":", 5)[5]}
+    if module == "acm" and kind == "Certificate":
+        cert_id = _uuid(facts.urn)
+        return _arn(facts, "acm", f"certificate/{cert_id}"), {
+            "arn": _arn(facts, "acm", f"certificate/{cert_id}"),
+            "domainName": facts.inputs.get("domainName"),
+            "status": "PENDING_VALIDATION",
+        }
     if module == "kms" and kind == "Key":
         key_id = _uuid(facts.urn)
         return key_id, {"arn": _arn(facts, "kms", f"key/{key_id}"), "keyId": key_id}

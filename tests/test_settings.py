@@ -51,9 +51,9 @@ def test_detection_regions_sorted() -> None:
     [
         ({"tier": "expert"}, "tier: 'expert' is not one of beginner, intermediate, advanced"),
         # ASCII full matches: full-width digits and a trailing newline are not account ids
-        ({"accountId": "１２３４５６７８９０１２"}, "accountId: "),
+        ({"accountId": "\uff11" * 12}, "accountId: "),
         ({"accountId": "123456789012\n"}, "accountId: "),
-        ({"namePrefix": "ｓｅｃ"}, "namePrefix: "),
+        ({"namePrefix": "\uff53\uff45\uff43"}, "namePrefix: "),
         ({"notificationEmails": ["sec@example.com\n"]}, "notificationEmails[0]: "),
         (
             {"tier": "intermediate"},
