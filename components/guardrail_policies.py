@@ -143,6 +143,10 @@ class GuardrailPoliciesArgs(ComponentArgs):
     including the baseline's own deployments."""
     break_glass_role_arn: str | None = arg(default=None, check=role_arn)
     """Emergency role (pattern) exempt from every statement, including the region deny."""
+    no_admin_exemption: bool = False
+    """Opt-out: accept that neither ``admin_role_arns`` nor ``break_glass_role_arn`` is given,
+    so no role below the management account (not even the baseline's own deployment) can
+    change the protected services. Without it, that case is refused."""
     name_prefix: str = arg(default="secbaseline", check=validate.name_prefix)
     """Prefix of physical names (the SCPs are ``<prefix>-guardrails-<n>``; the baseline's
     resources with this prefix are protected by ``protectBaselineResources``)."""
@@ -160,6 +164,14 @@ class GuardrailPoliciesArgs(ComponentArgs):
     """Tags for the SCPs (Control Tower controls take none)."""
 
     def __post_init__(self) -> None:
+        if not (self.admin_role_arns or self.break_glass_role_arn or self.no_admin_exemption):
+            raise ValueError(
+                "admin_role_arns: none given, so the SCPs would lock every role in member "
+                "accounts (including the one that deploys this baseline there) out of the "
+                "protected services; name the deploying role (e.g. "
+                "arn:aws:iam::*:role/secbaseline-deployer) or a break_glass_role_arn, or set "
+                "no_admin_exemption to true to accept that"
+            )
         if self.home_region not in self.allowed_regions:
             raise ValueError(f"allowed_regions: must include the home region {self.home_region!r}")
         if self.control_tower_controls:

@@ -24,6 +24,8 @@ ORG_CONFIG: dict[str, Any] = {
     "organizationId": "o-exampleorg1",
     "managementAccountId": "111111111111",
     "securityAccountId": "222222222222",
+    # The role that deploys member stacks: the guardrail SCPs must exempt it.
+    "guardrails": {"adminRoleArns": ["arn:aws:iam::*:role/secbaseline-deployer"]},
 }
 
 

@@ -94,7 +94,10 @@ def test_management_under_control_tower_leaves_trail_and_region_deny_to_it(
         guardrails={
             "controlTowerControls": [
                 {"control": "AWS-GR_RESTRICT_ROOT_USER", "targets": ["ou-ab12-cdefgh12"]}
-            ]
+            ],
+            # Member stacks are deployed by AWSControlTowerExecution here, which every
+            # statement exempts under Control Tower: no role of our own needs the exemption.
+            "noAdminExemption": True,
         },
     )
     assert "secbaseline:index:OrganizationTrail" not in components(plan)
@@ -289,3 +292,15 @@ def test_bad_advanced_config_is_refused(config: dict[str, object], message: str)
     with pytest.raises((ValueError, OfflineEngineError)) as err:
         plan_config(merged, stack="test")
     assert message in str(err.value)
+
+
+def test_management_without_guardrail_exemption_is_refused(
+    plan_tier: Callable[..., Plan],
+) -> None:
+    """SCPs with no exempt role would lock the baseline's own member deployments out."""
+    with pytest.raises(
+        ValueError, match=r"guardrails\.adminRoleArns: none given.*noAdminExemption"
+    ):
+        plan_tier(tier="advanced", role="management", guardrails={})
+    plan = plan_tier(tier="advanced", role="management", guardrails={"noAdminExemption": True})
+    assert plan.of_type("aws:organizations/policy:Policy")

@@ -239,12 +239,17 @@ def test_from_config_reads_the_section() -> None:
     assert args.break_glass_role_arn == "arn:aws:iam::*:role/break-glass"
     no_targets = {k: v for k, v in COMMON.items() if k != "targets"}
     configured = GuardrailPoliciesArgs.from_config(
-        "guardrails", {"targets": ["ou-ab12-cdefgh12", "444444444444"]}, **no_targets
+        "guardrails",
+        {"targets": ["ou-ab12-cdefgh12", "444444444444"], "adminRoleArns": [ADMIN]},
+        **no_targets,
     )
     assert configured.targets == ["ou-ab12-cdefgh12", "444444444444"]
     under_ct = GuardrailPoliciesArgs.from_config(
         "guardrails",
-        {"controlTowerControls": [{"control": "CT.EC2.PR.8", "targets": ["ou-ab12-cdefgh12"]}]},
+        {
+            "controlTowerControls": [{"control": "CT.EC2.PR.8", "targets": ["ou-ab12-cdefgh12"]}],
+            "adminRoleArns": [ADMIN],
+        },
         control_tower=True,
         **COMMON,
     )
@@ -267,7 +272,10 @@ def test_from_config_reads_the_section() -> None:
             "guardrails.controlTowerControls[0].control: required",
         ),
         (
-            {"controlTowerControls": [{"control": "AWS-GR_X", "targets": ["ou-ab12-cdefgh12"]}]},
+            {
+                "controlTowerControls": [{"control": "AWS-GR_X", "targets": ["ou-ab12-cdefgh12"]}],
+                "adminRoleArns": [ADMIN],
+            },
             "guardrails.controlTowerControls: needs controlTower: true",
         ),
         (
@@ -335,3 +343,11 @@ def test_a_bad_target_output_fails_when_it_resolves(run_program: Callable[..., P
         run_program(program)
     assert "targets[0]: 'arn:aws:sns:" in str(err.value)
     assert "is not an OU id" in str(err.value)
+
+
+def test_no_exempt_role_is_refused_unless_accepted() -> None:
+    base = dict(COMMON)
+    with pytest.raises(ArgumentError, match=r"^admin_role_arns: none given.*no_admin_exemption"):
+        GuardrailPoliciesArgs(**base)
+    assert GuardrailPoliciesArgs(**base, no_admin_exemption=True).admin_role_arns == []
+    assert GuardrailPoliciesArgs(**base, break_glass_role_arn="arn:aws:iam::*:role/bg")
