@@ -1,4 +1,4 @@
-"""AccessAnalysis (S-20) and Investigation (S-19)."""
+"""AccessAnalysis (S-17)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from secbaseline.components.access_analysis import (
     ArchiveFilter,
     ArchiveRule,
 )
-from secbaseline.components.investigation import Investigation, InvestigationArgs
 
 REGIONS = ("ap-northeast-1", "us-east-1", "eu-west-1")
 ANALYZER = "aws:accessanalyzer/analyzer:Analyzer"
@@ -120,23 +119,3 @@ def test_bad_config(section: dict[str, Any], message: str) -> None:
         args.regions, args.home_region = ["us-east-1"], "us-east-1"
         args.validate()
     assert str(err.value).startswith(message)
-
-
-def test_investigation_home_by_default_or_everywhere(run_program: Callable[..., Plan]) -> None:
-    args = InvestigationArgs(regions=REGIONS, home_region="ap-northeast-1")
-    plan = run_program(lambda: Investigation("inv", args))
-    graph = plan.one("aws:detective/graph:Graph")
-    assert plan.region_of(graph) == "ap-northeast-1"
-    assert graph.outputs["graphArn"].startswith("arn:aws:detective:ap-northeast-1:")
-    args = InvestigationArgs.from_config({"allRegions": True})
-    args.regions, args.home_region = REGIONS, "ap-northeast-1"
-    plan = run_program(lambda: Investigation("inv", args))
-    graphs = plan.of_type("aws:detective/graph:Graph")
-    assert sorted(plan.region_of(g) or "" for g in graphs) == sorted(REGIONS)
-
-
-def test_investigation_bad_input() -> None:
-    with pytest.raises(ValueError, match=r"^investigation.allRegions: expected true or false"):
-        InvestigationArgs.from_config({"allRegions": "no"})
-    with pytest.raises(ValueError, match=r"^investigation.regions: must include the home region"):
-        InvestigationArgs(regions=["us-east-1"], home_region="eu-west-1").validate()

@@ -179,8 +179,8 @@ def test_detection_config_sections_are_validated(plan_tier: Callable[..., Plan])
         )
     with pytest.raises(ValueError, match=r"^accessAnalysis.bogus: unknown option"):
         plan_tier(tier="intermediate", accessAnalysis={"bogus": 1})
-    with pytest.raises(ValueError, match=r"^investigation.allRegions: expected true or false"):
-        plan_tier(tier="intermediate", investigation={"allRegions": "yes"})
+    with pytest.raises(ValueError, match=r"^investigation.allRegions: expected a valid boolean"):
+        plan_tier(tier="intermediate", investigation={"allRegions": "maybe"})
 
 
 def test_route_helper_notices_a_missing_hop(plans: dict[int, Plan]) -> None:

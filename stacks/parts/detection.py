@@ -1,11 +1,12 @@
 """Threat detection and notifications in every region (S-16, S-17, S-19..S-21)."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import pulumi
 
+from secbaseline.baseline.args import ArgumentError, ComponentArgs, config_key
+from secbaseline.baseline.settings import thaw
 from secbaseline.components.access_analysis import AccessAnalysis, AccessAnalysisArgs
 from secbaseline.components.investigation import Investigation, InvestigationArgs
 from secbaseline.components.security_hub import SecurityHub, SecurityHubArgs
@@ -15,6 +16,22 @@ from secbaseline.components.security_notifications import (
 )
 from secbaseline.components.threat_detection import ThreatDetection, ThreatDetectionArgs
 from secbaseline.stacks.context import TierContext
+
+_A = TypeVar("_A", bound=ComponentArgs)
+
+
+def _args(ctx: TierContext, cls: type[_A], section: str, **values: Any) -> _A:
+    """``cls`` from the config section plus the values the tier sets (Python names); the
+    section may not set those itself (they come from the stack's top-level settings)."""
+    raw = thaw(ctx.settings.section(section))
+    if isinstance(raw, dict):
+        for name in values:
+            if config_key("", name) in raw:
+                raise ArgumentError(
+                    f"{config_key(section, name)}: set by the tier from the stack's settings; "
+                    "remove it from this section"
+                )
+    return cls.from_config(section, raw, **values)
 
 
 @dataclass
@@ -64,8 +81,7 @@ def build(ctx: TierContext) -> Detection:
         security_hub = SecurityHub("security-hub", hub, opts=ctx.opts())
         ctx.security_hub = [security_hub]
 
-    graph = InvestigationArgs.from_config(settings.section("investigation"))
-    graph.regions, graph.home_region = regions, home
+    graph = _args(ctx, InvestigationArgs, "investigation", regions=regions, home_region=home)
     investigation = None
     if "detective" not in owned:
         investigation = Investigation(
