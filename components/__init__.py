@@ -1,6 +1,11 @@
 """Public Pulumi components of the security baseline: ``from components import X``."""
 
-from secbaseline.components.access_analysis import AccessAnalysis, AccessAnalysisArgs
+from secbaseline.components.access_analysis import (
+    AccessAnalysis,
+    AccessAnalysisArgs,
+    ArchiveFilter,
+    ArchiveRule,
+)
 from secbaseline.components.account_hardening import (
     AccountHardening,
     AccountHardeningArgs,
@@ -71,6 +76,8 @@ __all__ = [
     "AccountHardeningArgs",
     "ApiFunction",
     "ApiFunctionArgs",
+    "ArchiveFilter",
+    "ArchiveRule",
     "AutoRemediation",
     "AutoRemediationArgs",
     "BackupPlan",

@@ -94,9 +94,14 @@ def build(ctx: TierContext) -> Detection:
         )
         ctx.detective_graph_arns = dict(investigation.graph_arns)
 
-    access = AccessAnalysisArgs.from_config(settings.section("accessAnalysis"))
-    access.regions, access.home_region = regions, home
-    access.name_prefix = settings.name_prefix
+    access = _args(
+        ctx,
+        AccessAnalysisArgs,
+        "accessAnalysis",
+        regions=regions,
+        home_region=home,
+        name_prefix=settings.name_prefix,
+    )
     access_analysis = AccessAnalysis("access-analysis", access, opts=ctx.opts())
 
     notify = SecurityNotificationsArgs.from_config(settings.section("notifications"))
