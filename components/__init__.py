@@ -54,7 +54,7 @@ from secbaseline.components.secure_database import (
     SecureDatabaseArgs,
     VaultLock,
 )
-from secbaseline.components.security_hub import SecurityHub, SecurityHubArgs
+from secbaseline.components.security_hub import SecurityHub, SecurityHubArgs, SecurityStandard
 from secbaseline.components.security_notifications import (
     SecurityNotifications,
     SecurityNotificationsArgs,
@@ -125,6 +125,7 @@ __all__ = [
     "SecurityHubArgs",
     "SecurityNotifications",
     "SecurityNotificationsArgs",
+    "SecurityStandard",
     "SessionManagerPreferences",
     "SessionManagerPreferencesArgs",
     "ThreatDetection",

@@ -73,9 +73,14 @@ def build(ctx: TierContext) -> Detection:
         threat_detection = ThreatDetection("threat-detection", threat, opts=ctx.opts())
         ctx.guardduty_detector_ids = dict(threat_detection.detector_ids)
 
-    hub = SecurityHubArgs.from_config(settings.section("securityHub"))
-    hub.regions, hub.home_region = regions, home
-    hub.centrally_managed = _central_security_hub(ctx)
+    hub = _args(
+        ctx,
+        SecurityHubArgs,
+        "securityHub",
+        regions=regions,
+        home_region=home,
+        centrally_managed=_central_security_hub(ctx),
+    )
     security_hub = None
     if "securityhub" not in owned:
         security_hub = SecurityHub("security-hub", hub, opts=ctx.opts())
