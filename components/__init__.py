@@ -63,7 +63,15 @@ from secbaseline.components.session_manager import (
     SessionManagerPreferences,
     SessionManagerPreferencesArgs,
 )
-from secbaseline.components.threat_detection import ThreatDetection, ThreatDetectionArgs
+from secbaseline.components.threat_detection import (
+    GuardDutyFeatures,
+    PublishingFrequency,
+    RuntimeAgents,
+    ThreatDetection,
+    ThreatDetectionArgs,
+    ThreatList,
+    ThreatListFormat,
+)
 from secbaseline.components.vulnerability_scanning import (
     VulnerabilityScanning,
     VulnerabilityScanningArgs,
@@ -96,6 +104,7 @@ __all__ = [
     "EgressRule",
     "FargateBastion",
     "FargateBastionArgs",
+    "GuardDutyFeatures",
     "GuardrailPolicies",
     "GuardrailPoliciesArgs",
     "IncidentResponse",
@@ -114,9 +123,11 @@ __all__ = [
     "PatchManagementArgs",
     "PrivateNetwork",
     "PrivateNetworkArgs",
+    "PublishingFrequency",
     "RecordingOverride",
     "RemediationOptions",
     "RuleOptions",
+    "RuntimeAgents",
     "SecureBucket",
     "SecureBucketArgs",
     "SecureDatabase",
@@ -130,6 +141,8 @@ __all__ = [
     "SessionManagerPreferencesArgs",
     "ThreatDetection",
     "ThreatDetectionArgs",
+    "ThreatList",
+    "ThreatListFormat",
     "VaultLock",
     "VulnerabilityScanning",
     "VulnerabilityScanningArgs",

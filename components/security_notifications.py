@@ -240,9 +240,8 @@ class SecurityNotifications(pulumi.ComponentResource):
         tags = dict(args.tags) or None
         account_id = (
             args.account_id
-            or (
-                aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-            ).account_id
+            if args.account_id is not None
+            else aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         )
         source_account = {"StringEquals": {"aws:SourceAccount": account_id}}
 

@@ -66,8 +66,14 @@ def build(ctx: TierContext) -> Detection:
     home = settings.home_region
     owned = settings.organization_owned
 
-    threat = ThreatDetectionArgs.from_config(settings.section("threatDetection"))
-    threat.regions, threat.home_region, threat.account_id = regions, home, ctx.account_id
+    threat = _args(
+        ctx,
+        ThreatDetectionArgs,
+        "threatDetection",
+        regions=regions,
+        home_region=home,
+        account_id=ctx.account_id,
+    )
     threat_detection = None
     if "guardduty" not in owned:
         threat_detection = ThreatDetection("threat-detection", threat, opts=ctx.opts())
