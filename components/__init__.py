@@ -56,8 +56,11 @@ from secbaseline.components.secure_database import (
 )
 from secbaseline.components.security_hub import SecurityHub, SecurityHubArgs, SecurityStandard
 from secbaseline.components.security_notifications import (
+    NotificationRoute,
     SecurityNotifications,
     SecurityNotificationsArgs,
+    SeverityLabel,
+    SlackChannel,
 )
 from secbaseline.components.session_manager import (
     SessionManagerPreferences,
@@ -111,6 +114,7 @@ __all__ = [
     "IncidentResponseArgs",
     "Investigation",
     "InvestigationArgs",
+    "NotificationRoute",
     "ObjectLock",
     "Organization",
     "OrganizationArgs",
@@ -139,6 +143,8 @@ __all__ = [
     "SecurityStandard",
     "SessionManagerPreferences",
     "SessionManagerPreferencesArgs",
+    "SeverityLabel",
+    "SlackChannel",
     "ThreatDetection",
     "ThreatDetectionArgs",
     "ThreatList",

@@ -115,9 +115,16 @@ def build(ctx: TierContext) -> Detection:
     )
     access_analysis = AccessAnalysis("access-analysis", access, opts=ctx.opts())
 
-    notify = SecurityNotificationsArgs.from_config(settings.section("notifications"))
-    notify.regions, notify.home_region, notify.account_id = regions, home, ctx.account_id
-    notify.emails, notify.name_prefix = settings.notification_emails, settings.name_prefix
+    notify = _args(
+        ctx,
+        SecurityNotificationsArgs,
+        "notifications",
+        regions=regions,
+        home_region=home,
+        account_id=ctx.account_id,
+        emails=list(settings.notification_emails),
+        name_prefix=settings.name_prefix,
+    )
     notifications = SecurityNotifications("security-notifications", notify, opts=ctx.opts())
     ctx.notification_topic_arn = notifications.topic_arn
 
