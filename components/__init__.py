@@ -107,17 +107,27 @@ from secbaseline.components.secure_database import (
     SecureDatabaseArgs,
     VaultLock,
 )
-from secbaseline.components.security_hub import SecurityHub, SecurityHubArgs
+from secbaseline.components.security_hub import SecurityHub, SecurityHubArgs, SecurityStandard
 from secbaseline.components.security_notifications import (
+    NotificationRoute,
     SecurityNotifications,
     SecurityNotificationsArgs,
+    SeverityLabel,
     SlackChannel,
 )
 from secbaseline.components.session_manager import (
     SessionManagerPreferences,
     SessionManagerPreferencesArgs,
 )
-from secbaseline.components.threat_detection import ThreatDetection, ThreatDetectionArgs, ThreatList
+from secbaseline.components.threat_detection import (
+    GuardDutyFeatures,
+    PublishingFrequency,
+    RuntimeAgents,
+    ThreatDetection,
+    ThreatDetectionArgs,
+    ThreatList,
+    ThreatListFormat,
+)
 from secbaseline.components.vulnerability_scanning import (
     InspectorResourceType,
     VulnerabilityScanning,
@@ -160,6 +170,7 @@ __all__ = [
     "FargateBastion",
     "FargateBastionArgs",
     "GuardDutyFeature",
+    "GuardDutyFeatures",
     "GuardrailPolicies",
     "GuardrailPoliciesArgs",
     "IncidentResponse",
@@ -172,6 +183,7 @@ __all__ = [
     "IsolationRuntime",
     "ManagedRule",
     "ManagedRuleGroup",
+    "NotificationRoute",
     "ObjectLock",
     "ObjectLockMode",
     "Organization",
@@ -188,6 +200,7 @@ __all__ = [
     "PriceClass",
     "PrivateNetwork",
     "PrivateNetworkArgs",
+    "PublishingFrequency",
     "RebootOption",
     "RecordingFrequency",
     "RecordingOverride",
@@ -195,6 +208,7 @@ __all__ = [
     "RuleOptions",
     "Runbook",
     "Runtime",
+    "RuntimeAgents",
     "SecureBucket",
     "SecureBucketArgs",
     "SecureDatabase",
@@ -204,13 +218,16 @@ __all__ = [
     "SecurityHubMode",
     "SecurityNotifications",
     "SecurityNotificationsArgs",
+    "SecurityStandard",
     "SessionManagerPreferences",
     "SessionManagerPreferencesArgs",
+    "SeverityLabel",
     "SlackChannel",
     "SnapshotFrequency",
     "ThreatDetection",
     "ThreatDetectionArgs",
     "ThreatList",
+    "ThreatListFormat",
     "VaultLock",
     "VulnerabilityScanning",
     "VulnerabilityScanningArgs",

@@ -5,51 +5,33 @@ CloudTrail, VPC Flow Logs, GuardDuty findings and (optionally) EKS audit logs, s
 can see what a principal or instance did around a finding.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import validate
+from secbaseline.baseline.args import ComponentArgs, arg, component_args
 
 TYPE_TOKEN = "secbaseline:index:Investigation"
 
 
-@dataclass
-class InvestigationArgs:
+@component_args
+class InvestigationArgs(ComponentArgs):
     """Inputs of :class:`Investigation`."""
 
-    regions: Sequence[str] = ()
-    """Detection regions. Required (set by the tier)."""
-    home_region: str = ""
-    """Region of the graph when ``all_regions`` is False. Required (set by the tier)."""
+    regions: Sequence[str] = arg(check=validate.regions)
+    """Detection regions (set by the tier from ``detectionRegions``)."""
+    home_region: str = arg(check=validate.region)
+    """Region of the graph when ``all_regions`` is False; one of ``regions`` (set by the tier)."""
     all_regions: bool = False
     """One graph in every detection region (Detective is regional; it bills per GB ingested)."""
-    tags: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
     """Tags for the graphs."""
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        regions = validate.regions("investigation.regions", list(self.regions))
-        validate.region("investigation.homeRegion", self.home_region)
-        if self.home_region not in regions:
-            raise ValueError(
-                f"investigation.regions: must include the home region {self.home_region!r}"
-            )
-        validate.boolean("investigation.allRegions", self.all_regions)
-        validate.tags("investigation.tags", dict(self.tags))
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> InvestigationArgs:
-        """Build from the ``investigation`` config section (regions set by the tier)."""
-        raw = validate.known_keys("investigation", section, {"allRegions"})
-        return cls(
-            all_regions=validate.boolean("investigation.allRegions", raw.get("allRegions", False))
-        )
+    def __post_init__(self) -> None:
+        if self.home_region not in self.regions:
+            raise ValueError(f"home_region: {self.home_region!r} is not one of the regions")
 
 
 class Investigation(pulumi.ComponentResource):
@@ -66,7 +48,7 @@ class Investigation(pulumi.ComponentResource):
         args: InvestigationArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args.validate()
+        args = InvestigationArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         regions = sorted(args.regions) if args.all_regions else [args.home_region]

@@ -5,17 +5,16 @@ global resources (IAM, account settings, IAM-policy KMS checks) are disabled out
 region: they would report the same result, and cost the same check, in every region.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import validate
+from secbaseline.baseline.args import ComponentArgs, arg, component_args
 
 TYPE_TOKEN = "secbaseline:index:SecurityHub"
 
@@ -28,9 +27,24 @@ STANDARDS: Mapping[str, str] = {
     "nist-800-53-r5": "standards/nist-800-53/v/5.0.0",
     "pci-dss-v4.0.1": "standards/pci-dss/v/4.0.1",
 }
+
+
+class SecurityStandard(StrEnum):
+    """A Security Hub standard, by the name the config uses."""
+
+    AWS_FOUNDATIONAL_SECURITY_BEST_PRACTICES = "aws-foundational-security-best-practices"
+    """AWS Foundational Security Best Practices v1.0.0."""
+    CIS_AWS_FOUNDATIONS_BENCHMARK_V3_0_0 = "cis-aws-foundations-benchmark-v3.0.0"
+    """CIS AWS Foundations Benchmark v3.0.0."""
+    NIST_800_53_R5 = "nist-800-53-r5"
+    """NIST SP 800-53 Revision 5."""
+    PCI_DSS_V4_0_1 = "pci-dss-v4.0.1"
+    """PCI DSS v4.0.1."""
+
+
 DEFAULT_STANDARDS = (
-    "aws-foundational-security-best-practices",
-    "cis-aws-foundations-benchmark-v3.0.0",
+    SecurityStandard.AWS_FOUNDATIONAL_SECURITY_BEST_PRACTICES,
+    SecurityStandard.CIS_AWS_FOUNDATIONS_BENCHMARK_V3_0_0,
 )
 
 # Controls that check global resources (AWS "Suggested controls to disable": Account.*, IAM.*,
@@ -114,19 +128,46 @@ def standards_arn(standard: str, region: str, partition: str = "aws") -> str:
     return f"arn:{partition}:securityhub:{region}::{STANDARDS[standard]}"
 
 
-@dataclass
-class SecurityHubArgs:
+def _standards(field: str, values: Any) -> Any:
+    if not values:
+        raise ValueError(f"{field}: expected a non-empty list of standards")
+    if len(set(values)) != len(values):
+        raise ValueError(f"{field}: a standard is listed twice")
+    return values
+
+
+def _disabled_controls(field: str, value: Any) -> Any:
+    for standard, controls in value.items():
+        validate.one_of(field, standard, STANDARDS)
+        for control, reason in controls.items():
+            if not _CONTROL_ID.match(control):
+                raise ValueError(
+                    f"{field}.{standard}: {control!r} is not a control id such as IAM.1 or EC2.10"
+                )
+            if not reason.strip():
+                raise ValueError(f"{field}.{standard}.{control}: a reason is required")
+    return value
+
+
+@component_args
+class SecurityHubArgs(ComponentArgs):
     """Inputs of :class:`SecurityHub`."""
 
-    regions: Sequence[str] = ()
-    """Detection regions: Security Hub is enabled in each. Required (set by the tier)."""
-    home_region: str = ""
-    """Aggregation region; global-resource controls run only here. Required (set by the tier)."""
-    standards: Sequence[str] = DEFAULT_STANDARDS
-    """Standards to subscribe: aws-foundational-security-best-practices,
+    regions: Sequence[str] = arg(check=validate.regions)
+    """Detection regions: Security Hub is enabled in each (set by the tier)."""
+    home_region: str = arg(check=validate.region)
+    """Aggregation region, one of ``regions``; global-resource controls run only here (set by
+    the tier)."""
+    standards: Sequence[SecurityStandard] = arg(
+        default_factory=lambda: list(DEFAULT_STANDARDS), check=_standards
+    )
+    """Standards to subscribe (each once): aws-foundational-security-best-practices,
     cis-aws-foundations-benchmark-v3.0.0, nist-800-53-r5, pci-dss-v4.0.1."""
-    disabled_controls: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    """Controls to disable in every region: ``{standard: {control id: reason}}``."""
+    disabled_controls: Mapping[str, Mapping[str, str]] = arg(
+        default_factory=dict, check=_disabled_controls
+    )
+    """Controls to disable in every region: ``{standard: {control id: reason}}``; the standard
+    must be subscribed, control ids look like ``IAM.1``, reasons are required."""
     global_controls_home_only: bool = True
     """Disable global-resource controls (IAM.*, Account.*, KMS.1/2) outside the home region."""
     aggregate_findings: bool = True
@@ -134,71 +175,17 @@ class SecurityHubArgs:
     centrally_managed: bool = False
     """An organization configuration policy (Security Hub central configuration) owns the
     standards and controls of this account: enable the hub and aggregator only, since a
-    centrally managed account cannot change its standards locally."""
+    centrally managed account cannot change its standards locally (set by the tier)."""
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        regions = validate.regions("securityHub.regions", list(self.regions))
-        validate.region("securityHub.homeRegion", self.home_region)
-        if self.home_region not in regions:
-            raise ValueError(
-                f"securityHub.regions: must include the home region {self.home_region!r}"
-            )
-        if isinstance(self.standards, str) or not self.standards:
-            raise ValueError("securityHub.standards: expected a non-empty list of standards")
-        if len(set(self.standards)) != len(self.standards):
-            raise ValueError("securityHub.standards: a standard is listed twice")
-        for standard in self.standards:
-            validate.one_of("securityHub.standards", standard, STANDARDS)
-        for standard, controls in self.disabled_controls.items():
-            validate.one_of("securityHub.disabledControls", standard, self.standards)
-            if not isinstance(controls, Mapping):
+    def __post_init__(self) -> None:
+        if self.home_region not in self.regions:
+            raise ValueError(f"home_region: {self.home_region!r} is not one of the regions")
+        for standard in self.disabled_controls:
+            if standard not in self.standards:
                 raise ValueError(
-                    f"securityHub.disabledControls.{standard}: expected control id -> reason"
+                    f"disabled_controls: {standard!r} is not one of the subscribed standards "
+                    f"({', '.join(self.standards)})"
                 )
-            for control, reason in controls.items():
-                if not isinstance(control, str) or not _CONTROL_ID.match(control):
-                    raise ValueError(
-                        f"securityHub.disabledControls.{standard}: {control!r} is not a control "
-                        "id such as IAM.1 or EC2.10"
-                    )
-                if not isinstance(reason, str) or not reason.strip():
-                    raise ValueError(
-                        f"securityHub.disabledControls.{standard}.{control}: a reason is required"
-                    )
-        validate.boolean("securityHub.globalControlsHomeOnly", self.global_controls_home_only)
-        validate.boolean("securityHub.aggregateFindings", self.aggregate_findings)
-        validate.boolean("securityHub.centrallyManaged", self.centrally_managed)
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> SecurityHubArgs:
-        """Build from the ``securityHub`` config section (regions set by the tier)."""
-        raw = validate.known_keys(
-            "securityHub",
-            section,
-            {"standards", "disabledControls", "globalControlsHomeOnly", "aggregateFindings"},
-        )
-        standards = raw.get("standards", DEFAULT_STANDARDS)
-        if isinstance(standards, str) or not isinstance(standards, Sequence):
-            raise ValueError(f"securityHub.standards: expected a list, got {standards!r}")
-        disabled = raw.get("disabledControls", {})
-        if not isinstance(disabled, Mapping):
-            raise ValueError("securityHub.disabledControls: expected standard -> {control: reason}")
-        args = cls(
-            standards=tuple(str(s) for s in standards),
-            disabled_controls={
-                str(k): dict(v) if isinstance(v, Mapping) else v for k, v in disabled.items()
-            },
-            global_controls_home_only=validate.boolean(
-                "securityHub.globalControlsHomeOnly", raw.get("globalControlsHomeOnly", True)
-            ),
-            aggregate_findings=validate.boolean(
-                "securityHub.aggregateFindings", raw.get("aggregateFindings", True)
-            ),
-        )
-        for standard in args.standards:
-            validate.one_of("securityHub.standards", standard, STANDARDS)
-        return args
 
 
 class SecurityHub(pulumi.ComponentResource):
@@ -206,10 +193,6 @@ class SecurityHub(pulumi.ComponentResource):
 
     accounts: dict[str, aws.securityhub.Account]
     """The Security Hub enablement per region."""
-    subscriptions: dict[tuple[str, str], aws.securityhub.StandardsSubscription]
-    """Standards subscription per (region, standard)."""
-    disabled: dict[tuple[str, str, str], aws.securityhub.StandardsControlAssociation]
-    """Disabled control per (region, standard, control id)."""
     aggregator: aws.securityhub.FindingAggregator | None
     """The cross-region finding aggregator in the home region."""
 
@@ -219,14 +202,18 @@ class SecurityHub(pulumi.ComponentResource):
         args: SecurityHubArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args.validate()
+        args = SecurityHubArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         regions = sorted(args.regions)
 
         self.accounts = {}
-        self.subscriptions = {}
-        self.disabled = {}
+        # Python-only attributes (tuple keys have no schema type, so they are not declared on
+        # the class, which is what Pulumi's analyzer reads).
+        self.subscriptions: dict[tuple[str, str], aws.securityhub.StandardsSubscription] = {}
+        """Standards subscription per (region, standard)."""
+        self.disabled: dict[tuple[str, str, str], aws.securityhub.StandardsControlAssociation] = {}
+        """Disabled control per (region, standard, control id)."""
         for region in regions:
             hub = aws.securityhub.Account(
                 f"{name}-hub-{region}",
@@ -280,7 +267,7 @@ class SecurityHub(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "regions": regions,
-                "standards": list(args.standards),
+                "standards": [str(s) for s in args.standards],
                 "aggregatorRegion": args.home_region if self.aggregator else None,
             }
         )

@@ -14,44 +14,78 @@ Checklist: S-21 (someone hears about findings). Routes, each source exactly once
   publishes a readable message (title, severity, account, region, resource, console link).
 """
 
-from __future__ import annotations
-
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import iam, validate
+from secbaseline.baseline.args import ArgumentError, ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import physical_name
 from secbaseline.baseline.regions import GLOBAL_CONTROL_REGION
 from secbaseline.components._event_forwarding import HomeBusForwarder
 
 TYPE_TOKEN = "secbaseline:index:SecurityNotifications"
 HANDLER_DIR = Path(__file__).parent / "lambdas" / "finding_formatter"
-SEVERITY_LABELS = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
+
+
+class SeverityLabel(StrEnum):
+    """A finding severity label (Security Hub's; GuardDuty's bands have the same names)."""
+
+    LOW = "LOW"
+    """Low: GuardDuty 1.0-3.9."""
+    MEDIUM = "MEDIUM"
+    """Medium: GuardDuty 4.0-6.9."""
+    HIGH = "HIGH"
+    """High: GuardDuty 7.0-8.9."""
+    CRITICAL = "CRITICAL"
+    """Critical: GuardDuty 9.0 and above."""
+
+
+class NotificationRoute(StrEnum):
+    """A source of events that reaches the topic."""
+
+    GUARDDUTY = "guardduty"
+    """GuardDuty findings at or above ``guard_duty_min_severity``."""
+    SECURITYHUB = "securityhub"
+    """Security Hub findings (not from GuardDuty or Access Analyzer) at or above
+    ``security_hub_min_severity``, workflow NEW."""
+    ACCESSANALYZER = "accessanalyzer"
+    """IAM Access Analyzer active findings."""
+    ROOTSIGNIN = "rootsignin"
+    """Console sign-ins of the root user."""
+
+
+SEVERITY_LABELS = tuple(label.value for label in SeverityLabel)
 # GuardDuty's numeric bands for the named levels.
 GUARDDUTY_LEVELS: Mapping[str, float] = {"LOW": 1.0, "MEDIUM": 4.0, "HIGH": 7.0, "CRITICAL": 9.0}
 READ_ONLY_POLICY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 _SLACK_WORKSPACE = re.compile(r"^T[A-Z0-9]{8,}$")
 _SLACK_CHANNEL = re.compile(r"^C[A-Z0-9]{8,}$")
-ROUTES = ("guardduty", "securityhub", "accessanalyzer", "rootsignin")
+ROUTES = tuple(route.value for route in NotificationRoute)
 
 
 def guardduty_threshold(field_name: str, value: object) -> float:
-    """A GuardDuty severity: a number 0-10 or one of LOW, MEDIUM, HIGH, CRITICAL."""
+    """A GuardDuty severity: a number 0-10 (or its text) or one of LOW, MEDIUM, HIGH, CRITICAL."""
     if isinstance(value, str):
-        if value.upper() not in GUARDDUTY_LEVELS:
-            raise ValueError(
+        if value.upper() in GUARDDUTY_LEVELS:
+            return GUARDDUTY_LEVELS[value.upper()]
+        try:
+            value = float(value)
+        except ValueError:
+            raise ArgumentError(
                 f"{field_name}: {value!r} is not a number 0-10 or one of "
                 f"{', '.join(SEVERITY_LABELS)}"
-            )
-        return GUARDDUTY_LEVELS[value.upper()]
-    return validate.number_range(field_name, value, 0, 10)
+            ) from None
+    try:
+        return validate.number_range(field_name, value, 0, 10)
+    except ValueError as error:
+        raise ArgumentError(str(error)) from None
 
 
 def labels_from(minimum: str) -> list[str]:
@@ -93,124 +127,93 @@ def event_patterns(guardduty_min: float, securityhub_min: str) -> dict[str, dict
     }
 
 
-@dataclass
-class SlackChannel:
+def _workspace_id(field: str, value: Any) -> Any:
+    if not _SLACK_WORKSPACE.match(value):
+        raise ValueError(
+            f"{field}: {value!r} is not a Slack workspace id (T followed by 8 or more A-Z/0-9)"
+        )
+    return value
+
+
+def _channel_id(field: str, value: Any) -> Any:
+    if not _SLACK_CHANNEL.match(value):
+        raise ValueError(
+            f"{field}: {value!r} is not a Slack channel id (C followed by 8 or more A-Z/0-9)"
+        )
+    return value
+
+
+def _unique_routes(field: str, values: Any) -> Any:
+    if len(set(values)) != len(values):
+        raise ValueError(f"{field}: a route is listed twice")
+    return values
+
+
+@component_args
+class SlackChannel(ComponentArgs):
     """An AWS Chatbot Slack channel that receives the topic's messages."""
 
-    workspace_id: str
+    workspace_id: str = arg(check=_workspace_id)
     """Slack workspace (team) id, e.g. T0123ABCD; authorise it in the Chatbot console first."""
-    channel_id: str
+    channel_id: str = arg(check=_channel_id)
     """Slack channel id, e.g. C0123ABCD."""
-    region: str | None = None
+    region: str | None = arg(default=None, check=validate.region)
     """Region of the Chatbot API call; None uses the home region."""
 
-    def validate(self) -> None:
-        """Raise ValueError naming the field."""
-        if not isinstance(self.workspace_id, str) or not _SLACK_WORKSPACE.match(self.workspace_id):
-            raise ValueError(
-                f"notifications.slack.workspaceId: {self.workspace_id!r} is not a Slack "
-                "workspace id (T followed by 8 or more A-Z/0-9)"
-            )
-        if not isinstance(self.channel_id, str) or not _SLACK_CHANNEL.match(self.channel_id):
-            raise ValueError(
-                f"notifications.slack.channelId: {self.channel_id!r} is not a Slack channel id "
-                "(C followed by 8 or more A-Z/0-9)"
-            )
-        if self.region is not None:
-            validate.region("notifications.slack.region", self.region)
 
-
-@dataclass
-class SecurityNotificationsArgs:
+@component_args
+class SecurityNotificationsArgs(ComponentArgs):
     """Inputs of :class:`SecurityNotifications`."""
 
-    regions: Sequence[str] = ()
-    """Detection regions; findings from each reach the topic. Required (set by the tier)."""
-    home_region: str = ""
-    """Region of the topic, the formatter and the receiving event bus. Required."""
-    account_id: pulumi.Input[str] | None = None
+    regions: Sequence[str] = arg(check=validate.regions)
+    """Detection regions; findings from each reach the topic (set by the tier)."""
+    home_region: str = arg(check=validate.region)
+    """Region of the topic, the formatter and the receiving event bus; one of ``regions`` (set
+    by the tier)."""
+    account_id: pulumi.Input[str] | None = arg(default=None, check=validate.account_id)
     """Account id for policy conditions; None asks the provider (one invoke)."""
-    emails: Sequence[str] = ()
-    """E-mail addresses subscribed to the topic (each must confirm the subscription)."""
-    name_prefix: str = "secbaseline"
-    """Prefix of physical names."""
-    guardduty_min_severity: float = 7.0
-    """GuardDuty findings at or above this score (0-10) are sent; HIGH = 7, CRITICAL = 9."""
-    securityhub_min_severity: str = "HIGH"
-    """Security Hub findings at or above this label (LOW, MEDIUM, HIGH, CRITICAL) are sent."""
-    routes: Sequence[str] = ROUTES
-    """Which routes to build: guardduty, securityhub, accessanalyzer, rootsignin."""
+    emails: Sequence[pulumi.Input[str]] = arg(default_factory=list, each=validate.email)
+    """E-mail addresses subscribed to the topic (each must confirm the subscription; set by the
+    tier from ``notificationEmails``)."""
+    name_prefix: str = arg(default="secbaseline", check=validate.name_prefix)
+    """Prefix of physical names (set by the tier from ``namePrefix``)."""
+    guard_duty_min_severity: float = arg(default=7.0, ge=0, le=10)
+    """GuardDuty findings at or above this score (0-10) are sent; LOW = 1, MEDIUM = 4,
+    HIGH = 7, CRITICAL = 9 (the stack config also takes these labels)."""
+    security_hub_min_severity: SeverityLabel = SeverityLabel.HIGH
+    """Security Hub findings at or above this label are sent."""
+    routes: Sequence[NotificationRoute] = arg(
+        default_factory=lambda: list(NotificationRoute), check=_unique_routes
+    )
+    """Which routes to build (all four by default)."""
     slack: SlackChannel | None = None
     """Optional AWS Chatbot Slack channel subscribed to the topic."""
-    log_retention_days: int = 365
-    """Retention of the formatter's log group."""
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags for taggable resources."""
+    log_retention_days: int = arg(default=365, check=validate.log_retention_days)
+    """Retention of the formatter's log group (a value CloudWatch Logs accepts)."""
+    kms_key_arn: pulumi.Input[str] | None = arg(default=None, check=validate.kms_key_arn)
+    """Your KMS key (in the home region) for the topic; None creates one. Its policy must let
+    ``events.amazonaws.com`` and ``cloudwatch.amazonaws.com`` use it (``kms:GenerateDataKey*``,
+    ``kms:Decrypt``)."""
+    tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
+    """Tags for every taggable child (key, topic, formatter, its role and log group, rules,
+    forwarding role, Slack channel)."""
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        regions = validate.regions("notifications.regions", list(self.regions))
-        validate.region("notifications.homeRegion", self.home_region)
-        if self.home_region not in regions:
-            raise ValueError(
-                f"notifications.regions: must include the home region {self.home_region!r}"
-            )
-        for index, email in enumerate(self.emails):
-            validate.email(f"notificationEmails[{index}]", email)
-        validate.name_prefix("notifications.namePrefix", self.name_prefix)
-        guardduty_threshold("notifications.guardDutyMinSeverity", self.guardduty_min_severity)
-        validate.one_of(
-            "notifications.securityHubMinSeverity", self.securityhub_min_severity, SEVERITY_LABELS
-        )
-        for route in self.routes:
-            validate.one_of("notifications.routes", route, ROUTES)
-        if self.slack is not None:
-            self.slack.validate()
-        validate.int_range("notifications.logRetentionDays", self.log_retention_days, 1, 3653)
-        validate.tags("notifications.tags", dict(self.tags))
+    def __post_init__(self) -> None:
+        if self.home_region not in self.regions:
+            raise ValueError(f"home_region: {self.home_region!r} is not one of the regions")
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> SecurityNotificationsArgs:
-        """Build from the ``notifications`` config section (regions and e-mails set by the tier)."""
-        raw = validate.known_keys(
-            "notifications",
-            section,
-            {"guardDutyMinSeverity", "securityHubMinSeverity", "routes", "slack"},
-        )
-        slack = None
-        if "slack" in raw:
-            slack_raw = validate.known_keys(
-                "notifications.slack", raw["slack"], {"workspaceId", "channelId", "region"}
-            )
-            region = slack_raw.get("region")
-            slack = SlackChannel(
-                workspace_id=str(slack_raw.get("workspaceId", "")),
-                channel_id=str(slack_raw.get("channelId", "")),
-                region=str(region) if region is not None else None,
-            )
-            slack.validate()
-        routes = raw.get("routes", ROUTES)
-        if isinstance(routes, str) or not isinstance(routes, Sequence):
-            raise ValueError(f"notifications.routes: expected a list, got {routes!r}")
-        label = raw.get("securityHubMinSeverity", "HIGH")
-        if not isinstance(label, str):
-            raise ValueError(
-                f"notifications.securityHubMinSeverity: {label!r} is not one of "
-                f"{', '.join(SEVERITY_LABELS)}"
-            )
-        args = cls(
-            guardduty_min_severity=guardduty_threshold(
-                "notifications.guardDutyMinSeverity", raw.get("guardDutyMinSeverity", 7.0)
-            ),
-            securityhub_min_severity=validate.one_of(
-                "notifications.securityHubMinSeverity", label.upper(), SEVERITY_LABELS
-            ),
-            routes=tuple(str(r) for r in routes),
-            slack=slack,
-        )
-        for route in args.routes:
-            validate.one_of("notifications.routes", route, ROUTES)
-        return args
+    def from_config(cls, section: str, raw: Mapping[str, Any], **values: Any) -> Self:
+        """As :meth:`ComponentArgs.from_config`; the severities also take labels in any case
+        (``guardDutyMinSeverity: HIGH`` is 7, ``securityHubMinSeverity: critical``)."""
+        if isinstance(raw, Mapping):
+            raw = dict(raw)
+            key = "guardDutyMinSeverity"
+            if isinstance(raw.get(key), str):
+                raw[key] = guardduty_threshold(f"{section}.{key}", raw[key])
+            if isinstance(raw.get("securityHubMinSeverity"), str):
+                raw["securityHubMinSeverity"] = raw["securityHubMinSeverity"].upper()
+        return super().from_config(section, raw, **values)
 
 
 class SecurityNotifications(pulumi.ComponentResource):
@@ -220,12 +223,14 @@ class SecurityNotifications(pulumi.ComponentResource):
     """The notification topic (home region)."""
     topic_arn: pulumi.Output[str]
     """ARN of the topic."""
+    kms_key: aws.kms.Key | None
+    """The key created for the topic (None with ``kms_key_arn``)."""
+    kms_key_arn: pulumi.Output[str]
+    """The key that encrypts the topic (created or given)."""
     formatter: aws.lambda_.Function
     """The Lambda that formats events and publishes them to the topic."""
     home_rules: dict[str, aws.cloudwatch.EventRule]
     """Home-region rule per route."""
-    forward_rules: dict[tuple[str, str], aws.cloudwatch.EventRule]
-    """Forwarding rule per (region, route) outside the home region."""
 
     def __init__(
         self,
@@ -233,53 +238,30 @@ class SecurityNotifications(pulumi.ComponentResource):
         args: SecurityNotificationsArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args.validate()
+        args = SecurityNotificationsArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         home = args.home_region
         tags = dict(args.tags) or None
         account_id = (
             args.account_id
-            or (
-                aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+            if args.account_id is not None
+            else aws.get_caller_identity_output(
+                opts=pulumi.InvokeOutputOptions(parent=self)
             ).account_id
         )
         source_account = {"StringEquals": {"aws:SourceAccount": account_id}}
 
-        key = aws.kms.Key(
-            f"{name}-key",
-            description="Encrypts the security notifications topic",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=iam.dumps(
-                [
-                    iam.key_admin_statement(account_id),
-                    # AWS's documented key policy for these publishers has no SourceAccount
-                    # condition (their KMS calls may not carry it, and a mismatch drops alerts
-                    # silently); the topic policy below pins the account instead.
-                    iam.service_key_statement(
-                        "AllowEventBridgeToPublish",
-                        "events.amazonaws.com",
-                        account_id,
-                        pin_source_account=False,
-                    ),
-                    # CloudWatch alarms (incident response, yours) notify this topic too.
-                    iam.service_key_statement(
-                        "AllowCloudWatchAlarmsToPublish",
-                        "cloudwatch.amazonaws.com",
-                        account_id,
-                        pin_source_account=False,
-                    ),
-                ]
-            ),
-            region=home,
-            tags=tags,
-            opts=child,
-        )
+        self.kms_key = None
+        if args.kms_key_arn is not None:
+            self.kms_key_arn = pulumi.Output.from_input(args.kms_key_arn)
+        else:
+            self.kms_key = self._key(name, home, account_id, tags)
+            self.kms_key_arn = self.kms_key.arn
         self.topic = aws.sns.Topic(
             f"{name}-topic",
             name=physical_name(args.name_prefix, "security-notifications"),
-            kms_master_key_id=key.arn,
+            kms_master_key_id=self.kms_key_arn,
             region=home,
             tags=tags,
             opts=child,
@@ -331,8 +313,8 @@ class SecurityNotifications(pulumi.ComponentResource):
         if args.slack is not None:
             self._slack(name, args, args.slack, tags)
 
-        self.formatter = self._formatter(name, args, key, tags)
-        patterns = event_patterns(args.guardduty_min_severity, args.securityhub_min_severity)
+        self.formatter = self._formatter(name, args, self.kms_key_arn, tags)
+        patterns = event_patterns(args.guard_duty_min_severity, args.security_hub_min_severity)
 
         self.home_rules = {}
         for route in args.routes:
@@ -364,7 +346,9 @@ class SecurityNotifications(pulumi.ComponentResource):
                 opts=child,
             )
 
-        self.forward_rules = {}
+        # Python-only (tuple keys have no schema type, so Pulumi's analyzer does not see it).
+        self.forward_rules: dict[tuple[str, str], aws.cloudwatch.EventRule] = {}
+        """Forwarding rule per (region, route) outside the home region."""
         forward_routes = [r for r in args.routes if r != "securityhub"]  # the aggregator's job
         sources: dict[str, list[str]] = {
             r: [x for x in sorted(args.regions) if x != home] for r in forward_routes
@@ -383,23 +367,61 @@ class SecurityNotifications(pulumi.ComponentResource):
                 description="Forwards security events to the home region's event bus",
                 tags=tags,
             )
-            for route, regions in sources.items():
+            for source, regions in sources.items():
                 for region in regions:
-                    self.forward_rules[(region, route)] = forwarder.forward(
+                    self.forward_rules[(region, source)] = forwarder.forward(
                         region,
-                        json.dumps(patterns[route]),
-                        rule_resource=f"{name}-{route}-forward-{region}",
-                        target_resource=f"{name}-{route}-forward-{region}-target",
-                        description=f"Forward {route} events to the home region {home}",
+                        json.dumps(patterns[source]),
+                        rule_resource=f"{name}-{source}-forward-{region}",
+                        target_resource=f"{name}-{source}-forward-{region}-target",
+                        description=f"Forward {source} events to the home region {home}",
                     )
 
-        self.register_outputs({"topicArn": self.topic_arn})
+        self.register_outputs({"topicArn": self.topic_arn, "kmsKeyArn": self.kms_key_arn})
+
+    def _key(
+        self,
+        name: str,
+        home: str,
+        account_id: pulumi.Input[str],
+        tags: dict[str, str] | None,
+    ) -> aws.kms.Key:
+        return aws.kms.Key(
+            f"{name}-key",
+            description="Encrypts the security notifications topic",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=iam.dumps(
+                [
+                    iam.key_admin_statement(account_id),
+                    # AWS's documented key policy for these publishers has no SourceAccount
+                    # condition (their KMS calls may not carry it, and a mismatch drops alerts
+                    # silently); the topic policy below pins the account instead.
+                    iam.service_key_statement(
+                        "AllowEventBridgeToPublish",
+                        "events.amazonaws.com",
+                        account_id,
+                        pin_source_account=False,
+                    ),
+                    # CloudWatch alarms (incident response, yours) notify this topic too.
+                    iam.service_key_statement(
+                        "AllowCloudWatchAlarmsToPublish",
+                        "cloudwatch.amazonaws.com",
+                        account_id,
+                        pin_source_account=False,
+                    ),
+                ]
+            ),
+            region=home,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def _formatter(
         self,
         name: str,
         args: SecurityNotificationsArgs,
-        key: aws.kms.Key,
+        key_arn: pulumi.Output[str],
         tags: dict[str, str] | None,
     ) -> aws.lambda_.Function:
         child = pulumi.ResourceOptions(parent=self)
@@ -434,7 +456,7 @@ class SecurityNotifications(pulumi.ComponentResource):
                         "Sid": "UseTheTopicKey",
                         "Effect": "Allow",
                         "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                        "Resource": key.arn,
+                        "Resource": key_arn,
                     },
                     {
                         "Sid": "WriteOwnLogs",

@@ -5,202 +5,168 @@ Checklist: S-19 (threat detection turned on everywhere). Every protection plan i
 region's detector exports its findings to one KMS-encrypted S3 bucket in the home region.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import validate
+from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.components.secure_bucket import BUCKET_ARN, SecureBucket, SecureBucketArgs
 
 TYPE_TOKEN = "secbaseline:index:ThreatDetection"
-PUBLISHING_FREQUENCIES = ("FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS")
 
-# Config key -> GuardDuty feature name (UpdateDetector ``Features[].Name``).
+
+class PublishingFrequency(StrEnum):
+    """How often GuardDuty publishes updates of existing findings."""
+
+    FIFTEEN_MINUTES = "FIFTEEN_MINUTES"
+    """Every 15 minutes (this component's default)."""
+    ONE_HOUR = "ONE_HOUR"
+    """Every hour."""
+    SIX_HOURS = "SIX_HOURS"
+    """Every six hours (AWS's default)."""
+
+
+class ThreatListFormat(StrEnum):
+    """File format of a trusted IP list or threat intelligence set."""
+
+    TXT = "TXT"
+    """Plain text, one address or CIDR per line."""
+    STIX = "STIX"
+    """Structured Threat Information Expression."""
+    OTX_CSV = "OTX_CSV"
+    """Open Threat Exchange CSV."""
+    ALIEN_VAULT = "ALIEN_VAULT"
+    """AlienVault reputation feed."""
+    PROOF_POINT = "PROOF_POINT"
+    """Proofpoint ET Intelligence feed."""
+    FIRE_EYE = "FIRE_EYE"
+    """FireEye iSIGHT Threat Intelligence."""
+
+
+PUBLISHING_FREQUENCIES = tuple(f.value for f in PublishingFrequency)
+LIST_FORMATS = tuple(f.value for f in ThreatListFormat)
+
+# GuardDutyFeatures field -> GuardDuty feature name (UpdateDetector ``Features[].Name``).
 FEATURES: Mapping[str, str] = {
-    "s3DataEvents": "S3_DATA_EVENTS",
-    "eksAuditLogs": "EKS_AUDIT_LOGS",
-    "ebsMalwareProtection": "EBS_MALWARE_PROTECTION",
-    "rdsLoginEvents": "RDS_LOGIN_EVENTS",
-    "lambdaNetworkLogs": "LAMBDA_NETWORK_LOGS",
-    "runtimeMonitoring": "RUNTIME_MONITORING",
+    "s3_data_events": "S3_DATA_EVENTS",
+    "eks_audit_logs": "EKS_AUDIT_LOGS",
+    "ebs_malware_protection": "EBS_MALWARE_PROTECTION",
+    "rds_login_events": "RDS_LOGIN_EVENTS",
+    "lambda_network_logs": "LAMBDA_NETWORK_LOGS",
+    "runtime_monitoring": "RUNTIME_MONITORING",
 }
-# Config key -> RUNTIME_MONITORING additional configuration (automated agent management).
+# RuntimeAgents field -> RUNTIME_MONITORING additional configuration (agent management).
 RUNTIME_AGENTS: Mapping[str, str] = {
     "eks": "EKS_ADDON_MANAGEMENT",
-    "ecsFargate": "ECS_FARGATE_AGENT_MANAGEMENT",
+    "ecs_fargate": "ECS_FARGATE_AGENT_MANAGEMENT",
     "ec2": "EC2_AGENT_MANAGEMENT",
 }
-LIST_FORMATS = ("TXT", "STIX", "OTX_CSV", "ALIEN_VAULT", "PROOF_POINT", "FIRE_EYE")
 
 
 def _status(enabled: bool) -> str:
     return "ENABLED" if enabled else "DISABLED"
 
 
-@dataclass
-class ThreatList:
+def _list_name(field: str, value: Any) -> Any:
+    if not 1 <= len(value) <= 300:
+        raise ValueError(f"{field}: must be 1-300 characters")
+    return value
+
+
+def _https_location(field: str, value: Any) -> Any:
+    if not isinstance(value, str) or not value.startswith("https://"):
+        raise ValueError(f"{field}: {value!r} must be an https:// S3 object URL")
+    return value
+
+
+def _one_trusted_list(field: str, values: Any) -> Any:
+    if len(values) > 1:
+        raise ValueError(f"{field}: GuardDuty allows one trusted IP list per detector")
+    return values
+
+
+@component_args
+class ThreatList(ComponentArgs):
     """A trusted IP list or threat intelligence set stored in S3."""
 
-    name: str
+    name: str = arg(check=_list_name)
     """Display name, 1-300 characters."""
-    location: str
+    location: pulumi.Input[str] = arg(check=_https_location)
     """HTTPS URL of the object, e.g. ``https://bucket.s3.amazonaws.com/lists/trusted.txt``."""
-    format: str = "TXT"
-    """One of TXT, STIX, OTX_CSV, ALIEN_VAULT, PROOF_POINT, FIRE_EYE."""
-
-    def validate(self, field_name: str) -> None:
-        """Raise ValueError naming the field."""
-        if not isinstance(self.name, str) or not 1 <= len(self.name) <= 300:
-            raise ValueError(f"{field_name}.name: must be 1-300 characters")
-        if not isinstance(self.location, str) or not self.location.startswith("https://"):
-            raise ValueError(
-                f"{field_name}.location: {self.location!r} must be an https:// S3 object URL"
-            )
-        validate.one_of(f"{field_name}.format", self.format, LIST_FORMATS)
+    format: ThreatListFormat = ThreatListFormat.TXT
+    """File format of the list."""
 
 
-@dataclass
-class ThreatDetectionArgs:
+@component_args
+class GuardDutyFeatures(ComponentArgs):
+    """GuardDuty protection plans; each is switched on or off on its own (all on by default)."""
+
+    s3_data_events: bool = True
+    """S3 Protection: analyse S3 data events (S3_DATA_EVENTS)."""
+    eks_audit_logs: bool = True
+    """EKS Protection: analyse Kubernetes audit logs (EKS_AUDIT_LOGS)."""
+    ebs_malware_protection: bool = True
+    """Malware Protection for EC2: scan EBS volumes when a finding suggests malware."""
+    rds_login_events: bool = True
+    """RDS Protection: analyse Aurora/RDS login activity (RDS_LOGIN_EVENTS)."""
+    lambda_network_logs: bool = True
+    """Lambda Protection: analyse Lambda network activity (LAMBDA_NETWORK_LOGS)."""
+    runtime_monitoring: bool = True
+    """Runtime Monitoring of EKS, ECS (Fargate) and EC2 workloads (RUNTIME_MONITORING)."""
+
+
+@component_args
+class RuntimeAgents(ComponentArgs):
+    """Which runtime agents GuardDuty deploys and manages (with ``runtime_monitoring``)."""
+
+    eks: bool = True
+    """Manage the EKS add-on (EKS_ADDON_MANAGEMENT)."""
+    ecs_fargate: bool = True
+    """Manage the ECS Fargate sidecar agent (ECS_FARGATE_AGENT_MANAGEMENT)."""
+    ec2: bool = True
+    """Manage the EC2 agent through Systems Manager (EC2_AGENT_MANAGEMENT)."""
+
+
+@component_args
+class ThreatDetectionArgs(ComponentArgs):
     """Inputs of :class:`ThreatDetection`."""
 
-    regions: Sequence[str] = ()
-    """Detection regions: one detector in each. Required (set by the tier)."""
-    home_region: str = ""
-    """Region of the findings bucket and its key. Required (set by the tier)."""
-    account_id: pulumi.Input[str] | None = None
+    regions: Sequence[str] = arg(check=validate.regions)
+    """Detection regions: one detector in each (set by the tier)."""
+    home_region: str = arg(check=validate.region)
+    """Region of the findings bucket and its key; one of ``regions`` (set by the tier)."""
+    account_id: pulumi.Input[str] | None = arg(default=None, check=validate.account_id)
     """Account id for policy conditions; None asks the provider (one invoke)."""
-    finding_publishing_frequency: str = "FIFTEEN_MINUTES"
-    """How often updates of existing findings are published: FIFTEEN_MINUTES, ONE_HOUR or
-    SIX_HOURS (AWS's default is SIX_HOURS; new findings are always published at once)."""
-    features: Mapping[str, bool] = field(default_factory=lambda: dict.fromkeys(FEATURES, True))
-    """Protection plans by config key (s3DataEvents, eksAuditLogs, ebsMalwareProtection,
-    rdsLoginEvents, lambdaNetworkLogs, runtimeMonitoring); all on by default."""
-    runtime_agents: Mapping[str, bool] = field(
-        default_factory=lambda: dict.fromkeys(RUNTIME_AGENTS, True)
-    )
-    """Let GuardDuty manage the runtime agent for eks, ecsFargate, ec2 (with runtimeMonitoring)."""
+    finding_publishing_frequency: PublishingFrequency = PublishingFrequency.FIFTEEN_MINUTES
+    """How often updates of existing findings are published (new findings are always
+    published at once)."""
+    features: GuardDutyFeatures = arg(default_factory=GuardDutyFeatures)
+    """Protection plans; all on by default."""
+    runtime_agents: RuntimeAgents = arg(default_factory=RuntimeAgents)
+    """Let GuardDuty manage the runtime agents (all on; off when runtime monitoring is off)."""
     export_findings: bool = True
     """Export findings from every region to one KMS-encrypted bucket in the home region."""
-    findings_retention_days: int = 365
+    findings_retention_days: int = arg(default=365, ge=1, le=3650)
     """Noncurrent-version expiry of the findings bucket, 1-3650 days."""
-    trusted_ip_lists: Sequence[ThreatList] = ()
-    """Trusted IP lists (no findings for these addresses), created in every region."""
-    threat_intel_sets: Sequence[ThreatList] = ()
+    kms_key_arn: pulumi.Input[str] | None = arg(default=None, check=validate.kms_key_arn)
+    """Your KMS key (in the home region) for the findings bucket; None creates one. Its policy
+    must let ``guardduty.amazonaws.com`` call ``kms:GenerateDataKey``."""
+    trusted_ip_lists: Sequence[ThreatList] = arg(default_factory=list, check=_one_trusted_list)
+    """Trusted IP lists (no findings for these addresses), created in every region; at most one
+    (GuardDuty allows one per detector)."""
+    threat_intel_sets: Sequence[ThreatList] = arg(default_factory=list)
     """Known-bad IP/domain lists (findings for these), created in every region."""
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags for taggable resources."""
+    tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
+    """Tags for every taggable child (detectors, lists, export destinations, findings bucket,
+    its key and its access-log bucket)."""
 
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
-        regions = validate.regions("threatDetection.regions", list(self.regions))
-        validate.region("threatDetection.homeRegion", self.home_region)
-        if self.home_region not in regions:
-            raise ValueError(
-                f"threatDetection.regions: must include the home region {self.home_region!r}"
-            )
-        validate.one_of(
-            "threatDetection.findingPublishingFrequency",
-            self.finding_publishing_frequency,
-            PUBLISHING_FREQUENCIES,
-        )
-        for key, value in self.features.items():
-            validate.one_of("threatDetection.features", key, FEATURES)
-            validate.boolean(f"threatDetection.features.{key}", value)
-        for key, value in self.runtime_agents.items():
-            validate.one_of("threatDetection.runtimeAgents", key, RUNTIME_AGENTS)
-            validate.boolean(f"threatDetection.runtimeAgents.{key}", value)
-        validate.boolean("threatDetection.exportFindings", self.export_findings)
-        validate.int_range(
-            "threatDetection.findingsRetentionDays", self.findings_retention_days, 1, 3650
-        )
-        for kind, lists in (
-            ("trustedIpLists", self.trusted_ip_lists),
-            ("threatIntelSets", self.threat_intel_sets),
-        ):
-            for index, item in enumerate(lists):
-                item.validate(f"threatDetection.{kind}[{index}]")
-        if len(self.trusted_ip_lists) > 1:
-            raise ValueError(
-                "threatDetection.trustedIpLists: GuardDuty allows one trusted IP list per detector"
-            )
-        validate.tags("threatDetection.tags", dict(self.tags))
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> ThreatDetectionArgs:
-        """Build from the ``threatDetection`` config section (regions set by the tier)."""
-        raw = validate.known_keys(
-            "threatDetection",
-            section,
-            {
-                "findingPublishingFrequency",
-                "features",
-                "runtimeAgents",
-                "exportFindings",
-                "findingsRetentionDays",
-                "trustedIpLists",
-                "threatIntelSets",
-            },
-        )
-        features = validate.known_keys(
-            "threatDetection.features", raw.get("features", {}), FEATURES
-        )
-        agents = validate.known_keys(
-            "threatDetection.runtimeAgents", raw.get("runtimeAgents", {}), RUNTIME_AGENTS
-        )
-
-        def lists(key: str) -> list[ThreatList]:
-            items = raw.get(key, [])
-            if not isinstance(items, list | tuple):
-                raise ValueError(f"threatDetection.{key}: expected a list of lists")
-            out = []
-            for index, item in enumerate(items):
-                entry = validate.known_keys(
-                    f"threatDetection.{key}[{index}]", item, {"name", "location", "format"}
-                )
-                item_args = ThreatList(
-                    name=str(entry.get("name", "")),
-                    location=str(entry.get("location", "")),
-                    format=str(entry.get("format", "TXT")),
-                )
-                item_args.validate(f"threatDetection.{key}[{index}]")
-                out.append(item_args)
-            return out
-
-        args = cls(
-            finding_publishing_frequency=str(
-                raw.get("findingPublishingFrequency", "FIFTEEN_MINUTES")
-            ),
-            features={
-                key: validate.boolean(f"threatDetection.features.{key}", features.get(key, True))
-                for key in FEATURES
-            },
-            runtime_agents={
-                key: validate.boolean(f"threatDetection.runtimeAgents.{key}", agents.get(key, True))
-                for key in RUNTIME_AGENTS
-            },
-            export_findings=validate.boolean(
-                "threatDetection.exportFindings", raw.get("exportFindings", True)
-            ),
-            findings_retention_days=validate.int_range(
-                "threatDetection.findingsRetentionDays",
-                raw.get("findingsRetentionDays", 365),
-                1,
-                3650,
-            ),
-            trusted_ip_lists=lists("trustedIpLists"),
-            threat_intel_sets=lists("threatIntelSets"),
-        )
-        validate.one_of(
-            "threatDetection.findingPublishingFrequency",
-            args.finding_publishing_frequency,
-            PUBLISHING_FREQUENCIES,
-        )
-        return args
+    def __post_init__(self) -> None:
+        if self.home_region not in self.regions:
+            raise ValueError(f"home_region: {self.home_region!r} is not one of the regions")
 
 
 def _guardduty_conditions(
@@ -222,8 +188,10 @@ class ThreatDetection(pulumi.ComponentResource):
     """Detector per region."""
     detector_ids: dict[str, pulumi.Output[str]]
     """Detector id per region."""
-    findings_bucket: SecureBucket | None
-    """The findings export bucket in the home region (None when export is off)."""
+    findings_bucket_name: pulumi.Output[str] | None
+    """Name of the findings export bucket in the home region (None when export is off)."""
+    findings_bucket_arn: pulumi.Output[str] | None
+    """ARN of the findings export bucket (None when export is off)."""
     publishing_destinations: dict[str, aws.guardduty.PublishingDestination]
     """Export destination per region."""
 
@@ -233,7 +201,7 @@ class ThreatDetection(pulumi.ComponentResource):
         args: ThreatDetectionArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args.validate()
+        args = ThreatDetectionArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         regions = sorted(args.regions)
@@ -254,13 +222,13 @@ class ThreatDetection(pulumi.ComponentResource):
             self.detector_ids[region] = detector.id
             feature_opts = pulumi.ResourceOptions(parent=self, depends_on=[detector])
             for key, feature in FEATURES.items():
-                enabled = args.features.get(key, True)
+                enabled = bool(getattr(args.features, key))
                 extra: list[aws.guardduty.DetectorFeatureAdditionalConfigurationArgsDict] = []
                 if feature == "RUNTIME_MONITORING":
                     extra = [
                         {
                             "name": agent,
-                            "status": _status(enabled and args.runtime_agents.get(agent_key, True)),
+                            "status": _status(enabled and getattr(args.runtime_agents, agent_key)),
                         }
                         for agent_key, agent in RUNTIME_AGENTS.items()
                     ]
@@ -299,13 +267,17 @@ class ThreatDetection(pulumi.ComponentResource):
                     opts=child,
                 )
 
-        self.findings_bucket = None
+        # Python-only: the bucket component (other languages get its name and ARN).
+        self.findings_bucket: SecureBucket | None = None
+        self.findings_bucket_name = None
+        self.findings_bucket_arn = None
         self.publishing_destinations = {}
         if args.export_findings:
             account_id = (
                 args.account_id
-                or (
-                    aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+                if args.account_id is not None
+                else aws.get_caller_identity_output(
+                    opts=pulumi.InvokeOutputOptions(parent=self)
                 ).account_id
             )
             arns = [self.detectors[r].arn for r in regions]
@@ -315,6 +287,7 @@ class ThreatDetection(pulumi.ComponentResource):
                 f"{name}-findings",
                 SecureBucketArgs(
                     region=args.home_region,
+                    kms_key_arn=args.kms_key_arn,
                     noncurrent_version_days=args.findings_retention_days,
                     tags=args.tags,
                     policy_statements=[
@@ -349,7 +322,9 @@ class ThreatDetection(pulumi.ComponentResource):
                 opts=child,
             )
             bucket = self.findings_bucket
-            assert bucket.kms_key_arn is not None  # a created key: SSE-KMS is the default
+            self.findings_bucket_name = bucket.bucket_name
+            self.findings_bucket_arn = bucket.arn
+            assert bucket.kms_key_arn is not None  # SSE-KMS: the created key or the given one
             for region in regions:
                 self.publishing_destinations[region] = aws.guardduty.PublishingDestination(
                     f"{name}-export-{region}",
@@ -365,8 +340,7 @@ class ThreatDetection(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "detectorIds": self.detector_ids,
-                "findingsBucket": self.findings_bucket.bucket_name
-                if self.findings_bucket
-                else None,
+                "findingsBucketName": self.findings_bucket_name,
+                "findingsBucketArn": self.findings_bucket_arn,
             }
         )

@@ -1,12 +1,11 @@
-"""AccessAnalysis (S-20) and Investigation (S-19)."""
-
-from __future__ import annotations
+"""AccessAnalysis (S-17)."""
 
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from secbaseline.baseline.args import ArgumentError
 from secbaseline.baseline.engine import Plan
 from secbaseline.components.access_analysis import (
     AccessAnalysis,
@@ -14,7 +13,7 @@ from secbaseline.components.access_analysis import (
     ArchiveFilter,
     ArchiveRule,
 )
-from secbaseline.components.investigation import Investigation, InvestigationArgs
+from tests.detection_helpers import untagged
 
 REGIONS = ("ap-northeast-1", "us-east-1", "eu-west-1")
 ANALYZER = "aws:accessanalyzer/analyzer:Analyzer"
@@ -61,24 +60,83 @@ def test_unused_access_home_only_and_archive_rules(run_program: Callable[..., Pl
     ]
 
 
+def test_tags_reach_every_analyzer(run_program: Callable[..., Plan]) -> None:
+    tags = {"team": "security"}
+    args = AccessAnalysisArgs(
+        regions=REGIONS, home_region="ap-northeast-1", unused_access=True, tags=tags
+    )
+    plan = run_program(lambda: AccessAnalysis("aa", args))
+    assert len(plan.of_type(ANALYZER)) == 4
+    assert untagged(plan, tags) == []
+
+
+def test_name_prefix_and_the_component_providers_mapping(
+    run_program: Callable[..., Plan],
+) -> None:
+    args: Any = {"regions": ["us-east-1"], "home_region": "us-east-1", "name_prefix": "acme"}
+    plan = run_program(lambda: AccessAnalysis("aa", args))
+    assert plan.one(ANALYZER).inputs["analyzerName"] == "acme-external-access"
+
+
 def test_from_config() -> None:
     args = AccessAnalysisArgs.from_config(
+        "accessAnalysis",
         {
             "unusedAccess": True,
             "archiveRules": [
-                {"name": "org", "filters": [{"criteria": "principal.AWS", "neq": "123456789012"}]}
+                {"name": "org", "filters": [{"criteria": "principal.AWS", "neq": ["123456789012"]}]}
             ],
-        }
+        },
+        regions=["us-east-1"],
+        home_region="us-east-1",
     )
     assert args.unused_access is True and args.unused_access_age_days == 90
-    assert args.archive_rules[0].filters[0].neq == ("123456789012",)
+    assert args.archive_rules[0].filters[0].neq == ["123456789012"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"unused_access_age_days": 0}, "unused_access_age_days: 0 is out of range 1-365"),
+        ({"name_prefix": "X"}, "name_prefix: 'X' must be 2-24 characters"),
+        ({"home_region": "eu-west-1"}, "home_region: 'eu-west-1' is not one of the regions"),
+        ({"regions": ["moon-1"]}, "regions: unknown AWS region 'moon-1'"),
+        ({"tags": {"aws:x": "y"}}, "tags: tag key 'aws:x'"),
+        (
+            {
+                "archive_rules": [
+                    ArchiveRule("r", [ArchiveFilter("a", eq=["b"])]),
+                    ArchiveRule("r", [ArchiveFilter("a", eq=["c"])]),
+                ]
+            },
+            "archive_rules: rule name 'r' is used twice",
+        ),
+    ],
+)
+def test_bad_args(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        AccessAnalysisArgs(**{"regions": ["us-east-1"], "home_region": "us-east-1", **kwargs})
+    assert str(err.value).startswith(message)
+
+
+def test_bad_rule_and_filter_args() -> None:
+    with pytest.raises(ArgumentError, match=r"^name: '1bad' must start with a letter"):
+        ArchiveRule(name="1bad", filters=[ArchiveFilter(criteria="a", eq=["b"])])
+    with pytest.raises(ArgumentError, match=r"^filters: at least one filter is required"):
+        ArchiveRule(name="r", filters=[])
+    with pytest.raises(ArgumentError, match=r"^use exactly one of eq, neq, contains, exists"):
+        ArchiveFilter("a", eq=["b"], exists=True)
+    with pytest.raises(ArgumentError, match=r"^eq: at most 20 values"):
+        ArchiveFilter("a", eq=[str(i) for i in range(21)])
+    with pytest.raises(ArgumentError, match=r"^criteria: required"):
+        ArchiveFilter(criteria="", eq=["b"])
 
 
 @pytest.mark.parametrize(
     ("section", "message"),
     [
         ({"unusedAccessAgeDays": 400}, "accessAnalysis.unusedAccessAgeDays: 400 is out of range"),
-        ({"unusedAccess": "true"}, "accessAnalysis.unusedAccess: expected true or false"),
+        ({"unusedAccess": "maybe"}, "accessAnalysis.unusedAccess: expected a valid boolean"),
         (
             {"archiveRules": [{"name": "1bad", "filters": [{"criteria": "a", "eq": ["b"]}]}]},
             "accessAnalysis.archiveRules[0].name: '1bad' must start with a letter",
@@ -104,39 +162,24 @@ def test_from_config() -> None:
             "accessAnalysis.archiveRules[0].filters[0].like: unknown option",
         ),
         (
+            {"archiveRules": [{"name": "r", "filters": [{"criteria": "a", "eq": [""]}]}]},
+            "accessAnalysis.archiveRules[0].filters[0].eq[0]: expected a non-empty string",
+        ),
+        (
             {
                 "archiveRules": [
                     {"name": "r", "filters": [{"criteria": "a", "eq": ["b"]}]},
                     {"name": "r", "filters": [{"criteria": "a", "eq": ["c"]}]},
                 ]
             },
-            "accessAnalysis.archiveRules[1].name: 'r' is used twice",
+            "accessAnalysis.archiveRules: rule name 'r' is used twice",
         ),
+        ({"namePrefix": "X"}, "accessAnalysis.namePrefix: 'X' must be 2-24"),
     ],
 )
 def test_bad_config(section: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError) as err:
-        args = AccessAnalysisArgs.from_config(section)
-        args.regions, args.home_region = ["us-east-1"], "us-east-1"
-        args.validate()
+    with pytest.raises(ArgumentError) as err:
+        AccessAnalysisArgs.from_config(
+            "accessAnalysis", section, regions=["us-east-1"], home_region="us-east-1"
+        )
     assert str(err.value).startswith(message)
-
-
-def test_investigation_home_by_default_or_everywhere(run_program: Callable[..., Plan]) -> None:
-    args = InvestigationArgs(regions=REGIONS, home_region="ap-northeast-1")
-    plan = run_program(lambda: Investigation("inv", args))
-    graph = plan.one("aws:detective/graph:Graph")
-    assert plan.region_of(graph) == "ap-northeast-1"
-    assert graph.outputs["graphArn"].startswith("arn:aws:detective:ap-northeast-1:")
-    args = InvestigationArgs.from_config({"allRegions": True})
-    args.regions, args.home_region = REGIONS, "ap-northeast-1"
-    plan = run_program(lambda: Investigation("inv", args))
-    graphs = plan.of_type("aws:detective/graph:Graph")
-    assert sorted(plan.region_of(g) or "" for g in graphs) == sorted(REGIONS)
-
-
-def test_investigation_bad_input() -> None:
-    with pytest.raises(ValueError, match=r"^investigation.allRegions: expected true or false"):
-        InvestigationArgs.from_config({"allRegions": "no"})
-    with pytest.raises(ValueError, match=r"^investigation.regions: must include the home region"):
-        InvestigationArgs(regions=["us-east-1"], home_region="eu-west-1").validate()

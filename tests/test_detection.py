@@ -170,7 +170,7 @@ def test_topic_arn_is_handed_to_other_parts() -> None:
 def test_detection_config_sections_are_validated(plan_tier: Callable[..., Plan]) -> None:
     with pytest.raises(ValueError, match=r"^threatDetection.findingPublishingFrequency"):
         plan_tier(tier="intermediate", threatDetection={"findingPublishingFrequency": "DAILY"})
-    with pytest.raises(ValueError, match=r"^securityHub.standards: 'cis-1.2'"):
+    with pytest.raises(ValueError, match=r"^securityHub.standards\[0\]: expected .* got 'cis-1.2'"):
         plan_tier(tier="intermediate", securityHub={"standards": ["cis-1.2"]})
     with pytest.raises(ValueError, match=r"^notifications.slack.channelId"):
         plan_tier(
@@ -179,8 +179,36 @@ def test_detection_config_sections_are_validated(plan_tier: Callable[..., Plan])
         )
     with pytest.raises(ValueError, match=r"^accessAnalysis.bogus: unknown option"):
         plan_tier(tier="intermediate", accessAnalysis={"bogus": 1})
-    with pytest.raises(ValueError, match=r"^investigation.allRegions: expected true or false"):
-        plan_tier(tier="intermediate", investigation={"allRegions": "yes"})
+    with pytest.raises(ValueError, match=r"^investigation.allRegions: expected a valid boolean"):
+        plan_tier(tier="intermediate", investigation={"allRegions": "maybe"})
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        ("threatDetection", "regions"),
+        ("securityHub", "centrallyManaged"),
+        ("accessAnalysis", "namePrefix"),
+        ("notifications", "emails"),
+        ("investigation", "homeRegion"),
+    ],
+)
+def test_values_the_tier_sets_are_refused_in_sections(
+    plan_tier: Callable[..., Plan], section: str, key: str
+) -> None:
+    with pytest.raises(ValueError, match=rf"^{section}.{key}: set by the tier"):
+        plan_tier(tier="intermediate", **{section: {key: ["x"]}})
+
+
+def test_component_tags_and_key_options_from_config(plan_tier: Callable[..., Plan]) -> None:
+    key = "arn:aws:kms:ap-northeast-1:111111111111:key/abc"
+    plan = plan_tier(
+        tier="intermediate",
+        notifications={"kmsKeyArn": key, "guardDutyMinSeverity": "MEDIUM"},
+        investigation={"tags": {"graph": "yes"}},
+    )
+    assert plan.one(TOPIC).inputs["kmsMasterKeyId"] == key
+    assert plan.one("aws:detective/graph:Graph").inputs["tags"]["graph"] == "yes"
 
 
 def test_route_helper_notices_a_missing_hop(plans: dict[int, Plan]) -> None:

@@ -1,17 +1,17 @@
 """SecurityHub (S-17): enabled everywhere, standards, global controls home-only, aggregator."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from secbaseline.baseline.args import ArgumentError
 from secbaseline.baseline.engine import Plan
 from secbaseline.components.security_hub import (
     GLOBAL_CONTROLS,
     SecurityHub,
     SecurityHubArgs,
+    SecurityStandard,
     standards_arn,
 )
 
@@ -124,16 +124,82 @@ def test_single_region_aggregator_links_no_regions(run_program: Callable[..., Pl
     assert plan.of_type(ASSOCIATION) == []
 
 
+def test_centrally_managed_enables_the_hub_and_aggregator_only(
+    run_program: Callable[..., Plan],
+) -> None:
+    plan = build(run_program, centrally_managed=True)
+    assert len(plan.of_type("aws:securityhub/account:Account")) == 3
+    assert plan.of_type("aws:securityhub/standardsSubscription:StandardsSubscription") == []
+    assert plan.of_type(ASSOCIATION) == []
+    assert plan.one("aws:securityhub/findingAggregator:FindingAggregator")
+
+
+def test_enum_members_and_the_component_providers_mapping(
+    run_program: Callable[..., Plan],
+) -> None:
+    args: Any = {
+        "regions": ["us-east-1"],
+        "home_region": "us-east-1",
+        "standards": [SecurityStandard.PCI_DSS_V4_0_1],
+    }
+    plan = run_program(lambda: SecurityHub("hub", args))
+    subscription = plan.one("aws:securityhub/standardsSubscription:StandardsSubscription")
+    assert subscription.inputs["standardsArn"] == standards_arn("pci-dss-v4.0.1", "us-east-1")
+    assert subscription.name == "hub-pci-dss-v4.0.1-us-east-1"
+
+
+def test_from_config() -> None:
+    args = SecurityHubArgs.from_config(
+        "securityHub",
+        {"standards": [FSBP], "disabledControls": {FSBP: {"EC2.10": "by design"}}},
+        regions=["us-east-1"],
+        home_region="us-east-1",
+    )
+    assert args.standards == [SecurityStandard.AWS_FOUNDATIONAL_SECURITY_BEST_PRACTICES]
+    assert args.disabled_controls == {FSBP: {"EC2.10": "by design"}}
+    assert SecurityHubArgs.from_config(
+        "securityHub", {}, regions=["us-east-1"], home_region="us-east-1"
+    ) == SecurityHubArgs(regions=["us-east-1"], home_region="us-east-1")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"standards": ["cis-1.2.0"]}, "standards[0]: expected 'aws-foundational"),
+        ({"standards": []}, "standards: expected a non-empty list"),
+        ({"standards": [FSBP, FSBP]}, "standards: a standard is listed twice"),
+        (
+            {"standards": [FSBP], "disabled_controls": {CIS: {"IAM.1": "x"}}},
+            f"disabled_controls: '{CIS}' is not one of the subscribed standards",
+        ),
+        (
+            {"disabled_controls": {FSBP: {"iam one": "x"}}},
+            f"disabled_controls.{FSBP}: 'iam one' is not a control id",
+        ),
+        (
+            {"disabled_controls": {FSBP: {"IAM.1": ""}}},
+            f"disabled_controls.{FSBP}.IAM.1: a reason is required",
+        ),
+        ({"home_region": "eu-west-1"}, "home_region: 'eu-west-1' is not one of the regions"),
+        ({"regions": ["moon-1"]}, "regions: unknown AWS region 'moon-1'"),
+    ],
+)
+def test_bad_args(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        SecurityHubArgs(**{"regions": ["us-east-1"], "home_region": "us-east-1", **kwargs})
+    assert str(err.value).startswith(message)
+
+
 @pytest.mark.parametrize(
     ("section", "message"),
     [
-        ({"standards": ["cis-1.2.0"]}, "securityHub.standards: 'cis-1.2.0' is not one of"),
-        ({"standards": "cis"}, "securityHub.standards: expected a list"),
+        ({"standards": ["cis-1.2.0"]}, "securityHub.standards[0]: expected 'aws-foundational"),
+        ({"standards": "cis"}, "securityHub.standards: 'str' instances are not allowed"),
         ({"standards": []}, "securityHub.standards: expected a non-empty list"),
         ({"standards": [FSBP, FSBP]}, "securityHub.standards: a standard is listed twice"),
         (
             {"disabledControls": {CIS: {"IAM.1": "x"}}, "standards": [FSBP]},
-            f"securityHub.disabledControls: '{CIS}' is not one of",
+            f"securityHub.disabledControls: '{CIS}' is not one of the subscribed standards",
         ),
         (
             {"disabledControls": {FSBP: {"iam one": "x"}}},
@@ -143,13 +209,14 @@ def test_single_region_aggregator_links_no_regions(run_program: Callable[..., Pl
             {"disabledControls": {FSBP: {"IAM.1": " "}}},
             f"securityHub.disabledControls.{FSBP}.IAM.1: a reason is required",
         ),
-        ({"aggregateFindings": 1}, "securityHub.aggregateFindings: expected true or false"),
+        ({"aggregateFindings": "x"}, "securityHub.aggregateFindings: expected a valid boolean"),
         ({"extra": 1}, "securityHub.extra: unknown option"),
+        ({"globalControlsHomeOnly": []}, "securityHub.globalControlsHomeOnly: expected"),
     ],
 )
 def test_bad_config(section: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError) as err:
-        args = SecurityHubArgs.from_config(section)
-        args.regions, args.home_region = ["us-east-1"], "us-east-1"
-        args.validate()
+    with pytest.raises(ArgumentError) as err:
+        SecurityHubArgs.from_config(
+            "securityHub", section, regions=["us-east-1"], home_region="us-east-1"
+        )
     assert str(err.value).startswith(message)

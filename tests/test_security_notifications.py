@@ -1,20 +1,23 @@
 """SecurityNotifications (S-21): encrypted topic, subscriptions, Slack, routes, formatter."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Callable
 from typing import Any
 
+import pulumi_aws as aws
 import pytest
 
-from secbaseline.baseline.engine import Plan
+from secbaseline.baseline.args import ArgumentError
+from secbaseline.baseline.engine import OfflineEngineError, Plan
 from secbaseline.components.security_notifications import (
+    NotificationRoute,
     SecurityNotifications,
     SecurityNotificationsArgs,
+    SeverityLabel,
     SlackChannel,
     event_patterns,
 )
+from tests.detection_helpers import untagged
 
 REGIONS = ("ap-northeast-1", "us-east-1", "eu-west-1")
 RULE = "aws:cloudwatch/eventRule:EventRule"
@@ -145,16 +148,21 @@ def test_event_patterns() -> None:
 
 def test_severity_and_routes_from_config(run_program: Callable[..., Plan]) -> None:
     args = SecurityNotificationsArgs.from_config(
+        "notifications",
         {
             "guardDutyMinSeverity": "CRITICAL",
             "securityHubMinSeverity": "critical",
             "routes": ["guardduty"],
-        }
+        },
+        regions=["us-east-1"],
+        home_region="us-east-1",
     )
-    assert args.guardduty_min_severity == 9.0 and args.securityhub_min_severity == "CRITICAL"
+    assert args.guard_duty_min_severity == 9.0
+    assert args.security_hub_min_severity == SeverityLabel.CRITICAL
+    assert args.routes == [NotificationRoute.GUARDDUTY]
     plan = build(
         run_program,
-        guardduty_min_severity=args.guardduty_min_severity,
+        guard_duty_min_severity=args.guard_duty_min_severity,
         routes=args.routes,
     )
     rules = plan.of_type(RULE)
@@ -169,7 +177,9 @@ def test_severity_and_routes_from_config(run_program: Callable[..., Plan]) -> No
 
 
 def test_slack_channel(run_program: Callable[..., Plan]) -> None:
-    plan = build(run_program, slack=SlackChannel("T0123ABCD9", "C0123ABCD9"))
+    plan = build(
+        run_program, slack=SlackChannel(workspace_id="T0123ABCD9", channel_id="C0123ABCD9")
+    )
     slack = plan.one("aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration")
     assert slack.inputs["slackTeamId"] == "T0123ABCD9"
     assert slack.inputs["slackChannelId"] == "C0123ABCD9"
@@ -203,10 +213,16 @@ def test_slack_channel(run_program: Callable[..., Plan]) -> None:
         ),
         (
             {"securityHubMinSeverity": "INFORMATIONAL"},
-            "notifications.securityHubMinSeverity: 'INFORMATIONAL' is not one of LOW, MEDIUM",
+            "notifications.securityHubMinSeverity: expected 'LOW', 'MEDIUM', 'HIGH' or 'CRITICAL', "
+            "got 'INFORMATIONAL'",
         ),
-        ({"securityHubMinSeverity": 7}, "notifications.securityHubMinSeverity: 7 is not one of"),
-        ({"routes": ["pagerduty"]}, "notifications.routes: 'pagerduty' is not one of"),
+        ({"guardDutyMinSeverity": "7.5"}, None),
+        ({"guardDutyMinSeverity": "high"}, None),
+        ({"securityHubMinSeverity": 7}, "notifications.securityHubMinSeverity: expected 'LOW'"),
+        ({"routes": ["pagerduty"]}, "notifications.routes[0]: expected 'guardduty'"),
+        ({"routes": ["guardduty", "guardduty"]}, "notifications.routes: a route is listed twice"),
+        ({"logRetentionDays": 2}, "notifications.logRetentionDays: 2 is not a CloudWatch Logs"),
+        ({"kmsKeyArn": "arn:aws:s3:::x"}, "notifications.kmsKeyArn: 'arn:aws:s3:::x' is not"),
         (
             {"slack": {"workspaceId": "W0123ABCD9", "channelId": "C0123ABCD9"}},
             "notifications.slack.workspaceId: 'W0123ABCD9' is not a Slack workspace id",
@@ -220,17 +236,127 @@ def test_slack_channel(run_program: Callable[..., Plan]) -> None:
             "notifications.slack.region: unknown AWS region 'x'",
         ),
         ({"email": "x"}, "notifications.email: unknown option"),
+        ({"emails": ["security@"]}, "notifications.emails[0]: 'security@' is not a valid"),
+        ({"homeRegion": "eu-west-1"}, "notifications.homeRegion: 'eu-west-1' is not one of"),
     ],
 )
-def test_bad_config(section: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError) as err:
-        SecurityNotificationsArgs.from_config(section)
+def test_bad_config(section: dict[str, Any], message: str | None) -> None:
+    def parse() -> SecurityNotificationsArgs:
+        return SecurityNotificationsArgs.from_config(
+            "notifications", {"regions": ["us-east-1"], "homeRegion": "us-east-1", **section}
+        )
+
+    if message is None:
+        assert 0 <= parse().guard_duty_min_severity <= 10
+        return
+    with pytest.raises(ArgumentError) as err:
+        parse()
     assert str(err.value).startswith(message)
 
 
-def test_malformed_email() -> None:
-    args = SecurityNotificationsArgs(
-        regions=["us-east-1"], home_region="us-east-1", emails=["security@"]
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"emails": ["security@"]}, "emails[0]: 'security@' is not a valid e-mail address"),
+        ({"guard_duty_min_severity": 11}, "guard_duty_min_severity: 11 is out of range 0-10"),
+        ({"security_hub_min_severity": "SEVERE"}, "security_hub_min_severity: expected 'LOW'"),
+        ({"routes": ["pagerduty"]}, "routes[0]: expected 'guardduty'"),
+        ({"home_region": "eu-west-1"}, "home_region: 'eu-west-1' is not one of the regions"),
+        ({"name_prefix": "X"}, "name_prefix: 'X' must be 2-24 characters"),
+        ({"log_retention_days": 2}, "log_retention_days: 2 is not a CloudWatch Logs retention"),
+        ({"account_id": "1"}, "account_id: '1' is not a 12-digit AWS account id"),
+        ({"kms_key_arn": "k"}, "kms_key_arn: 'k' is not an ARN"),
+        ({"tags": {"aws:x": "y"}}, "tags: tag key 'aws:x'"),
+    ],
+)
+def test_bad_args(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        SecurityNotificationsArgs(
+            **{"regions": ["us-east-1"], "home_region": "us-east-1", **kwargs}
+        )
+    assert str(err.value).startswith(message)
+
+
+def test_bad_slack_args() -> None:
+    with pytest.raises(ArgumentError, match=r"^workspace_id: 'W0123ABCD9' is not a Slack"):
+        SlackChannel(workspace_id="W0123ABCD9", channel_id="C0123ABCD9")
+    with pytest.raises(ArgumentError, match=r"^channel_id: '#general' is not a Slack channel"):
+        SlackChannel(workspace_id="T0123ABCD9", channel_id="#general")
+
+
+def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan]) -> None:
+    tags = {"team": "security"}
+    plan = build(
+        run_program,
+        tags=tags,
+        slack=SlackChannel(workspace_id="T0123ABCD9", channel_id="C0123ABCD9"),
     )
-    with pytest.raises(ValueError, match=r"^notificationEmails\[0\]: 'security@' is not a valid"):
-        args.validate()
+    assert plan.of_type("aws:kms/key:Key") and plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+    assert untagged(plan, tags) == []
+
+
+def test_given_key_creates_no_key(run_program: Callable[..., Plan]) -> None:
+    key_arn = "arn:aws:kms:ap-northeast-1:111111111111:key/abc"
+    plan = build(run_program, kms_key_arn=key_arn)
+    assert plan.of_type("aws:kms/key:Key") == []
+    assert plan.one("aws:sns/topic:Topic").inputs["kmsMasterKeyId"] == key_arn
+    policy = json.loads(
+        next(
+            r
+            for r in plan.of_type("aws:iam/rolePolicy:RolePolicy")
+            if r.name == "sn-formatter-policy"
+        ).inputs["policy"]
+    )
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["UseTheTopicKey"]["Resource"] == key_arn
+
+
+def test_outputs_are_wired_and_checked_when_they_resolve(
+    run_program: Callable[..., Plan],
+) -> None:
+    def good() -> None:
+        key = aws.kms.Key("mine")
+        team = aws.iam.User("team", name="team")
+        address = team.name.apply(lambda name: f"{name}@example.com")
+        SecurityNotifications(
+            "sn",
+            SecurityNotificationsArgs(
+                regions=["us-east-1"],
+                home_region="us-east-1",
+                account_id="111111111111",
+                kms_key_arn=key.arn,
+                emails=[address],
+            ),
+        )
+
+    plan = run_program(good)
+    key = plan.one("aws:kms/key:Key")
+    assert plan.one("aws:sns/topic:Topic").inputs["kmsMasterKeyId"] == key.outputs["arn"]
+    subscription = plan.one("aws:sns/topicSubscription:TopicSubscription")
+    assert subscription.inputs["endpoint"] == "team@example.com"
+
+    def bad() -> None:
+        address = aws.sns.Topic("t").name
+        SecurityNotifications(
+            "sn",
+            SecurityNotificationsArgs(
+                regions=["us-east-1"], home_region="us-east-1", emails=[address]
+            ),
+        )
+
+    with pytest.raises((ValueError, OfflineEngineError)) as err:
+        run_program(bad)
+    assert "emails[0]: 't-" in str(err.value)
+    assert "is not a valid e-mail address" in str(err.value)
+
+
+def test_the_component_providers_mapping(run_program: Callable[..., Plan]) -> None:
+    args: Any = {
+        "regions": ["us-east-1"],
+        "home_region": "us-east-1",
+        "routes": ["rootsignin"],
+        "slack": {"workspace_id": "T0123ABCD9", "channel_id": "C0123ABCD9"},
+    }
+    plan = run_program(lambda: SecurityNotifications("sn", args))
+    assert [r.name for r in plan.of_type(RULE)] == ["sn-rootsignin"]
+    assert plan.one("aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration")

@@ -1,20 +1,26 @@
 """ThreatDetection (S-16): GuardDuty everywhere, switchable plans, encrypted findings export."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Callable
 from typing import Any
 
+import pulumi
+import pulumi_aws as aws
 import pytest
 
-from secbaseline.baseline.engine import Plan
+from secbaseline.baseline.args import ArgumentError
+from secbaseline.baseline.engine import OfflineEngineError, Plan
 from secbaseline.components.threat_detection import (
     FEATURES,
+    GuardDutyFeatures,
+    PublishingFrequency,
+    RuntimeAgents,
     ThreatDetection,
     ThreatDetectionArgs,
     ThreatList,
+    ThreatListFormat,
 )
+from tests.detection_helpers import untagged
 
 REGIONS = ("ap-northeast-1", "us-east-1", "eu-west-1")
 FEATURE = "aws:guardduty/detectorFeature:DetectorFeature"
@@ -93,13 +99,11 @@ def test_defaults(run_program: Callable[..., Plan]) -> None:
 
 
 def test_features_switch_individually(run_program: Callable[..., Plan]) -> None:
-    features = dict.fromkeys(FEATURES, True)
-    features["ebsMalwareProtection"] = False
     plan = build(
         run_program,
-        features=features,
-        runtime_agents={"eks": True, "ecsFargate": False, "ec2": True},
-        finding_publishing_frequency="ONE_HOUR",
+        features=GuardDutyFeatures(ebs_malware_protection=False),
+        runtime_agents=RuntimeAgents(ecs_fargate=False),
+        finding_publishing_frequency=PublishingFrequency.ONE_HOUR,
         export_findings=False,
     )
     statuses = {
@@ -121,9 +125,9 @@ def test_features_switch_individually(run_program: Callable[..., Plan]) -> None:
 
 
 def test_runtime_agents_follow_runtime_monitoring(run_program: Callable[..., Plan]) -> None:
-    features = dict.fromkeys(FEATURES, True)
-    features["runtimeMonitoring"] = False
-    plan = build(run_program, features=features, export_findings=False)
+    plan = build(
+        run_program, features=GuardDutyFeatures(runtime_monitoring=False), export_findings=False
+    )
     runtime = next(f for f in plan.of_type(FEATURE) if f.inputs["name"] == "RUNTIME_MONITORING")
     assert runtime.inputs["status"] == "DISABLED"
     assert {c["status"] for c in runtime.inputs["additionalConfigurations"]} == {"DISABLED"}
@@ -133,8 +137,16 @@ def test_trusted_and_threat_lists_in_every_region(run_program: Callable[..., Pla
     plan = build(
         run_program,
         export_findings=False,
-        trusted_ip_lists=[ThreatList("office", "https://b.s3.amazonaws.com/trusted.txt")],
-        threat_intel_sets=[ThreatList("feed", "https://b.s3.amazonaws.com/bad.csv", "OTX_CSV")],
+        trusted_ip_lists=[
+            ThreatList(name="office", location="https://b.s3.amazonaws.com/trusted.txt")
+        ],
+        threat_intel_sets=[
+            ThreatList(
+                name="feed",
+                location="https://b.s3.amazonaws.com/bad.csv",
+                format=ThreatListFormat.OTX_CSV,
+            )
+        ],
     )
     ip_sets = plan.of_type("aws:guardduty/iPSet:IPSet")
     intel = plan.of_type("aws:guardduty/threatIntelSet:ThreatIntelSet")
@@ -144,19 +156,97 @@ def test_trusted_and_threat_lists_in_every_region(run_program: Callable[..., Pla
     assert all(r.inputs["activate"] is True for r in ip_sets + intel)
 
 
+def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan]) -> None:
+    tags = {"team": "security"}
+    plan = build(
+        run_program,
+        tags=tags,
+        trusted_ip_lists=[ThreatList(name="office", location="https://b.s3.amazonaws.com/t.txt")],
+        threat_intel_sets=[ThreatList(name="feed", location="https://b.s3.amazonaws.com/b.txt")],
+    )
+    assert plan.of_type("aws:kms/key:Key") and len(plan.of_type("aws:s3/bucket:Bucket")) == 2
+    assert untagged(plan, tags) == []
+
+
+def test_given_key_creates_no_key(run_program: Callable[..., Plan]) -> None:
+    key_arn = "arn:aws:kms:ap-northeast-1:111111111111:key/abc"
+    plan = build(run_program, kms_key_arn=key_arn)
+    assert plan.of_type("aws:kms/key:Key") == []
+    destinations = plan.of_type("aws:guardduty/publishingDestination:PublishingDestination")
+    assert {d.inputs["kmsKeyArn"] for d in destinations} == {key_arn}
+
+
+def test_outputs_are_wired_and_checked_when_they_resolve(
+    run_program: Callable[..., Plan],
+) -> None:
+    def good() -> None:
+        key = aws.kms.Key("mine")
+        bucket = aws.s3.Bucket("lists")
+        location = pulumi.Output.concat("https://", bucket.bucket_regional_domain_name, "/t.txt")
+        ThreatDetection(
+            "td",
+            ThreatDetectionArgs(
+                regions=REGIONS,
+                home_region="ap-northeast-1",
+                account_id="111111111111",
+                kms_key_arn=key.arn,
+                threat_intel_sets=[ThreatList(name="feed", location=location)],
+            ),
+        )
+
+    plan = run_program(good)
+    key = plan.one("aws:kms/key:Key")
+    destinations = plan.of_type("aws:guardduty/publishingDestination:PublishingDestination")
+    assert {d.inputs["kmsKeyArn"] for d in destinations} == {key.outputs["arn"]}
+    lists = next(r for r in plan.of_type("aws:s3/bucket:Bucket") if r.name == "lists")
+    intel = plan.of_type("aws:guardduty/threatIntelSet:ThreatIntelSet")
+    location = f"https://{lists.outputs['bucketRegionalDomainName']}/t.txt"
+    assert {r.inputs["location"] for r in intel} == {location}
+
+    def bad() -> None:
+        topic = aws.sns.Topic("t")
+        ThreatDetection(
+            "td",
+            ThreatDetectionArgs(
+                regions=REGIONS, home_region="ap-northeast-1", kms_key_arn=topic.arn
+            ),
+        )
+
+    with pytest.raises((ValueError, OfflineEngineError)) as err:
+        run_program(bad)
+    assert "kms_key_arn: 'arn:aws:sns:" in str(err.value)
+    assert "is not an ARN of service 'kms'" in str(err.value)
+
+
+def test_the_component_providers_mapping(run_program: Callable[..., Plan]) -> None:
+    args: Any = {
+        "regions": ["us-east-1"],
+        "home_region": "us-east-1",
+        "features": {"s3_data_events": False},
+        "export_findings": False,
+    }
+    plan = run_program(lambda: ThreatDetection("td", args))
+    s3 = next(f for f in plan.of_type(FEATURE) if f.inputs["name"] == "S3_DATA_EVENTS")
+    assert s3.inputs["status"] == "DISABLED"
+
+
 def test_from_config() -> None:
     args = ThreatDetectionArgs.from_config(
+        "threatDetection",
         {
             "findingPublishingFrequency": "SIX_HOURS",
             "features": {"lambdaNetworkLogs": False},
             "runtimeAgents": {"ec2": False},
             "threatIntelSets": [{"name": "feed", "location": "https://x.s3.amazonaws.com/a"}],
-        }
+        },
+        regions=["us-east-1"],
+        home_region="us-east-1",
     )
-    assert args.finding_publishing_frequency == "SIX_HOURS"
-    assert args.features["lambdaNetworkLogs"] is False and args.features["s3DataEvents"] is True
-    assert args.runtime_agents == {"eks": True, "ecsFargate": True, "ec2": False}
-    assert args.threat_intel_sets[0].format == "TXT"
+    assert args.finding_publishing_frequency == PublishingFrequency.SIX_HOURS
+    assert args.features == GuardDutyFeatures(lambda_network_logs=False)
+    assert args.runtime_agents == RuntimeAgents(ec2=False)
+    assert args.threat_intel_sets[0].format == ThreatListFormat.TXT
+    assert set(FEATURES) == set(GuardDutyFeatures.__dataclass_fields__)
 
 
 @pytest.mark.parametrize(
@@ -164,10 +254,13 @@ def test_from_config() -> None:
     [
         (
             {"findingPublishingFrequency": "ONE_DAY"},
-            "threatDetection.findingPublishingFrequency: 'ONE_DAY' is not one of FIFTEEN_MINUTES",
+            "threatDetection.findingPublishingFrequency: expected 'FIFTEEN_MINUTES', 'ONE_HOUR'",
         ),
         ({"features": {"dnsLogs": True}}, "threatDetection.features.dnsLogs: unknown option"),
-        ({"features": {"s3DataEvents": "on"}}, "threatDetection.features.s3DataEvents: expected"),
+        (
+            {"features": {"s3DataEvents": "maybe"}},
+            "threatDetection.features.s3DataEvents: expected a valid boolean",
+        ),
         ({"runtimeAgents": {"k8s": True}}, "threatDetection.runtimeAgents.k8s: unknown option"),
         ({"findingsRetentionDays": 0}, "threatDetection.findingsRetentionDays: 0 is out of range"),
         (
@@ -176,23 +269,58 @@ def test_from_config() -> None:
         ),
         (
             {"trustedIpLists": [{"name": "x", "location": "https://b/k", "format": "XML"}]},
-            "threatDetection.trustedIpLists[0].format: 'XML' is not one of",
+            "threatDetection.trustedIpLists[0].format: expected 'TXT'",
         ),
-        ({"exportFindings": "yes"}, "threatDetection.exportFindings: expected true or false"),
+        (
+            {
+                "trustedIpLists": [
+                    {"name": "a", "location": "https://a"},
+                    {"name": "b", "location": "https://b"},
+                ]
+            },
+            "threatDetection.trustedIpLists: GuardDuty allows one trusted IP list per detector",
+        ),
+        ({"exportFindings": "maybe"}, "threatDetection.exportFindings: expected a valid boolean"),
+        ({"kmsKeyArn": "arn:aws:s3:::x"}, "threatDetection.kmsKeyArn: 'arn:aws:s3:::x' is not"),
+        ({"threatIntelSets": [{"location": "https://a"}]}, "threatDetection.threatIntelSets[0]"),
     ],
 )
 def test_bad_config(section: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError) as err:
-        ThreatDetectionArgs.from_config(section).validate()
+    with pytest.raises(ArgumentError) as err:
+        ThreatDetectionArgs.from_config(
+            "threatDetection", section, regions=["us-east-1"], home_region="us-east-1"
+        )
     assert str(err.value).startswith(message)
 
 
-def test_bad_args() -> None:
-    with pytest.raises(ValueError, match=r"^threatDetection.regions: must include the home"):
-        ThreatDetectionArgs(regions=["us-east-1"], home_region="eu-west-1").validate()
-    with pytest.raises(ValueError, match=r"^threatDetection.trustedIpLists: GuardDuty allows one"):
-        ThreatDetectionArgs(
-            regions=["us-east-1"],
-            home_region="us-east-1",
-            trusted_ip_lists=[ThreatList("a", "https://a"), ThreatList("b", "https://b")],
-        ).validate()
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"home_region": "eu-west-1"}, "home_region: 'eu-west-1' is not one of the regions"),
+        (
+            {
+                "trusted_ip_lists": [
+                    ThreatList(name="a", location="https://a"),
+                    ThreatList(name="b", location="https://b"),
+                ]
+            },
+            "trusted_ip_lists: GuardDuty allows one trusted IP list per detector",
+        ),
+        ({"finding_publishing_frequency": "DAILY"}, "finding_publishing_frequency: expected"),
+        ({"findings_retention_days": 4000}, "findings_retention_days: 4000 is out of range"),
+        ({"account_id": "12"}, "account_id: '12' is not a 12-digit AWS account id"),
+        ({"kms_key_arn": "key"}, "kms_key_arn: 'key' is not an ARN"),
+        ({"tags": {"aws:x": "y"}}, "tags: tag key 'aws:x'"),
+    ],
+)
+def test_bad_args(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        ThreatDetectionArgs(**{"regions": ["us-east-1"], "home_region": "us-east-1", **kwargs})
+    assert str(err.value).startswith(message)
+
+
+def test_bad_list_args() -> None:
+    with pytest.raises(ArgumentError, match=r"^location: 's3://b/k' must be an https://"):
+        ThreatList(name="x", location="s3://b/k")
+    with pytest.raises(ArgumentError, match=r"^name: must be 1-300 characters"):
+        ThreatList(name="", location="https://b/k")

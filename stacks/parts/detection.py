@@ -1,11 +1,12 @@
 """Threat detection and notifications in every region (S-16, S-17, S-19..S-21)."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import pulumi
 
+from secbaseline.baseline.args import ArgumentError, ComponentArgs, config_key
+from secbaseline.baseline.settings import thaw
 from secbaseline.components.access_analysis import AccessAnalysis, AccessAnalysisArgs
 from secbaseline.components.investigation import Investigation, InvestigationArgs
 from secbaseline.components.security_hub import SecurityHub, SecurityHubArgs
@@ -15,6 +16,22 @@ from secbaseline.components.security_notifications import (
 )
 from secbaseline.components.threat_detection import ThreatDetection, ThreatDetectionArgs
 from secbaseline.stacks.context import TierContext
+
+_A = TypeVar("_A", bound=ComponentArgs)
+
+
+def _args(ctx: TierContext, cls: type[_A], section: str, **values: Any) -> _A:
+    """``cls`` from the config section plus the values the tier sets (Python names); the
+    section may not set those itself (they come from the stack's top-level settings)."""
+    raw = thaw(ctx.settings.section(section))
+    if isinstance(raw, dict):
+        for name in values:
+            if config_key("", name) in raw:
+                raise ArgumentError(
+                    f"{config_key(section, name)}: set by the tier from the stack's settings; "
+                    "remove it from this section"
+                )
+    return cls.from_config(section, raw, **values)
 
 
 @dataclass
@@ -49,23 +66,33 @@ def build(ctx: TierContext) -> Detection:
     home = settings.home_region
     owned = settings.organization_owned
 
-    threat = ThreatDetectionArgs.from_config(settings.section("threatDetection"))
-    threat.regions, threat.home_region, threat.account_id = regions, home, ctx.account_id
+    threat = _args(
+        ctx,
+        ThreatDetectionArgs,
+        "threatDetection",
+        regions=regions,
+        home_region=home,
+        account_id=ctx.account_id,
+    )
     threat_detection = None
     if "guardduty" not in owned:
         threat_detection = ThreatDetection("threat-detection", threat, opts=ctx.opts())
         ctx.guardduty_detector_ids = dict(threat_detection.detector_ids)
 
-    hub = SecurityHubArgs.from_config(settings.section("securityHub"))
-    hub.regions, hub.home_region = regions, home
-    hub.centrally_managed = _central_security_hub(ctx)
+    hub = _args(
+        ctx,
+        SecurityHubArgs,
+        "securityHub",
+        regions=regions,
+        home_region=home,
+        centrally_managed=_central_security_hub(ctx),
+    )
     security_hub = None
     if "securityhub" not in owned:
         security_hub = SecurityHub("security-hub", hub, opts=ctx.opts())
         ctx.security_hub = [security_hub]
 
-    graph = InvestigationArgs.from_config(settings.section("investigation"))
-    graph.regions, graph.home_region = regions, home
+    graph = _args(ctx, InvestigationArgs, "investigation", regions=regions, home_region=home)
     investigation = None
     if "detective" not in owned:
         investigation = Investigation(
@@ -78,14 +105,26 @@ def build(ctx: TierContext) -> Detection:
         )
         ctx.detective_graph_arns = dict(investigation.graph_arns)
 
-    access = AccessAnalysisArgs.from_config(settings.section("accessAnalysis"))
-    access.regions, access.home_region = regions, home
-    access.name_prefix = settings.name_prefix
+    access = _args(
+        ctx,
+        AccessAnalysisArgs,
+        "accessAnalysis",
+        regions=regions,
+        home_region=home,
+        name_prefix=settings.name_prefix,
+    )
     access_analysis = AccessAnalysis("access-analysis", access, opts=ctx.opts())
 
-    notify = SecurityNotificationsArgs.from_config(settings.section("notifications"))
-    notify.regions, notify.home_region, notify.account_id = regions, home, ctx.account_id
-    notify.emails, notify.name_prefix = settings.notification_emails, settings.name_prefix
+    notify = _args(
+        ctx,
+        SecurityNotificationsArgs,
+        "notifications",
+        regions=regions,
+        home_region=home,
+        account_id=ctx.account_id,
+        emails=list(settings.notification_emails),
+        name_prefix=settings.name_prefix,
+    )
     notifications = SecurityNotifications("security-notifications", notify, opts=ctx.opts())
     ctx.notification_topic_arn = notifications.topic_arn
 
