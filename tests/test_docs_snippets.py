@@ -22,10 +22,6 @@ def snippets() -> list[tuple[str, str]]:
 
 
 SNIPPETS = snippets()
-# Snippets of components whose arguments are being reshaped (issue 12); each is removed here
-# when its component is converted. Empty when the conversion is complete.
-PENDING = {
-}
 
 
 def test_there_are_snippets() -> None:
@@ -38,9 +34,6 @@ SNIPPET_CONFIG = {"snippet:originVerifySecret": "an-origin-verify-secret-of-32-c
 
 @pytest.mark.parametrize(("where", "code"), SNIPPETS, ids=[w for w, _ in SNIPPETS])
 def test_snippet_runs(where: str, code: str) -> None:
-    if where in PENDING:
-        pytest.xfail("component not converted yet")
-
     def program() -> None:
         exec(compile(code, where, "exec"), {"__name__": "__snippet__"})
 
