@@ -448,6 +448,19 @@ def run(
         _close_loop(loop)
 
 
+def _modules_named_like(folder: Path) -> dict[str, Any]:
+    """Loaded modules whose top-level name is a module or package in ``folder`` (removed from
+    ``sys.modules`` and returned, so the folder's own ones are imported afresh)."""
+    local = {p.stem for p in folder.glob("*.py")} | {
+        p.parent.name for p in folder.glob("*/__init__.py")
+    }
+    local.discard("__main__")
+    found = {name: module for name, module in sys.modules.items() if name.split(".", 1)[0] in local}
+    for name in found:
+        del sys.modules[name]
+    return found
+
+
 def run_file(
     path: str | Path,
     *,
@@ -464,10 +477,16 @@ def run_file(
 
     def program() -> None:
         sys.path.insert(0, str(folder))
+        shadowed = _modules_named_like(folder)
         try:
             runpy.run_path(str(target), run_name="__main__")
         finally:
             sys.path.remove(str(folder))
+            # The program's own modules (its `components` package, say) must not leak into
+            # the next program run in this process, nor hide what was loaded before.
+            for name in _modules_named_like(folder):
+                sys.modules.pop(name, None)
+            sys.modules.update(shadowed)
 
     # A program's print() must never mix into the JSON a command writes on stdout.
     with contextlib.redirect_stdout(sys.stderr):

@@ -12,6 +12,7 @@ from secbaseline.baseline.regions import COMMERCIAL_REGIONS
 from secbaseline.baseline.settings import Settings, settings_from_pulumi
 from secbaseline.stacks import advanced, beginner, intermediate
 from secbaseline.stacks.context import TierContext
+from secbaseline.stacks.sections import check_sections
 
 TIER_PROGRAMS: dict[str, Callable[[TierContext], None]] = {
     "beginner": beginner.build,
@@ -34,6 +35,7 @@ def enabled_regions(provider: aws.Provider) -> tuple[str, ...]:
 
 def build(settings: Settings) -> TierContext:
     """Create the account provider and run the tier program for these settings."""
+    check_sections(settings)
     provider = aws.Provider(
         "account",
         region=settings.home_region,

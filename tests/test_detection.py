@@ -155,7 +155,12 @@ def test_topic_arn_is_handed_to_other_parts() -> None:
 
     def main() -> None:
         settings = settings_from_config(
-            {"tier": "intermediate", "homeRegion": "us-east-1", "detectionRegions": ["us-east-1"]}
+            {
+                "tier": "intermediate",
+                "homeRegion": "us-east-1",
+                "detectionRegions": ["us-east-1"],
+                "notificationEmails": ["security@example.com"],
+            }
         )
         ctx = program.build(settings)
         assert ctx.notification_topic_arn is not None

@@ -74,8 +74,8 @@ def _shipped_stack_files() -> list[Path]:
 
 @pytest.mark.parametrize("path", _shipped_stack_files(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_shipped_stack_file_satisfies_the_cli(path: Path) -> None:
-    stack = read_stack_file(path)
     project = load_project(path.parent / "Pulumi.yaml") if path.parent != ROOT else PROJECT
+    stack = read_stack_file(path, project=project.name)
     apply_project_config(project, stack.stack, stack.project_config)
 
 

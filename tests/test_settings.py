@@ -162,3 +162,30 @@ def test_empty_declared_defaults_mean_unset() -> None:
     """Pulumi.yaml declares these keys with "" / [] defaults; the CLI fills them in."""
     empty = make(detectionRegions=[], allowedRegions=[], organizationId="")
     assert empty == make()
+
+
+def test_every_section_has_its_arguments_class() -> None:
+    from secbaseline.baseline.settings import SECTION_KEYS
+    from secbaseline.stacks.sections import SECTION_ARGS
+
+    assert set(SECTION_ARGS) == SECTION_KEYS
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        # beginner stack: the intermediate tier's sections are checked all the same
+        ({"securityHub": {"standardz": []}}, "securityHub.standardz: unknown option"),
+        (
+            {"configRules": {"rulez": {}}},
+            "configRules.rulez: unknown option; did you mean 'rules'?",
+        ),
+        # advanced tier's sections too
+        ({"guardrails": {"adminRoles": []}}, "guardrails.adminRoles: unknown option"),
+    ],
+)
+def test_sections_of_other_tiers_are_checked(config: dict[str, Any], message: str) -> None:
+    from secbaseline.baseline.plan import plan_config
+
+    with pytest.raises(ValueError, match=message.replace(".", r"\.").replace("?", r"\?")):
+        plan_config({"homeRegion": "ap-northeast-1", "tier": "beginner", **config}, stack="t")

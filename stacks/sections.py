@@ -1,0 +1,72 @@
+"""Which component reads each stack-config section, so every section is checked whatever the
+tier: a misspelt key in a section the current tier does not build (``securityHub`` in a
+beginner stack, ``guardrails`` in a member stack) fails now, not when the tier is raised."""
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from secbaseline.baseline.args import ComponentArgs
+from secbaseline.baseline.settings import Settings, thaw
+from secbaseline.components import (
+    AccessAnalysisArgs,
+    AccountHardeningArgs,
+    ApiFunctionArgs,
+    AutoRemediationArgs,
+    ConfigRecordingArgs,
+    ConfigRulesArgs,
+    DelegatedIamAdminArgs,
+    Ec2BastionArgs,
+    EdgeProtectionArgs,
+    FargateBastionArgs,
+    GuardrailPoliciesArgs,
+    IncidentResponseArgs,
+    InvestigationArgs,
+    OrganizationArgs,
+    OrganizationDetectionArgs,
+    OrganizationTrailArgs,
+    PatchManagementArgs,
+    SecureBucketArgs,
+    SecureDatabaseArgs,
+    SecurityHubArgs,
+    SecurityNotificationsArgs,
+    SessionManagerPreferencesArgs,
+    ThreatDetectionArgs,
+    VulnerabilityScanningArgs,
+)
+
+SECTION_ARGS: Mapping[str, type[ComponentArgs]] = MappingProxyType(
+    {
+        "accountHardening": AccountHardeningArgs,
+        "bastion": FargateBastionArgs,
+        "ec2Bastion": Ec2BastionArgs,
+        "sessionManager": SessionManagerPreferencesArgs,
+        "patching": PatchManagementArgs,
+        "vulnerabilityScanning": VulnerabilityScanningArgs,
+        "bucket": SecureBucketArgs,
+        "edge": EdgeProtectionArgs,
+        "database": SecureDatabaseArgs,
+        "api": ApiFunctionArgs,
+        "threatDetection": ThreatDetectionArgs,
+        "securityHub": SecurityHubArgs,
+        "investigation": InvestigationArgs,
+        "accessAnalysis": AccessAnalysisArgs,
+        "notifications": SecurityNotificationsArgs,
+        "configRecording": ConfigRecordingArgs,
+        "configRules": ConfigRulesArgs,
+        "remediation": AutoRemediationArgs,
+        "iamDelegation": DelegatedIamAdminArgs,
+        "incidentResponse": IncidentResponseArgs,
+        "organization": OrganizationArgs,
+        "organizationTrail": OrganizationTrailArgs,
+        "guardrails": GuardrailPoliciesArgs,
+        "organizationDetection": OrganizationDetectionArgs,
+    }
+)
+"""Config section -> the arguments class that parses it (its keys are the config keys)."""
+
+
+def check_sections(settings: Settings) -> None:
+    """Refuse unknown keys in every section the stack sets, built by this tier or not. The
+    parts validate values of the sections they build; ``enabled`` is read by the tier."""
+    for name, raw in sorted(settings.sections.items()):
+        SECTION_ARGS[name].check_keys(name, thaw(raw), extra=("enabled",))
