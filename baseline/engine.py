@@ -394,6 +394,25 @@ def _config_strings(config: Mapping[str, Any]) -> dict[str, str]:
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
 
 
+def _root_message(error: BaseException) -> str:
+    """The message of the error that started it all: Pulumi wraps a failed input in "While
+    processing input: ..., value <Output object>" layers, which name nothing useful."""
+    seen = {id(error)}
+    while isinstance(error.__cause__, ValueError) and id(error.__cause__) not in seen:
+        error = error.__cause__
+        seen.add(id(error))
+    text = str(error)
+    return text.rsplit("has risen: ", 1)[-1]
+
+
+def _quiet_unretrieved(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """A failed run leaves the other registrations' futures failed with the same error; it is
+    reported once by ``run``, not again as "Future exception was never retrieved"."""
+    if "never retrieved" in str(context.get("message", "")):
+        return
+    loop.default_exception_handler(context)
+
+
 def run(
     program: Callable[[], None],
     *,
@@ -408,6 +427,7 @@ def run(
     """
     context = context or AccountContext()
     loop = asyncio.new_event_loop()
+    loop.set_exception_handler(_quiet_unretrieved)
     asyncio.set_event_loop(loop)
     errors = _ErrorLog()
     logger = logging.getLogger(f"secbaseline.offline.{id(errors)}")
@@ -428,8 +448,9 @@ def run(
             _sync_await(run_pulumi_func(program))
         except fakes.UnansweredInvokeError:
             raise
-        except ValueError:
-            raise  # bad input: the caller reports it as such
+        except ValueError as exc:
+            # bad input: the caller reports it as such, without Pulumi's wrapping
+            raise ValueError(_root_message(exc)) from exc
         except Exception as exc:
             raise OfflineEngineError(f"program failed: {exc}") from exc
         if errors.messages:

@@ -166,3 +166,20 @@ def test_enforcement_all_then_named_override_in_any_order() -> None:
     assert {level for name, level in levels.items() if name != "s3-versioning"} == {"advisory"}
     with pytest.raises(ValueError, match="level must be one of"):
         enforcement_levels(["all=off"])
+
+
+def test_a_bad_output_fails_with_one_line_naming_the_argument(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    program = _program(
+        tmp_path,
+        "import pulumi_aws as aws\n"
+        "from secbaseline.components import SecureBucket, SecureBucketArgs\n"
+        "topic = aws.sns.Topic('t')\n"
+        "SecureBucket('b', SecureBucketArgs(kms_key_arn=topic.arn))\n",
+    )
+    assert main(["plan", "--program", str(program)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("secbaseline: error: kms_key_arn: 'arn:aws:sns:")
+    assert err.count("\n") == 1
+    assert "Output object" not in err and "never retrieved" not in err
