@@ -5,14 +5,14 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
 
+from secbaseline.baseline import plan as planning
 from secbaseline.baseline.engine import Plan, run
 from secbaseline.baseline.fakes import AccountContext
-from secbaseline.baseline.plan import plan_config
 
 BASE_CONFIG: dict[str, Any] = {
     "homeRegion": "ap-northeast-1",
@@ -41,11 +41,31 @@ def _fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     assert "PULUMI_CONFIG" not in os.environ
 
 
+_PLANS: dict[str, Plan] = {}
+_plan_config_uncached = planning.plan_config
+
+
+def _plan_config_cached(config: Mapping[str, Any], **kwargs: Any) -> Plan:
+    """``plan_config`` with one plan per distinct call per test process: plans are
+    deterministic (``test_plans_are_deterministic`` proves it without the cache) and tests only
+    read them, so repeating a tier's synthesis would only cost time. Errors are not cached."""
+    key = json.dumps([config, kwargs], sort_keys=True, default=str)
+    if key not in _PLANS:
+        _PLANS[key] = _plan_config_uncached(config, **kwargs)
+    return _PLANS[key]
+
+
+@pytest.fixture(autouse=True)
+def _shared_plans(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every tier plan, also those the CLI makes, comes from the per-process cache, except in
+    tests marked ``fresh_plans``."""
+    if request.node.get_closest_marker("fresh_plans") is None:
+        monkeypatch.setattr(planning, "plan_config", _plan_config_cached)
+
+
 @functools.cache
 def _tier_plan(config_json: str) -> Plan:
-    """One plan per distinct config per test process: plans are deterministic and tests only
-    read them, so repeating a tier's synthesis would only cost time."""
-    return plan_config(json.loads(config_json), stack="test")
+    return _plan_config_cached(json.loads(config_json), stack="test")
 
 
 def cached_plan(config: dict[str, Any]) -> Plan:

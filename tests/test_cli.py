@@ -58,6 +58,7 @@ def test_human_formats(capsys: pytest.CaptureFixture[str], tier: str, role: str,
         assert "| service" in out
 
 
+@pytest.mark.fresh_plans
 def test_plans_are_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
     _, first, _ = run_cli(capsys, "plan", "--tier", "intermediate", "--format", "json")
     _, second, _ = run_cli(capsys, "plan", "--tier", "intermediate", "--format", "json")
