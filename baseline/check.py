@@ -52,7 +52,10 @@ def enforcement_levels(overrides: Sequence[str] = ()) -> dict[str, str]:
         if not sep:
             raise ValueError(f"--enforcement: expected policy=level, got {item!r}")
         if name != ALL_POLICIES:
-            catalog.policy(name)
+            try:
+                catalog.policy(name)
+            except ValueError as error:
+                raise ValueError(f"--enforcement: {str(error).removeprefix('policy: ')}") from None
         if level not in catalog.ENFORCEMENT_LEVELS:
             allowed = ", ".join(catalog.ENFORCEMENT_LEVELS)
             raise ValueError(
@@ -170,6 +173,13 @@ def plan_program(program: Path, config_file: str | None, mocks_file: str | None 
         main = data.get("main")
         if isinstance(main, str) and main:
             program = program / main
+    if not program.exists():
+        raise FileNotFoundError(f"--program: {program} does not exist")
+    if program.is_dir() and not (program / "__main__.py").is_file():
+        raise FileNotFoundError(
+            f"--program: {program} has no __main__.py (name the program file, or the folder of "
+            "a Pulumi.yaml whose main: points to it)"
+        )
     config: dict[str, Any] = {}
     stack = "offline"
     project_config: dict[str, Any] = {}

@@ -494,6 +494,11 @@ def run_file(
     target = Path(path).resolve()
     if not target.exists():
         raise FileNotFoundError(f"--program: {path} does not exist")
+    if target.is_dir() and not (target / "__main__.py").is_file():
+        raise FileNotFoundError(
+            f"--program: {path} has no __main__.py (name the program file, or the folder of a "
+            "Pulumi.yaml whose main: points to it)"
+        )
     folder = target if target.is_dir() else target.parent
 
     def program() -> None:

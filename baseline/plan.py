@@ -105,7 +105,7 @@ def read_stack_file(path: str | Path, project: str = PROJECT) -> StackFile:
             f"--config: {path} is not a stack file: expected a mapping with a 'config:' block, "
             f"got {type(data).__name__}"
         )
-    if "config" not in data and {"name", "runtime"} & set(data):
+    if "runtime" in data or ("config" not in data and "name" in data):
         raise ValueError(
             f"--config: {path} is a project file (Pulumi.yaml); pass a stack file, "
             "Pulumi.<stack>.yaml"

@@ -163,7 +163,7 @@ def test_program_tier_defaults_to_beginner(capsys: pytest.CaptureFixture[str]) -
 @pytest.mark.parametrize(
     ("flag", "message"),
     [
-        ("nope=advisory", "secbaseline: error: policy: unknown policy 'nope'"),
+        ("nope=advisory", "secbaseline: error: --enforcement: unknown policy 'nope'"),
         (
             "s3-versioning=loud",
             "secbaseline: error: --enforcement: s3-versioning: level must be one of advisory, mandatory, disabled, got 'loud'",

@@ -183,3 +183,23 @@ def test_a_bad_output_fails_with_one_line_naming_the_argument(
     assert err.startswith("secbaseline: error: kms_key_arn: 'arn:aws:sns:")
     assert err.count("\n") == 1
     assert "Output object" not in err and "never retrieved" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["plan", "--config", "Pulumi.yaml"], "is a project file (Pulumi.yaml)"),
+        (["check", "--enforcement", "nope=advisory"], "--enforcement: unknown policy 'nope'"),
+        (["check", "--program", "docs"], "--program: docs has no __main__.py"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    message: str,
+) -> None:
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
