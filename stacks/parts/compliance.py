@@ -70,11 +70,13 @@ def build(ctx: TierContext) -> Compliance:
         home_region=home,
         name_prefix=settings.name_prefix,
     )
-    # Rules wait for the started recorders (all children of the recording component).
+    # Rules wait for the started recorders. Depending on the recorder statuses, not on the
+    # whole component, keeps each rule's dependency list short (a component expands to every
+    # child, which Pulumi then walks for cycles: O(rules x children) at 17 regions).
     rules = ConfigRules(
         "config-rules",
         rules_args,
-        opts=ctx.opts().merge(pulumi.ResourceOptions(depends_on=[recording])),
+        opts=ctx.opts().merge(pulumi.ResourceOptions(depends_on=list(recording.statuses.values()))),
     )
 
     remediation_args = AutoRemediationArgs.from_config(
@@ -90,11 +92,8 @@ def build(ctx: TierContext) -> Compliance:
         },
         notification_topic_arn=ctx.notification_topic_arn,
     )
-    remediation = AutoRemediation(
-        "auto-remediation",
-        remediation_args,
-        opts=ctx.opts().merge(pulumi.ResourceOptions(depends_on=[rules])),
-    )
+    # Each remediation already waits for its rule: it takes the rule's name as an Output.
+    remediation = AutoRemediation("auto-remediation", remediation_args, opts=ctx.opts())
 
     delegation_args = DelegatedIamAdminArgs.from_config(
         "iamDelegation",

@@ -98,9 +98,12 @@ def build(ctx: TierContext) -> Detection:
         investigation = Investigation(
             "investigation",
             graph,
-            # Detective ingests GuardDuty findings: enable it after the detectors.
+            # Detective ingests GuardDuty findings: enable it after the detectors (the
+            # detectors themselves, not the whole component with every feature and export).
             opts=ctx.opts().merge(
-                pulumi.ResourceOptions(depends_on=[threat_detection] if threat_detection else [])
+                pulumi.ResourceOptions(
+                    depends_on=list(threat_detection.detectors.values()) if threat_detection else []
+                )
             ),
         )
         ctx.detective_graph_arns = dict(investigation.graph_arns)
