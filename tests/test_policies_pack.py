@@ -234,4 +234,4 @@ def test_pack_files_are_shipped() -> None:
         venv == (ROOT / ".venv").resolve()
     )  # the repository's venv: no nested venv for ruff/mypy to crawl
     requirements = (ROOT / "policies" / "requirements.txt").read_text().splitlines()
-    assert [r for r in requirements if r and not r.startswith("#")] == ["pulumi-policy>=1.13,<2"]
+    assert [r for r in requirements if r and not r.startswith("#")] == ["pulumi-policy>=1.18,<2"]
