@@ -96,6 +96,16 @@ def client(service: str, region: str | None = None) -> Any:
     return boto3.client(service, region_name=region or HOME_REGION)  # type: ignore[call-overload]  # service is dynamic
 
 
+def amazon_linux_image(ec2: Any) -> str:
+    """An Amazon Linux image id. Filtered by name: listing all of Amazon's images (moto knows
+    over a thousand) costs seconds for one id."""
+    for filters in ([{"Name": "name", "Values": ["al2023-ami-2023*"]}], []):
+        images = ec2.describe_images(Owners=["amazon"], Filters=filters)["Images"]
+        if images:
+            return str(images[0]["ImageId"])
+    raise RuntimeError("no Amazon image in this account's region")
+
+
 def build_scenario(region: str = DRILL_REGION, *, min_size: int = 1) -> Scenario:
     """A web instance in an Auto Scaling group behind a target group, with a role, a second
     network interface in another security group and a data volume. Call inside mock_aws."""
@@ -143,7 +153,7 @@ def build_scenario(region: str = DRILL_REGION, *, min_size: int = 1) -> Scenario
 
     profile_arn = profile("web-app")
     quarantine_arn = profile("secbaseline-quarantine")
-    image_id = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    image_id = amazon_linux_image(ec2)
     ec2.create_launch_template(
         LaunchTemplateName="web",
         LaunchTemplateData={

@@ -16,7 +16,13 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from secbaseline.baseline.drill import Scenario, build_scenario, finding_for, handler_env
+from secbaseline.baseline.drill import (
+    Scenario,
+    amazon_linux_image,
+    build_scenario,
+    finding_for,
+    handler_env,
+)
 from secbaseline.baseline.moto_fidelity import aws_like_interface_groups
 from secbaseline.components.lambdas.ec2_isolation import record
 from secbaseline.components.lambdas.ec2_isolation.handler import IsolationFailed, handle, handler
@@ -372,7 +378,7 @@ def build_second_instance(scenario: Scenario) -> str:
     subnet = client.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [scenario.vpc_id]}])[
         "Subnets"
     ][0]
-    image = client.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    image = amazon_linux_image(client)
     return client.run_instances(  # type: ignore[no-any-return]
         ImageId=image,
         MinCount=1,
