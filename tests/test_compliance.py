@@ -46,10 +46,9 @@ ACCEPTED_FINDINGS: dict[tuple[str, str], str] = {
 
 @pytest.fixture(scope="module")
 def intermediate() -> Plan:
-    from secbaseline.baseline.plan import plan_config
-    from tests.conftest import BASE_CONFIG
+    from tests.conftest import BASE_CONFIG, cached_plan
 
-    return plan_config({**BASE_CONFIG, "tier": "intermediate"}, stack="test")
+    return cached_plan({**BASE_CONFIG, "tier": "intermediate"})
 
 
 def regions_of(plan: Plan, token: str) -> list[str]:

@@ -32,20 +32,22 @@ def event(name: str, region: str) -> dict[str, Any]:
     return out
 
 
+# One worker plans the region sets once for the whole module (pytest-xdist --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("detection-region-sets")
+
+
 @pytest.fixture(scope="module")
 def plans() -> dict[int, Plan]:
-    from secbaseline.baseline.plan import plan_config
-    from tests.conftest import BASE_CONFIG
+    from tests.conftest import BASE_CONFIG, cached_plan
 
     return {
-        n: plan_config(
+        n: cached_plan(
             {
                 **BASE_CONFIG,
                 "tier": "intermediate",
                 "homeRegion": "ap-northeast-1",
                 "detectionRegions": regions,
-            },
-            stack="test",
+            }
         )
         for n, regions in REGION_SETS.items()
     }
