@@ -20,10 +20,9 @@ from secbaseline.components.private_network import (
     DEFAULT_CIDR_BLOCK,
     EC2_ENDPOINTS,
     MAX_AZS,
-    InterfaceEndpoint,
     PrivateNetwork,
-    PrivateNetworkArgs,
     allow_https_to_endpoints,
+    bastion_network,
     check_zones,
     network_cidr,
     network_options_given,
@@ -178,19 +177,7 @@ class Ec2Bastion(pulumi.ComponentResource):
             vpc_id, subnet_id = args.vpc_id, args.subnet_id
             endpoint_sg = args.endpoint_security_group_id
         else:
-            self._network = PrivateNetwork(
-                f"{name}-network",
-                PrivateNetworkArgs(
-                    region=region,
-                    cidr_block=args.cidr_block,
-                    availability_zones=args.availability_zones,
-                    az_count=args.az_count,
-                    interface_endpoints=[InterfaceEndpoint(e) for e in EC2_ENDPOINTS],
-                    name_prefix=args.name_prefix,
-                    tags=args.tags,
-                ),
-                opts=child,
-            )
+            self._network = bastion_network(name, args, region, EC2_ENDPOINTS, child)
             vpc_id, subnet_id = self._network.vpc_id, self._network.subnet_ids[0]
             endpoint_sg = self._network.endpoint_security_group_id
 

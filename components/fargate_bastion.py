@@ -23,10 +23,9 @@ from secbaseline.components.private_network import (
     DEFAULT_CIDR_BLOCK,
     FARGATE_ENDPOINTS,
     MAX_AZS,
-    InterfaceEndpoint,
     PrivateNetwork,
-    PrivateNetworkArgs,
     allow_https_to_endpoints,
+    bastion_network,
     check_zones,
     network_cidr,
     network_options_given,
@@ -245,19 +244,7 @@ class FargateBastion(pulumi.ComponentResource):
             vpc_id, subnets = args.vpc_id, list(args.subnet_ids)
             endpoint_sg = args.endpoint_security_group_id
         else:
-            self._network = PrivateNetwork(
-                f"{name}-network",
-                PrivateNetworkArgs(
-                    region=region,
-                    cidr_block=args.cidr_block,
-                    availability_zones=args.availability_zones,
-                    az_count=args.az_count,
-                    interface_endpoints=[InterfaceEndpoint(e) for e in FARGATE_ENDPOINTS],
-                    name_prefix=args.name_prefix,
-                    tags=args.tags,
-                ),
-                opts=child,
-            )
+            self._network = bastion_network(name, args, region, FARGATE_ENDPOINTS, child)
             vpc_id, subnets = self._network.vpc_id, self._network.subnet_ids
             endpoint_sg = self._network.endpoint_security_group_id
         self.subnet_ids = pulumi.Output.all(*subnets).apply(lambda ids: [str(i) for i in ids])

@@ -319,3 +319,28 @@ class PrivateNetwork(pulumi.ComponentResource):
             parent=parent,
             tags=self._tags,
         )
+
+
+def bastion_network(
+    name: str,
+    args: Any,
+    region: str | None,
+    endpoints: Sequence[str],
+    opts: pulumi.ResourceOptions,
+) -> PrivateNetwork:
+    """The network a bastion creates when it is given no ``vpc_id``: built from the bastion
+    args' ``cidr_block``, ``availability_zones``, ``az_count``, ``name_prefix`` and ``tags``,
+    with the interface ``endpoints`` the bastion needs."""
+    return PrivateNetwork(
+        f"{name}-network",
+        PrivateNetworkArgs(
+            region=region,
+            cidr_block=args.cidr_block,
+            availability_zones=args.availability_zones,
+            az_count=args.az_count,
+            interface_endpoints=[InterfaceEndpoint(e) for e in endpoints],
+            name_prefix=args.name_prefix,
+            tags=args.tags,
+        ),
+        opts=opts,
+    )

@@ -76,7 +76,9 @@ def _shipped_stack_files() -> list[Path]:
 def test_every_shipped_stack_file_satisfies_the_cli(path: Path) -> None:
     project = load_project(path.parent / "Pulumi.yaml") if path.parent != ROOT else PROJECT
     stack = read_stack_file(path, project=project.name)
-    apply_project_config(project, stack.stack, stack.project_config)
+    merged = apply_project_config(project, stack.stack, stack.project_config)
+    required = {k for k, spec in project.declared.items() if not spec.has_default and ":" not in k}
+    assert required <= set(merged), f"{path.name} misses {sorted(required - set(merged))}"
 
 
 def test_missing_required_keys_are_reported_as_the_cli_does() -> None:
