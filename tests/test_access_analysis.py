@@ -13,7 +13,7 @@ from secbaseline.components.access_analysis import (
     ArchiveFilter,
     ArchiveRule,
 )
-from tests.detection_helpers import untagged
+from tests.tagging import untagged
 
 REGIONS = ("ap-northeast-1", "us-east-1", "eu-west-1")
 ANALYZER = "aws:accessanalyzer/analyzer:Analyzer"

@@ -21,6 +21,7 @@ from secbaseline.components.api_function import (
     Authorizer,
     Runtime,
 )
+from tests.tagging import untagged
 
 WAF = "arn:aws:wafv2:us-east-1:111111111111:regional/webacl/api/abc"
 
@@ -377,36 +378,11 @@ def test_bad_outputs_fail_when_they_resolve(
     assert message in str(err.value)
 
 
-UNTAGGABLE = {
-    "aws:iam/rolePolicy:RolePolicy",
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-    "aws:lambda/permission:Permission",
-    "aws:apigatewayv2/integration:Integration",
-    "aws:apigatewayv2/route:Route",
-    "aws:apigatewayv2/authorizer:Authorizer",
-    "aws:apigateway/resource:Resource",
-    "aws:apigateway/method:Method",
-    "aws:apigateway/integration:Integration",
-    "aws:apigateway/deployment:Deployment",
-    "aws:apigateway/methodSettings:MethodSettings",
-    "aws:apigateway/account:Account",
-    "aws:wafv2/webAclAssociation:WebAclAssociation",
-}
-
-
 @pytest.mark.parametrize("api_type", ["HTTP", "REST"])
 def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan], api_type: str) -> None:
     tags = {"team": "orders"}
     plan = build(run_program, ApiFunctionArgs(api_type=api_type, tags=tags))
-    untagged = [
-        r.type
-        for r in plan.resources
-        if r.custom
-        and not r.type.startswith("pulumi:providers:")
-        and r.type not in UNTAGGABLE
-        and r.inputs.get("tags") != tags
-    ]
-    assert untagged == []
+    assert untagged(plan, tags) == []
 
 
 def test_the_component_provider_passes_a_mapping(run_program: Callable[..., Plan]) -> None:

@@ -21,6 +21,7 @@ from secbaseline.components.edge_protection import (
     PriceClass,
     country_codes,
 )
+from tests.tagging import untagged
 
 CERT = "arn:aws:acm:us-east-1:111111111111:certificate/abc"
 SECRET = "s" * 40
@@ -512,23 +513,6 @@ def test_bad_outputs_fail_when_they_resolve(
     assert "'short'" not in str(err.value)  # a secret's value never appears in a message
 
 
-UNTAGGABLE = {
-    "aws:cloudfront/originAccessControl:OriginAccessControl",
-    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
-    "aws:secretsmanager/secretVersion:SecretVersion",
-    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
-    "aws:wafv2/webAclAssociation:WebAclAssociation",
-    # SecureBucket's children that take no tags (its own tests cover the rest).
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-    "aws:s3/bucketVersioning:BucketVersioning",
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-    "aws:s3/bucketLogging:BucketLogging",
-    "aws:s3/bucketPolicy:BucketPolicy",
-}
-
-
 @pytest.mark.parametrize("origin", ["s3", "custom"])
 def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan], origin: str) -> None:
     tags = {"team": "web"}
@@ -538,15 +522,7 @@ def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan], origi
         else {}
     )
     plan = build(run_program, edge_args(tags=tags, regional_resource_arns=[ALB], **extra))
-    untagged = [
-        r.type
-        for r in plan.resources
-        if r.custom
-        and not r.type.startswith("pulumi:providers:")
-        and r.type not in UNTAGGABLE
-        and r.inputs.get("tags") != tags
-    ]
-    assert untagged == []
+    assert untagged(plan, tags) == []
 
 
 def test_name_prefix_names_the_waf_log_groups(run_program: Callable[..., Plan]) -> None:

@@ -8,7 +8,7 @@ import pytest
 from secbaseline.baseline.args import ArgumentError
 from secbaseline.baseline.engine import Plan
 from secbaseline.components.investigation import Investigation, InvestigationArgs
-from tests.detection_helpers import untagged
+from tests.tagging import untagged
 
 REGIONS = ("ap-northeast-1", "us-east-1", "eu-west-1")
 HOME = "ap-northeast-1"

@@ -19,6 +19,7 @@ from secbaseline.components.secure_database import (
     parameter_family,
     performance_insights_supported,
 )
+from tests.tagging import untagged
 
 VPC = "vpc-0123456789abcdef0"
 SUBNETS = ("subnet-0123456789abcdef0", "subnet-0123456789abcdef1")
@@ -429,22 +430,7 @@ def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan]) -> No
             allowed_security_group_ids=[APP_SG],
             backup_plan=BackupPlan(vault_lock=VaultLock()),
         )
-        untagged = [
-            r.type
-            for r in plan.resources
-            if r.custom
-            and not r.type.startswith("pulumi:providers:")
-            and r.type not in UNTAGGABLE
-            and r.inputs.get("tags") != tags
-        ]
-        assert untagged == [], engine
-
-
-UNTAGGABLE = {
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-    "aws:backup/selection:Selection",
-    "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
-}
+        assert untagged(plan, tags) == [], engine
 
 
 def test_name_prefix_sets_the_physical_names(run_program: Callable[..., Plan]) -> None:

@@ -17,7 +17,7 @@ from secbaseline.components.security_notifications import (
     SlackChannel,
     event_patterns,
 )
-from tests.detection_helpers import untagged
+from tests.tagging import untagged
 
 REGIONS = ("ap-northeast-1", "us-east-1", "eu-west-1")
 RULE = "aws:cloudwatch/eventRule:EventRule"

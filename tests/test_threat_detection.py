@@ -20,7 +20,7 @@ from secbaseline.components.threat_detection import (
     ThreatList,
     ThreatListFormat,
 )
-from tests.detection_helpers import untagged
+from tests.tagging import untagged
 
 REGIONS = ("ap-northeast-1", "us-east-1", "eu-west-1")
 FEATURE = "aws:guardduty/detectorFeature:DetectorFeature"

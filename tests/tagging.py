@@ -1,4 +1,4 @@
-"""Helpers for the detection components' tests (tags on every taggable child)."""
+"""Tags on every taggable child: which pulumi-aws resources take `tags`, and which did not get them."""
 
 import functools
 import importlib
