@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from secbaseline.baseline import iam, validate
+from secbaseline.components._kms import account_key
 
 retention = validate.log_retention_days
 """A CloudWatch Logs retention in days (one of the values the service accepts)."""
@@ -28,14 +29,13 @@ def logs_key(
         iam.service_key_statement(f"Allow{i}", service, account_id)
         for i, service in enumerate(services)
     ]
-    return aws.kms.Key(
+    return account_key(
         name,
         description="Encrypts CloudWatch log groups",
-        enable_key_rotation=True,
-        deletion_window_in_days=30,
-        policy=iam.dumps([iam.key_admin_statement(account_id), logs_statement, *extra]),
+        account_id=account_id,
+        statements=[logs_statement, *extra],
         region=region,
-        tags=dict(tags) if tags else None,
+        tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
     )
 

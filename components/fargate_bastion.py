@@ -18,6 +18,7 @@ from secbaseline.baseline import iam, validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import baseline_tags, physical_name
 from secbaseline.components._iam_documents import validate_statements
+from secbaseline.components._kms import account_key
 from secbaseline.components.private_network import (
     DEFAULT_AZ_COUNT,
     DEFAULT_CIDR_BLOCK,
@@ -291,17 +292,11 @@ class FargateBastion(pulumi.ComponentResource):
         # --- encryption and logs ---------------------------------------------------------
         self.kms_key = None
         if args.kms_key_arn is None:
-            self.kms_key = aws.kms.Key(
+            self.kms_key = account_key(
                 f"{name}-key",
                 description="Fargate bastion: ECS Exec session and log encryption",
-                enable_key_rotation=True,
-                deletion_window_in_days=30,
-                policy=iam.dumps(
-                    [
-                        iam.key_admin_statement(account),
-                        iam.logs_key_statement(region_name, account),
-                    ]
-                ),
+                account_id=account,
+                statements=[iam.logs_key_statement(region_name, account)],
                 region=region,
                 tags=tags,
                 opts=child,

@@ -25,6 +25,7 @@ from secbaseline.baseline import iam, validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import physical_name
 from secbaseline.components._event_forwarding import HomeBusForwarder
+from secbaseline.components._kms import account_key
 from secbaseline.components.lambdas.ec2_isolation.parse import (
     DEFAULT_EXEMPT_TAG,
     DEFAULT_TYPE_PREFIXES,
@@ -429,20 +430,16 @@ class IncidentResponse(pulumi.ComponentResource):
 
         self.kms_key = None
         if args.kms_key_arn is None:
-            self.kms_key = aws.kms.Key(
+            self.kms_key = account_key(
                 f"{name}-key",
                 description="Encrypts the EC2 isolation function's dead-letter queue and logs",
-                enable_key_rotation=True,
-                deletion_window_in_days=30,
-                policy=iam.dumps(
-                    [
-                        iam.key_admin_statement(account_id),
-                        iam.logs_key_statement(home, account_id),
-                        iam.service_key_statement(
-                            "AllowEventBridgeToDeadLetterQueue", "events.amazonaws.com", account_id
-                        ),
-                    ]
-                ),
+                account_id=account_id,
+                statements=[
+                    iam.logs_key_statement(home, account_id),
+                    iam.service_key_statement(
+                        "AllowEventBridgeToDeadLetterQueue", "events.amazonaws.com", account_id
+                    ),
+                ],
                 region=home,
                 tags=tags,
                 opts=child,

@@ -14,6 +14,7 @@ import pulumi_aws as aws
 
 from secbaseline.baseline import iam, validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
+from secbaseline.components._kms import account_key
 
 TYPE_TOKEN = "secbaseline:index:SecureBucket"
 BUCKET_ARN = "${bucket_arn}"
@@ -230,14 +231,11 @@ class SecureBucket(pulumi.ComponentResource):
                 account_id = aws.get_caller_identity_output(
                     opts=pulumi.InvokeOutputOptions(parent=self)
                 ).account_id
-                self.kms_key = aws.kms.Key(
+                self.kms_key = account_key(
                     f"{name}-key",
                     description=f"Encrypts objects of the {name} bucket",
-                    enable_key_rotation=True,
-                    deletion_window_in_days=30,
-                    policy=iam.dumps(
-                        [iam.key_admin_statement(account_id), *args.key_policy_statements]
-                    ),
+                    account_id=account_id,
+                    statements=args.key_policy_statements,
                     region=region,
                     tags=tags,
                     opts=child,

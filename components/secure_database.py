@@ -17,6 +17,7 @@ import pulumi_aws as aws
 from secbaseline.baseline import iam, validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import physical_name
+from secbaseline.components._kms import account_key
 
 TYPE_TOKEN = "secbaseline:index:SecureDatabase"
 
@@ -295,12 +296,10 @@ class SecureDatabase(pulumi.ComponentResource):
 
         self.kms_key = None
         if args.kms_key_arn is None:
-            self.kms_key = aws.kms.Key(
+            self.kms_key = account_key(
                 f"{name}-key",
                 description=f"Encrypts the {name} database, its Performance Insights and backups",
-                enable_key_rotation=True,
-                deletion_window_in_days=30,
-                policy=iam.dumps([iam.key_admin_statement(account_id)]),
+                account_id=account_id,
                 region=region,
                 tags=tags,
                 opts=child,

@@ -29,6 +29,7 @@ from secbaseline.baseline.args import ArgumentError, ComponentArgs, arg, compone
 from secbaseline.baseline.naming import physical_name
 from secbaseline.baseline.regions import GLOBAL_CONTROL_REGION
 from secbaseline.components._event_forwarding import HomeBusForwarder
+from secbaseline.components._kms import account_key
 
 TYPE_TOKEN = "secbaseline:index:SecurityNotifications"
 HANDLER_DIR = Path(__file__).parent / "lambdas" / "finding_formatter"
@@ -386,32 +387,28 @@ class SecurityNotifications(pulumi.ComponentResource):
         account_id: pulumi.Input[str],
         tags: dict[str, str] | None,
     ) -> aws.kms.Key:
-        return aws.kms.Key(
+        return account_key(
             f"{name}-key",
             description="Encrypts the security notifications topic",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=iam.dumps(
-                [
-                    iam.key_admin_statement(account_id),
-                    # AWS's documented key policy for these publishers has no SourceAccount
-                    # condition (their KMS calls may not carry it, and a mismatch drops alerts
-                    # silently); the topic policy below pins the account instead.
-                    iam.service_key_statement(
-                        "AllowEventBridgeToPublish",
-                        "events.amazonaws.com",
-                        account_id,
-                        pin_source_account=False,
-                    ),
-                    # CloudWatch alarms (incident response, yours) notify this topic too.
-                    iam.service_key_statement(
-                        "AllowCloudWatchAlarmsToPublish",
-                        "cloudwatch.amazonaws.com",
-                        account_id,
-                        pin_source_account=False,
-                    ),
-                ]
-            ),
+            account_id=account_id,
+            statements=[
+                # AWS's documented key policy for these publishers has no SourceAccount
+                # condition (their KMS calls may not carry it, and a mismatch drops alerts
+                # silently); the topic policy below pins the account instead.
+                iam.service_key_statement(
+                    "AllowEventBridgeToPublish",
+                    "events.amazonaws.com",
+                    account_id,
+                    pin_source_account=False,
+                ),
+                # CloudWatch alarms (incident response, yours) notify this topic too.
+                iam.service_key_statement(
+                    "AllowCloudWatchAlarmsToPublish",
+                    "cloudwatch.amazonaws.com",
+                    account_id,
+                    pin_source_account=False,
+                ),
+            ],
             region=home,
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self),
