@@ -5,6 +5,7 @@ beginner stack, ``guardrails`` in a member stack) fails now, not when the tier i
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from secbaseline.baseline import validate
 from secbaseline.baseline.args import ComponentArgs
 from secbaseline.baseline.settings import Settings, thaw
 from secbaseline.components import (
@@ -66,7 +67,11 @@ SECTION_ARGS: Mapping[str, type[ComponentArgs]] = MappingProxyType(
 
 
 def check_sections(settings: Settings) -> None:
-    """Refuse unknown keys in every section the stack sets, built by this tier or not. The
-    parts validate values of the sections they build; ``enabled`` is read by the tier."""
-    for name, raw in sorted(settings.sections.items()):
-        SECTION_ARGS[name].check_keys(name, thaw(raw), extra=("enabled",))
+    """Refuse unknown keys and bad values in every section the stack sets, built by this tier
+    or not, before any resource is registered. ``enabled`` is read by the tier."""
+    for name, frozen in sorted(settings.sections.items()):
+        raw = thaw(frozen)
+        SECTION_ARGS[name].check_keys(name, raw, extra=("enabled",))
+        if isinstance(raw, Mapping) and "enabled" in raw:
+            validate.boolean(f"{name}.enabled", raw["enabled"])
+        SECTION_ARGS[name].check_values(name, raw, extra=("enabled",))
