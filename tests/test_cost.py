@@ -65,7 +65,9 @@ def test_free_resources_and_unknown_prices_stay_out_of_the_total() -> None:
             vpcEndpointType="Interface",
             subnetIds=["subnet-a"],
         ),
-        _resource("aws:ec2/instance:Instance", "big", region="us-east-1", instanceType="m7i.48xlarge"),
+        _resource(
+            "aws:ec2/instance:Instance", "big", region="us-east-1", instanceType="m7i.48xlarge"
+        ),
         _resource("aws:s3/bucket:Bucket", "logs", region="us-east-1"),
     )
     report = cost.cost_of(plan)
@@ -132,7 +134,9 @@ def test_unset_detection_regions_warn_about_per_region_billing(
     tmp_path: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stack = tmp_path / "Pulumi.dev.yaml"
-    stack.write_text('config:\n  aws:region: ap-northeast-1\n  secbaseline:accountId: "333333333333"\n')
+    stack.write_text(
+        'config:\n  aws:region: ap-northeast-1\n  secbaseline:accountId: "333333333333"\n'
+    )
     assert main(["plan", "--config", str(stack)]) == 0
     err = capsys.readouterr().err
     assert "detectionRegions is not set: detection runs in all 17 regions" in err
