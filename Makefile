@@ -42,6 +42,7 @@ docs: install
 	$(BIN)/python -m secbaseline.baseline.exports
 	$(BIN)/python -m secbaseline.baseline.catalog
 	$(BIN)/python -m secbaseline.baseline.docs
+	$(BIN)/python -m secbaseline.baseline.cost
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

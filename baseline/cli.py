@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from secbaseline.baseline.check import (
     render_coverage,
     show_log,
 )
+from secbaseline.baseline.cost import cost_of, render_cost
 from secbaseline.baseline.drill import add_drill
 from secbaseline.baseline.engine import OfflineEngineError, Plan
 from secbaseline.baseline.fakes import UnansweredInvokeError
@@ -75,8 +77,17 @@ def _plan(args: argparse.Namespace) -> int:
         show_log(plan)
     else:
         plan = plan_from_args(args)
+        show_log(plan)
+    if args.coverage and args.cost:
+        raise ValueError("--coverage and --cost: choose one")
     if args.coverage:
         sys.stdout.write(render_coverage(plan, args.format))
+        return 0
+    if args.cost:
+        if args.format == "json":
+            sys.stdout.write(json.dumps(cost_of(plan).to_json(), indent=2, sort_keys=True) + "\n")
+        else:
+            sys.stdout.write(render_cost(plan, args.format))
         return 0
     if args.format == "json":
         sys.stdout.write(plan.dumps() + "\n")
@@ -90,6 +101,11 @@ def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_target_arguments(parser)
     parser.add_argument("--format", choices=["table", "json", "markdown"], default="table")
     parser.add_argument("--coverage", action="store_true", help="print the checklist coverage")
+    parser.add_argument(
+        "--cost",
+        action="store_true",
+        help="print the fixed monthly cost (dated price table) and the services billed by use",
+    )
     parser.add_argument(
         "--program",
         metavar="PATH",
