@@ -43,6 +43,7 @@ docs: install
 	$(BIN)/python -m secbaseline.baseline.catalog
 	$(BIN)/python -m secbaseline.baseline.docs
 	$(BIN)/python -m secbaseline.baseline.cost
+	$(BIN)/python -m secbaseline.baseline.diagram
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

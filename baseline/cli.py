@@ -19,6 +19,7 @@ from secbaseline.baseline.check import (
     show_log,
 )
 from secbaseline.baseline.cost import cost_of, render_cost
+from secbaseline.baseline.diagram import tier_diagram
 from secbaseline.baseline.drill import add_drill
 from secbaseline.baseline.engine import OfflineEngineError, Plan
 from secbaseline.baseline.fakes import UnansweredInvokeError
@@ -80,6 +81,13 @@ def _plan(args: argparse.Namespace) -> int:
         show_log(plan)
     if args.coverage and args.cost:
         raise ValueError("--coverage and --cost: choose one")
+    if args.format == "mermaid":
+        if args.coverage or args.cost:
+            raise ValueError(
+                "--format mermaid draws the plan; it does not apply to --coverage or --cost"
+            )
+        sys.stdout.write(tier_diagram(plan))
+        return 0
     if args.coverage:
         sys.stdout.write(render_coverage(plan, args.format))
         return 0
@@ -99,7 +107,12 @@ def _plan(args: argparse.Namespace) -> int:
 def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("plan", help="show what a tier would deploy (offline)")
     add_target_arguments(parser)
-    parser.add_argument("--format", choices=["table", "json", "markdown"], default="table")
+    parser.add_argument(
+        "--format",
+        choices=["table", "json", "markdown", "mermaid"],
+        default="table",
+        help="mermaid: a flowchart of the components by region (docs/diagrams.md)",
+    )
     parser.add_argument("--coverage", action="store_true", help="print the checklist coverage")
     parser.add_argument(
         "--cost",
