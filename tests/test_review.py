@@ -114,3 +114,26 @@ def test_base_code_ref_needs_the_library_in_the_commit(repo: Path) -> None:
     (item,) = reviews
     assert item.base.error == "--base-code ref: this commit holds no secbaseline/"
     assert item.head.error is None and item.head.resources == 87
+
+
+@pytest.mark.timeout(300)
+def test_this_repository_reviews_itself_with_the_commits_own_code(tmp_path: Path) -> None:
+    """What this project's pull-request workflow runs (`--base-code ref`), on its own HEAD: the
+    base is planned by the commit's copy of the library in a subprocess, the head in-process."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    plans = tmp_path / "plans"
+    reviews, base, head = review.review(
+        ROOT,
+        "HEAD",
+        "HEAD",
+        patterns=["Pulumi.example.yaml"],
+        base_code="ref",
+        keep=plans,
+    )
+    (item,) = reviews
+    assert base == head
+    assert item.base.error is None, item.base.error
+    assert item.base.resources == item.head.resources == 87
+    assert (item.base.tier, item.base.role) == ("beginner", "standalone")
+    assert (plans / "Pulumi.example.yaml.base.json").is_file()
