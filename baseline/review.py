@@ -273,8 +273,14 @@ def _cell(side: Side) -> str:
     return f"{side.resources} ({side.tier}, {side.role})"
 
 
-def render_review(reviews: Sequence[StackReview], base: str, head: str) -> str:
-    """The pull-request comment (Markdown)."""
+COMMENT_LIMIT = 60_000
+"""GitHub refuses comments over 65,536 characters; the full report stays in the artifact."""
+
+
+def render_review(
+    reviews: Sequence[StackReview], base: str, head: str, limit: int = COMMENT_LIMIT
+) -> str:
+    """The pull-request comment (Markdown), cut to ``limit`` characters after the table."""
     blocking = [r for r in reviews if r.blocking]
     verdict = (
         f"**{len(blocking)} of {len(reviews)} stack file(s) need attention.**"
@@ -299,6 +305,7 @@ def render_review(reviews: Sequence[StackReview], base: str, head: str) -> str:
         )
         weakened = "**yes**" if r.weakened else ("-" if not r.diff_markdown else "no")
         lines.append(f"| `{r.path}` | {_cell(r.base)} | {_cell(r.head)} | {pack} | {weakened} |")
+    table = "\n".join(lines)
     for r in reviews:
         lines += ["", f"### `{r.path}`", ""]
         for label, side in (("base", r.base), ("head", r.head)):
@@ -309,7 +316,15 @@ def render_review(reviews: Sequence[StackReview], base: str, head: str) -> str:
             lines += ["", r.diff_markdown.rstrip()]
         if r.check_markdown:
             lines += ["", r.check_markdown.rstrip()]
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    if len(text) <= limit:
+        return text
+    cut = (
+        "\n\n... cut: the full report is longer than a comment may be; it is in the job's "
+        "`secbaseline-review` artifact (`--output` file).\n"
+    )
+    body = text[len(table) : limit - len(cut)]
+    return table + body[: body.rfind("\n")] + cut
 
 
 def _review(args: argparse.Namespace) -> int:

@@ -137,3 +137,16 @@ def test_this_repository_reviews_itself_with_the_commits_own_code(tmp_path: Path
     assert item.base.resources == item.head.resources == 87
     assert (item.base.tier, item.base.role) == ("beginner", "standalone")
     assert (plans / "Pulumi.example.yaml.base.json").is_file()
+
+
+def test_a_long_report_is_cut_to_what_a_comment_may_hold() -> None:
+    side = review.Side(present=True, tier="beginner", role="standalone", resources=1)
+    item = review.StackReview("Pulumi.big.yaml", base=side, head=side)
+    item.diff_markdown = "\n".join(f"| changed | resource-{i} |" for i in range(10_000))
+    text = review.render_review([item], "a" * 40, "b" * 40, limit=5_000)
+    assert len(text) <= 5_000
+    assert "| `Pulumi.big.yaml` |" in text  # the table is always whole
+    assert text.endswith("(`--output` file).\n")
+    assert "resource-9999" not in text
+    short = review.render_review([item], "a" * 40, "b" * 40)
+    assert "resource-9999" not in short and len(short) <= review.COMMENT_LIMIT
