@@ -25,6 +25,8 @@ demo: install
 lint: install
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/actionlint
+	$(BIN)/zizmor --offline --quiet .github/workflows
 
 typecheck: install
 	$(BIN)/mypy

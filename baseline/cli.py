@@ -25,6 +25,7 @@ from secbaseline.baseline.engine import OfflineEngineError, Plan
 from secbaseline.baseline.fakes import UnansweredInvokeError
 from secbaseline.baseline.project import apply_project_config, load_project
 from secbaseline.baseline.render import render
+from secbaseline.baseline.review import add_review_command
 from secbaseline.baseline.settings import ROLES, TIERS
 
 
@@ -134,6 +135,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], N
     _add_plan,
     add_check_command,
     add_drill,
+    add_review_command,
 ]
 
 
