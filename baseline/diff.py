@@ -44,6 +44,7 @@ from secbaseline.baseline.catalog import (
 )
 from secbaseline.baseline.check import check_plan, stack_options
 from secbaseline.baseline.engine import STACK_TYPE, Plan, RecordedResource
+from secbaseline.baseline.plan import OFFLINE_ACCOUNT_ID
 from secbaseline.policies import rules
 
 FORMATS = ("markdown", "json", "table")
@@ -131,6 +132,11 @@ ROUTE_LABELS = {
     EVENT_TARGET: "notification route (EventBridge target)",
     SNS_TOPIC: "notification topic",
     SNS_SUBSCRIPTION: "notification subscription",
+}
+_NO_LONGER_ROUTED = {
+    EVENT_RULE: "none of its targets reaches a notification topic any more",
+    SNS_TOPIC: "no EventBridge route delivers findings to it any more",
+    SNS_SUBSCRIPTION: "its topic no longer receives findings",
 }
 _ON_FLAGS = frozenset({"enable", "enabled", "isEnabled", "enableLogging", "autoEnable"})
 _STATUS_KEYS = frozenset({"status", "state", "associationStatus"})
@@ -287,7 +293,7 @@ def plan_from_document(data: Any, label: str) -> Plan:
     )
     account = settings.get("accountId")
     context = fakes.AccountContext(
-        account_id=account if isinstance(account, str) and account else "111111111111",
+        account_id=account if isinstance(account, str) and account else OFFLINE_ACCOUNT_ID,
         home_region=home or "us-east-1",
     )
     rebuilt = []
@@ -720,7 +726,9 @@ def _detection(
                 head.component(h.urn),
                 head.region(h),
                 h.urn,
-                f"{b.name}: {_route_detail(b)} -> {_route_detail(h)}",
+                f"{b.name}: {_route_detail(b)} -> {_route_detail(h)}"
+                if b.type == EVENT_TARGET
+                else f"{b.name}: {_NO_LONGER_ROUTED[b.type]}",
             )
             continue
         for why in _switched_off(b, h):
@@ -853,31 +861,29 @@ def _uncovered(values: Iterable[str], patterns: Iterable[str], block: str) -> li
     return sorted(v for v in values if not covered(v, patterns, fold_case=fold))
 
 
-def _wider(old: _Statement, new: _Statement) -> list[str]:
-    """How ``new`` reaches further than ``old`` (Allow: grants more; Deny: denies more)."""
+def _reach_beyond(inner: _Statement, outer: _Statement) -> list[str]:
+    """Where ``outer`` reaches beyond ``inner`` in actions, resources and principals."""
     reasons = []
     for positive, negative, noun in (
         ("Action", "NotAction", "actions"),
         ("Resource", "NotResource", "resources"),
         ("Principal", "NotPrincipal", "principals"),
     ):
-        if positive in old.blocks or positive in new.blocks:
-            if positive not in new.blocks and negative in new.blocks:
-                reasons.append(f"{positive} became {negative}")
-            elif positive in old.blocks and positive in new.blocks:
-                more = _uncovered(new.blocks[positive], old.blocks[positive], positive)
-                if more:
-                    reasons.append(f"more {noun}: {', '.join(more)}")
-            elif positive in old.blocks and positive not in new.blocks:
-                reasons.append(f"{positive} removed (applies to every {noun[:-1]})")
-        if negative in old.blocks:
-            if negative not in new.blocks:
-                if positive not in new.blocks:
-                    reasons.append(f"{negative} removed")
-            else:
-                fewer = _uncovered(old.blocks[negative], new.blocks[negative], negative)
-                if fewer:
-                    reasons.append(f"fewer {noun} excepted ({negative}): {', '.join(fewer)}")
+        in_pos, in_neg = inner.blocks.get(positive), inner.blocks.get(negative)
+        out_pos, out_neg = outer.blocks.get(positive), outer.blocks.get(negative)
+        if out_pos is not None and in_pos is not None:
+            extra = _uncovered(out_pos, in_pos, positive)
+            if extra:
+                reasons.append(f"{noun} {', '.join(extra)}")
+        elif out_neg is not None and in_neg is not None:
+            extra = _uncovered(in_neg, out_neg, negative)
+            if extra:
+                reasons.append(f"{noun} no longer excepted by {negative}: {', '.join(extra)}")
+        elif out_pos is None and out_neg is None:
+            if in_pos is not None or in_neg is not None:
+                reasons.append(f"every {noun[:-1]} ({positive} and {negative} absent)")
+        else:
+            reasons.append(f"{noun}: {positive}/{negative} switched (not comparable)")
     return reasons
 
 
@@ -901,7 +907,10 @@ def _condition_changes(old: _Statement, new: _Statement, *, effect: str) -> list
 def _weaker(old: _Statement, new: _Statement) -> list[str]:
     """Why ``new`` is weaker than ``old``: an Allow that reaches further, a Deny that reaches
     less far (the old Deny covered something the new one does not)."""
-    reach = _wider(old, new) if old.effect == "Allow" else _wider(new, old)
+    if old.effect == "Allow":
+        reach = [f"grants {r}" for r in _reach_beyond(old, new)]
+    else:
+        reach = [f"no longer denies {r}" for r in _reach_beyond(new, old)]
     return reach + _condition_changes(old, new, effect=old.effect)
 
 
@@ -1034,7 +1043,7 @@ def _statements(
                 f"{b.name}: policy {b.inputs.get('policyId')} no longer attached to "
                 f"{b.inputs.get('targetId')}",
             )
-        elif b.type in _BOUNDARY_HOLDERS and h is not None:
+        if b.type in _BOUNDARY_HOLDERS and h is not None:
             old_boundary = b.inputs.get("permissionsBoundary")
             new_boundary = h.inputs.get("permissionsBoundary")
             if old_boundary and old_boundary != new_boundary:
