@@ -61,8 +61,11 @@ KINDS = (
 """Weakening kinds, in the order the report lists them."""
 GLOBAL = "global"
 """The region column of resources that live outside any region (IAM, Organizations)."""
-DETAILS_OVER = 10
-"""Markdown folds a list longer than this into a collapsible ``<details>`` block."""
+DETAILS_OVER = 40
+"""Markdown folds a weakening table longer than this into a collapsible ``<details>`` block
+(resource lists are always folded)."""
+MARKDOWN_ROWS = 100
+"""Rows per resource list in markdown: a GitHub comment holds at most 65,536 characters."""
 
 # --- what counts as detection -----------------------------------------------------------------
 
@@ -861,8 +864,9 @@ def _uncovered(values: Iterable[str], patterns: Iterable[str], block: str) -> li
     return sorted(v for v in values if not covered(v, patterns, fold_case=fold))
 
 
-def _reach_beyond(inner: _Statement, outer: _Statement) -> list[str]:
-    """Where ``outer`` reaches beyond ``inner`` in actions, resources and principals."""
+def _reach_beyond(inner: _Statement, outer: _Statement, excepted: str) -> list[str]:
+    """Where ``outer`` reaches beyond ``inner`` in actions, resources and principals
+    (``excepted`` words an exception of ``inner`` that ``outer`` lacks)."""
     reasons = []
     for positive, negative, noun in (
         ("Action", "NotAction", "actions"),
@@ -878,7 +882,7 @@ def _reach_beyond(inner: _Statement, outer: _Statement) -> list[str]:
         elif out_neg is not None and in_neg is not None:
             extra = _uncovered(in_neg, out_neg, negative)
             if extra:
-                reasons.append(f"{noun} no longer excepted by {negative}: {', '.join(extra)}")
+                reasons.append(f"{noun} {excepted} by {negative}: {', '.join(extra)}")
         elif out_pos is None and out_neg is None:
             if in_pos is not None or in_neg is not None:
                 reasons.append(f"every {noun[:-1]} ({positive} and {negative} absent)")
@@ -908,9 +912,9 @@ def _weaker(old: _Statement, new: _Statement) -> list[str]:
     """Why ``new`` is weaker than ``old``: an Allow that reaches further, a Deny that reaches
     less far (the old Deny covered something the new one does not)."""
     if old.effect == "Allow":
-        reach = [f"grants {r}" for r in _reach_beyond(old, new)]
+        reach = [f"grants {r}" for r in _reach_beyond(old, new, "no longer excepted")]
     else:
-        reach = [f"no longer denies {r}" for r in _reach_beyond(new, old)]
+        reach = [f"no longer denies {r}" for r in _reach_beyond(new, old, "newly excepted")]
     return reach + _condition_changes(old, new, effect=old.effect)
 
 
@@ -1014,14 +1018,14 @@ def _statements(
                 if b.type != ORG_POLICY and not _stays(b, base, matched):
                     continue
                 new = None
-                where, index, r = "removed: ", base, b
+                index, r = base, b
             else:
                 if rules.is_unknown(h.inputs.get(key)):
                     continue
                 new = rules.policy_document(h.inputs.get(key))
                 if old is None:
                     continue
-                where, index, r = "", head, h
+                index, r = head, h
             for reason in _statement_changes(old, new):
                 yield Weakening(
                     "policy-statement",
@@ -1029,7 +1033,7 @@ def _statements(
                     index.component(r.urn),
                     index.region(r),
                     r.urn,
-                    f"{r.name}: {where}{reason}" if where else f"{r.name}: {reason}",
+                    f"{r.name}: {reason}",
                 )
         elif b.type == ORG_POLICY_ATTACHMENT and (
             h is None or h.inputs.get("targetId") != b.inputs.get("targetId")
@@ -1296,12 +1300,13 @@ def render_markdown(diff: PlanDiff) -> str:
     out += [f"> {note}" for note in diff.notes] + ([""] if diff.notes else [])
     out += ["#### What gets weaker", ""]
     if diff.weakenings:
+        by_kind = to_json(diff)["summary"]["weakeningsByKind"]
+        out += [", ".join(f"{kind}: {n}" for kind, n in by_kind.items()), ""]
+        rows = _weakening_rows(diff, True)
         table = tabulate(
-            _weakening_rows(diff, True),
-            headers=["kind", "what", "component", "regions", "detail"],
-            tablefmt="github",
+            rows, headers=["kind", "what", "component", "regions", "detail"], tablefmt="github"
         )
-        out += _fold(table, len(grouped_weakenings(diff)), "weakenings", open_=True)
+        out += _fold(table, len(rows), f"{len(rows)} weakening rows", open_=True)
     else:
         out += [
             "Nothing: no detection removed, no new policy-pack violation, no policy "
@@ -1318,7 +1323,11 @@ def render_markdown(diff: PlanDiff) -> str:
         headers = ["component", "region", "type", "name"]
         if change == "changed":
             headers.append("changed inputs")
-        table = tabulate(rows, headers=headers, tablefmt="github")
+        table = tabulate(rows[:MARKDOWN_ROWS], headers=headers, tablefmt="github")
+        if len(rows) > MARKDOWN_ROWS:
+            table += (
+                f"\n\n... and {len(rows) - MARKDOWN_ROWS} more (`--format json` lists them all)"
+            )
         out += _fold(table, len(rows), f"{change.capitalize()} ({len(rows)})", open_=False)
     return "\n".join(out).rstrip() + "\n"
 
@@ -1327,8 +1336,7 @@ def _fold(table: str, rows: int, summary: str, *, open_: bool) -> list[str]:
     """A table, folded into ``<details>`` when it is long (or always for resource lists)."""
     if open_ and rows <= DETAILS_OVER:
         return [table, ""]
-    label = summary if not open_ else f"{rows} {summary}"
-    return ["<details>", f"<summary>{label}</summary>", "", table, "", "</details>", ""]
+    return ["<details>", f"<summary>{summary}</summary>", "", table, "", "</details>", ""]
 
 
 def render_table(diff: PlanDiff) -> str:
