@@ -699,12 +699,32 @@ def _switched_off(b: RecordedResource, h: RecordedResource) -> Iterator[str]:
                 yield f"{path}: no longer {', '.join(sorted(_short(v, 40) for v in lost))}"
 
 
+_SERVICE_OF_MODULE = {
+    "guardduty": "guardduty",
+    "securityhub": "securityhub",
+    "inspector2": "inspector",
+    "detective": "detective",
+    "cfg": "config",
+    "cloudtrail": "cloudtrail",
+}
+
+
+def _organization_services(plan: Plan) -> dict[str, str]:
+    """Services a plan's settings leave to the organization, with the reason (tier, role)."""
+    settings = plan.settings or {}
+    why = ", ".join(f"{key} {settings[key]}" for key in ("tier", "role") if settings.get(key)) + (
+        ", Control Tower" if settings.get("controlTower") else ""
+    )
+    return dict.fromkeys(sorted(stack_options(settings).organization_managed), why)
+
+
 def _detection(
     pairs: Sequence[tuple[RecordedResource | None, RecordedResource | None]],
     base: _Index,
     head: _Index,
 ) -> Iterator[Weakening]:
     base_routes, head_routes = _routes(base), _routes(head)
+    handed_over = _organization_services(head.plan)
     for b, h in pairs:
         if b is None:
             continue
@@ -713,13 +733,20 @@ def _detection(
             continue
         if h is None:
             if b.type not in _ONLY_SWITCHED_OFF:
+                detail = "" if b.type in DETECTION_TYPES else _route_detail(b)
+                service = _SERVICE_OF_MODULE.get(b.type.split(":")[1].split("/")[0])
+                if service in handed_over:
+                    detail = (
+                        f"HEAD leaves {service} to the organization ({handed_over[service]}): "
+                        "confirm its auto-enable covers this account and region"
+                    )
                 yield Weakening(
                     "detection",
                     f"{label} removed",
                     base.component(b.urn),
                     base.region(b),
                     b.urn,
-                    "" if b.type in DETECTION_TYPES else _route_detail(b),
+                    detail,
                 )
             continue
         if b.urn in base_routes and h.urn not in head_routes and b.type not in DETECTION_TYPES:

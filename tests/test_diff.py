@@ -289,6 +289,16 @@ def test_detector_removed_in_one_region_names_the_region() -> None:
     ]
 
 
+def test_detection_left_to_the_organization_is_still_reported_with_why() -> None:
+    base = doc(res(DETECTOR, "gd", enable=True), tier="intermediate")
+    head = doc(tier="advanced")
+    head["settings"]["role"] = "member"
+    assert weakenings(base, head, "detection") == [
+        "GuardDuty detector removed: HEAD leaves guardduty to the organization (tier advanced, "
+        "role member): confirm its auto-enable covers this account and region"
+    ]
+
+
 def test_detection_switched_off() -> None:
     status = "aws:cfg/recorderStatus:RecorderStatus"
     feature = "aws:guardduty/detectorFeature:DetectorFeature"
