@@ -466,6 +466,10 @@ class _Index:
             return "-"
         return self.plan.region_of(r) or GLOBAL
 
+    def weakening(self, kind: str, what: str, r: RecordedResource, detail: str) -> Weakening:
+        """A weakening of resource ``r`` of this plan, with its component and region."""
+        return Weakening(kind, what, self.component(r.urn), self.region(r), r.urn, detail)
+
     def owner(self, r: RecordedResource) -> RecordedResource | None:
         """The resource ``r`` configures: the one its bucket/arn/... input names, else its
         parent (None when that is the stack or unknown)."""
@@ -740,34 +744,28 @@ def _detection(
                         f"HEAD leaves {service} to the organization ({handed_over[service]}): "
                         "confirm its auto-enable covers this account and region"
                     )
-                yield Weakening(
+                yield base.weakening(
                     "detection",
                     f"{label} removed",
-                    base.component(b.urn),
-                    base.region(b),
-                    b.urn,
+                    b,
                     detail,
                 )
             continue
         if b.urn in base_routes and h.urn not in head_routes and b.type not in DETECTION_TYPES:
-            yield Weakening(
+            yield head.weakening(
                 "detection",
                 f"{label} no longer delivers",
-                head.component(h.urn),
-                head.region(h),
-                h.urn,
+                h,
                 f"{b.name}: {_route_detail(b)} -> {_route_detail(h)}"
                 if b.type == EVENT_TARGET
                 else f"{b.name}: {_NO_LONGER_ROUTED[b.type]}",
             )
             continue
         for why in _switched_off(b, h):
-            yield Weakening(
+            yield head.weakening(
                 "detection",
                 f"{label} switched off",
-                head.component(h.urn),
-                head.region(h),
-                h.urn,
+                h,
                 f"{h.name}: {why}",
             )
 
@@ -1054,12 +1052,10 @@ def _statements(
                     continue
                 index, r = head, h
             for reason in _statement_changes(old, new):
-                yield Weakening(
+                yield index.weakening(
                     "policy-statement",
                     f"{_policy_label(b, boundaries)} {'removed' if h is None else 'weakened'}",
-                    index.component(r.urn),
-                    index.region(r),
-                    r.urn,
+                    r,
                     f"{r.name}: {reason}",
                 )
         elif b.type == ORG_POLICY_ATTACHMENT and (
@@ -1107,12 +1103,10 @@ def _protections(
                 kind, label = SETTING_TYPES[b.type]
                 owner = base.owner(b)
                 target = f" for {owner.name}" if owner is not None else ""
-                yield Weakening(
+                yield base.weakening(
                     kind,
                     f"{label} removed",
-                    base.component(b.urn),
-                    base.region(b),
-                    b.urn,
+                    b,
                     f"{b.name} removed{target}, which stays",
                 )
             continue
@@ -1143,7 +1137,7 @@ def _protection_changes(
     b: RecordedResource, h: RecordedResource, head: _Index
 ) -> Iterator[Weakening]:
     def weakening(kind: str, what: str, detail: str) -> Weakening:
-        return Weakening(kind, what, head.component(h.urn), head.region(h), h.urn, detail)
+        return head.weakening(kind, what, h, detail)
 
     encryption_keys = ENCRYPTION_KEYS | (
         {"enabled"} if b.type in _ENCRYPTION_FLAG_TYPES else frozenset()
