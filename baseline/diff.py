@@ -143,6 +143,8 @@ _NO_LONGER_ROUTED = {
 }
 _ON_FLAGS = frozenset({"enable", "enabled", "isEnabled", "enableLogging", "autoEnable"})
 _STATUS_KEYS = frozenset({"status", "state", "associationStatus"})
+_OFF_STATES = frozenset({"DISABLED", "SUSPENDED", "NONE", "OFF"})
+"""A ``status``/``state`` that switches a detector off (absent keeps the provider's default)."""
 _COVERAGE_LISTS = frozenset({"resourceTypes", "specifiedRegions", "features"})
 
 # --- settings that protect data ---------------------------------------------------------------
@@ -693,8 +695,9 @@ def _switched_off(b: RecordedResource, h: RecordedResource) -> Iterator[str]:
         elif (
             key in _STATUS_KEYS
             and isinstance(value, str)
-            and value.upper() == "ENABLED"
-            and (not isinstance(new, str) or new.upper() != "ENABLED")
+            and value.upper().startswith("ENABLED")
+            and isinstance(new, str)
+            and new.upper() in _OFF_STATES
         ):
             yield f"{path}: {value} -> {_short(new)}"
         elif key in _COVERAGE_LISTS and isinstance(value, list):

@@ -340,6 +340,25 @@ def notification_route(rule_state: str = "ENABLED") -> list[dict[str, Any]]:
     ]
 
 
+def test_security_hub_control_disabled_but_not_removed() -> None:
+    control = "aws:securityhub/standardsControlAssociation:StandardsControlAssociation"
+
+    def association(status: str) -> dict[str, Any]:
+        return res(
+            control,
+            "iam-1",
+            securityControlId="IAM.1",
+            associationStatus=status,
+            standardsArn="arn:aws:securityhub:::standards/fsbp",
+        )
+
+    assert weakenings(doc(association("ENABLED")), doc(association("DISABLED")), "detection") == [
+        'Security Hub control switched off: iam-1: associationStatus: ENABLED -> "DISABLED"'
+    ]
+    # removing an association returns the control to its standard's default (enabled)
+    assert compare(doc(association("DISABLED")), doc()).weakenings == []
+
+
 def test_notification_routes_removed() -> None:
     route = notification_route()
     unrelated = route[4:]
