@@ -20,6 +20,7 @@ from secbaseline.baseline.check import (
 )
 from secbaseline.baseline.cost import cost_of, render_cost
 from secbaseline.baseline.diagram import tier_diagram
+from secbaseline.baseline.diff import add_diff_command
 from secbaseline.baseline.drill import add_drill
 from secbaseline.baseline.engine import OfflineEngineError, Plan
 from secbaseline.baseline.fakes import UnansweredInvokeError
@@ -136,6 +137,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], N
     add_check_command,
     add_drill,
     add_review_command,
+    add_diff_command,
 ]
 
 
