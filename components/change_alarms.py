@@ -1,4 +1,4 @@
-""""Who changed what" alarms: CloudWatch Logs metric filters on a trail's log group and an
+"""The "who changed what" alarms: CloudWatch Logs metric filters on a trail's log group and an
 alarm on each, to the notification topic (CIS AWS Foundations monitoring, Security Hub
 CloudWatch.1-14, plus AWS Organizations changes from CIS v3.0 4.15).
 
@@ -378,6 +378,4 @@ class ChangeAlarms(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.filters[alarm.value]]),
             )
 
-        self.register_outputs(
-            {"alarmArns": {key: alarm.arn for key, alarm in self.alarms.items()}}
-        )
+        self.register_outputs({"alarmArns": {key: alarm.arn for key, alarm in self.alarms.items()}})

@@ -18,7 +18,7 @@ import pulumi
 
 from secbaseline.baseline import validate
 from secbaseline.baseline.args import ArgumentError, ComponentArgs, config_key
-from secbaseline.baseline.settings import thaw
+from secbaseline.baseline.settings import Settings, thaw
 from secbaseline.components.account_trail import AccountTrail, AccountTrailArgs
 from secbaseline.components.change_alarms import ChangeAlarms, ChangeAlarmsArgs
 from secbaseline.stacks.context import TierContext
@@ -45,10 +45,9 @@ def _section(
     return raw, raw.pop("enabled", None)
 
 
-def trail_by_default(ctx: TierContext) -> bool:
+def trail_by_default(settings: Settings) -> bool:
     """The account trail's default: intermediate tier and up, in a standalone account that
     Control Tower does not log."""
-    settings = ctx.settings
     return (
         settings.at_least("intermediate")
         and settings.role == "standalone"
@@ -60,7 +59,11 @@ def build_trail(ctx: TierContext) -> AccountTrail | None:
     """The account trail when ``accountTrail`` is on (see the module docstring)."""
     settings = ctx.settings
     raw, enabled = _section(ctx, TRAIL, AccountTrailArgs, TRAIL_SET)
-    on = trail_by_default(ctx) if enabled is None else validate.boolean(f"{TRAIL}.enabled", enabled)
+    on = (
+        trail_by_default(settings)
+        if enabled is None
+        else validate.boolean(f"{TRAIL}.enabled", enabled)
+    )
     if not on:
         return None
     args = AccountTrailArgs.from_config(
@@ -99,4 +102,3 @@ def build_alarms(
         name_prefix=settings.name_prefix,
     )
     return ChangeAlarms(name, args, opts=ctx.opts())
-
