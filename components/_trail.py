@@ -15,7 +15,12 @@ import pulumi_aws as aws
 
 from secbaseline.baseline import iam
 from secbaseline.components._log_encryption import log_group, logs_key
-from secbaseline.components.secure_bucket import BUCKET_ARN
+from secbaseline.components.secure_bucket import (
+    BUCKET_ARN,
+    ObjectLock,
+    SecureBucket,
+    SecureBucketArgs,
+)
 
 SERVICE = "cloudtrail.amazonaws.com"
 ENCRYPTION_CONTEXT = "kms:EncryptionContext:aws:cloudtrail:arn"
@@ -169,3 +174,86 @@ def logs_delivery(
         group_arn=pulumi.Output.concat(group.arn, ":*"),
         role_arn=role.arn,
     )
+
+
+@dataclass
+class Trail:
+    """What :func:`build` made."""
+
+    trail: aws.cloudtrail.Trail
+    """The trail."""
+    bucket: SecureBucket
+    """Its locked log bucket."""
+    kms_key_arn: pulumi.Output[str]
+    """The key that encrypts the log files (given, or created with the bucket)."""
+    delivery: LogsDelivery | None
+    """The CloudWatch Logs copy (None without it)."""
+
+
+def build(
+    name: str,
+    parent: pulumi.Resource,
+    *,
+    trail_name: str,
+    region: str,
+    account_id: pulumi.Input[str],
+    object_lock: ObjectLock | None,
+    policy_statements: Sequence[Mapping[str, Any]],
+    key_policy_statements: Sequence[Mapping[str, Any]],
+    kms_key_arn: pulumi.Input[str] | None,
+    logs_role_name: str | None,
+    logs_retention_days: int,
+    tags: Mapping[str, str],
+    organization: bool = False,
+    event_selectors: Sequence[aws.cloudtrail.TrailEventSelectorArgsDict] | None = None,
+    insight_selectors: Sequence[aws.cloudtrail.TrailInsightSelectorArgsDict] | None = None,
+) -> Trail:
+    """A baseline trail: the ``<name>-logs`` SecureBucket (SSE-KMS with ``kms_key_arn`` or a
+    key created with ``key_policy_statements``), the CloudWatch Logs copy when
+    ``logs_role_name`` is given (:func:`logs_delivery`), and ``<name>-trail``: every region,
+    global service events, log file validation, KMS, logging on. The trail waits for the
+    bucket policy, which CloudTrail checks when it creates the trail."""
+    bucket = SecureBucket(
+        f"{name}-logs",
+        SecureBucketArgs(
+            object_lock=object_lock,
+            policy_statements=policy_statements,
+            key_policy_statements=key_policy_statements,
+            kms_key_arn=kms_key_arn,
+            region=region,
+            tags=tags,
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    assert bucket.kms_key_arn is not None  # SSE-KMS: the given key or a created one
+    delivery = None
+    if logs_role_name is not None:
+        delivery = logs_delivery(
+            name,
+            parent,
+            trail_name=trail_name,
+            role_name=logs_role_name,
+            region=region,
+            account_id=account_id,
+            retention_days=logs_retention_days,
+            tags=tags,
+        )
+    trail = aws.cloudtrail.Trail(
+        f"{name}-trail",
+        name=trail_name,
+        s3_bucket_name=bucket.bucket_name,
+        is_organization_trail=True if organization else None,
+        is_multi_region_trail=True,
+        include_global_service_events=True,
+        enable_log_file_validation=True,
+        enable_logging=True,
+        kms_key_id=bucket.kms_key_arn,
+        cloud_watch_logs_group_arn=delivery.group_arn if delivery else None,
+        cloud_watch_logs_role_arn=delivery.role_arn if delivery else None,
+        event_selectors=event_selectors,
+        insight_selectors=insight_selectors,
+        region=region,
+        tags=dict(tags) or None,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[bucket.policy]),
+    )
+    return Trail(trail=trail, bucket=bucket, kms_key_arn=bucket.kms_key_arn, delivery=delivery)

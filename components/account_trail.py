@@ -22,12 +22,7 @@ from secbaseline.baseline import iam, validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import physical_name
 from secbaseline.components import _trail
-from secbaseline.components.secure_bucket import (
-    ObjectLock,
-    ObjectLockMode,
-    SecureBucket,
-    SecureBucketArgs,
-)
+from secbaseline.components.secure_bucket import ObjectLock, ObjectLockMode, SecureBucket
 
 TYPE_TOKEN = "secbaseline:index:AccountTrail"
 
@@ -119,46 +114,8 @@ class AccountTrail(pulumi.ComponentResource):
     ) -> None:
         args = AccountTrailArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
-        tags = dict(args.tags) or None
         account_id = iam.account_id_or_caller(args.account_id, self)
         arn = _trail.trail_arn(args.home_region, account_id, args.trail_name)
-
-        self._bucket = SecureBucket(
-            f"{name}-logs",
-            SecureBucketArgs(
-                object_lock=args.object_lock,
-                policy_statements=_trail.bucket_statements(
-                    arn, [pulumi.Output.concat("AWSLogs/", account_id)]
-                ),
-                key_policy_statements=_trail.key_statements(arn, account_id),
-                kms_key_arn=args.kms_key_arn,
-                region=args.home_region,
-                tags=args.tags,
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        assert self._bucket.kms_key_arn is not None  # SSE-KMS: the given key or a created one
-        self.kms_key_arn = self._bucket.kms_key_arn
-
-        self.log_group = None
-        self.log_group_name = None
-        group_arn: pulumi.Output[str] | None = None
-        role_arn: pulumi.Output[str] | None = None
-        if args.cloudwatch_logs:
-            delivery = _trail.logs_delivery(
-                name,
-                self,
-                trail_name=args.trail_name,
-                role_name=physical_name(args.name_prefix, "account-trail-to-logs"),
-                region=args.home_region,
-                account_id=account_id,
-                retention_days=args.cloudwatch_logs_retention_days,
-                tags=tags,
-            )
-            self.log_group = delivery.log_group
-            self.log_group_name = delivery.log_group.name
-            group_arn = delivery.group_arn
-            role_arn = delivery.role_arn
 
         data_resources: list[aws.cloudtrail.TrailEventSelectorDataResourceArgsDict] = [
             {"type": _DATA_RESOURCES[kind][0], "values": [_DATA_RESOURCES[kind][1]]}
@@ -174,24 +131,31 @@ class AccountTrail(pulumi.ComponentResource):
             [{"insight_type": kind} for kind in INSIGHT_TYPES] if args.insights else None
         )
 
-        self.trail = aws.cloudtrail.Trail(
-            f"{name}-trail",
-            name=args.trail_name,
-            s3_bucket_name=self._bucket.bucket_name,
-            is_multi_region_trail=True,
-            include_global_service_events=True,
-            enable_log_file_validation=True,
-            enable_logging=True,
-            kms_key_id=self._bucket.kms_key_arn,
-            cloud_watch_logs_group_arn=group_arn,
-            cloud_watch_logs_role_arn=role_arn,
+        built = _trail.build(
+            name,
+            self,
+            trail_name=args.trail_name,
+            region=args.home_region,
+            account_id=account_id,
+            object_lock=args.object_lock,
+            policy_statements=_trail.bucket_statements(
+                arn, [pulumi.Output.concat("AWSLogs/", account_id)]
+            ),
+            key_policy_statements=_trail.key_statements(arn, account_id),
+            kms_key_arn=args.kms_key_arn,
+            logs_role_name=physical_name(args.name_prefix, "account-trail-to-logs")
+            if args.cloudwatch_logs
+            else None,
+            logs_retention_days=args.cloudwatch_logs_retention_days,
+            tags=args.tags,
             event_selectors=[selector],
             insight_selectors=insights,
-            region=args.home_region,
-            tags=tags,
-            # CloudTrail checks the bucket policy when the trail is created.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self._bucket.policy]),
         )
+        self.trail = built.trail
+        self._bucket = built.bucket
+        self.kms_key_arn = built.kms_key_arn
+        self.log_group = built.delivery.log_group if built.delivery else None
+        self.log_group_name = self.log_group.name if self.log_group else None
         self.trail_arn = self.trail.arn
         self.bucket_name = self._bucket.bucket_name
 

@@ -21,7 +21,6 @@ from secbaseline.components.secure_bucket import (
     ObjectLock,
     ObjectLockMode,
     SecureBucket,
-    SecureBucketArgs,
 )
 
 TYPE_TOKEN = "secbaseline:index:OrganizationTrail"
@@ -134,6 +133,8 @@ class OrganizationTrail(pulumi.ComponentResource):
     log_group: aws.cloudwatch.LogGroup | None
     """The CloudWatch Logs group (None unless ``cloudwatch_logs``), encrypted with a customer
     managed key of its own."""
+    log_group_kms_key_arn: pulumi.Output[str] | None
+    """The key that encrypts the log group (None unless ``cloudwatch_logs``)."""
 
     def __init__(
         self,
@@ -143,62 +144,30 @@ class OrganizationTrail(pulumi.ComponentResource):
     ) -> None:
         args = OrganizationTrailArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        tags = dict(args.tags) or None
 
-        self._bucket = SecureBucket(
-            f"{name}-logs",
-            SecureBucketArgs(
-                object_lock=args.object_lock,
-                policy_statements=args.bucket_statements(),
-                key_policy_statements=args.key_statements(),
-                kms_key_arn=args.kms_key_arn,
-                region=args.home_region,
-                tags=args.tags,
-            ),
-            opts=child,
-        )
-        assert self._bucket.kms_key_arn is not None  # SSE-KMS: the given key or a created one
-        self.kms_key_arn = self._bucket.kms_key_arn
-
-        self.log_group = None
-        self.log_group_kms_key_arn: pulumi.Output[str] | None = None
-        group_arn: pulumi.Output[str] | None = None
-        role_arn: pulumi.Output[str] | None = None
-        if args.cloudwatch_logs:
-            delivery = _trail.logs_delivery(
-                name,
-                self,
-                trail_name=args.trail_name,
-                role_name=physical_name(args.name_prefix, "org-trail-to-logs"),
-                region=args.home_region,
-                account_id=args.management_account_id,
-                retention_days=args.cloudwatch_logs_retention_days,
-                tags=tags,
-            )
-            self.log_group = delivery.log_group
-            self.log_group_kms_key_arn = delivery.kms_key_arn
-            group_arn = delivery.group_arn
-            role_arn = delivery.role_arn
-
-        self.trail = aws.cloudtrail.Trail(
-            f"{name}-trail",
-            name=args.trail_name,
-            s3_bucket_name=self._bucket.bucket_name,
-            is_organization_trail=True,
-            is_multi_region_trail=True,
-            include_global_service_events=True,
-            enable_log_file_validation=True,
-            enable_logging=True,
-            kms_key_id=self._bucket.kms_key_arn,
-            cloud_watch_logs_group_arn=group_arn,
-            cloud_watch_logs_role_arn=role_arn,
+        built = _trail.build(
+            name,
+            self,
+            trail_name=args.trail_name,
             region=args.home_region,
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self._bucket.policy]),
+            account_id=args.management_account_id,
+            object_lock=args.object_lock,
+            policy_statements=args.bucket_statements(),
+            key_policy_statements=args.key_statements(),
+            kms_key_arn=args.kms_key_arn,
+            logs_role_name=physical_name(args.name_prefix, "org-trail-to-logs")
+            if args.cloudwatch_logs
+            else None,
+            logs_retention_days=args.cloudwatch_logs_retention_days,
+            tags=args.tags,
+            organization=True,
         )
+        self.trail = built.trail
+        self._bucket = built.bucket
+        self.kms_key_arn = built.kms_key_arn
+        self.log_group = built.delivery.log_group if built.delivery else None
+        self.log_group_kms_key_arn = built.delivery.kms_key_arn if built.delivery else None
         self.trail_arn = self.trail.arn
-
         self.bucket_name = self._bucket.bucket_name
 
         self.register_outputs(
