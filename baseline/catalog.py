@@ -664,7 +664,7 @@ CONTROLS: tuple[Control, ...] = (
         "account no organization trail covers",
         "high",
         ("S-11", "S-15", "S-22", "S-23"),
-        ("CloudTrail.1", "CloudTrail.2", "CloudTrail.3", "CloudTrail.4", "CloudTrail.5"),
+        tuple(f"CloudTrail.{n}" for n in range(1, 8)),
         ("AccountTrail",),
         (),
         (_component("AccountTrail"),),
