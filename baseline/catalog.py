@@ -47,6 +47,8 @@ COMPONENTS: tuple[str, ...] = (
     "AutoRemediation",
     "DelegatedIamAdmin",
     "IncidentResponse",
+    "AccountTrail",
+    "ChangeAlarms",
     "Organization",
     "OrganizationTrail",
     "GuardrailPolicies",
@@ -657,6 +659,28 @@ CONTROLS: tuple[Control, ...] = (
         (_component("IncidentResponse"),),
     ),
     Control(
+        "account-trail",
+        "A multi-region, validated, KMS-encrypted CloudTrail in a locked bucket logs every "
+        "account no organization trail covers",
+        "high",
+        ("S-11", "S-15", "S-22", "S-23"),
+        tuple(f"CloudTrail.{n}" for n in range(1, 8)),
+        ("AccountTrail",),
+        (),
+        (_component("AccountTrail"),),
+    ),
+    Control(
+        "change-alarms",
+        "CloudWatch alarms notify on root use, denied calls, sign-ins without MFA and changes "
+        "to IAM, CloudTrail, KMS, S3, Config, the network and Organizations",
+        "medium",
+        ("S-21", "S-22"),
+        tuple(f"CloudWatch.{n}" for n in range(1, 15)),
+        ("ChangeAlarms",),
+        (),
+        ("aws:cloudwatch/logMetricFilter:LogMetricFilter",),
+    ),
+    Control(
         "organization-governance",
         "The organization is managed as code and works with Control Tower",
         "high",
@@ -674,7 +698,7 @@ CONTROLS: tuple[Control, ...] = (
         ("CloudTrail.1", "CloudTrail.2", "CloudTrail.4"),
         ("OrganizationTrail",),
         (),
-        ("aws:cloudtrail/trail:Trail",),
+        (_component("OrganizationTrail"),),
     ),
     Control(
         "guardrail-scps",

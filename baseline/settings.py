@@ -85,6 +85,8 @@ SECTION_KEYS: frozenset[str] = frozenset(
         "organizationTrail",
         "guardrails",
         "organizationDetection",
+        "accountTrail",
+        "changeAlarms",
     }
 )
 

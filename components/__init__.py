@@ -15,6 +15,7 @@ from secbaseline.components.account_hardening import (
     AccountHardeningArgs,
     PasswordPolicy,
 )
+from secbaseline.components.account_trail import AccountTrail, AccountTrailArgs, DataEvents
 from secbaseline.components.api_function import (
     ApiFunction,
     ApiFunctionArgs,
@@ -27,6 +28,12 @@ from secbaseline.components.auto_remediation import (
     AutoRemediationArgs,
     RemediationOptions,
     Runbook,
+)
+from secbaseline.components.change_alarms import (
+    ChangeAlarm,
+    ChangeAlarms,
+    ChangeAlarmsArgs,
+    ChangePattern,
 )
 from secbaseline.components.config_recording import (
     ConfigRecording,
@@ -139,6 +146,8 @@ __all__ = [
     "AccessAnalysisArgs",
     "AccountHardening",
     "AccountHardeningArgs",
+    "AccountTrail",
+    "AccountTrailArgs",
     "ApiFunction",
     "ApiFunctionArgs",
     "ApiType",
@@ -150,6 +159,10 @@ __all__ = [
     "AutoRemediation",
     "AutoRemediationArgs",
     "BackupPlan",
+    "ChangeAlarm",
+    "ChangeAlarms",
+    "ChangeAlarmsArgs",
+    "ChangePattern",
     "ConfigRecording",
     "ConfigRecordingArgs",
     "ConfigRules",
@@ -157,6 +170,7 @@ __all__ = [
     "ConformancePack",
     "ControlTowerControl",
     "CpuArchitecture",
+    "DataEvents",
     "DatabaseEngine",
     "DelegatedIamAdmin",
     "DelegatedIamAdminArgs",

@@ -11,8 +11,10 @@ from secbaseline.baseline.settings import Settings, thaw
 from secbaseline.components import (
     AccessAnalysisArgs,
     AccountHardeningArgs,
+    AccountTrailArgs,
     ApiFunctionArgs,
     AutoRemediationArgs,
+    ChangeAlarmsArgs,
     ConfigRecordingArgs,
     ConfigRulesArgs,
     DelegatedIamAdminArgs,
@@ -61,6 +63,8 @@ SECTION_ARGS: Mapping[str, type[ComponentArgs]] = MappingProxyType(
         "organizationTrail": OrganizationTrailArgs,
         "guardrails": GuardrailPoliciesArgs,
         "organizationDetection": OrganizationDetectionArgs,
+        "accountTrail": AccountTrailArgs,
+        "changeAlarms": ChangeAlarmsArgs,
     }
 )
 """Config section -> the arguments class that parses it (its keys are the config keys)."""
