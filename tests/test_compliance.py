@@ -24,12 +24,6 @@ ACCEPTED_FINDINGS: dict[tuple[str, str], str] = {
     ): "a permissions boundary is a ceiling over whole services; the developer's own "
     "identity policies scope resources, the boundary only caps them",
     (
-        "auto-remediation-permissions",
-        "RESOURCE_POLICY_PRIVILEGE_ESCALATION",
-    ): "AWSConfigRemediation-RestrictBucketSSLRequestsOnly must rewrite bucket policies of any "
-    "bucket (S3 ARNs carry no account); the role trusts only ssm.amazonaws.com for this "
-    "account, and that remediation is manual by default",
-    (
         "incident-response-policy",
         "RESOURCE_MISMATCH",
     ): "the EC2 isolation role splits each mutating action by resource type on purpose: "
