@@ -14,7 +14,7 @@ import pulumi_aws as aws
 
 from secbaseline.baseline import iam, validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
-from secbaseline.baseline.naming import physical_name
+from secbaseline.baseline.naming import bucket_prefix, physical_name
 from secbaseline.components.secure_bucket import (
     BUCKET_ARN,
     ObjectLock,
@@ -191,6 +191,7 @@ class OrganizationTrail(pulumi.ComponentResource):
         self._bucket = SecureBucket(
             f"{name}-logs",
             SecureBucketArgs(
+                bucket_prefix=bucket_prefix(args.name_prefix, "org-trail"),
                 object_lock=args.object_lock,
                 policy_statements=args.bucket_statements(),
                 key_policy_statements=args.key_statements(),
