@@ -353,3 +353,19 @@ def test_bad_list_args() -> None:
         ThreatList(name="x", location="s3://b/k")
     with pytest.raises(ArgumentError, match=r"^name: must be 1-300 characters"):
         ThreatList(name="", location="https://b/k")
+
+
+def test_findings_lock_config_null_opts_out_and_bad_days_are_refused() -> None:
+    home = {"regions": ["ap-northeast-1"], "home_region": "ap-northeast-1"}
+    args = ThreatDetectionArgs.from_config(
+        "threatDetection", {"findingsObjectLockDays": None}, **home
+    )
+    assert args.findings_object_lock_days is None
+    assert (
+        ThreatDetectionArgs.from_config("threatDetection", {}, **home).findings_object_lock_days
+        == 365
+    )
+    with pytest.raises(
+        ArgumentError, match=r"threatDetection.findingsObjectLockDays: 0 is out of range 1-36500"
+    ):
+        ThreatDetectionArgs.from_config("threatDetection", {"findingsObjectLockDays": 0}, **home)
