@@ -195,6 +195,7 @@ def build(
     parent: pulumi.Resource,
     *,
     trail_name: str,
+    bucket_prefix: str,
     region: str,
     account_id: pulumi.Input[str],
     object_lock: ObjectLock | None,
@@ -208,7 +209,7 @@ def build(
     event_selectors: Sequence[aws.cloudtrail.TrailEventSelectorArgsDict] | None = None,
     insight_selectors: Sequence[aws.cloudtrail.TrailInsightSelectorArgsDict] | None = None,
 ) -> Trail:
-    """A baseline trail: the ``<name>-logs`` SecureBucket (SSE-KMS with ``kms_key_arn`` or a
+    """A baseline trail: the ``<name>-logs`` SecureBucket named under ``bucket_prefix`` (SSE-KMS with ``kms_key_arn`` or a
     key created with ``key_policy_statements``), the CloudWatch Logs copy when
     ``logs_role_name`` is given (:func:`logs_delivery`), and ``<name>-trail``: every region,
     global service events, log file validation, KMS, logging on. The trail waits for the
@@ -216,6 +217,7 @@ def build(
     bucket = SecureBucket(
         f"{name}-logs",
         SecureBucketArgs(
+            bucket_prefix=bucket_prefix,
             object_lock=object_lock,
             policy_statements=policy_statements,
             key_policy_statements=key_policy_statements,

@@ -20,7 +20,7 @@ import pulumi_aws as aws
 
 from secbaseline.baseline import iam, validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
-from secbaseline.baseline.naming import physical_name
+from secbaseline.baseline.naming import bucket_prefix, physical_name
 from secbaseline.components import _trail
 from secbaseline.components.secure_bucket import ObjectLock, ObjectLockMode, SecureBucket
 
@@ -135,6 +135,7 @@ class AccountTrail(pulumi.ComponentResource):
             name,
             self,
             trail_name=args.trail_name,
+            bucket_prefix=bucket_prefix(args.name_prefix, "trail"),
             region=args.home_region,
             account_id=account_id,
             object_lock=args.object_lock,

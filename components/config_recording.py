@@ -17,7 +17,7 @@ import pulumi_aws as aws
 
 from secbaseline.baseline import iam, validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
-from secbaseline.baseline.naming import physical_name
+from secbaseline.baseline.naming import bucket_prefix, physical_name
 from secbaseline.components.secure_bucket import BUCKET_ARN, SecureBucket, SecureBucketArgs
 
 TYPE_TOKEN = "secbaseline:index:ConfigRecording"
@@ -220,6 +220,7 @@ class ConfigRecording(pulumi.ComponentResource):
             f"{name}-delivery",
             SecureBucketArgs(
                 region=args.home_region,
+                bucket_prefix=bucket_prefix(args.name_prefix, "config"),
                 kms_key_arn=args.kms_key_arn,
                 policy_statements=delivery_bucket_statements(account_id),
                 key_policy_statements=[]

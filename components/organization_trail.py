@@ -14,7 +14,7 @@ import pulumi_aws as aws
 
 from secbaseline.baseline import validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
-from secbaseline.baseline.naming import physical_name
+from secbaseline.baseline.naming import bucket_prefix, physical_name
 from secbaseline.components import _trail
 from secbaseline.components.secure_bucket import (
     BUCKET_ARN,
@@ -149,6 +149,7 @@ class OrganizationTrail(pulumi.ComponentResource):
             name,
             self,
             trail_name=args.trail_name,
+            bucket_prefix=bucket_prefix(args.name_prefix, "org-trail"),
             region=args.home_region,
             account_id=args.management_account_id,
             object_lock=args.object_lock,

@@ -14,7 +14,14 @@ import pulumi_aws as aws
 
 from secbaseline.baseline import validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
-from secbaseline.components.secure_bucket import BUCKET_ARN, SecureBucket, SecureBucketArgs
+from secbaseline.baseline.naming import bucket_prefix
+from secbaseline.components.secure_bucket import (
+    BUCKET_ARN,
+    ObjectLock,
+    ObjectLockMode,
+    SecureBucket,
+    SecureBucketArgs,
+)
 
 TYPE_TOKEN = "secbaseline:index:ThreatDetection"
 
@@ -103,7 +110,8 @@ class ThreatList(ComponentArgs):
 
 @component_args
 class GuardDutyFeatures(ComponentArgs):
-    """GuardDuty protection plans; each is switched on or off on its own (all on by default)."""
+    """GuardDuty protection plans; each is switched on or off on its own (all on by default
+    but Runtime Monitoring, as in the organization path)."""
 
     s3_data_events: bool = True
     """S3 Protection: analyse S3 data events (S3_DATA_EVENTS)."""
@@ -115,8 +123,11 @@ class GuardDutyFeatures(ComponentArgs):
     """RDS Protection: analyse Aurora/RDS login activity (RDS_LOGIN_EVENTS)."""
     lambda_network_logs: bool = True
     """Lambda Protection: analyse Lambda network activity (LAMBDA_NETWORK_LOGS)."""
-    runtime_monitoring: bool = True
-    """Runtime Monitoring of EKS, ECS (Fargate) and EC2 workloads (RUNTIME_MONITORING)."""
+    runtime_monitoring: bool = False
+    """Opt-in: Runtime Monitoring of EKS, ECS (Fargate) and EC2 workloads (RUNTIME_MONITORING).
+    Off by default, as ``OrganizationDetection`` keeps it: it is billed per vCPU monitored and
+    GuardDuty installs a security agent (EKS add-on, Fargate sidecar, EC2 SSM package) in the
+    workloads, which their owners should choose."""
 
 
 @component_args
@@ -147,11 +158,16 @@ class ThreatDetectionArgs(ComponentArgs):
     features: GuardDutyFeatures = arg(default_factory=GuardDutyFeatures)
     """Protection plans; all on by default."""
     runtime_agents: RuntimeAgents = arg(default_factory=RuntimeAgents)
-    """Let GuardDuty manage the runtime agents (all on; off when runtime monitoring is off)."""
+    """Let GuardDuty manage the runtime agents (with ``runtime_monitoring``; off without it)."""
     export_findings: bool = True
     """Export findings from every region to one KMS-encrypted bucket in the home region."""
     findings_retention_days: int = arg(default=365, ge=1, le=3650)
     """Noncurrent-version expiry of the findings bucket, 1-3650 days."""
+    findings_object_lock_days: int | None = arg(default=365, ge=1, le=36500)
+    """Object Lock (GOVERNANCE) default retention of exported findings, 1-36500 days; None:
+    no lock (opt-out; Object Lock can only be enabled when the bucket is created)."""
+    name_prefix: str = arg(default="secbaseline", check=validate.name_prefix)
+    """Prefix of the findings bucket's name (``<prefix>-findings-...``)."""
     kms_key_arn: pulumi.Input[str] | None = arg(default=None, check=validate.kms_key_arn)
     """Your KMS key (in the home region) for the findings bucket; None creates one. Its policy
     must let ``guardduty.amazonaws.com`` call ``kms:GenerateDataKey``."""
@@ -287,6 +303,12 @@ class ThreatDetection(pulumi.ComponentResource):
                 f"{name}-findings",
                 SecureBucketArgs(
                     region=args.home_region,
+                    bucket_prefix=bucket_prefix(args.name_prefix, "findings"),
+                    object_lock=ObjectLock(
+                        mode=ObjectLockMode.GOVERNANCE, days=args.findings_object_lock_days
+                    )
+                    if args.findings_object_lock_days
+                    else None,
                     kms_key_arn=args.kms_key_arn,
                     noncurrent_version_days=args.findings_retention_days,
                     tags=args.tags,

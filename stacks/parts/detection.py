@@ -73,6 +73,7 @@ def build(ctx: TierContext) -> Detection:
         regions=regions,
         home_region=home,
         account_id=ctx.account_id,
+        name_prefix=settings.name_prefix,
     )
     threat_detection = None
     if "guardduty" not in owned:
