@@ -9,6 +9,7 @@ from pathlib import Path
 
 from secbaseline import __version__
 from secbaseline.baseline import plan as planning
+from secbaseline.baseline.adopt import add_adopt
 from secbaseline.baseline.check import (
     add_check_command,
     add_mocks_argument,
@@ -105,6 +106,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], N
     _add_plan,
     add_check_command,
     add_drill,
+    add_adopt,
 ]
 
 
