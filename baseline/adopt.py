@@ -25,7 +25,8 @@ from secbaseline.components.session_manager import DOCUMENT_NAME
 
 READ_ONLY = re.compile(r"^(Describe|Get|List|BatchGet)[A-Z]")
 """Operation names the command may call."""
-CONFIG_SERVICE_ROLE = "AWSServiceRoleForConfig"
+CONFIG_ROLE_PATH = "/aws-service-role/config.amazonaws.com/"
+"""Where AWS Config's service-linked role (AWSServiceRoleForConfig) lives."""
 
 ClientFactory = Callable[[str, str], Any]
 """``clients(service, region)`` -> a boto3 client."""
@@ -146,12 +147,13 @@ def _password_policy(clients: ClientFactory, found: Discovery) -> None:
             "24 remembered passwords)",
         )
     )
-    try:
-        iam.get_role(RoleName=CONFIG_SERVICE_ROLE)
-    except Exception as error:
-        if _code(error) != "NoSuchEntity":
-            raise
-    else:
+
+
+def _config_service_role(clients: ClientFactory, found: Discovery) -> None:
+    """AWSServiceRoleForConfig exists once per account: then the stack must not create it."""
+    iam = clients("iam", found.home_region)
+    roles = iam.list_roles(PathPrefix=CONFIG_ROLE_PATH).get("Roles") or []
+    if roles:
         found.sections.setdefault("configRecording", {})["createServiceLinkedRole"] = False
 
 
@@ -406,6 +408,7 @@ def discover(
     chosen = tuple(sorted(set(regions)))
     found = Discovery(account_id=account_id, regions=chosen, home_region=home_region)
     _password_policy(clients, found)
+    _config_service_role(clients, found)
     for region in chosen:
         for look in REGIONAL:
             look(clients, found, region)
