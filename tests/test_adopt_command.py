@@ -13,7 +13,7 @@ validated before-call answer for single operations of the other clients).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from botocore.validate import ParamValidator
 from moto import mock_aws
 
 from secbaseline.baseline import adopt, cli
-from secbaseline.baseline.adopt import WriteRefused, discover, read_only, render
+from secbaseline.baseline.adopt import Discovery, WriteRefused, discover, read_only, render
 from secbaseline.baseline.plan import plan_config
 
 ACCOUNT = "123456789012"  # moto's account
@@ -108,6 +108,24 @@ def moto_account() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="module")
+def brownfield_account() -> Iterator[tuple[Account, Discovery]]:
+    """One brownfield moto account and what discovery found in it, shared by the module's
+    tests (they only read it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in (
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_DEFAULT_REGION", HOME),
+        ):
+            patch.setenv(key, value)
+        with mock_aws():
+            brownfield()
+            account = Account()
+            found = discover(account, account_id=ACCOUNT, regions=REGIONS, home_region=HOME)
+            yield account, found
+
+
 def brownfield() -> None:
     """An account that already has every singleton (in the home region; GuardDuty in both)."""
     iam = boto3.client("iam", region_name=HOME)
@@ -164,10 +182,8 @@ def test_writes_are_refused_before_they_are_sent(moto_account: None) -> None:
     assert guardduty.list_detectors()["DetectorIds"] == []  # reads still go through
 
 
-def test_brownfield_discovery(moto_account: None) -> None:
-    brownfield()
-    account = Account()
-    found = discover(account, account_id=ACCOUNT, regions=REGIONS, home_region=HOME)
+def test_brownfield_discovery(brownfield_account: tuple[Account, Discovery]) -> None:
+    account, found = brownfield_account
     for stubber in account.stubbers:
         stubber.assert_no_pending_responses()
     # Only reads were made, and every service was asked in every region.
@@ -216,9 +232,10 @@ SINGLETONS = {
 }
 
 
-def test_printed_config_plans_imports_and_no_collisions(moto_account: None) -> None:
-    brownfield()
-    found = discover(Account(), account_id=ACCOUNT, regions=REGIONS, home_region=HOME)
+def test_printed_config_plans_imports_and_no_collisions(
+    brownfield_account: tuple[Account, Discovery],
+) -> None:
+    _, found = brownfield_account
     printed = yaml.safe_load(render(found, "yaml", "prod"))["config"]
     config = {key.removeprefix("secbaseline:"): value for key, value in printed.items()}
     config |= {
@@ -271,9 +288,8 @@ def test_printed_config_plans_imports_and_no_collisions(moto_account: None) -> N
     } <= created
 
 
-def test_commands_format(moto_account: None) -> None:
-    brownfield()
-    found = discover(Account(), account_id=ACCOUNT, regions=REGIONS, home_region=HOME)
+def test_commands_format(brownfield_account: tuple[Account, Discovery]) -> None:
+    _, found = brownfield_account
     text = render(found, "commands", "prod")
     assert "pulumi config set --path 'secbaseline:adopt.guardDuty.us-east-1.mode' 'import'" in text
     assert (
@@ -289,13 +305,12 @@ def test_commands_format(moto_account: None) -> None:
 
 
 def test_cli(
-    moto_account: None,
+    brownfield_account: tuple[Account, Discovery],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    brownfield()
-    account = Account()
+    account = Account()  # fresh clients (and stubs) on the shared account
     monkeypatch.setattr(adopt, "boto3_clients", lambda profile=None: account)
     assert cli.main(["adopt", "--regions", ",".join(REGIONS), "--home-region", HOME]) == 0
     out = capsys.readouterr().out
@@ -321,7 +336,9 @@ def test_tier_refuses_adopt_entries_outside_detection_regions() -> None:
         "detectionRegions": [HOME],
         "adopt": {"ebsEncryption": {"ap-south-1": "import"}},
     }
-    with pytest.raises(ValueError, match="adopt.ebsEncryption.ap-south-1: not one of the regions"):
+    with pytest.raises(
+        ValueError, match=r"adopt\.ebsEncryption\.ap-south-1: not one of the regions"
+    ):
         plan_config(config, other_config={"aws:region": HOME})
 
 
