@@ -410,3 +410,31 @@ def test_adopt_section_shorthand() -> None:
     assert args.password_policy == Adoption(mode="import")
     assert args.guard_duty == {IMPORT: Adoption(mode="import", id="d"), SKIP: Adoption(mode="skip")}
     assert AdoptArgs.from_config("adopt", {}).guard_duty == {}
+
+
+def test_documented_adopt_section_is_valid() -> None:
+    """The example in docs/adoption.md parses (and every field it shows is a real key)."""
+    import re
+
+    import yaml
+
+    text = (ROOT / "docs" / "adoption.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(.*?)```", text, re.DOTALL)
+    assert block is not None
+    config = yaml.safe_load(block.group(1))["config"]
+    args = AdoptArgs.from_config("adopt", config["secbaseline:adopt"])
+    assert args.guard_duty[SKIP].skipped and args.password_policy.imported
+    assert set(config["secbaseline:adopt"]) == {
+        "passwordPolicy",
+        "guardDuty",
+        "securityHub",
+        "securityHubStandards",
+        "securityHubAggregator",
+        "accessAnalyzer",
+        "configRecorder",
+        "configDeliveryChannel",
+        "inspector",
+        "ebsEncryption",
+        "ebsDefaultKey",
+        "sessionManagerDocument",
+    }
