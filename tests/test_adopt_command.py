@@ -29,6 +29,9 @@ from secbaseline.baseline import adopt, cli
 from secbaseline.baseline.adopt import Discovery, WriteRefused, discover, read_only, render
 from secbaseline.baseline.plan import plan_config
 
+# One worker runs the module: its brownfield account is built once.
+pytestmark = pytest.mark.xdist_group("adopt-command")
+
 ACCOUNT = "123456789012"  # moto's account
 HOME, OTHER = "us-east-1", "eu-west-1"
 REGIONS = (HOME, OTHER)
