@@ -513,7 +513,17 @@ def _enabled_regions(clients: ClientFactory, region: str) -> list[str]:
 
 
 def run_adopt(args: argparse.Namespace, clients: ClientFactory | None = None) -> int:
-    """``secbaseline adopt``: discover and print."""
+    """``secbaseline adopt``: discover and print. AWS errors (no credentials, access denied)
+    are one line, as a usage error."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return _run_adopt(args, clients)
+    except (BotoCoreError, ClientError) as error:
+        raise ValueError(f"AWS: {error}") from None
+
+
+def _run_adopt(args: argparse.Namespace, clients: ClientFactory | None) -> int:
     from secbaseline.baseline import plan as planning
 
     config: dict[str, Any] = {}

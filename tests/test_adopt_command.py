@@ -330,6 +330,19 @@ def test_cli(
     assert cli.main(["adopt", "--regions", HOME]) == 2
     assert "--home-region: required" in capsys.readouterr().err
 
+    # An AWS error (access denied on ListDetectors) is one line, exit 2.
+    def refuse(service: str, region: str) -> Any:
+        client = Account()(service, region)
+        if service == "guardduty":
+            stubber = Stubber(client)
+            stubber.add_client_error("list_detectors", "AccessDeniedException", "not allowed")
+            stubber.activate()
+        return client
+
+    monkeypatch.setattr(adopt, "boto3_clients", lambda profile=None: refuse)
+    assert cli.main(["adopt", "--regions", HOME, "--home-region", HOME]) == 2
+    assert "secbaseline: error: AWS: " in capsys.readouterr().err
+
 
 def test_tier_refuses_adopt_entries_outside_detection_regions() -> None:
     config = {
