@@ -458,7 +458,8 @@ def config_commands(found: Discovery, project: str = PROJECT) -> list[str]:
 
 
 def import_commands(found: Discovery, stack: str, project: str = PROJECT) -> list[str]:
-    """The other route: ``pulumi import`` each resource, then set its entries to create."""
+    """The other route: ``pulumi import`` each resource, then set its entries' mode to create
+    (ids kept)."""
     lines = []
     provider = f"account=urn:pulumi:{stack}::{project}::pulumi:providers:aws::account"
     for item in found.found:
@@ -489,7 +490,7 @@ def render(found: Discovery, fmt: str, stack: str, project: str = PROJECT) -> st
         if found.found:
             body += [
                 "",
-                "# Or import by hand (then set these adopt entries to create):",
+                "# Or import by hand (then set these adopt entries' mode to create, ids kept):",
                 *import_commands(found, stack, project),
             ]
     else:

@@ -10,9 +10,9 @@ them a component takes an :class:`Adoption` per region:
 * ``import``: Pulumi's ``import_`` resource option with the resource's import id. The import
   takes the resource as it is: the properties the baseline would change are listed in
   ``ignore_changes`` for that run, because Pulumi refuses an import whose inputs differ from
-  the existing resource. Switch the entry back to ``create`` after the import: Pulumi then
-  holds the resource, creates nothing, and the next preview shows the baseline's changes to it
-  as updates (docs/adoption.md).
+  the existing resource. After the import, change the mode to ``create`` and keep the ``id``
+  (a named resource keeps its name): Pulumi holds the resource, creates nothing, and the next
+  preview shows the baseline's changes to it as updates (docs/adoption.md).
 * ``skip``: the stack leaves it alone (and whatever configures it, such as GuardDuty
   features). An ``id`` given with ``skip`` is still handed to the resources that need it.
 
@@ -54,8 +54,9 @@ class Adoption(ComponentArgs):
     mode: AdoptionMode = AdoptionMode.CREATE
     """create, import or skip."""
     id: str | None = None
-    """The import id (``import``), or the existing resource's id that dependent resources use
-    (``skip``); see docs/adoption.md for each resource's id."""
+    """The existing resource's id (docs/adoption.md lists each one): what ``import`` imports,
+    what dependents use with ``skip``; kept with ``create`` after the import, so a named
+    resource (analyzer, recorder, channel) keeps its name."""
 
     @model_validator(mode="before")
     @classmethod
@@ -70,8 +71,6 @@ class Adoption(ComponentArgs):
     def __post_init__(self) -> None:
         if self.id is not None and (not isinstance(self.id, str) or not self.id.strip()):
             raise ValueError("id: expected a non-empty string")
-        if self.mode == AdoptionMode.CREATE and self.id is not None:
-            raise ValueError("id: only with mode import or skip (create makes a new one)")
 
     @property
     def imported(self) -> bool:
@@ -82,6 +81,11 @@ class Adoption(ComponentArgs):
     def skipped(self) -> bool:
         """True for ``skip``."""
         return self.mode == AdoptionMode.SKIP
+
+    def name(self, default: str) -> str:
+        """The name of a named singleton: the existing one's (its id) once adopted, since a
+        new name would replace it; else ``default``."""
+        return self.id if self.id is not None and not self.skipped else default
 
 
 CREATE = Adoption()

@@ -175,10 +175,8 @@ class AccessAnalysis(pulumi.ComponentResource):
                 continue
             analyzer = aws.accessanalyzer.Analyzer(
                 f"{name}-external-{region}",
-                # The name cannot change in place: an imported analyzer keeps its own.
-                analyzer_name=adoption.id
-                if adoption.imported and adoption.id is not None
-                else physical_name(args.name_prefix, "external-access"),
+                # The name cannot change in place: an adopted analyzer keeps its own.
+                analyzer_name=adoption.name(physical_name(args.name_prefix, "external-access")),
                 type="ACCOUNT",
                 region=region,
                 tags=tags,

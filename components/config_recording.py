@@ -263,7 +263,7 @@ class ConfigRecording(pulumi.ComponentResource):
         for region in sorted(args.regions):
             recorder_adoption = _adoption.entry(args.adopt_recorders, region)
             channel_adoption = _adoption.entry(args.adopt_delivery_channels, region)
-            recorder_name = self._adopted_name(recorder_adoption)
+            recorder_name = recorder_adoption.name(self.recorder_name)
             recorder = None
             if not recorder_adoption.skipped:
                 recorder = aws.cfg.Recorder(
@@ -285,7 +285,7 @@ class ConfigRecording(pulumi.ComponentResource):
             if not channel_adoption.skipped:
                 channel = aws.cfg.DeliveryChannel(
                     f"{name}-channel-{region}",
-                    name=self._adopted_name(channel_adoption),
+                    name=channel_adoption.name(self.recorder_name),
                     s3_bucket_name=bucket.bucket_name,
                     s3_kms_key_arn=bucket.kms_key_arn,
                     snapshot_delivery_properties={"delivery_frequency": args.snapshot_frequency},
@@ -335,12 +335,6 @@ class ConfigRecording(pulumi.ComponentResource):
                 "recorderName": self.recorder_name,
             }
         )
-
-    def _adopted_name(self, adoption: Adoption) -> str:
-        """An imported recorder or channel keeps its name (a new name would replace it)."""
-        if adoption.imported and adoption.id is not None:
-            return adoption.id
-        return self.recorder_name
 
     @property
     def bucket(self) -> SecureBucket | None:

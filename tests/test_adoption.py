@@ -181,6 +181,42 @@ def test_password_policy_create_and_skip(run_program: Callable[..., Plan], mode:
     assert [p.operation for p in policies] == (["create"] if mode == "create" else [])
 
 
+def test_after_the_import_named_singletons_keep_their_names(
+    run_program: Callable[..., Plan],
+) -> None:
+    """The follow-up run (mode create, id kept) manages the same resources: no new name, so
+    nothing is replaced, and nothing is imported any more."""
+
+    def program() -> None:
+        ConfigRecording(
+            "rec",
+            ConfigRecordingArgs(
+                regions=[IMPORT],
+                home_region=IMPORT,
+                account_id=ACCOUNT,
+                adopt_recorders={IMPORT: Adoption(mode="create", id="default")},
+                adopt_delivery_channels={IMPORT: Adoption(mode="create", id="default")},
+            ),
+        )
+        AccessAnalysis(
+            "aa",
+            AccessAnalysisArgs(
+                regions=[IMPORT],
+                home_region=IMPORT,
+                adopt_analyzers={IMPORT: Adoption(mode="create", id="ConsoleAnalyzer-3f2")},
+            ),
+        )
+
+    plan = run_program(program)
+    assert plan.imported() == []
+    assert plan.one("aws:cfg/recorder:Recorder").inputs["name"] == "default"
+    assert plan.one("aws:cfg/deliveryChannel:DeliveryChannel").inputs["name"] == "default"
+    assert plan.one("aws:cfg/recorderStatus:RecorderStatus").inputs["name"] == "default"
+    analyzer = plan.one("aws:accessanalyzer/analyzer:Analyzer")
+    assert analyzer.inputs["analyzerName"] == "ConsoleAnalyzer-3f2"
+    assert analyzer.ignore_changes == ()  # the baseline's settings apply now
+
+
 def test_config_recorder_channel_status(run_program: Callable[..., Plan]) -> None:
     args = ConfigRecordingArgs(
         regions=REGIONS,
@@ -333,7 +369,6 @@ def test_plan_document_records_imports(run_program: Callable[..., Plan]) -> None
             "adopt_ebs_default_key.us-east-1: not one of the regions",
         ),
         (lambda: Adoption(mode="adopt"), "mode"),
-        (lambda: Adoption(mode="create", id="x"), "id: only with mode import or skip"),
         (lambda: Adoption(mode="import", id=" "), "id: expected a non-empty string"),
     ],
 )
@@ -356,10 +391,7 @@ def test_bad_component_entries(make: Callable[[], object], message: str) -> None
         ({"guardDuty": {"mars-1": "skip"}}, "adopt.guardDuty.mars-1: unknown AWS region"),
         ({"guardDuty": "import"}, "adopt.guardDuty"),
         ({"guardDty": {}}, "adopt.guardDty: unknown option; did you mean 'guardDuty'?"),
-        (
-            {"passwordPolicy": {"mode": "create", "id": "x"}},
-            "adopt.passwordPolicy.id: only with mode import or skip",
-        ),
+        ({"passwordPolicy": {"mode": "create", "id": " "}}, "adopt.passwordPolicy.id: expected"),
         (
             {"securityHub": {IMPORT: {"mode": "import"}}},
             "adopt.securityHub.us-east-1: import needs the account id",
