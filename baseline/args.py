@@ -299,7 +299,8 @@ def _path(root: type, loc: Sequence[int | str], section: str | None) -> tuple[st
         if name not in fields:  # given by alias
             name = next((f for f in fields if to_camel(f) == item), item)
         owner = cls
-        parts.append(to_camel(name) if section is not None else name)
+        # Field names become config keys; mapping keys (regions, ...) stay as written.
+        parts.append(to_camel(name) if section is not None and name in fields else name)
         cls = _dataclass_of(fields.get(name))
     return ".".join(parts), owner
 

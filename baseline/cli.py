@@ -10,6 +10,7 @@ from pathlib import Path
 
 from secbaseline import __version__
 from secbaseline.baseline import plan as planning
+from secbaseline.baseline.adopt import add_adopt
 from secbaseline.baseline.check import (
     add_check_command,
     add_mocks_argument,
@@ -138,6 +139,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], N
     add_drill,
     add_review_command,
     add_diff_command,
+    add_adopt,
 ]
 
 

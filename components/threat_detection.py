@@ -15,6 +15,8 @@ import pulumi_aws as aws
 from secbaseline.baseline import validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import bucket_prefix
+from secbaseline.components import _adoption
+from secbaseline.components._adoption import Adoption
 from secbaseline.components.secure_bucket import (
     BUCKET_ARN,
     ObjectLock,
@@ -179,10 +181,16 @@ class ThreatDetectionArgs(ComponentArgs):
     tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
     """Tags for every taggable child (detectors, lists, export destinations, findings bucket,
     its key and its access-log bucket)."""
+    adopt_detectors: Mapping[str, Adoption] = arg(default_factory=dict, check=_adoption.by_region)
+    """Region -> an existing detector: create (default), import (id: the detector id) or skip
+    (no detector, features, lists or export there; an id given is still reported in
+    ``detector_ids``). See docs/adoption.md."""
 
     def __post_init__(self) -> None:
         if self.home_region not in self.regions:
             raise ValueError(f"home_region: {self.home_region!r} is not one of the regions")
+        _adoption.within("adopt_detectors", self.adopt_detectors, self.regions)
+        _adoption.needs_id("adopt_detectors", self.adopt_detectors, "detector id")
 
 
 def _guardduty_conditions(
@@ -226,13 +234,23 @@ class ThreatDetection(pulumi.ComponentResource):
         self.detectors = {}
         self.detector_ids = {}
         for region in regions:
+            adoption = _adoption.entry(args.adopt_detectors, region)
+            if adoption.skipped:  # unmanaged: its features, lists and export too
+                if adoption.id is not None:
+                    self.detector_ids[region] = pulumi.Output.from_input(adoption.id)
+                continue
             detector = aws.guardduty.Detector(
                 f"{name}-detector-{region}",
                 enable=True,
                 finding_publishing_frequency=args.finding_publishing_frequency,
                 region=region,
                 tags=tags,
-                opts=child,
+                opts=_adoption.options(
+                    adoption,
+                    child,
+                    ignore=["enable", "findingPublishingFrequency", "tags"],
+                    region=region,
+                ),
             )
             self.detectors[region] = detector
             self.detector_ids[region] = detector.id
@@ -288,7 +306,7 @@ class ThreatDetection(pulumi.ComponentResource):
         self.findings_bucket_name = None
         self.findings_bucket_arn = None
         self.publishing_destinations = {}
-        if args.export_findings:
+        if args.export_findings and self.detectors:
             account_id = (
                 args.account_id
                 if args.account_id is not None
@@ -296,7 +314,8 @@ class ThreatDetection(pulumi.ComponentResource):
                     opts=pulumi.InvokeOutputOptions(parent=self)
                 ).account_id
             )
-            arns = [self.detectors[r].arn for r in regions]
+            managed = sorted(self.detectors)
+            arns = [self.detectors[r].arn for r in managed]
             conditions = _guardduty_conditions(account_id, arns)
             guardduty = {"Service": "guardduty.amazonaws.com"}
             self.findings_bucket = SecureBucket(
@@ -347,7 +366,7 @@ class ThreatDetection(pulumi.ComponentResource):
             self.findings_bucket_name = bucket.bucket_name
             self.findings_bucket_arn = bucket.arn
             assert bucket.kms_key_arn is not None  # SSE-KMS: the created key or the given one
-            for region in regions:
+            for region in managed:
                 self.publishing_destinations[region] = aws.guardduty.PublishingDestination(
                     f"{name}-export-{region}",
                     detector_id=self.detectors[region].id,

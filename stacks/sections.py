@@ -36,9 +36,11 @@ from secbaseline.components import (
     ThreatDetectionArgs,
     VulnerabilityScanningArgs,
 )
+from secbaseline.components._adoption import AdoptArgs
 
 SECTION_ARGS: Mapping[str, type[ComponentArgs]] = MappingProxyType(
     {
+        "adopt": AdoptArgs,
         "accountHardening": AccountHardeningArgs,
         "bastion": FargateBastionArgs,
         "ec2Bastion": Ec2BastionArgs,
