@@ -66,6 +66,7 @@ PLANTED = {
     ("apigateway-access-logging", "api-stage"),
     ("kms-key-rotation", "key"),
     ("sns-topic-encrypted", "alerts"),
+    ("triage-rule-not-expired", "forgotten-suppression"),
     ("iam-no-full-admin", "admin-everything"),
     ("iam-no-full-admin", "deployer-admin"),
     ("iam-no-passrole-wildcard", "deployer"),
