@@ -23,9 +23,7 @@ def today() -> datetime.date:
 
 
 def expires(field: str, value: Any) -> Any:
-    """An ISO date (YYYY-MM-DD) that has not passed; YAML's unquoted dates are accepted."""
-    if isinstance(value, datetime.date):
-        value = value.isoformat()
+    """An ISO date (YYYY-MM-DD) that has not passed (quote it in YAML)."""
     if not isinstance(value, str) or not _DATE.match(value):
         raise ValueError(f"{field}: {value!r} is not a date YYYY-MM-DD")
     try:

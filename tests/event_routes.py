@@ -97,6 +97,8 @@ def reaches_topic(
     region = str(event["region"])
     functions = {f.outputs["arn"]: f for f in plan.of_type(FUNCTION)}
     for rule in rules_in(plan, region):
+        if "eventPattern" not in rule.inputs:  # a schedule
+            continue
         if not matches(json.loads(rule.inputs["eventPattern"]), event):
             continue
         for target in targets_of(plan, rule):

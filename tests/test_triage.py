@@ -132,9 +132,7 @@ def test_guardduty_filters_in_every_region(run_program: Callable[..., Plan]) -> 
     assert sorted((plan.region_of(f), f.inputs["name"]) for f in found) == sorted(
         (region, name) for region in REGIONS for name in ("saved-view", "scanner-portscan")
     )
-    detectors = {
-        plan.region_of(d): d.outputs["id"] for d in plan.of_type(catalog.GUARDDUTY_DETECTOR)
-    }
+    detectors = {plan.region_of(d): d.id for d in plan.of_type(catalog.GUARDDUTY_DETECTOR)}
     for item in found:
         assert item.inputs["detectorId"] == detectors[plan.region_of(item)]
         assert item.inputs["tags"] == {"team": "security", catalog.TRIAGE_EXPIRES_TAG: FUTURE}
@@ -185,23 +183,38 @@ def test_an_expired_rule_is_refused_by_the_plan() -> None:
 
 
 def test_rules_from_config() -> None:
+    rule = {
+        "name": "dev-imdsv1",
+        "reason": REASON,
+        "expires": FUTURE,
+        "criteria": [{"field": "ComplianceSecurityControlId", "values": ["EC2.8"]}],
+        "suppress": True,
+    }
     args = SecurityHubArgs.from_config(
-        "securityHub",
-        {
-            "automationRules": [
-                {
-                    "name": "dev-imdsv1",
-                    "reason": REASON,
-                    "expires": datetime.date(2099, 12, 31),  # YAML's unquoted date
-                    "criteria": [{"field": "ComplianceSecurityControlId", "values": ["EC2.8"]}],
-                    "suppress": True,
-                }
-            ]
-        },
-        regions=["us-east-1"],
-        home_region="us-east-1",
+        "securityHub", {"automationRules": [rule]}, regions=["us-east-1"], home_region="us-east-1"
     )
     assert args.automation_rules[0].expires == FUTURE
+    assert args.automation_rules[0].criteria[0].field == "ComplianceSecurityControlId"
+    # An unquoted YAML date is not a string: the error says so (quote the date).
+    with pytest.raises(
+        ArgumentError, match=r"^securityHub\.automationRules\[0\]\.expires: expected a valid string"
+    ):
+        SecurityHubArgs.from_config(
+            "securityHub",
+            {
+                "automationRules": [
+                    {
+                        "name": "dev-imdsv1",
+                        "reason": REASON,
+                        "expires": datetime.date(2099, 12, 31),  # YAML's unquoted date
+                        "criteria": [{"field": "ComplianceSecurityControlId", "values": ["EC2.8"]}],
+                        "suppress": True,
+                    }
+                ]
+            },
+            regions=["us-east-1"],
+            home_region="us-east-1",
+        )
 
 
 @pytest.mark.parametrize(
@@ -253,7 +266,7 @@ def test_bad_rule_criteria_and_lists() -> None:
         ({"criteria": []}, "criteria: name at least one criterion"),
         ({"action": "DELETE"}, "action: expected 'ARCHIVE' or 'NOOP'"),
         ({"rank": 101}, "rank: 101 is out of range 1-100"),
-        ({"expires": 20991231}, "expires: 20991231 is not a date YYYY-MM-DD"),
+        ({"expires": 20991231}, "expires: expected a valid string, got 20991231"),
     ],
 )
 def test_bad_filters(overrides: dict[str, Any], message: str) -> None:
