@@ -65,6 +65,7 @@ from secbaseline.components.guardrail_policies import (
 from secbaseline.components.incident_response import (
     IncidentResponse,
     IncidentResponseArgs,
+    IsolationMode,
     IsolationRuntime,
 )
 from secbaseline.components.investigation import Investigation, InvestigationArgs
@@ -107,19 +108,33 @@ from secbaseline.components.secure_database import (
     SecureDatabaseArgs,
     VaultLock,
 )
-from secbaseline.components.security_hub import SecurityHub, SecurityHubArgs, SecurityStandard
+from secbaseline.components.security_hub import (
+    AutomationRule,
+    Comparison,
+    CriterionField,
+    FindingSeverity,
+    RuleCriterion,
+    SecurityHub,
+    SecurityHubArgs,
+    SecurityStandard,
+    WorkflowStatus,
+)
 from secbaseline.components.security_notifications import (
     NotificationRoute,
     SecurityNotifications,
     SecurityNotificationsArgs,
     SeverityLabel,
     SlackChannel,
+    TicketingSink,
 )
 from secbaseline.components.session_manager import (
     SessionManagerPreferences,
     SessionManagerPreferencesArgs,
 )
 from secbaseline.components.threat_detection import (
+    FilterAction,
+    FilterCriterion,
+    FindingFilter,
     GuardDutyFeatures,
     PublishingFrequency,
     RuntimeAgents,
@@ -149,7 +164,9 @@ __all__ = [
     "AutoEnable",
     "AutoRemediation",
     "AutoRemediationArgs",
+    "AutomationRule",
     "BackupPlan",
+    "Comparison",
     "ConfigRecording",
     "ConfigRecordingArgs",
     "ConfigRules",
@@ -157,6 +174,7 @@ __all__ = [
     "ConformancePack",
     "ControlTowerControl",
     "CpuArchitecture",
+    "CriterionField",
     "DatabaseEngine",
     "DelegatedIamAdmin",
     "DelegatedIamAdminArgs",
@@ -169,6 +187,10 @@ __all__ = [
     "ExecutionFrequency",
     "FargateBastion",
     "FargateBastionArgs",
+    "FilterAction",
+    "FilterCriterion",
+    "FindingFilter",
+    "FindingSeverity",
     "GuardDutyFeature",
     "GuardDutyFeatures",
     "GuardrailPolicies",
@@ -180,6 +202,7 @@ __all__ = [
     "InterfaceEndpoint",
     "Investigation",
     "InvestigationArgs",
+    "IsolationMode",
     "IsolationRuntime",
     "ManagedRule",
     "ManagedRuleGroup",
@@ -205,6 +228,7 @@ __all__ = [
     "RecordingFrequency",
     "RecordingOverride",
     "RemediationOptions",
+    "RuleCriterion",
     "RuleOptions",
     "Runbook",
     "Runtime",
@@ -228,7 +252,9 @@ __all__ = [
     "ThreatDetectionArgs",
     "ThreatList",
     "ThreatListFormat",
+    "TicketingSink",
     "VaultLock",
     "VulnerabilityScanning",
     "VulnerabilityScanningArgs",
+    "WorkflowStatus",
 ]
