@@ -714,3 +714,18 @@ def test_pulumi_analyzer_reads_the_component() -> None:
         assert "plain" not in inputs[name], name  # takes Outputs
     assert inputs["runtime"]["$ref"] == "#/types/secbaseline:index:IsolationRuntime"
     assert {"evidenceBucketName", "evidenceBucketArn", "kmsKeyArn"} <= set(resource["properties"])
+
+
+@pytest.mark.parametrize("mode", ["notify", "approve", "automatic"])
+def test_every_mode_plans_the_same_function_with_its_mode(
+    run_program: Callable[..., Plan], mode: str
+) -> None:
+    plan = build(run_program, mode=mode)
+    fn = plan.one("aws:lambda/function:Function")
+    assert fn.inputs["environment"]["variables"]["MODE"] == mode
+    # Switching modes is one config change: the rule, alarms and evidence stay the same.
+    pattern = json.loads(
+        plan.of_type("aws:cloudwatch/eventRule:EventRule")[0].inputs["eventPattern"]
+    )
+    assert pattern["detail"]["service"] == {"archived": [False]}
+    assert len(plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) == 3
