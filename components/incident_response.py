@@ -409,7 +409,7 @@ def handler_policy_statements(
 
 
 class IncidentResponse(pulumi.ComponentResource):
-    """GuardDuty EC2 finding -> automatic isolation Lambda, with evidence, DLQ and alarms."""
+    """GuardDuty EC2 finding -> isolation Lambda (after approval by default), evidence, DLQ, alarms."""
 
     function: aws.lambda_.Function
     """The isolation function (home region)."""
