@@ -54,6 +54,8 @@ COMPONENTS: tuple[str, ...] = (
     "GuardrailPolicies",
     "OrganizationDetection",
 )
+TRIAGE_EXPIRES_TAG = "secbaseline:expires"
+"""Tag carrying the expiry date (YYYY-MM-DD) of a suppression rule (policy triage-rule-not-expired)."""
 CONTROLS_DOC = Path(__file__).resolve().parent.parent / "docs" / "controls.md"
 
 
@@ -143,6 +145,8 @@ IAM_ATTACHMENT_TYPES = (
     "aws:iam/policyAttachment:PolicyAttachment",
 )
 GUARDDUTY_DETECTOR = "aws:guardduty/detector:Detector"
+GUARDDUTY_FILTER = "aws:guardduty/filter:Filter"
+SECURITYHUB_AUTOMATION_RULE = "aws:securityhub/automationRule:AutomationRule"
 SECURITYHUB_ACCOUNT = "aws:securityhub/account:Account"
 CONFIG_RECORDER = "aws:cfg/recorder:Recorder"
 
@@ -301,6 +305,14 @@ POLICIES: tuple[Policy, ...] = (
         "medium",
         "advisory",
         resource_types=(SNS_TOPIC,),
+    ),
+    Policy(
+        "triage-rule-not-expired",
+        "Security Hub automation rules and GuardDuty filters must give a reason (description) "
+        f"and an expiry date (tag {TRIAGE_EXPIRES_TAG}) that has not passed.",
+        "resource",
+        "high",
+        resource_types=(GUARDDUTY_FILTER, SECURITYHUB_AUTOMATION_RULE),
     ),
     Policy(
         "iam-no-full-admin",
@@ -635,7 +647,7 @@ CONTROLS: tuple[Control, ...] = (
         ("S-21",),
         ("SNS.1",),
         ("SecurityNotifications",),
-        ("sns-topic-encrypted",),
+        ("sns-topic-encrypted", "triage-rule-not-expired"),
         (_component("SecurityNotifications"), "aws:cloudwatch/eventRule:EventRule"),
     ),
     Control(
@@ -650,7 +662,8 @@ CONTROLS: tuple[Control, ...] = (
     ),
     Control(
         "incident-response",
-        "An incident runbook exists and EC2 instances are isolated automatically on findings",
+        "An incident runbook exists and EC2 instances are isolated on findings (after a "
+        "person approves, by default)",
         "high",
         ("S-22", "S-23"),
         (),

@@ -1,6 +1,10 @@
 """``secbaseline drill ec2-isolation``: run the real isolation handler against an in-process
 moto account and show what it did, step by step, with the instance's state before and after.
 
+The default rehearses the ``approve`` mode end to end: the finding produces a notification
+carrying the one step that isolates the instance, nothing changes, then the drill sends that
+approval (as a person would) and the isolation runs. ``--mode automatic`` isolates at once.
+
 Nothing leaves the process: moto answers every AWS call and fake credentials are set for the
 duration of the command only.
 """
@@ -237,6 +241,7 @@ def handler_env(scenario: Scenario, **overrides: str) -> dict[str, str]:
         "NOTIFICATION_TOPIC_ARN": scenario.topic_arn,
         "QUARANTINE_PROFILE_ARN": scenario.quarantine_profile_arn,
         "MIN_SEVERITY": "7",
+        "MODE": "automatic",
         **overrides,
     }
 
@@ -359,7 +364,9 @@ def isolation_complete(after: Mapping[str, Any], outcome: Mapping[str, Any]) -> 
     return problems
 
 
-def run_ec2_isolation(*, restore_after: bool, out: Callable[[str], object]) -> int:
+def run_ec2_isolation(
+    *, restore_after: bool, out: Callable[[str], object], mode: str = "approve"
+) -> int:
     """The drill; returns the exit code."""
     try:
         from moto import mock_aws
@@ -375,10 +382,58 @@ def run_ec2_isolation(*, restore_after: bool, out: Callable[[str], object]) -> i
     from secbaseline.components.lambdas.ec2_isolation.log import only_warnings
 
     with only_warnings(), fake_aws_environment(), mock_aws(), aws_like_interface_groups():
-        return _drill_in_moto(restore_after=restore_after, out=out)
+        return _drill_in_moto(restore_after=restore_after, out=out, mode=mode)
 
 
-def _drill_in_moto(*, restore_after: bool, out: Callable[[str], object]) -> int:
+def _messages(scenario: Scenario) -> list[dict[str, Any]]:
+    """The SNS notifications that reached the drill's inbox since the last call."""
+    sqs = client("sqs")
+    found = sqs.receive_message(QueueUrl=scenario.queue_url, MaxNumberOfMessages=10).get(
+        "Messages", []
+    )
+    for message in found:
+        sqs.delete_message(QueueUrl=scenario.queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return [json.loads(m["Body"]) for m in found]
+
+
+def approval_from(notification: Mapping[str, Any]) -> dict[str, Any]:
+    """The approval event a person sends, read from the step in the notification (with the
+    approver's name filled in), exactly as they would copy it."""
+    step = json.loads(str(notification["Message"]))["approve"]
+    payload = step.split("--payload '", 1)[1].split("'", 1)[0]
+    event: dict[str, Any] = json.loads(payload)
+    event["approvedBy"] = "drill responder"
+    return event
+
+
+def _request_approval(
+    scenario: Scenario, event: Mapping[str, Any], out: Callable[[str], object]
+) -> dict[str, Any] | None:
+    """Approve mode, first half: the finding is only announced. Returns the approval event, or
+    None (and prints why) when the notification or the untouched state is wrong."""
+    from secbaseline.components.lambdas.ec2_isolation.handler import handle
+    from secbaseline.components.lambdas.ec2_isolation.parse import config_from_env
+
+    before = instance_state(scenario)
+    pending = handle(event, config_from_env(handler_env(scenario, MODE="approve")), client)
+    out(timeline(pending["actions"]))
+    notifications = _messages(scenario)
+    out("Notification: " + ("; ".join(n.get("Subject", "") for n in notifications) or "(none)"))
+    if pending["status"] != "awaiting_approval" or not notifications:
+        out(f"\nRESULT: no approval request ({pending['status']}: {pending['reason']})")
+        return None
+    out("  the one step that isolates it:\n  " + str(pending["approve"]))
+    unchanged = {k: v for k, v in instance_state(scenario).items() if k != "isolation tags"}
+    if unchanged != {k: v for k, v in before.items() if k != "isolation tags"}:
+        out("\nRESULT: the instance changed before anyone approved")
+        return None
+    out("  nothing else changed: the instance keeps serving until a person approves\n")
+    return approval_from(notifications[0])
+
+
+def _drill_in_moto(
+    *, restore_after: bool, out: Callable[[str], object], mode: str = "approve"
+) -> int:
     from secbaseline.components.lambdas.ec2_isolation.handler import handle
     from secbaseline.components.lambdas.ec2_isolation.parse import config_from_env
     from secbaseline.components.lambdas.ec2_isolation.restore import restore
@@ -387,12 +442,20 @@ def _drill_in_moto(*, restore_after: bool, out: Callable[[str], object]) -> int:
     event = finding_for(scenario.instance_id, scenario.region)
     before = instance_state(scenario)
     out(
-        f"Drill: EC2 isolation (moto account 123456789012, workload in {scenario.region}, home {HOME_REGION})"
+        f"Drill: EC2 isolation, mode {mode} (moto account 123456789012, workload in "
+        f"{scenario.region}, home {HOME_REGION})"
     )
     out(
         f"Finding {event['detail']['type']} (severity {event['detail']['severity']}) on {scenario.instance_id}\n"
     )
-    outcome = handle(event, config_from_env(handler_env(scenario)), client)
+    isolation_event: Mapping[str, Any] = event
+    if mode == "approve":
+        approval = _request_approval(scenario, event, out)
+        if approval is None:
+            return 1
+        out(f"Approved by {approval['approvedBy']}: isolating\n")
+        isolation_event = approval
+    outcome = handle(isolation_event, config_from_env(handler_env(scenario)), client)
     out(timeline(outcome["actions"]))
     after = instance_state(scenario)
     out("\nInstance state\n" + compare(before, after))
@@ -402,12 +465,7 @@ def _drill_in_moto(*, restore_after: bool, out: Callable[[str], object]) -> int:
     )
     evidence = client("s3").list_objects_v2(Bucket=scenario.evidence_bucket).get("Contents", [])
     out("\nEvidence: " + ", ".join(f"s3://{scenario.evidence_bucket}/{o['Key']}" for o in evidence))
-    messages = (
-        client("sqs")
-        .receive_message(QueueUrl=scenario.queue_url, MaxNumberOfMessages=10)
-        .get("Messages", [])
-    )
-    subjects = [json.loads(m["Body"]).get("Subject", "") for m in messages]
+    subjects = [m.get("Subject", "") for m in _messages(scenario)]
     out("Notification: " + ("; ".join(subjects) or "(none)"))
     problems = isolation_complete(after, outcome)
     if restore_after:
@@ -426,7 +484,7 @@ def _drill(args: argparse.Namespace) -> int:
         sys.stdout.write(text + "\n")
 
     if args.scenario == "ec2-isolation":
-        return run_ec2_isolation(restore_after=args.restore, out=out)
+        return run_ec2_isolation(restore_after=args.restore, out=out, mode=args.mode)
     raise ValueError(f"scenario: unknown drill {args.scenario!r}")  # argparse prevents this
 
 
@@ -436,5 +494,12 @@ def add_drill(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("scenario", choices=["ec2-isolation"], help="what to rehearse")
     parser.add_argument(
         "--restore", action="store_true", help="also reverse the isolation afterwards"
+    )
+    parser.add_argument(
+        "--mode",
+        choices=["approve", "automatic"],
+        default="approve",
+        help="approve (default): a person approves the step the notification carries; "
+        "automatic: isolate at once",
     )
     parser.set_defaults(run=_drill)

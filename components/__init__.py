@@ -72,6 +72,7 @@ from secbaseline.components.guardrail_policies import (
 from secbaseline.components.incident_response import (
     IncidentResponse,
     IncidentResponseArgs,
+    IsolationMode,
     IsolationRuntime,
 )
 from secbaseline.components.investigation import Investigation, InvestigationArgs
@@ -114,19 +115,33 @@ from secbaseline.components.secure_database import (
     SecureDatabaseArgs,
     VaultLock,
 )
-from secbaseline.components.security_hub import SecurityHub, SecurityHubArgs, SecurityStandard
+from secbaseline.components.security_hub import (
+    AutomationRule,
+    Comparison,
+    CriterionField,
+    FindingSeverity,
+    RuleCriterion,
+    SecurityHub,
+    SecurityHubArgs,
+    SecurityStandard,
+    WorkflowStatus,
+)
 from secbaseline.components.security_notifications import (
     NotificationRoute,
     SecurityNotifications,
     SecurityNotificationsArgs,
     SeverityLabel,
     SlackChannel,
+    TicketingSink,
 )
 from secbaseline.components.session_manager import (
     SessionManagerPreferences,
     SessionManagerPreferencesArgs,
 )
 from secbaseline.components.threat_detection import (
+    FilterAction,
+    FilterCriterion,
+    FindingFilter,
     GuardDutyFeatures,
     PublishingFrequency,
     RuntimeAgents,
@@ -158,11 +173,13 @@ __all__ = [
     "AutoEnable",
     "AutoRemediation",
     "AutoRemediationArgs",
+    "AutomationRule",
     "BackupPlan",
     "ChangeAlarm",
     "ChangeAlarms",
     "ChangeAlarmsArgs",
     "ChangePattern",
+    "Comparison",
     "ConfigRecording",
     "ConfigRecordingArgs",
     "ConfigRules",
@@ -170,6 +187,7 @@ __all__ = [
     "ConformancePack",
     "ControlTowerControl",
     "CpuArchitecture",
+    "CriterionField",
     "DataEvents",
     "DatabaseEngine",
     "DelegatedIamAdmin",
@@ -183,6 +201,10 @@ __all__ = [
     "ExecutionFrequency",
     "FargateBastion",
     "FargateBastionArgs",
+    "FilterAction",
+    "FilterCriterion",
+    "FindingFilter",
+    "FindingSeverity",
     "GuardDutyFeature",
     "GuardDutyFeatures",
     "GuardrailPolicies",
@@ -194,6 +216,7 @@ __all__ = [
     "InterfaceEndpoint",
     "Investigation",
     "InvestigationArgs",
+    "IsolationMode",
     "IsolationRuntime",
     "ManagedRule",
     "ManagedRuleGroup",
@@ -219,6 +242,7 @@ __all__ = [
     "RecordingFrequency",
     "RecordingOverride",
     "RemediationOptions",
+    "RuleCriterion",
     "RuleOptions",
     "Runbook",
     "Runtime",
@@ -242,7 +266,9 @@ __all__ = [
     "ThreatDetectionArgs",
     "ThreatList",
     "ThreatListFormat",
+    "TicketingSink",
     "VaultLock",
     "VulnerabilityScanning",
     "VulnerabilityScanningArgs",
+    "WorkflowStatus",
 ]

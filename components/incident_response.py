@@ -1,4 +1,4 @@
-"""Automatic EC2 isolation on GuardDuty findings (S-22, S-23).
+"""EC2 isolation on GuardDuty findings, with a person in the loop by default (S-22, S-23).
 
 Checklist: S-22 (the incident response plan, automated; runbook in docs/incident-response.md),
 S-23 (isolate the EC2 instance by changing its security groups, then hand over to experts).
@@ -6,7 +6,10 @@ S-23 (isolate the EC2 instance by changing its security groups, then hand over t
 GuardDuty findings about an EC2 instance, from every detection region, reach one Lambda in
 the home region (other regions forward them to the home region's default event bus: an
 EventBridge rule can target a Lambda only in its own region, but an event bus in any
-region). The function (``components/lambdas/ec2_isolation``) records the instance's state,
+region). ``mode`` decides what the function does with a finding: ``approve`` (the default)
+tags the instance as pending and publishes the one step that isolates it, and isolates only
+when a person sends that approval; ``automatic`` isolates at once; ``notify`` only publishes.
+To isolate, the function (``components/lambdas/ec2_isolation``) records the instance's state,
 protects it, takes it out of Auto Scaling and load balancing, cuts its network traffic,
 swaps its role for a deny-all one and snapshots its volumes. The runbook is
 ``docs/incident-response.md``.
@@ -30,6 +33,7 @@ from secbaseline.components.lambdas.ec2_isolation.parse import (
     DEFAULT_EXEMPT_TAG,
     DEFAULT_TYPE_PREFIXES,
 )
+from secbaseline.components.lambdas.ec2_isolation.parse import MODES as _MODES
 from secbaseline.components.lambdas.ec2_isolation.record import PREFIX as ISOLATION_TAG_PREFIX
 from secbaseline.components.lambdas.ec2_isolation.record import PURPOSE as PURPOSE_TAG
 from secbaseline.components.secure_bucket import (
@@ -58,10 +62,26 @@ def event_pattern(min_severity: float, type_prefixes: Sequence[str]) -> dict[str
         "detail-type": ["GuardDuty Finding"],
         "detail": {
             "resource": {"resourceType": ["Instance"]},
+            "service": {"archived": [False]},  # suppressed (auto-archived) findings: no action
             "severity": [{"numeric": [">=", min_severity]}],
             "type": [{"prefix": p} for p in type_prefixes],
         },
     }
+
+
+class IsolationMode(StrEnum):
+    """What the function does with an EC2 finding."""
+
+    NOTIFY = "notify"
+    """Only publish the finding about the instance; change nothing."""
+    APPROVE = "approve"
+    """Tag the instance as pending and publish the one step that isolates it; isolate when a
+    person sends that approval (the default)."""
+    AUTOMATIC = "automatic"
+    """Isolate at once (opt-in: a false positive isolates a production instance)."""
+
+
+assert tuple(m.value for m in IsolationMode) == _MODES  # the handler knows the same modes
 
 
 class IsolationRuntime(StrEnum):
@@ -124,6 +144,9 @@ class IncidentResponseArgs(ComponentArgs):
     Runtime family)."""
     exempt_tag: str = arg(default=DEFAULT_EXEMPT_TAG, check=_tag_key)
     """Instances carrying this tag (any value but ``false``) are never isolated."""
+    mode: IsolationMode = IsolationMode.APPROVE
+    """``approve`` (default): isolate only after a person approves the step the notification
+    carries; ``automatic``: isolate at once (opt-in); ``notify``: only notify."""
     dry_run: bool = False
     """Opt-out: only report what would be done (read-only calls, for a first rollout)."""
     quarantine_profile: bool = True
@@ -135,9 +158,11 @@ class IncidentResponseArgs(ComponentArgs):
     lock (opt-out). Has no effect without ``evidence_bucket``."""
     log_retention_days: int = arg(default=365, check=validate.log_retention_days)
     """CloudWatch Logs retention of the function's log group (a value CloudWatch accepts)."""
-    reserved_concurrency: int = arg(default=1, ge=1, le=100)
-    """Concurrent isolations, 1-100. The default 1 serialises them, so two findings about the
-    same instance cannot both record "original" state; others wait in Lambda's async queue."""
+    reserved_concurrency: int | None = arg(default=None, ge=1, le=100)
+    """Reserved concurrency of the function, 1-100; None (the default) reserves none, so it
+    deploys in accounts whose Lambda concurrency quota is 10 (AWS keeps 10 unreserved). 1
+    serialises isolations (two findings about one instance cannot both record "original"
+    state; a rerun resumes from the ``isolating`` record anyway)."""
     timeout_seconds: int = arg(default=300, ge=30, le=900)
     """Function timeout in seconds, 30-900."""
     runtime: IsolationRuntime = IsolationRuntime.PYTHON_3_13
@@ -382,7 +407,7 @@ def handler_policy_statements(
 
 
 class IncidentResponse(pulumi.ComponentResource):
-    """GuardDuty EC2 finding -> automatic isolation Lambda, with evidence, DLQ and alarms."""
+    """GuardDuty EC2 finding -> isolation Lambda (after approval by default), evidence, DLQ, alarms."""
 
     function: aws.lambda_.Function
     """The isolation function (home region)."""
@@ -559,6 +584,7 @@ class IncidentResponse(pulumi.ComponentResource):
             "FINDING_TYPE_PREFIXES": ",".join(args.finding_type_prefixes),
             "EXEMPT_TAG": args.exempt_tag,
             "DRY_RUN": str(args.dry_run).lower(),
+            "MODE": args.mode.value,
             "FAIL_ON_ERROR": "true",
         }
         if self.evidence_bucket_name is not None:

@@ -3,6 +3,12 @@
 Checklist: S-16 (continuous posture checks against AWS and CIS standards). Controls that check
 global resources (IAM, account settings, IAM-policy KMS checks) are disabled outside the home
 region: they would report the same result, and cost the same check, in every region.
+
+Triage as code: ``automation_rules`` (suppress, set severity, add a note, set the workflow
+status) are created in every detection region (an automation rule acts only in its own
+region). Each carries a reason and an expiry date; an expired rule is refused by the plan and
+by ``secbaseline check``. In the delegated administrator's account they apply to the findings
+of every member account.
 """
 
 import re
@@ -15,7 +21,7 @@ import pulumi_aws as aws
 
 from secbaseline.baseline import validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
-from secbaseline.components import _adoption
+from secbaseline.components import _adoption, _suppression
 from secbaseline.components._adoption import Adoption
 
 TYPE_TOKEN = "secbaseline:index:SecurityHub"
@@ -123,6 +129,164 @@ GLOBAL_CONTROLS: Mapping[str, tuple[str, ...]] = {
     ),
 }
 _CONTROL_ID = re.compile(r"^[A-Za-z0-9]+\.[0-9]+$")
+_RULE_NAME = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,256}$")
+
+
+class CriterionField(StrEnum):
+    """A finding field an automation rule matches (string fields of Security Hub's ASFF)."""
+
+    AWS_ACCOUNT_ID = "AwsAccountId"
+    """The account the finding is about."""
+    COMPLIANCE_SECURITY_CONTROL_ID = "ComplianceSecurityControlId"
+    """The control, e.g. ``EC2.10``."""
+    GENERATOR_ID = "GeneratorId"
+    """The generator (rule or check) that produced the finding."""
+    PRODUCT_NAME = "ProductName"
+    """The product, e.g. ``Security Hub``, ``GuardDuty``, ``Inspector``."""
+    RESOURCE_ID = "ResourceId"
+    """The resource's id or ARN."""
+    RESOURCE_TYPE = "ResourceType"
+    """The resource type, e.g. ``AwsEc2Instance``."""
+    RESOURCE_REGION = "ResourceRegion"
+    """The resource's region."""
+    SEVERITY_LABEL = "SeverityLabel"
+    """INFORMATIONAL, LOW, MEDIUM, HIGH or CRITICAL."""
+    TITLE = "Title"
+    """The finding's title."""
+    TYPE = "Type"
+    """A finding type, e.g. ``Software and Configuration Checks/...``."""
+
+
+# Criterion field -> the AutomationRuleCriteria argument that holds it.
+CRITERIA_ARGUMENTS: Mapping[str, str] = {
+    "AwsAccountId": "aws_account_ids",
+    "ComplianceSecurityControlId": "compliance_security_control_ids",
+    "GeneratorId": "generator_ids",
+    "ProductName": "product_names",
+    "ResourceId": "resource_ids",
+    "ResourceType": "resource_types",
+    "ResourceRegion": "resource_regions",
+    "SeverityLabel": "severity_labels",
+    "Title": "titles",
+    "Type": "types",
+}
+
+
+class Comparison(StrEnum):
+    """How a criterion compares a finding's field with its values."""
+
+    EQUALS = "EQUALS"
+    """The field equals one of the values."""
+    PREFIX = "PREFIX"
+    """The field starts with one of the values."""
+    NOT_EQUALS = "NOT_EQUALS"
+    """The field equals none of the values."""
+    PREFIX_NOT_EQUALS = "PREFIX_NOT_EQUALS"
+    """The field starts with none of the values."""
+
+
+class FindingSeverity(StrEnum):
+    """A Security Hub severity label an automation rule can set."""
+
+    INFORMATIONAL = "INFORMATIONAL"
+    """Informational."""
+    LOW = "LOW"
+    """Low."""
+    MEDIUM = "MEDIUM"
+    """Medium."""
+    HIGH = "HIGH"
+    """High."""
+    CRITICAL = "CRITICAL"
+    """Critical."""
+
+
+class WorkflowStatus(StrEnum):
+    """A workflow status an automation rule can set."""
+
+    NEW = "NEW"
+    """New."""
+    NOTIFIED = "NOTIFIED"
+    """Someone was told."""
+    RESOLVED = "RESOLVED"
+    """Fixed."""
+    SUPPRESSED = "SUPPRESSED"
+    """Reviewed and accepted: not sent to the notification routes."""
+
+
+def _values(field: str, values: Any) -> Any:
+    if not values or len(values) > 20:
+        raise ValueError(f"{field}: expected 1-20 values")
+    for value in values:
+        if not isinstance(value, str) or not 1 <= len(value) <= 512:
+            raise ValueError(f"{field}: {value!r} is not a string of 1-512 characters")
+    return values
+
+
+def _rule_name(field: str, value: Any) -> Any:
+    if not _RULE_NAME.match(value):
+        raise ValueError(
+            f"{field}: {value!r} must be 1-256 letters, digits, spaces or _ . : / = + @ -"
+        )
+    return value
+
+
+def _criteria(field: str, values: Any) -> Any:
+    if not values:
+        raise ValueError(f"{field}: name at least one criterion (a rule must not match everything)")
+    fields = [c.field for c in values]
+    if len(set(fields)) != len(fields):
+        raise ValueError(f"{field}: a field is listed twice; put its values in one criterion")
+    return values
+
+
+@component_args
+class RuleCriterion(ComponentArgs):
+    """One condition of an automation rule: a finding field compared with values."""
+
+    field: CriterionField
+    """The finding field (AwsAccountId, ComplianceSecurityControlId, GeneratorId, ProductName,
+    ResourceId, ResourceType, ResourceRegion, SeverityLabel, Title, Type)."""
+    values: Sequence[str] = arg(check=_values)
+    """1-20 values; the criterion matches when the comparison holds for one of them."""
+    comparison: Comparison = Comparison.EQUALS
+    """EQUALS, PREFIX, NOT_EQUALS or PREFIX_NOT_EQUALS."""
+
+
+@component_args
+class AutomationRule(ComponentArgs):
+    """A Security Hub automation rule, created in every detection region."""
+
+    name: str = arg(check=_rule_name)
+    """Rule name (unique in the list)."""
+    reason: str = arg(check=_suppression.reason)
+    """Why these findings are suppressed or changed (10-400 characters); it becomes the rule's
+    description and the note added to every matching finding."""
+    expires: str = arg(check=_suppression.expires)
+    """Date (YYYY-MM-DD) after which the rule must be reviewed: the plan and
+    ``secbaseline check`` refuse it once this date has passed."""
+    criteria: Sequence[RuleCriterion] = arg(check=_criteria)
+    """Conditions, all of which a finding must meet (at least one)."""
+    suppress: bool = False
+    """Set the matching findings' workflow status to SUPPRESSED (no notification)."""
+    severity: FindingSeverity | None = None
+    """Set the matching findings' severity label."""
+    workflow_status: WorkflowStatus | None = None
+    """Set the matching findings' workflow status (not with ``suppress``)."""
+    order: int = arg(default=100, ge=1, le=1000)
+    """Order, 1-1000: rules with lower values run first."""
+    terminal: bool = False
+    """No rule with a higher order acts on a finding this rule matched."""
+
+    def __post_init__(self) -> None:
+        if self.suppress and self.workflow_status is not None:
+            raise ValueError("workflow_status: not with suppress (which sets SUPPRESSED)")
+
+
+def _unique_rule_names(field: str, values: Any) -> Any:
+    names = [r.name for r in values]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{field}: two rules share a name")
+    return values
 
 
 def standards_arn(standard: str, region: str, partition: str = "aws") -> str:
@@ -183,6 +347,9 @@ class SecurityHubArgs(ComponentArgs):
     """Disable global-resource controls (IAM.*, Account.*, KMS.1/2) outside the home region."""
     aggregate_findings: bool = True
     """Create the cross-region finding aggregator in the home region."""
+    automation_rules: Sequence[AutomationRule] = arg(default_factory=list, check=_unique_rule_names)
+    """Automation rules (suppress, set severity or workflow status, add a note), each with a
+    reason and an expiry date, created in every detection region."""
     centrally_managed: bool = False
     """An organization configuration policy (Security Hub central configuration) owns the
     standards and controls of this account: enable the hub and aggregator only, since a
@@ -306,6 +473,18 @@ class SecurityHub(pulumi.ComponentResource):
                         )
                     )
 
+        # Python-only (tuple keys have no schema type).
+        self.automation_rules: dict[tuple[str, str], aws.securityhub.AutomationRule] = {}
+        """Automation rule per (region, rule name)."""
+        for rule in args.automation_rules:
+            for region in regions:
+                self.automation_rules[(region, rule.name)] = automation_rule(
+                    f"{name}-rule-{_slug(rule.name)}-{region}",
+                    rule,
+                    region,
+                    pulumi.ResourceOptions(parent=self, depends_on=[self.accounts[region]]),
+                )
+
         self.aggregator = None
         if args.aggregate_findings and not args.adopt_aggregator.skipped:
             linked = [r for r in regions if r != args.home_region]
@@ -328,3 +507,43 @@ class SecurityHub(pulumi.ComponentResource):
                 "aggregatorRegion": args.home_region if self.aggregator else None,
             }
         )
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def automation_rule(
+    resource_name: str, rule: AutomationRule, region: str, opts: pulumi.ResourceOptions
+) -> aws.securityhub.AutomationRule:
+    """One automation rule in one region, with its reason and expiry recorded."""
+    criteria: dict[str, Any] = {
+        CRITERIA_ARGUMENTS[c.field]: [
+            {"comparison": c.comparison.value, "value": value} for value in c.values
+        ]
+        for c in rule.criteria
+    }
+    update: aws.securityhub.AutomationRuleActionFindingFieldsUpdateArgsDict = {
+        "note": {
+            "text": f"{rule.reason} (rule {rule.name}, expires {rule.expires})"[:512],
+            "updated_by": "secbaseline",
+        }
+    }
+    status = WorkflowStatus.SUPPRESSED if rule.suppress else rule.workflow_status
+    if status is not None:
+        update["workflow"] = {"status": status.value}
+    if rule.severity is not None:
+        update["severity"] = {"label": rule.severity.value}
+    return aws.securityhub.AutomationRule(
+        resource_name,
+        rule_name=rule.name,
+        description=_suppression.description(rule.reason, rule.expires),
+        rule_order=rule.order,
+        is_terminal=rule.terminal,
+        rule_status="ENABLED",
+        criteria=aws.securityhub.AutomationRuleCriteriaArgs(**criteria),
+        actions=[{"type": "FINDING_FIELDS_UPDATE", "finding_fields_update": update}],
+        tags=_suppression.tags(rule.expires, None),
+        region=region,
+        opts=opts,
+    )

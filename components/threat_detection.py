@@ -3,8 +3,14 @@
 Checklist: S-19 (threat detection turned on everywhere). Every protection plan is a separate
 ``aws.guardduty.DetectorFeature`` so each can be switched on or off on its own, and every
 region's detector exports its findings to one KMS-encrypted S3 bucket in the home region.
+
+Triage as code: ``filters`` (suppression rules: ARCHIVE, or NOOP to only save a filter) are
+created on every region's detector, each with a reason and an expiry date; an expired filter
+is refused by the plan and by ``secbaseline check``. GuardDuty sends archived findings to
+neither EventBridge nor Security Hub, so the notification routes stay quiet about them.
 """
 
+import re
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
@@ -15,7 +21,7 @@ import pulumi_aws as aws
 from secbaseline.baseline import validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import bucket_prefix
-from secbaseline.components import _adoption
+from secbaseline.components import _adoption, _suppression
 from secbaseline.components._adoption import Adoption
 from secbaseline.components.secure_bucket import (
     BUCKET_ARN,
@@ -54,6 +60,15 @@ class ThreatListFormat(StrEnum):
     """Proofpoint ET Intelligence feed."""
     FIRE_EYE = "FIRE_EYE"
     """FireEye iSIGHT Threat Intelligence."""
+
+
+class FilterAction(StrEnum):
+    """What a GuardDuty filter does with the findings it matches."""
+
+    ARCHIVE = "ARCHIVE"
+    """Archive them at once (a suppression rule): not sent to EventBridge or Security Hub."""
+    NOOP = "NOOP"
+    """Nothing: a saved filter for the console."""
 
 
 PUBLISHING_FREQUENCIES = tuple(f.value for f in PublishingFrequency)
@@ -108,6 +123,83 @@ class ThreatList(ComponentArgs):
     """HTTPS URL of the object, e.g. ``https://bucket.s3.amazonaws.com/lists/trusted.txt``."""
     format: ThreatListFormat = ThreatListFormat.TXT
     """File format of the list."""
+
+
+_FILTER_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+_CRITERION_FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9.]*$")
+
+
+def _filter_name(field: str, value: Any) -> Any:
+    if not _FILTER_NAME.match(value):
+        raise ValueError(f"{field}: {value!r} must be 3-64 letters, digits, _ . or -")
+    return value
+
+
+def _criterion_field(field: str, value: Any) -> Any:
+    if not _CRITERION_FIELD.match(value):
+        raise ValueError(
+            f"{field}: {value!r} is not a GuardDuty finding attribute such as 'type' or "
+            "'resource.instanceDetails.instanceId'"
+        )
+    return value
+
+
+def _filter_criteria(field: str, values: Any) -> Any:
+    if not values:
+        raise ValueError(f"{field}: name at least one criterion (a filter must not match all)")
+    return values
+
+
+@component_args
+class FilterCriterion(ComponentArgs):
+    """One condition of a GuardDuty filter on a finding attribute; give at least one test."""
+
+    field: str = arg(check=_criterion_field)
+    """Finding attribute, e.g. ``type``, ``severity``, ``resource.instanceDetails.instanceId``,
+    ``service.action.networkConnectionAction.remoteIpDetails.ipAddressV4``."""
+    equals: Sequence[str] = arg(default_factory=list)
+    """Matches when the attribute equals one of these."""
+    not_equals: Sequence[str] = arg(default_factory=list)
+    """Matches when the attribute equals none of these."""
+    greater_than_or_equal: str | None = None
+    """Matches when the attribute is at least this (numbers and dates)."""
+    less_than: str | None = None
+    """Matches when the attribute is below this (numbers and dates)."""
+
+    def __post_init__(self) -> None:
+        if not (
+            self.equals
+            or self.not_equals
+            or self.greater_than_or_equal is not None
+            or self.less_than is not None
+        ):
+            raise ValueError("equals: give equals, not_equals, greater_than_or_equal or less_than")
+
+
+@component_args
+class FindingFilter(ComponentArgs):
+    """A GuardDuty filter (suppression rule), created on every region's detector."""
+
+    name: str = arg(check=_filter_name)
+    """Filter name, 3-64 letters, digits, _ . or - (unique in the list)."""
+    reason: str = arg(check=_suppression.reason)
+    """Why these findings are suppressed (10-400 characters); it becomes the description."""
+    expires: str = arg(check=_suppression.expires)
+    """Date (YYYY-MM-DD) after which the filter must be reviewed: the plan and
+    ``secbaseline check`` refuse it once this date has passed."""
+    criteria: Sequence[FilterCriterion] = arg(check=_filter_criteria)
+    """Conditions, all of which a finding must meet (at least one)."""
+    action: FilterAction = FilterAction.ARCHIVE
+    """ARCHIVE (suppress) or NOOP (a saved filter)."""
+    rank: int = arg(default=1, ge=1, le=100)
+    """Order in which GuardDuty applies the filters, 1-100."""
+
+
+def _unique_filter_names(field: str, values: Any) -> Any:
+    names = [f.name for f in values]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{field}: two filters share a name")
+    return values
 
 
 @component_args
@@ -178,9 +270,12 @@ class ThreatDetectionArgs(ComponentArgs):
     (GuardDuty allows one per detector)."""
     threat_intel_sets: Sequence[ThreatList] = arg(default_factory=list)
     """Known-bad IP/domain lists (findings for these), created in every region."""
+    filters: Sequence[FindingFilter] = arg(default_factory=list, check=_unique_filter_names)
+    """Suppression rules (GuardDuty filters), each with a reason and an expiry date, created
+    on every region's detector."""
     tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
-    """Tags for every taggable child (detectors, lists, export destinations, findings bucket,
-    its key and its access-log bucket)."""
+    """Tags for every taggable child (detectors, lists, filters, export destinations, findings
+    bucket, its key and its access-log bucket)."""
     adopt_detectors: Mapping[str, Adoption] = arg(default_factory=dict, check=_adoption.by_region)
     """Region -> an existing detector: create (default), import (id: the detector id) or skip
     (no detector, features, lists or export there; an id given is still reported in
@@ -233,6 +328,9 @@ class ThreatDetection(pulumi.ComponentResource):
 
         self.detectors = {}
         self.detector_ids = {}
+        # Python-only (tuple keys have no schema type).
+        self.filters: dict[tuple[str, str], aws.guardduty.Filter] = {}
+        """GuardDuty filter per (region, filter name)."""
         for region in regions:
             adoption = _adoption.entry(args.adopt_detectors, region)
             if adoption.skipped:  # unmanaged: its features, lists and export too
@@ -284,6 +382,15 @@ class ThreatDetection(pulumi.ComponentResource):
                     location=item.location,
                     format=item.format,
                     activate=True,
+                    region=region,
+                    tags=tags,
+                    opts=child,
+                )
+            for rule in args.filters:
+                self.filters[(region, rule.name)] = finding_filter(
+                    f"{name}-filter-{rule.name.lower()}-{region}",
+                    rule,
+                    detector_id=detector.id,
                     region=region,
                     tags=tags,
                     opts=child,
@@ -385,3 +492,39 @@ class ThreatDetection(pulumi.ComponentResource):
                 "findingsBucketArn": self.findings_bucket_arn,
             }
         )
+
+
+def finding_filter(
+    resource_name: str,
+    item: FindingFilter,
+    *,
+    detector_id: pulumi.Input[str],
+    region: str,
+    tags: dict[str, str] | None,
+    opts: pulumi.ResourceOptions,
+) -> aws.guardduty.Filter:
+    """One filter on one detector, with its reason and expiry recorded."""
+    criteria: list[aws.guardduty.FilterFindingCriteriaCriterionArgsDict] = []
+    for c in item.criteria:
+        criterion: aws.guardduty.FilterFindingCriteriaCriterionArgsDict = {"field": c.field}
+        if c.equals:
+            criterion["equals"] = list(c.equals)
+        if c.not_equals:
+            criterion["not_equals"] = list(c.not_equals)
+        if c.greater_than_or_equal is not None:
+            criterion["greater_than_or_equal"] = c.greater_than_or_equal
+        if c.less_than is not None:
+            criterion["less_than"] = c.less_than
+        criteria.append(criterion)
+    return aws.guardduty.Filter(
+        resource_name,
+        detector_id=detector_id,
+        name=item.name,
+        action=item.action.value,
+        rank=item.rank,
+        description=_suppression.description(item.reason, item.expires)[:512],
+        finding_criteria={"criterions": criteria},
+        tags=_suppression.tags(item.expires, tags),
+        region=region,
+        opts=opts,
+    )

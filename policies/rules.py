@@ -15,6 +15,7 @@ cannot see a value says nothing about it.
 
 from __future__ import annotations
 
+import datetime
 import fnmatch
 import json
 import re
@@ -577,6 +578,36 @@ def sns_topic_encrypted(
     return ["topic is not encrypted (kmsMasterKeyId)"]
 
 
+def triage_rule_not_expired(
+    resource_type: str, props: Mapping[str, Any], urn: str, name: str
+) -> list[str]:
+    """Suppression rules say why (description) and until when (expiry tag), and have not
+    expired: a forgotten suppression hides findings for ever."""
+    problems = []
+    reason = props.get("description")
+    if not is_unknown(reason) and not (isinstance(reason, str) and reason.strip()):
+        problems.append("no reason (description)")
+    tags = props.get("tags")
+    if is_unknown(tags):
+        return problems
+    expiry = tags.get(catalog.TRIAGE_EXPIRES_TAG) if isinstance(tags, Mapping) else None
+    if is_unknown(expiry):
+        return problems
+    if not expiry:
+        problems.append(f"no expiry date (tag {catalog.TRIAGE_EXPIRES_TAG})")
+        return problems
+    try:
+        day = datetime.date.fromisoformat(str(expiry))
+    except ValueError:
+        problems.append(f"expiry {expiry!r} is not a date YYYY-MM-DD")
+        return problems
+    if day < datetime.datetime.now(datetime.UTC).date():
+        problems.append(
+            f"expired on {expiry}: review the rule, then renew the date or remove the rule"
+        )
+    return problems
+
+
 FULL_ADMIN_ACTIONS = frozenset({"*", "*:*"})
 # The AWS managed AdministratorAccess policy in any partition (aws, aws-cn, aws-us-gov, ...).
 ADMINISTRATOR_ACCESS_ARN = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/AdministratorAccess$")
@@ -659,6 +690,7 @@ RESOURCE_RULES: dict[str, ResourceRule] = {
     "apigateway-access-logging": apigateway_access_logging,
     "kms-key-rotation": kms_key_rotation,
     "sns-topic-encrypted": sns_topic_encrypted,
+    "triage-rule-not-expired": triage_rule_not_expired,
     "iam-no-full-admin": iam_no_full_admin,
     "iam-no-passrole-wildcard": iam_no_passrole_wildcard,
 }

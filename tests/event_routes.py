@@ -1,12 +1,14 @@
 """Follow EventBridge routes in a recorded plan: rule -> target -> (home bus -> rule) -> topic.
 
 A small, explicit EventBridge pattern matcher (exact values, ``numeric``, ``anything-but``,
-nested objects and arrays of objects) is enough for the patterns the baseline writes.
+``prefix``, ``$or``, nested objects and arrays of objects) is enough for the patterns the
+baseline writes; :func:`transform` applies an input transformer the way EventBridge does.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,6 +54,10 @@ def _value_matches(conditions: list[Any], value: Any) -> bool:
 def matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
     """True when ``event`` matches the EventBridge ``pattern``."""
     for key, condition in pattern.items():
+        if key == "$or":
+            if not any(matches(option, event) for option in condition):
+                return False
+            continue
         value = event.get(key)
         if isinstance(condition, Mapping):
             if isinstance(value, list):
@@ -91,6 +97,8 @@ def reaches_topic(
     region = str(event["region"])
     functions = {f.outputs["arn"]: f for f in plan.of_type(FUNCTION)}
     for rule in rules_in(plan, region):
+        if "eventPattern" not in rule.inputs:  # a schedule
+            continue
         if not matches(json.loads(rule.inputs["eventPattern"]), event):
             continue
         for target in targets_of(plan, rule):
@@ -125,3 +133,47 @@ def security_hub_home(plan: Plan, region: str) -> str | None:
     ):
         return home
     return None
+
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def json_path(event: Mapping[str, Any], path: str) -> Any:
+    """The value at a simple JSONPath (``$.detail.findings[0].Id``); KeyError if absent."""
+    assert path.startswith("$."), path
+    value: Any = event
+    for name, index in _PATH_PART.findall(path[2:]):
+        value = value[int(index)] if index else value[name]
+    return value
+
+
+def transform(transformer: Mapping[str, Any], event: Mapping[str, Any]) -> str:
+    """The body EventBridge sends for ``event`` through an input transformer: every input path
+    must resolve; a placeholder inside a JSON string gets the value's text (escaped), one
+    outside a string the value as JSON."""
+    values = {name: json_path(event, path) for name, path in transformer["inputPaths"].items()}
+    template = str(transformer["inputTemplate"])
+    out: list[str] = []
+    in_string = escaped = False
+    i = 0
+    while i < len(template):
+        char = template[i]
+        match = re.match(r"<([A-Za-z0-9_-]+)>", template[i:])
+        if match and match.group(1) in values:
+            value = values[match.group(1)]
+            if in_string:
+                text = value if isinstance(value, str) else json.dumps(value)
+                out.append(json.dumps(text)[1:-1])
+            else:
+                out.append(json.dumps(value))
+            i += match.end()
+            continue
+        if in_string and char == "\\" and not escaped:
+            escaped = True
+        else:
+            if char == '"' and not escaped:
+                in_string = not in_string
+            escaped = False
+        out.append(char)
+        i += 1
+    return "".join(out)

@@ -29,7 +29,11 @@ def test_there_are_snippets() -> None:
 
 
 # What a reader's stack would have set with `pulumi config set` before running a snippet.
-SNIPPET_CONFIG = {"snippet:originVerifySecret": "an-origin-verify-secret-of-32-chars-or-more"}
+SNIPPET_CONFIG = {
+    "snippet:originVerifySecret": "an-origin-verify-secret-of-32-chars-or-more",
+    "snippet:pagerdutyToken": "Token token=example",
+    "snippet:pagerdutyRoutingKey": "R0123456789ABCDEF0123456789ABCDE",
+}
 
 
 @pytest.mark.parametrize(("where", "code"), SNIPPETS, ids=[w for w, _ in SNIPPETS])

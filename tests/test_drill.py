@@ -16,6 +16,12 @@ def test_drill_shows_a_complete_isolation(capsys: pytest.CaptureFixture[str]) ->
     out = capsys.readouterr().out
     assert code == 0, out
     assert "Finding CryptoCurrency:EC2/BitcoinTool.B!DNS (severity 8)" in out
+    # The approve path (the default): request, one step, nothing changed, then the approval.
+    assert "mode approve" in out
+    assert "Notification: [secbaseline] Approve isolation of i-" in out
+    assert "aws lambda invoke --function-name secbaseline-ec2-isolation" in out
+    assert "nothing else changed: the instance keeps serving until a person approves" in out
+    assert "Approved by drill responder: isolating" in out
     for step in (
         "protect",
         "auto-scaling",
@@ -77,3 +83,10 @@ def test_unknown_drill_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> N
         main(["drill", "s3-breach"])
     assert exit_info.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_drill_automatic_mode_isolates_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["drill", "ec2-isolation", "--mode", "automatic"]) == 0
+    out = capsys.readouterr().out
+    assert "mode automatic" in out and "Approve isolation" not in out
+    assert "RESULT: i-" in out and "isolated completely" in out

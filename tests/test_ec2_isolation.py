@@ -818,3 +818,119 @@ def test_findings_about_another_account_are_left_to_that_account() -> None:
     assert outcome["status"] == "skipped"
     assert "not this account 999999999999" in outcome["reason"]
     assert factory.created == [] and factory.calls == []
+
+
+# --- isolation modes (issue 17): approve (default), notify, automatic ------------------------
+
+
+def inbox(scenario: Scenario) -> list[dict[str, Any]]:
+    """Notifications that reached the scenario's SQS subscriber."""
+    found = boto3.client("sqs", region_name="us-east-1").receive_message(
+        QueueUrl=scenario.queue_url, MaxNumberOfMessages=10
+    )
+    return [json.loads(m["Body"]) for m in found.get("Messages", [])]
+
+
+def test_the_handler_defaults_to_approve() -> None:
+    assert config_from_env({}).mode == "approve"
+    with pytest.raises(ValueError, match=r"^MODE: expected one of notify, approve, automatic"):
+        config_from_env({"MODE": "isolate"})
+
+
+def test_approve_mode_only_asks_and_the_approval_isolates(scenario: Scenario) -> None:
+    before = json.dumps(
+        {k: v for k, v in full_state(scenario).items() if k not in {"instances", "evidence"}},
+        default=str,
+        sort_keys=True,
+    )
+    factory = Recording()
+    outcome = run(scenario, factory, MODE="approve")
+    assert outcome["status"] == "awaiting_approval", outcome
+    # Only the pending record (instance tags), the evidence and the notification: groups,
+    # interfaces, profile, protection, Auto Scaling, targets and snapshots are untouched.
+    assert sorted(set(factory.mutations())) == ["CreateTags", "Publish", "PutObject"]
+    after = json.dumps(
+        {k: v for k, v in full_state(scenario).items() if k not in {"instances", "evidence"}},
+        default=str,
+        sort_keys=True,
+    )
+    assert after == before
+    finding = finding_for(scenario.instance_id, scenario.region)["detail"]
+    recorded = tags(scenario)
+    assert recorded[record.PENDING] == finding["id"]
+    assert recorded[record.PENDING_TYPE] == finding["type"]
+    assert record.STATUS not in recorded
+    (message,) = inbox(scenario)
+    assert message["Subject"] == (
+        f"[secbaseline] Approve isolation of {scenario.instance_id} ({scenario.region})?"
+    )
+    step = json.loads(message["Message"])["approve"]
+    assert step == outcome["approve"]
+    assert step.startswith("aws lambda invoke --function-name secbaseline-ec2-isolation ")
+    payload = json.loads(step.split("--payload '", 1)[1].split("'", 1)[0])
+    assert payload == {
+        "action": "approve-isolation",
+        "instanceId": scenario.instance_id,
+        "region": scenario.region,
+        "findingId": finding["id"],
+        "approvedBy": "<your name>",
+    }
+    # The same finding again (GuardDuty republishes updates): no second request.
+    again = Recording()
+    assert run(scenario, again, MODE="approve")["status"] == "skipped"
+    assert again.mutations() == []
+
+    # Without a name the approval is rejected before any AWS call.
+    unnamed = Recording()
+    rejected = handle(payload, config_from_env(handler_env(scenario)), unnamed)
+    assert rejected["status"] == "skipped" and "approvedBy" in rejected["reason"]
+    assert unnamed.calls == []
+    # An approval for another finding changes nothing.
+    wrong = Recording()
+    refused = handle(
+        {**payload, "findingId": "0" * 32, "approvedBy": "alice"},
+        config_from_env(handler_env(scenario, MODE="approve")),
+        wrong,
+    )
+    assert refused["status"] == "refused" and wrong.mutations() == []
+
+    approval = {**payload, "approvedBy": "alice@example.com"}
+    isolated = handle(approval, config_from_env(handler_env(scenario, MODE="approve")), Recording())
+    assert isolated["status"] == "isolated", isolated
+    assert isolated["approvedBy"] == "alice@example.com"
+    assert isolated["findingId"] == finding["id"]
+    recorded = tags(scenario)
+    assert recorded[record.STATUS] == record.ISOLATED
+    assert recorded[record.FINDING] == finding["id"]
+    ec2_client = ec2(scenario)
+    groups = {
+        g["GroupId"]: g["GroupName"]
+        for g in ec2_client.describe_security_groups()["SecurityGroups"]
+    }
+    assert {groups[g["GroupId"]] for g in instance(scenario)["SecurityGroups"]} == {ISOLATION_GROUP}
+    # Approving twice does nothing more.
+    assert handle(approval, config_from_env(handler_env(scenario)), Recording())["status"] in {
+        "refused",
+        "skipped",
+    }
+
+
+def test_notify_mode_changes_nothing(scenario: Scenario) -> None:
+    factory = Recording()
+    outcome = run(scenario, factory, MODE="notify")
+    assert outcome["status"] == "notified"
+    assert factory.mutations() == ["Publish"]
+    (message,) = inbox(scenario)
+    assert message["Subject"].startswith(f"[secbaseline] EC2 finding on {scenario.instance_id}")
+    assert record.PENDING not in tags(scenario)
+
+
+def test_approve_mode_skips_an_exempt_instance(scenario: Scenario) -> None:
+    ec2(scenario).create_tags(
+        Resources=[scenario.instance_id],
+        Tags=[{"Key": "secbaseline:isolation-exempt", "Value": "forensics"}],
+    )
+    factory = Recording()
+    outcome = run(scenario, factory, MODE="approve")
+    assert outcome["status"] == "skipped" and "exemption tag" in outcome["reason"]
+    assert factory.mutations() == []

@@ -137,3 +137,46 @@ def test_per_protocol_bodies_for_email_and_slack() -> None:
 )
 def test_guardduty_bands(score: float, label: str) -> None:
     assert handler.guardduty_label(score) == label
+
+
+def test_daily_digest_drains_the_queue_into_one_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MEDIUM and LOW findings wait in the digest queue; the schedule sends one digest to the
+    low-priority topic and empties the queue only after publishing."""
+    samples = json.loads((FIXTURES / "by_severity.json").read_text())
+    low = [
+        s["event"]
+        for s in samples
+        if s["name"] in {"guardduty-medium", "guardduty-low", "securityhub-low"}
+    ]
+    with mock_aws():
+        sns = boto3.client("sns", region_name="us-east-1")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        digest_topic = sns.create_topic(Name="security-digest")["TopicArn"]
+        digest_queue = sqs.create_queue(QueueName="security-digest")["QueueUrl"]
+        inbox = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+        inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        sns.subscribe(TopicArn=digest_topic, Protocol="sqs", Endpoint=inbox_arn)
+        for event in low:  # what EventBridge's SQS target delivers: the event as JSON
+            sqs.send_message(QueueUrl=digest_queue, MessageBody=json.dumps(event))
+        monkeypatch.setenv("DIGEST_QUEUE_URL", digest_queue)
+        monkeypatch.setenv("DIGEST_TOPIC_ARN", digest_topic)
+        monkeypatch.setenv("TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:unused")
+        schedule = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+        result = handler.handler(schedule, None)
+        (message,) = [
+            json.loads(m["Body"])
+            for m in sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10)["Messages"]
+        ]
+        left = sqs.receive_message(QueueUrl=digest_queue, MaxNumberOfMessages=10)
+        empty = handler.handler(schedule, None)
+    assert result["digest"] == 3
+    assert message["Subject"] == "[secbaseline] Security digest: 3 finding(s)"
+    body = message["Message"]
+    assert "3 security finding(s) below the paging threshold" in body
+    assert "[MEDIUM (5)] GuardDuty Recon:EC2/PortProbeUnprotectedPort" in body
+    assert "[LOW (2)] GuardDuty UnauthorizedAccess:EC2/SSHBruteForce" in body
+    assert "[LOW] Security Hub S3.8" in body
+    assert "Messages" not in left  # deleted after publishing
+    assert empty == {"digest": 0, "messageId": None}  # nothing to say: no message

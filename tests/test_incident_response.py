@@ -76,7 +76,9 @@ def test_function_settings(run_program: Callable[..., Plan]) -> None:
     assert fn.inputs["runtime"] == "python3.13"
     assert fn.inputs["handler"] == LAMBDA_HANDLER == "ec2_isolation.handler.handler"
     assert fn.inputs["tracingConfig"] == {"mode": "Active"}
-    assert fn.inputs["reservedConcurrentExecutions"] == 1
+    # No reserved concurrency by default: AWS keeps 10 unreserved, so reserving any fails in
+    # accounts whose quota is 10 (common for new accounts).
+    assert "reservedConcurrentExecutions" not in fn.inputs
     assert fn.inputs["region"] == HOME
     dlq = plan.one("aws:sqs/queue:Queue")
     assert fn.inputs["deadLetterConfig"] == {"targetArn": dlq.outputs["arn"]}
@@ -109,6 +111,7 @@ def test_function_settings(run_program: Callable[..., Plan]) -> None:
         "FINDING_TYPE_PREFIXES": ",".join(DEFAULT_TYPE_PREFIXES),
         "EXEMPT_TAG": "secbaseline:isolation-exempt",
         "DRY_RUN": "false",
+        "MODE": "approve",
         "FAIL_ON_ERROR": "true",
         "EVIDENCE_BUCKET": bucket.outputs["bucket"],
         "NOTIFICATION_TOPIC_ARN": TOPIC,
@@ -362,6 +365,7 @@ def test_options(run_program: Callable[..., Plan]) -> None:
         log_retention_days=90,
         reserved_concurrency=2,
         runtime="python3.12",
+        mode="automatic",
     )
     assert plan.of_type("aws:iam/instanceProfile:InstanceProfile") == []
     assert plan.of_type("secbaseline:index:SecureBucket") == []
@@ -373,6 +377,7 @@ def test_options(run_program: Callable[..., Plan]) -> None:
         and env["EXEMPT_TAG"] == "forensics"
     )
     assert env["FINDING_TYPE_PREFIXES"] == "Backdoor:EC2/"
+    assert env["MODE"] == "automatic"
     assert "QUARANTINE_PROFILE_ARN" not in env and "EVIDENCE_BUCKET" not in env
     assert fn.inputs["runtime"] == "python3.12" and fn.inputs["reservedConcurrentExecutions"] == 2
     assert plan.one("aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 90
@@ -437,6 +442,7 @@ def test_evidence_is_locked_by_default_under_the_baseline_prefix(
         ({"evidence_object_lock_days": 0}, "evidence_object_lock_days: 0 is out of range 1-36500"),
         ({"log_retention_days": 42}, "log_retention_days: 42 is not a CloudWatch Logs retention"),
         ({"reserved_concurrency": 0}, "reserved_concurrency: 0 is out of range 1-100"),
+        ({"mode": "isolate"}, "mode: expected 'notify', 'approve' or 'automatic', got 'isolate'"),
         ({"timeout_seconds": 1000}, "timeout_seconds: 1000 is out of range 30-900"),
         (
             {"runtime": "python3.9"},
@@ -504,6 +510,7 @@ def test_from_config() -> None:
             "incidentResponse.logRetentionDays: 42 is not a CloudWatch Logs retention",
         ),
         ({"reservedConcurrency": 101}, "incidentResponse.reservedConcurrency: 101 is out of range"),
+        ({"mode": "auto"}, "incidentResponse.mode: expected 'notify', 'approve' or 'automatic'"),
         ({"timeoutSeconds": 10}, "incidentResponse.timeoutSeconds: 10 is out of range 30-900"),
         ({"runtime": "python3.9"}, "incidentResponse.runtime: expected 'python3.12' or"),
         ({"exemptTag": ""}, "incidentResponse.exemptTag: expected a tag key"),
@@ -651,9 +658,12 @@ def test_intermediate_tier_deploys_it_and_config_opts_out(plan_tier: Callable[..
     off = plan_tier(tier="intermediate", incidentResponse={"enabled": False})
     assert off.of_type("secbaseline:index:IncidentResponse") == []
     assert plan_tier(tier="beginner").of_type("secbaseline:index:IncidentResponse") == []
-    custom = plan_tier(tier="intermediate", incidentResponse={"dryRun": True})
+    env = isolation_function(plan, component.urn).inputs["environment"]["variables"]
+    assert env["MODE"] == "approve"  # a person approves each isolation by default
+    custom = plan_tier(tier="intermediate", incidentResponse={"dryRun": True, "mode": "automatic"})
     urn = custom.one("secbaseline:index:IncidentResponse").urn
-    assert isolation_function(custom, urn).inputs["environment"]["variables"]["DRY_RUN"] == "true"
+    env = isolation_function(custom, urn).inputs["environment"]["variables"]
+    assert env["DRY_RUN"] == "true" and env["MODE"] == "automatic"
 
 
 def isolation_function(plan: Plan, component_urn: str) -> RecordedResource:
@@ -715,3 +725,18 @@ def test_pulumi_analyzer_reads_the_component() -> None:
         assert "plain" not in inputs[name], name  # takes Outputs
     assert inputs["runtime"]["$ref"] == "#/types/secbaseline:index:IsolationRuntime"
     assert {"evidenceBucketName", "evidenceBucketArn", "kmsKeyArn"} <= set(resource["properties"])
+
+
+@pytest.mark.parametrize("mode", ["notify", "approve", "automatic"])
+def test_every_mode_plans_the_same_function_with_its_mode(
+    run_program: Callable[..., Plan], mode: str
+) -> None:
+    plan = build(run_program, mode=mode)
+    fn = plan.one("aws:lambda/function:Function")
+    assert fn.inputs["environment"]["variables"]["MODE"] == mode
+    # Switching modes is one config change: the rule, alarms and evidence stay the same.
+    pattern = json.loads(
+        plan.of_type("aws:cloudwatch/eventRule:EventRule")[0].inputs["eventPattern"]
+    )
+    assert pattern["detail"]["service"] == {"archived": [False]}
+    assert len(plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) == 3

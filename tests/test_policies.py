@@ -386,6 +386,20 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
         ["automatic key rotation is off (enableKeyRotation)"],
     ),
     (
+        "triage-rule-not-expired",
+        catalog.GUARDDUTY_FILTER,
+        {"description": "scanner noise", "tags": {"secbaseline:expires": "2099-12-31"}},
+        {"description": "scanner noise", "tags": {"secbaseline:expires": "2020-01-31"}},
+        ["expired on 2020-01-31: review the rule, then renew the date or remove the rule"],
+    ),
+    (
+        "triage-rule-not-expired",
+        catalog.SECURITYHUB_AUTOMATION_RULE,
+        {"description": "accepted risk", "tags": {"secbaseline:expires": "2099-12-31"}},
+        {"description": "", "tags": {}},
+        ["no reason (description)", "no expiry date (tag secbaseline:expires)"],
+    ),
+    (
         "sns-topic-encrypted",
         catalog.SNS_TOPIC,
         {"kmsMasterKeyId": "alias/aws/sns"},

@@ -8,13 +8,16 @@ import pulumi_aws as aws
 import pytest
 
 from secbaseline.baseline.args import ArgumentError
-from secbaseline.baseline.engine import OfflineEngineError, Plan
+from secbaseline.baseline.engine import OfflineEngineError, Plan, RecordedResource
 from secbaseline.components.security_notifications import (
+    CHATBOT_REGIONS,
     NotificationRoute,
     SecurityNotifications,
     SecurityNotificationsArgs,
     SeverityLabel,
     SlackChannel,
+    TicketingSink,
+    chatbot_region,
     event_patterns,
 )
 from tests.tagging import untagged
@@ -35,9 +38,25 @@ def build(run_program: Callable[..., Plan], **kwargs: Any) -> Plan:
     return run_program(lambda: SecurityNotifications("sn", args))
 
 
+def named(plan: Plan, type_token: str, name: str) -> RecordedResource:
+    found = [r for r in plan.of_type(type_token) if r.name == name]
+    assert len(found) == 1, f"{type_token} {name}: {len(found)}"
+    return found[0]
+
+
+def paging_topic(plan: Plan) -> RecordedResource:
+    return named(plan, "aws:sns/topic:Topic", "sn-topic")
+
+
+def role_policy(plan: Plan, name: str) -> dict[str, Any]:
+    found = next(r for r in plan.of_type("aws:iam/rolePolicy:RolePolicy") if r.name == name)
+    policy: dict[str, Any] = json.loads(found.inputs["policy"])
+    return policy
+
+
 def test_topic_key_and_policies(run_program: Callable[..., Plan]) -> None:
     plan = build(run_program)
-    topic = plan.one("aws:sns/topic:Topic")
+    topic = paging_topic(plan)
     key = plan.one("aws:kms/key:Key")
     assert plan.region_of(topic) == plan.region_of(key) == "ap-northeast-1"
     assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
@@ -51,7 +70,9 @@ def test_topic_key_and_policies(run_program: Callable[..., Plan]) -> None:
     assert key_statements["EnableAccountIamPolicies"]["Principal"] == {
         "AWS": "arn:aws:iam::111111111111:root"
     }
-    policy = json.loads(plan.one("aws:sns/topicPolicy:TopicPolicy").inputs["policy"])
+    policy = json.loads(
+        named(plan, "aws:sns/topicPolicy:TopicPolicy", "sn-topic-policy").inputs["policy"]
+    )
     publish = policy["Statement"][0]
     assert publish["Principal"] == {"Service": "events.amazonaws.com"}
     assert publish["Action"] == "sns:Publish"
@@ -64,7 +85,11 @@ def test_topic_key_and_policies(run_program: Callable[..., Plan]) -> None:
         "Service": "cloudwatch.amazonaws.com"
     }
     assert policy["Statement"][2]["Effect"] == "Deny"
-    subscriptions = plan.of_type("aws:sns/topicSubscription:TopicSubscription")
+    subscriptions = [
+        s
+        for s in plan.of_type("aws:sns/topicSubscription:TopicSubscription")
+        if s.inputs["topic"] == topic.outputs["arn"]
+    ]
     assert sorted(s.inputs["endpoint"] for s in subscriptions) == [
         "oncall@example.com",
         "sec@example.com",
@@ -75,20 +100,31 @@ def test_topic_key_and_policies(run_program: Callable[..., Plan]) -> None:
 
 def test_formatter_lambda_least_privilege(run_program: Callable[..., Plan]) -> None:
     plan = build(run_program)
-    topic = plan.one("aws:sns/topic:Topic")
+    topic = paging_topic(plan)
+    digest = named(plan, "aws:sns/topic:Topic", "sn-digest-topic")
+    queue = named(plan, "aws:sqs/queue:Queue", "sn-digest-queue")
+    dlq = named(plan, "aws:sqs/queue:Queue", "sn-dlq")
     function = plan.one("aws:lambda/function:Function")
-    assert function.inputs["environment"] == {"variables": {"TOPIC_ARN": topic.outputs["arn"]}}
+    assert function.inputs["environment"] == {
+        "variables": {
+            "TOPIC_ARN": topic.outputs["arn"],
+            "DIGEST_QUEUE_URL": queue.outputs["url"],
+            "DIGEST_TOPIC_ARN": digest.outputs["arn"],
+        }
+    }
     assert function.inputs["handler"] == "handler.handler"
     assert function.inputs["runtime"] == "python3.12"
-    policy = json.loads(
-        next(
-            r
-            for r in plan.of_type("aws:iam/rolePolicy:RolePolicy")
-            if r.name == "sn-formatter-policy"
-        ).inputs["policy"]
-    )
+    policy = role_policy(plan, "sn-formatter-policy")
     actions = {s["Sid"]: (s["Action"], s["Resource"]) for s in policy["Statement"]}
-    assert actions["PublishToTheTopic"] == ("sns:Publish", topic.outputs["arn"])
+    assert actions["PublishToTheTopics"] == (
+        "sns:Publish",
+        [topic.outputs["arn"], digest.outputs["arn"]],
+    )
+    assert actions["DeadLetterQueue"] == ("sqs:SendMessage", dlq.outputs["arn"])
+    assert actions["DrainTheDigestQueue"] == (
+        ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+        queue.outputs["arn"],
+    )
     assert actions["UseTheTopicKey"][1] == plan.one("aws:kms/key:Key").outputs["arn"]
     assert actions["WriteOwnLogs"][1].startswith("arn:aws:logs:ap-northeast-1:")
     assert actions["WriteOwnLogs"][1].endswith(
@@ -96,8 +132,13 @@ def test_formatter_lambda_least_privilege(run_program: Callable[..., Plan]) -> N
     )
     assert "*" not in {str(resource) for _, resource in actions.values()}
     permissions = plan.of_type("aws:lambda/permission:Permission")
-    rules = {r.outputs["arn"] for r in plan.of_type(RULE) if plan.region_of(r) == "ap-northeast-1"}
-    assert {p.inputs["sourceArn"] for p in permissions} == rules
+    rules = {
+        r.outputs["arn"]
+        for r in plan.of_type(RULE)
+        if plan.region_of(r) == "ap-northeast-1" and not r.name.endswith("-low")
+    }
+    assert {p.inputs["sourceArn"] for p in permissions} == rules  # low rules go to the queue
+    assert len(rules) == 5  # four paging routes and the digest schedule
     assert {p.inputs["principal"] for p in permissions} == {"events.amazonaws.com"}
 
 
@@ -136,8 +177,26 @@ def test_forwarding_role_may_only_put_events_on_the_home_bus(
 
 
 def test_event_patterns() -> None:
-    patterns = event_patterns(4.0, "MEDIUM")
-    assert patterns["guardduty"]["detail"] == {"severity": [{"numeric": [">=", 4.0]}]}
+    patterns = event_patterns(4.0, "MEDIUM", page_types=())
+    assert patterns["guardduty"]["detail"] == {
+        "service": {"archived": [False]},
+        "severity": [{"numeric": [">=", 4.0]}],
+    }
+    assert patterns["guardduty-low"]["detail"] == {
+        "service": {"archived": [False]},
+        "severity": [{"numeric": ["<", 4.0]}],
+    }
+    assert patterns["securityhub-low"]["detail"]["findings"]["Severity"] == {"Label": ["LOW"]}
+    assert "securityhub-low" not in event_patterns(4.0, "LOW")
+    assert "guardduty-low" not in event_patterns(0, "LOW")
+    paging = event_patterns(7.0, "HIGH", page_types=["Policy:IAMUser/RootCredentialUsage"])
+    assert paging["guardduty"]["detail"]["$or"] == [
+        {"severity": [{"numeric": [">=", 7.0]}]},
+        {"type": ["Policy:IAMUser/RootCredentialUsage"]},
+    ]
+    assert paging["guardduty-low"]["detail"]["type"] == [
+        {"anything-but": ["Policy:IAMUser/RootCredentialUsage"]}
+    ]
     findings = patterns["securityhub"]["detail"]["findings"]
     assert findings["Severity"] == {"Label": ["MEDIUM", "HIGH", "CRITICAL"]}
     assert findings["Workflow"] == {"Status": ["NEW"]}
@@ -164,16 +223,29 @@ def test_severity_and_routes_from_config(run_program: Callable[..., Plan]) -> No
         run_program,
         guard_duty_min_severity=args.guard_duty_min_severity,
         routes=args.routes,
+        page_finding_types=[],
     )
     rules = plan.of_type(RULE)
     assert sorted(r.name for r in rules) == [
+        "sn-digest-schedule",
+        "sn-guardduty",
+        "sn-guardduty-forward-eu-west-1",
+        "sn-guardduty-forward-us-east-1",
+        "sn-guardduty-low",
+        "sn-guardduty-low-forward-eu-west-1",
+        "sn-guardduty-low-forward-us-east-1",
+    ]
+    assert json.loads(named(plan, RULE, "sn-guardduty").inputs["eventPattern"])["detail"] == {
+        "service": {"archived": [False]},
+        "severity": [{"numeric": [">=", 9]}],
+    }
+    quiet = build(run_program, routes=args.routes, low_priority=False)
+    assert sorted(r.name for r in quiet.of_type(RULE)) == [
         "sn-guardduty",
         "sn-guardduty-forward-eu-west-1",
         "sn-guardduty-forward-us-east-1",
     ]
-    assert json.loads(rules[0].inputs["eventPattern"])["detail"] == {
-        "severity": [{"numeric": [">=", 9]}]
-    }
+    assert len(quiet.of_type("aws:sns/topic:Topic")) == 1
 
 
 def test_slack_channel(run_program: Callable[..., Plan]) -> None:
@@ -183,7 +255,9 @@ def test_slack_channel(run_program: Callable[..., Plan]) -> None:
     slack = plan.one("aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration")
     assert slack.inputs["slackTeamId"] == "T0123ABCD9"
     assert slack.inputs["slackChannelId"] == "C0123ABCD9"
-    assert slack.inputs["snsTopicArns"] == [plan.one("aws:sns/topic:Topic").outputs["arn"]]
+    assert slack.inputs["snsTopicArns"] == [paging_topic(plan).outputs["arn"]]
+    # ap-northeast-1 has no AWS Chatbot API: the nearest region that has one.
+    assert plan.region_of(slack) == "ap-southeast-1"
     assert slack.inputs["guardrailPolicyArns"] == ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
     role = next(r for r in plan.of_type("aws:iam/role:Role") if r.name == "sn-chatbot-role")
     assert slack.inputs["iamRoleArn"] == role.outputs["arn"]
@@ -299,7 +373,9 @@ def test_given_key_creates_no_key(run_program: Callable[..., Plan]) -> None:
     key_arn = "arn:aws:kms:ap-northeast-1:111111111111:key/abc"
     plan = build(run_program, kms_key_arn=key_arn)
     assert plan.of_type("aws:kms/key:Key") == []
-    assert plan.one("aws:sns/topic:Topic").inputs["kmsMasterKeyId"] == key_arn
+    assert {t.inputs["kmsMasterKeyId"] for t in plan.of_type("aws:sns/topic:Topic")} == {key_arn}
+    assert {q.inputs["kmsMasterKeyId"] for q in plan.of_type("aws:sqs/queue:Queue")} == {key_arn}
+    assert plan.one("aws:cloudwatch/logGroup:LogGroup").inputs["kmsKeyId"] == key_arn
     policy = json.loads(
         next(
             r
@@ -331,9 +407,10 @@ def test_outputs_are_wired_and_checked_when_they_resolve(
 
     plan = run_program(good)
     key = plan.one("aws:kms/key:Key")
-    assert plan.one("aws:sns/topic:Topic").inputs["kmsMasterKeyId"] == key.outputs["arn"]
-    subscription = plan.one("aws:sns/topicSubscription:TopicSubscription")
-    assert subscription.inputs["endpoint"] == "team@example.com"
+    assert paging_topic(plan).inputs["kmsMasterKeyId"] == key.outputs["arn"]
+    subscriptions = plan.of_type("aws:sns/topicSubscription:TopicSubscription")
+    assert {s.inputs["endpoint"] for s in subscriptions} == {"team@example.com"}
+    assert len(subscriptions) == 2  # the paging topic and the digest
 
     def bad() -> None:
         address = aws.sns.Topic("t").name
@@ -360,3 +437,170 @@ def test_the_component_providers_mapping(run_program: Callable[..., Plan]) -> No
     plan = run_program(lambda: SecurityNotifications("sn", args))
     assert [r.name for r in plan.of_type(RULE)] == ["sn-rootsignin"]
     assert plan.one("aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration")
+
+
+def test_formatter_has_an_encrypted_dead_letter_queue_and_alarms(
+    run_program: Callable[..., Plan],
+) -> None:
+    """Issue 16: a failing formatter no longer drops notifications silently."""
+    plan = build(run_program)
+    key = plan.one("aws:kms/key:Key")
+    topic = paging_topic(plan)
+    dlq = named(plan, "aws:sqs/queue:Queue", "sn-dlq")
+    assert dlq.inputs["kmsMasterKeyId"] == key.outputs["arn"]
+    assert dlq.inputs["messageRetentionSeconds"] == 14 * 24 * 3600
+    function = plan.one("aws:lambda/function:Function")
+    assert function.inputs["deadLetterConfig"] == {"targetArn": dlq.outputs["arn"]}
+    home_targets = [t for t in plan.of_type(TARGET) if plan.region_of(t) == "ap-northeast-1"]
+    assert home_targets
+    assert all(t.inputs["deadLetterConfig"] == {"arn": dlq.outputs["arn"]} for t in home_targets)
+    policy = json.loads(
+        named(plan, "aws:sqs/queuePolicy:QueuePolicy", "sn-dlq-policy").inputs["policy"]
+    )
+    deny, allow = policy["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {
+        "Bool": {"aws:SecureTransport": "false"}
+    }
+    home_rules = sorted(
+        r.outputs["arn"] for r in plan.of_type(RULE) if plan.region_of(r) == "ap-northeast-1"
+    )
+    assert sorted(allow["Condition"]["ArnEquals"]["aws:SourceArn"]) == home_rules
+    alarms = {a.name: a.inputs for a in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    assert sorted(alarms) == ["sn-alarm-dlq", "sn-alarm-errors"]
+    assert alarms["sn-alarm-errors"]["metricName"] == "Errors"
+    assert alarms["sn-alarm-errors"]["dimensions"] == {"FunctionName": function.outputs["name"]}
+    assert alarms["sn-alarm-dlq"]["metricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarms["sn-alarm-dlq"]["dimensions"] == {"QueueName": dlq.outputs["name"]}
+    for alarm in alarms.values():
+        assert alarm["alarmActions"] == [topic.outputs["arn"]]
+        assert alarm["threshold"] == 0 and alarm["comparisonOperator"] == "GreaterThanThreshold"
+    assert {plan.region_of(a) for a in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")} == {
+        "ap-northeast-1"
+    }
+
+
+def test_formatter_log_group_uses_the_customer_key(run_program: Callable[..., Plan]) -> None:
+    """Issue 16: the formatter's log group is encrypted with a customer KMS key."""
+    plan = build(run_program)
+    key = plan.one("aws:kms/key:Key")
+    logs = plan.one("aws:cloudwatch/logGroup:LogGroup")
+    assert logs.inputs["kmsKeyId"] == key.outputs["arn"]
+    assert logs.inputs["name"] == "/aws/lambda/secbaseline-finding-formatter"
+    function = plan.one("aws:lambda/function:Function")
+    assert function.inputs["loggingConfig"]["logGroup"] == logs.outputs["name"]
+    statements = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
+    assert statements["AllowCloudWatchLogs"]["Principal"] == {
+        "Service": "logs.ap-northeast-1.amazonaws.com"
+    }
+
+
+@pytest.mark.parametrize(
+    ("home", "expected"),
+    [
+        ("ap-northeast-1", "ap-southeast-1"),
+        ("ap-south-1", "ap-southeast-1"),
+        ("eu-central-1", "eu-west-1"),
+        ("me-south-1", "eu-west-1"),
+        ("us-east-1", "us-east-2"),
+        ("sa-east-1", "us-east-2"),
+        ("us-west-2", "us-west-2"),
+        ("eu-west-1", "eu-west-1"),
+    ],
+)
+def test_chatbot_region_default(home: str, expected: str) -> None:
+    assert chatbot_region(home) == expected
+    assert expected in CHATBOT_REGIONS
+
+
+def test_slack_channel_in_a_chosen_chatbot_region(run_program: Callable[..., Plan]) -> None:
+    plan = build(
+        run_program,
+        slack=SlackChannel(workspace_id="T0123ABCD9", channel_id="C0123ABCD9", region="us-west-2"),
+    )
+    slack = plan.one("aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration")
+    assert plan.region_of(slack) == "us-west-2"
+    with pytest.raises(ArgumentError) as err:
+        SlackChannel(workspace_id="T0123ABCD9", channel_id="C0123ABCD9", region="ap-northeast-1")
+    assert str(err.value).startswith(
+        "region: AWS Chatbot's API does not exist in 'ap-northeast-1'; use one of us-east-2, "
+        "us-west-2, ap-southeast-1, eu-west-1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        (
+            {
+                "slack": {
+                    "workspaceId": "T0123ABCD9",
+                    "channelId": "C0123ABCD9",
+                    "region": "us-east-1",
+                }
+            },
+            "notifications.slack.region: AWS Chatbot's API does not exist in 'us-east-1'",
+        ),
+        (
+            {"pageFindingTypes": ["RootCredentialUsage"]},
+            "notifications.pageFindingTypes[0]: 'RootCredentialUsage' is not a GuardDuty finding",
+        ),
+        ({"digestSchedule": "daily"}, "notifications.digestSchedule: "),
+        ({"digestEmails": ["x"]}, "notifications.digestEmails[0]: 'x' is not a valid"),
+        (
+            {"ticketing": {"endpoint": "http://example.com/hook", "apiKey": "k"}},
+            "notifications.ticketing.endpoint: 'http://example.com/hook' is not an https:// URL",
+        ),
+        (
+            {"ticketing": {"endpoint": "https://example.com/hook"}},
+            "notifications.ticketing.apiKey: ",
+        ),
+        (
+            {
+                "ticketing": {
+                    "endpoint": "https://example.com/hook",
+                    "apiKey": "k",
+                    "apiKeyHeader": "X Auth",
+                }
+            },
+            "notifications.ticketing.apiKeyHeader: 'X Auth' is not an HTTP header name",
+        ),
+        (
+            {
+                "ticketing": {
+                    "endpoint": "https://example.com/hook",
+                    "apiKey": "k",
+                    "rateLimitPerSecond": 0,
+                }
+            },
+            "notifications.ticketing.rateLimitPerSecond: 0 is out of range 1-300",
+        ),
+        ({"lowPriority": "sometimes"}, "notifications.lowPriority: expected a valid boolean"),
+    ],
+)
+def test_bad_routing_config(section: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArgumentError) as err:
+        SecurityNotificationsArgs.from_config(
+            "notifications", {"regions": ["us-east-1"], "homeRegion": "us-east-1", **section}
+        )
+    assert str(err.value).startswith(message)
+
+
+def test_ticketing_connection_keeps_the_key_secret(run_program: Callable[..., Plan]) -> None:
+    plan = build(
+        run_program,
+        ticketing=TicketingSink(endpoint="https://example.com/hook", api_key="s3cr3t"),
+    )
+    connection = plan.one("aws:cloudwatch/eventConnection:EventConnection")
+    assert connection.inputs["authParameters"]["apiKey"]["key"] == "Authorization"
+    policy = role_policy(plan, "sn-ticketing-policy")
+    (statement,) = policy["Statement"]
+    destination = plan.one("aws:cloudwatch/eventApiDestination:EventApiDestination")
+    assert statement["Action"] == "events:InvokeApiDestination"
+    assert statement["Resource"] == destination.outputs["arn"] + "*"
+    assert destination.inputs["invocationRateLimitPerSecond"] == 10
+    targets = [t for t in plan.of_type(TARGET) if t.inputs["arn"] == destination.outputs["arn"]]
+    assert len(targets) == 4
+    assert all(
+        "routing_key" not in json.loads(t.inputs["inputTransformer"]["inputTemplate"])
+        for t in targets
+    )

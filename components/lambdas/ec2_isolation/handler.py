@@ -1,5 +1,10 @@
 """Lambda entry point: isolate the EC2 instance named by a GuardDuty finding.
 
+Modes (``MODE``): ``automatic`` isolates at once; ``approve`` (the default) records the
+finding on the instance (``secbaseline:isolation-pending``) and publishes the one step that
+isolates it, and isolates only when a person sends that approval (an ``approve-isolation``
+event naming the instance, region, finding and approver); ``notify`` only publishes.
+
 Order: check -> record the original state (tags, evidence bucket) -> termination/stop
 protection -> keep Auto Scaling from replacing it -> deregister from target groups ->
 network isolation (transit group, then isolation group) -> quarantine instance profile ->
@@ -9,13 +14,24 @@ the instance tagged ``isolating`` and the next run (Lambda's retry, or a rerun) 
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from typing import Any
 
 from . import log, record, steps
 from .aws import ClientFactory, Clients, Recorder, boto3_factory
-from .parse import Config, Finding, Rejected, config_from_env, parse_event
+from .parse import (
+    Approval,
+    Config,
+    Finding,
+    Rejected,
+    approval_event,
+    config_from_env,
+    is_approval,
+    parse_approval,
+    parse_event,
+)
 
 
 class IsolationFailed(RuntimeError):
@@ -40,10 +56,11 @@ def result(
     }
 
 
-def isolate(finding: Finding, config: Config, factory: ClientFactory) -> dict[str, Any]:
-    """Isolate the finding's instance in the finding's region; never raises for AWS errors."""
-    clients = Clients(factory, finding.region)
-    run = Recorder(dry_run=config.dry_run)
+def _precheck(
+    clients: Clients, finding: Finding, config: Config, run: Recorder
+) -> tuple[dict[str, Any], dict[str, str]] | dict[str, Any]:
+    """The instance and its tags, or the "skipped" result when it is gone, exempt or
+    already isolated."""
     instance = steps.describe_instance(clients.ec2, finding.instance_id)
     if instance is None or instance.get("State", {}).get("Name") in steps.GONE_STATES:
         reason = "instance no longer exists (terminated or not found)"
@@ -55,11 +72,160 @@ def isolate(finding: Finding, config: Config, factory: ClientFactory) -> dict[st
         reason = f"instance carries the exemption tag {config.exempt_tag}={exempt!r}"
         log.warning("skipped", reason=reason, instanceId=finding.instance_id)
         return result("skipped", finding, run, reason)
-    status = tags.get(record.STATUS)
-    if status == record.ISOLATED:
+    if tags.get(record.STATUS) == record.ISOLATED:
         reason = f"already isolated (finding {tags.get(record.FINDING, '?')})"
         log.info("skipped", reason=reason, instanceId=finding.instance_id)
         return result("skipped", finding, run, reason)
+    return instance, tags
+
+
+def approval_step(finding: Finding, config: Config) -> str:
+    """The one command that approves isolating the finding's instance."""
+    payload = json.dumps(approval_event(finding.instance_id, finding.region, finding.id))
+    region = f" --region {config.function_region}" if config.function_region else ""
+    return (
+        f"aws lambda invoke --function-name {config.function_name}{region} "
+        f"--cli-binary-format raw-in-base64-out --payload '{payload}' result.json"
+    )
+
+
+def request_approval(finding: Finding, config: Config, factory: ClientFactory) -> dict[str, Any]:
+    """Record the finding as pending on the instance and publish the step that isolates it;
+    change nothing else."""
+    clients = Clients(factory, finding.region)
+    run = Recorder(dry_run=config.dry_run)
+    checked = _precheck(clients, finding, config, run)
+    if isinstance(checked, dict):
+        return checked
+    instance, tags = checked
+    if tags.get(record.PENDING) == finding.id:
+        reason = f"already awaiting approval for finding {finding.id}"
+        log.info("skipped", reason=reason, instanceId=finding.instance_id)
+        return result("skipped", finding, run, reason)
+    del instance
+    step = approval_step(finding, config)
+    run.change(
+        "approval",
+        f"tag {finding.instance_id} as awaiting approval for finding {finding.id}",
+        lambda: clients.ec2.create_tags(
+            Resources=[finding.instance_id],
+            Tags=record.tag_list(
+                {
+                    record.PENDING: finding.id,
+                    record.PENDING_TYPE: finding.type[: record.TAG_VALUE_MAX],
+                    record.PENDING_SEVERITY: f"{finding.severity:g}",
+                    record.PENDING_TIME: steps.now(),
+                }
+            ),
+        ),
+    )
+    steps.write_evidence(
+        clients,
+        run,
+        config,
+        steps.evidence_key(finding.instance_id, finding.id, "pending.json"),
+        {"finding": finding.__dict__, "requestedAt": steps.now(), "approve": step},
+    )
+    outcome = result(
+        "awaiting_approval",
+        finding,
+        run,
+        "isolation waits for a person's approval",
+        approve=step,
+    )
+    if not config.dry_run:
+        _best_effort(
+            lambda: steps.notify(
+                clients,
+                config,
+                f"[secbaseline] Approve isolation of {finding.instance_id} ({finding.region})?",
+                {
+                    "finding": finding.__dict__,
+                    "toIsolate": "Check the finding, then run this one step (put your name "
+                    "in approvedBy):",
+                    "approve": step,
+                    "runbook": "docs/incident-response.md",
+                },
+            )
+        )
+    return outcome
+
+
+def notify_only(finding: Finding, config: Config, factory: ClientFactory) -> dict[str, Any]:
+    """``notify`` mode: publish the finding about the instance; change nothing."""
+    clients = Clients(factory, finding.region)
+    run = Recorder(dry_run=config.dry_run)
+    checked = _precheck(clients, finding, config, run)
+    if isinstance(checked, dict):
+        return checked
+    outcome = result("notified", finding, run, "isolation mode is notify: nothing was changed")
+    _best_effort(
+        lambda: steps.notify(
+            clients,
+            config,
+            f"[secbaseline] EC2 finding on {finding.instance_id} ({finding.region}): not isolated",
+            {
+                "finding": finding.__dict__,
+                "isolation": "mode notify: isolate by hand (docs/incident-response.md)",
+            },
+        )
+    )
+    return outcome
+
+
+def approve(approval: Approval, config: Config, factory: ClientFactory) -> dict[str, Any]:
+    """Run the isolation a person approved, for the finding recorded on the instance."""
+    clients = Clients(factory, approval.region)
+    instance = steps.describe_instance(clients.ec2, approval.instance_id)
+    tags = record.tag_dict(instance.get("Tags")) if instance else {}
+    pending = tags.get(record.PENDING)
+    if pending != approval.finding_id:
+        reason = (
+            f"no isolation of {approval.instance_id} awaits approval for finding "
+            f"{approval.finding_id} (pending: {pending or 'none'}): nothing was changed"
+        )
+        log.warning("approval refused", reason=reason, instanceId=approval.instance_id)
+        return {
+            "status": "refused",
+            "instanceId": approval.instance_id,
+            "region": approval.region,
+            "findingId": approval.finding_id,
+            "actions": [],
+            "reason": reason,
+        }
+    try:
+        severity = float(tags.get(record.PENDING_SEVERITY, "0"))
+    except ValueError:
+        severity = 0.0
+    finding = Finding(
+        id=approval.finding_id,
+        type=tags.get(record.PENDING_TYPE, "unknown"),
+        severity=severity,
+        region=approval.region,
+        account_id="",
+        instance_id=approval.instance_id,
+        title=f"approved by {approval.approved_by}",
+    )
+    log.info(
+        "isolation approved",
+        approvedBy=approval.approved_by,
+        findingId=finding.id,
+        instanceId=finding.instance_id,
+    )
+    outcome = isolate(finding, config, factory)
+    outcome["approvedBy"] = approval.approved_by
+    return outcome
+
+
+def isolate(finding: Finding, config: Config, factory: ClientFactory) -> dict[str, Any]:
+    """Isolate the finding's instance in the finding's region; never raises for AWS errors."""
+    clients = Clients(factory, finding.region)
+    run = Recorder(dry_run=config.dry_run)
+    checked = _precheck(clients, finding, config, run)
+    if isinstance(checked, dict):
+        return checked
+    instance, tags = checked
+    status = tags.get(record.STATUS)
 
     instance_id = finding.instance_id
     finding_id = finding.id
@@ -180,6 +346,13 @@ def handle(
     event: object, config: Config, factory: ClientFactory, own_account: str | None = None
 ) -> dict[str, Any]:
     """Parse and act on one event; malformed or irrelevant events make no AWS call."""
+    if is_approval(event):
+        try:
+            approval = parse_approval(event)
+        except Rejected as exc:
+            log.warning("approval rejected", reason=str(exc))
+            return result("skipped", None, None, f"rejected: {exc}")
+        return approve(approval, config, factory)
     try:
         finding = parse_event(event, config)
     except Rejected as exc:
@@ -202,7 +375,12 @@ def handle(
         instanceId=finding.instance_id,
         region=finding.region,
         dryRun=config.dry_run,
+        mode=config.mode,
     )
+    if config.mode == "approve":
+        return request_approval(finding, config, factory)
+    if config.mode == "notify":
+        return notify_only(finding, config, factory)
     return isolate(finding, config, factory)
 
 

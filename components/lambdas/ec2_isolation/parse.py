@@ -32,6 +32,12 @@ DEFAULT_TYPE_PREFIXES: tuple[str, ...] = (
 )
 _INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8}([0-9a-f]{9})?$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+MODES = ("notify", "approve", "automatic")
+"""``notify``: only notify; ``approve``: notify with the one step that isolates, isolate when a
+person approves; ``automatic``: isolate at once."""
+DEFAULT_MODE = "approve"
+APPROVE_ACTION = "approve-isolation"
+"""The ``action`` of the event a person sends to approve a pending isolation."""
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -67,6 +73,56 @@ class Config:
     dry_run: bool = False
     fail_on_error: bool = True
     """Raise after an error so Lambda retries the event and then sends it to the DLQ."""
+    mode: str = DEFAULT_MODE
+    """One of :data:`MODES`."""
+    function_name: str = "secbaseline-ec2-isolation"
+    """This function's name (Lambda sets ``AWS_LAMBDA_FUNCTION_NAME``): the approval step
+    names it."""
+    function_region: str | None = None
+    """This function's region (Lambda sets ``AWS_REGION``)."""
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A person's approval of a pending isolation (sent by invoking the function)."""
+
+    instance_id: str
+    region: str
+    finding_id: str
+    approved_by: str
+
+
+def approval_event(instance_id: str, region: str, finding_id: str) -> dict[str, str]:
+    """The payload that approves isolating ``instance_id`` for ``finding_id``."""
+    return {
+        "action": APPROVE_ACTION,
+        "instanceId": instance_id,
+        "region": region,
+        "findingId": finding_id,
+        "approvedBy": "<your name>",
+    }
+
+
+def is_approval(event: object) -> bool:
+    """An approval event (rather than a GuardDuty finding)."""
+    return isinstance(event, Mapping) and event.get("action") == APPROVE_ACTION
+
+
+def parse_approval(event: object) -> Approval:
+    """The approval, or ``Rejected`` naming the bad field (no AWS call is made)."""
+    if not isinstance(event, Mapping) or event.get("action") != APPROVE_ACTION:
+        raise Rejected(f"event: not an approval (action must be {APPROVE_ACTION!r})")
+    instance_id = _text(event, "instanceId", "approval")
+    if not _INSTANCE_ID.match(instance_id):
+        raise Rejected(f"approval.instanceId: {instance_id!r} is not an instance id")
+    region = _text(event, "region", "approval")
+    if not _REGION.match(region):
+        raise Rejected(f"approval.region: {region!r} is not a region name")
+    finding_id = _text(event, "findingId", "approval")
+    approved_by = event.get("approvedBy")
+    if not isinstance(approved_by, str) or not approved_by.strip() or approved_by.startswith("<"):
+        raise Rejected("approval.approvedBy: say who approves (a name or e-mail address)")
+    return Approval(instance_id, region, finding_id, approved_by.strip()[:128])
 
 
 def _flag(env: Mapping[str, str], key: str, default: bool) -> bool:
@@ -102,7 +158,17 @@ def config_from_env(env: Mapping[str, str]) -> Config:
         quarantine_profile=env.get("QUARANTINE_PROFILE_ARN") or None,
         dry_run=_flag(env, "DRY_RUN", False),
         fail_on_error=_flag(env, "FAIL_ON_ERROR", True),
+        mode=_mode(env.get("MODE", DEFAULT_MODE)),
+        function_name=env.get("AWS_LAMBDA_FUNCTION_NAME") or Config.function_name,
+        function_region=env.get("AWS_REGION") or None,
     )
+
+
+def _mode(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in MODES:
+        raise ValueError(f"MODE: expected one of {', '.join(MODES)}, got {raw!r}")
+    return value
 
 
 def _text(data: Mapping[str, Any], key: str, where: str) -> str:

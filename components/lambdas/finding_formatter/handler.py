@@ -4,6 +4,10 @@ Handles GuardDuty findings, Security Hub ``Findings - Imported`` events (one mes
 finding), IAM Access Analyzer findings and console sign-ins. Publishes to ``TOPIC_ARN`` with a
 per-protocol body: plain text for e-mail and queues, and AWS Chatbot's custom-notification JSON
 for Slack (https). Uses boto3 only.
+
+Invoked by the daily schedule (an ``aws.events`` ``Scheduled Event``), it drains the digest
+queue ``DIGEST_QUEUE_URL`` (MEDIUM and LOW findings routed there by EventBridge) and publishes
+one digest to ``DIGEST_TOPIC_ARN``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from urllib.parse import quote
 import boto3
 
 SUBJECT_LIMIT = 100  # SNS rejects longer subjects
+DIGEST_LIMIT = 200_000  # characters of digest text; SNS messages stop at 256 KB
+DIGEST_MAX_MESSAGES = 5000  # per run; the rest waits for the next digest
 
 
 @dataclass(frozen=True)
@@ -232,8 +238,70 @@ def publish(event: dict[str, Any], topic_arn: str, sns: Any = None) -> list[str]
     return ids
 
 
+def is_schedule(event: dict[str, Any]) -> bool:
+    """The daily digest's trigger (an EventBridge schedule)."""
+    return event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"
+
+
+def digest_line(notice: Notice) -> str:
+    """One finding in the digest."""
+    return (
+        f"- [{notice.severity}] {notice.source}: {notice.title}\n"
+        f"  account {notice.account}, {notice.region}, {notice.resource}\n"
+        f"  {notice.console_url}"
+    )
+
+
+def send_digest(queue_url: str, topic_arn: str, sqs: Any = None, sns: Any = None) -> dict[str, Any]:
+    """Drain the digest queue into one message on the low-priority topic; the queue's
+    messages are deleted only after the digest was published."""
+    sqs = sqs or boto3.client("sqs")
+    sns = sns or boto3.client("sns")
+    received: list[dict[str, Any]] = []
+    while len(received) < DIGEST_MAX_MESSAGES:
+        batch = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+        ).get("Messages", [])
+        if not batch:
+            break
+        received += batch
+    lines: list[str] = []
+    for message in received:
+        try:
+            event = json.loads(message["Body"])
+            lines += [digest_line(n) for n in notices(event)]
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            lines.append(f"- (unreadable event {message.get('MessageId')}: {error})")
+    if not received:
+        return {"digest": 0, "messageId": None}
+    text = "\n".join(lines)
+    if len(text) > DIGEST_LIMIT:
+        text = text[:DIGEST_LIMIT] + "\n... (truncated: see Security Hub and GuardDuty)"
+    count = len(lines)
+    body = (
+        f"{count} security finding(s) below the paging threshold since the last digest.\n"
+        "Review them this week; docs/incident-response.md says what each source means.\n\n" + text
+    )
+    response = sns.publish(
+        TopicArn=topic_arn,
+        Subject=f"[secbaseline] Security digest: {count} finding(s)"[:SUBJECT_LIMIT],
+        Message=body,
+    )
+    for start in range(0, len(received), 10):
+        sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                for i, m in enumerate(received[start : start + 10])
+            ],
+        )
+    return {"digest": count, "messageId": str(response["MessageId"])}
+
+
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     """Lambda entry point."""
     del context
+    if is_schedule(event):
+        return send_digest(os.environ["DIGEST_QUEUE_URL"], os.environ["DIGEST_TOPIC_ARN"])
     ids = publish(event, os.environ["TOPIC_ARN"])
     return {"published": len(ids), "messageIds": ids}
