@@ -128,22 +128,21 @@ def finding_flow(plan: Plan) -> str:
         for rule in plan.of_type("aws:cloudwatch/eventRule:EventRule")
     }
     edges: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for target in plan.of_type("aws:cloudwatch/eventTarget:EventTarget"):
-        rule = rules.get(str(target.inputs.get("rule")))
+    for event_target in plan.of_type("aws:cloudwatch/eventTarget:EventTarget"):
+        rule = rules.get(str(event_target.inputs.get("rule")))
         if rule is None or not isinstance(rule.inputs.get("eventPattern"), str):
             continue
         pattern = json.loads(rule.inputs["eventPattern"])
         region = plan.region_of(rule) or GLOBAL
         for source in pattern.get("source") or ["(any source)"]:
             for kind in pattern.get("detail-type") or ["(any event)"]:
-                edges[(f"{source}: {kind}", _target_name(plan, target.inputs["arn"], by_arn))].add(
-                    region
-                )
+                target_name = _target_name(plan, event_target.inputs["arn"], by_arn)
+                edges[(f"{source}: {kind}", target_name)].add(region)
     for function in plan.of_type("aws:lambda/function:Function"):
         variables = (function.inputs.get("environment") or {}).get("variables") or {}
         for value in variables.values():
-            topic = by_arn.get(str(value))
-            if topic is not None and topic.type == "aws:sns/topic:Topic":
+            published = by_arn.get(str(value))
+            if published is not None and published.type == "aws:sns/topic:Topic":
                 edges[
                     (
                         _target_name(plan, str(function.outputs.get("arn")), by_arn),
@@ -151,8 +150,8 @@ def finding_flow(plan: Plan) -> str:
                     )
                 ].add("publishes")
     for sub in plan.of_type("aws:sns/topicSubscription:TopicSubscription"):
-        topic = _target_name(plan, str(sub.inputs.get("topic")), by_arn)
-        edges[(topic, f"{sub.inputs.get('protocol')} subscribers")].add(
+        topic_name = _target_name(plan, str(sub.inputs.get("topic")), by_arn)
+        edges[(topic_name, f"{sub.inputs.get('protocol')} subscribers")].add(
             plan.region_of(sub) or GLOBAL
         )
     regions = len((plan.settings or {}).get("detectionRegions") or []) or 1
@@ -165,12 +164,12 @@ def finding_flow(plan: Plan) -> str:
             lines.append(f"  {nodes[name]}[{_label(name)}]")
         return nodes[name]
 
-    forwarded = set()
-    for (source, target), where in sorted(edges.items()):
+    forwarded: set[str] = set()
+    for (origin, target), where in sorted(edges.items()):
         label = "every detection region" if len(where) >= regions > 1 else ", ".join(sorted(where))
-        lines.append(f"  {node(source)} -->|{_label(label)}| {node(target)}")
+        lines.append(f"  {node(origin)} -->|{_label(label)}| {node(target)}")
         if target == HOME_BUS:
-            forwarded.add(source)
+            forwarded.add(origin)
     for source in sorted(forwarded):
         lines.append(
             f"  {node(HOME_BUS)} -.->|{_label('routed as in the home region')}| {node(source)}"
