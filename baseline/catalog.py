@@ -120,6 +120,8 @@ SG_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EBS_VOLUME = "aws:ebs/volume:Volume"
 RDS_INSTANCE = "aws:rds/instance:Instance"
 RDS_CLUSTER = "aws:rds/cluster:Cluster"
+RDS_PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
+RDS_CLUSTER_PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
 FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl"
 LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
@@ -141,6 +143,8 @@ IAM_ATTACHMENT_TYPES = (
     "aws:iam/policyAttachment:PolicyAttachment",
 )
 GUARDDUTY_DETECTOR = "aws:guardduty/detector:Detector"
+CONFIG_RULE = "aws:cfg/rule:Rule"
+CONFIG_RULE_FUNCTION = "aws:lambda/function:Function"
 SECURITYHUB_ACCOUNT = "aws:securityhub/account:Account"
 CONFIG_RECORDER = "aws:cfg/recorder:Recorder"
 
@@ -249,6 +253,14 @@ POLICIES: tuple[Policy, ...] = (
         "resource",
         "medium",
         resource_types=(RDS_INSTANCE, RDS_CLUSTER),
+    ),
+    Policy(
+        "rds-parameter-group-tls",
+        "RDS parameter groups must force TLS: rds.force_ssl = 1 (PostgreSQL, SQL Server) or "
+        "require_secure_transport on (MySQL, MariaDB).",
+        "resource",
+        "high",
+        resource_types=(RDS_PARAMETER_GROUP, RDS_CLUSTER_PARAMETER_GROUP),
     ),
     Policy(
         "lambda-function-url-auth",
@@ -438,13 +450,17 @@ CONTROLS: tuple[Control, ...] = (
     ),
     Control(
         "database-tls",
-        "Databases require TLS in transit (parameter group forces SSL)",
+        "Databases require TLS in transit (parameter group forces SSL), checked account-wide",
         "high",
         ("S-07",),
         (),
-        ("SecureDatabase",),
-        (),
-        (_component("SecureDatabase"),),
+        ("SecureDatabase", "ConfigRules"),
+        ("rds-parameter-group-tls",),
+        (
+            _component("SecureDatabase"),
+            # the custom Config rule's function judges every database in each region
+            CONFIG_RULE_FUNCTION,
+        ),
     ),
     Control(
         "database-iam-access",

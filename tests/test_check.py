@@ -59,6 +59,7 @@ PLANTED = {
     ("rds-backup-retention", "db"),
     ("rds-iam-auth", "db"),
     ("rds-deletion-protection", "db"),
+    ("rds-parameter-group-tls", "db-params"),
     ("lambda-function-url-auth", "open-url"),
     ("lambda-permission-restricted", "anyone-invokes"),
     ("cloudfront-tls", "cdn"),

@@ -78,7 +78,8 @@ def test_one_of_each_per_region_and_one_aggregator(plans: dict[int, Plan], count
     )
     assert exports == regions
     assert len(plan.of_type(TOPIC)) == 1
-    assert len(plan.of_type("aws:detective/graph:Graph")) == 1
+    graphs = sorted(plan.region_of(r) or "" for r in plan.of_type("aws:detective/graph:Graph"))
+    assert graphs == regions  # S-20: a graph wherever GuardDuty raises findings
 
 
 @pytest.mark.parametrize("count", sorted(REGION_SETS))
