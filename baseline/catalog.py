@@ -37,6 +37,7 @@ COMPONENTS: tuple[str, ...] = (
     "EdgeProtection",
     "SecureDatabase",
     "ApiFunction",
+    "UploadScanning",
     "ThreatDetection",
     "SecurityHub",
     "Investigation",
@@ -144,7 +145,31 @@ IAM_ATTACHMENT_TYPES = (
 )
 GUARDDUTY_DETECTOR = "aws:guardduty/detector:Detector"
 CONFIG_RULE = "aws:cfg/rule:Rule"
-CONFIG_RULE_FUNCTION = "aws:lambda/function:Function"
+
+
+def config_rule(identifier: str) -> str:
+    """Evidence of one Config rule: ``aws:cfg/rule:Rule#<identifier>`` (see :func:`evidence_keys`)."""
+    return f"{CONFIG_RULE}#{identifier}"
+
+
+def evidence_keys(resource_type: str, inputs: Mapping[str, object]) -> set[str]:
+    """What one planned resource evidences: its type, and for a Config rule also
+    ``<type>#<identifier>``: the managed rule's source identifier, or for a custom rule the
+    identifier its description starts with (``ConfigRules`` writes ``IDENTIFIER (checklist
+    ...)``), so coverage can tell which check runs, not only that some rule does."""
+    keys = {resource_type}
+    if resource_type == CONFIG_RULE:
+        source = inputs.get("source")
+        identifier: object = None
+        if isinstance(source, Mapping) and source.get("owner") == "AWS":
+            identifier = source.get("sourceIdentifier")
+        elif isinstance(inputs.get("description"), str):
+            identifier = str(inputs["description"]).split(" ", 1)[0]
+        if isinstance(identifier, str) and re.fullmatch(r"[A-Z0-9_]+", identifier):
+            keys.add(config_rule(identifier))
+    return keys
+
+
 SECURITYHUB_ACCOUNT = "aws:securityhub/account:Account"
 CONFIG_RECORDER = "aws:cfg/recorder:Recorder"
 
@@ -429,6 +454,16 @@ CONTROLS: tuple[Control, ...] = (
         (_component("ApiFunction"), "aws:apigatewayv2/api:Api"),
     ),
     Control(
+        "lambda-public-access-check",
+        "No Lambda function in the account may be invoked publicly (Config rule, every region)",
+        "high",
+        ("S-05",),
+        (),
+        ("ConfigRules",),
+        (),
+        (config_rule("LAMBDA_FUNCTION_PUBLIC_ACCESS_PROHIBITED"),),
+    ),
+    Control(
         "api-access-logging",
         "API Gateway stages write access logs",
         "medium",
@@ -449,6 +484,19 @@ CONTROLS: tuple[Control, ...] = (
         (_component("SecureDatabase"),),
     ),
     Control(
+        "database-backup-coverage",
+        "Every RDS instance and Aurora cluster of the account is in a backup plan (Config rules)",
+        "high",
+        ("S-06",),
+        (),
+        ("ConfigRules",),
+        (),
+        (
+            config_rule("RDS_RESOURCES_PROTECTED_BY_BACKUP_PLAN"),
+            config_rule("AURORA_RESOURCES_PROTECTED_BY_BACKUP_PLAN"),
+        ),
+    ),
+    Control(
         "database-tls",
         "Databases require TLS in transit (parameter group forces SSL), checked account-wide",
         "high",
@@ -456,11 +504,8 @@ CONTROLS: tuple[Control, ...] = (
         (),
         ("SecureDatabase", "ConfigRules"),
         ("rds-parameter-group-tls",),
-        (
-            _component("SecureDatabase"),
-            # the custom Config rule's function judges every database in each region
-            CONFIG_RULE_FUNCTION,
-        ),
+        # the custom Config rule judges every database of the account in each region
+        (_component("SecureDatabase"), config_rule("DATABASE_TLS_REQUIRED")),
     ),
     Control(
         "database-iam-access",
@@ -524,11 +569,12 @@ CONTROLS: tuple[Control, ...] = (
     ),
     Control(
         "s3-malware-scanning",
-        "Uploaded S3 objects are scanned for malware (GuardDuty Malware Protection for S3)",
+        "Uploaded S3 objects are scanned for malware (GuardDuty Malware Protection for S3), "
+        "positive scans quarantined and reported",
         "high",
         ("S-12", "S-31"),
         (),
-        ("SecureBucket",),
+        ("SecureBucket", "UploadScanning"),
         (),
         ("aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan",),
     ),
@@ -537,10 +583,23 @@ CONTROLS: tuple[Control, ...] = (
         "SSM Inventory and Patch Manager keep instances patched",
         "high",
         ("S-13",),
-        ("SSM.1", "SSM.2"),
+        (),
         ("PatchManagement",),
         (),
         (_component("PatchManagement"), "aws:ssm/patchBaseline:PatchBaseline"),
+    ),
+    Control(
+        "patch-compliance-check",
+        "Every instance is managed by SSM and patch-compliant (Config rules, every region)",
+        "high",
+        ("S-13",),
+        ("SSM.1", "SSM.2"),
+        ("ConfigRules",),
+        (),
+        (
+            config_rule("EC2_INSTANCE_MANAGED_BY_SSM"),
+            config_rule("EC2_MANAGEDINSTANCE_PATCH_COMPLIANCE_STATUS_CHECK"),
+        ),
     ),
     Control(
         "vulnerability-scanning",

@@ -71,6 +71,7 @@ SECTION_KEYS: frozenset[str] = frozenset(
         "edge",
         "database",
         "api",
+        "uploadScanning",
         "threatDetection",
         "securityHub",
         "investigation",

@@ -128,6 +128,11 @@ from secbaseline.components.threat_detection import (
     ThreatList,
     ThreatListFormat,
 )
+from secbaseline.components.upload_scanning import (
+    QuarantineMode,
+    UploadScanning,
+    UploadScanningArgs,
+)
 from secbaseline.components.vulnerability_scanning import (
     InspectorResourceType,
     VulnerabilityScanning,
@@ -201,6 +206,7 @@ __all__ = [
     "PrivateNetwork",
     "PrivateNetworkArgs",
     "PublishingFrequency",
+    "QuarantineMode",
     "RebootOption",
     "RecordingFrequency",
     "RecordingOverride",
@@ -228,6 +234,8 @@ __all__ = [
     "ThreatDetectionArgs",
     "ThreatList",
     "ThreatListFormat",
+    "UploadScanning",
+    "UploadScanningArgs",
     "VaultLock",
     "VulnerabilityScanning",
     "VulnerabilityScanningArgs",

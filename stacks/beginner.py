@@ -11,3 +11,5 @@ def build(ctx: TierContext) -> None:
     account.build(ctx)
     access.build(ctx)
     data_protection.build(ctx)
+    if ctx.settings.tier == "beginner":  # higher tiers build it after their notifications
+        data_protection.build_upload_scanning(ctx)

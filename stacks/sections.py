@@ -31,6 +31,7 @@ from secbaseline.components import (
     SecurityNotificationsArgs,
     SessionManagerPreferencesArgs,
     ThreatDetectionArgs,
+    UploadScanningArgs,
     VulnerabilityScanningArgs,
 )
 
@@ -46,6 +47,7 @@ SECTION_ARGS: Mapping[str, type[ComponentArgs]] = MappingProxyType(
         "edge": EdgeProtectionArgs,
         "database": SecureDatabaseArgs,
         "api": ApiFunctionArgs,
+        "uploadScanning": UploadScanningArgs,
         "threatDetection": ThreatDetectionArgs,
         "securityHub": SecurityHubArgs,
         "investigation": InvestigationArgs,

@@ -1,4 +1,5 @@
-"""Opt-in data-protection examples: bucket, edge, database, API (S-05..S-12, S-14, S-31).
+"""Opt-in data-protection examples: bucket, edge, database, API, upload scanning of an existing
+bucket (S-05..S-12, S-14, S-31).
 
 Nothing is created unless its config section says ``enabled: true``: the tier never builds a
 database or a distribution nobody asked for. Each section is parsed by its component's declared
@@ -13,12 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from secbaseline.baseline import validate
-from secbaseline.baseline.args import ComponentArgs
+from secbaseline.baseline.args import ArgumentError, ComponentArgs
 from secbaseline.baseline.settings import thaw
 from secbaseline.components.api_function import ApiFunction, ApiFunctionArgs
 from secbaseline.components.edge_protection import EdgeProtection, EdgeProtectionArgs
 from secbaseline.components.secure_bucket import SecureBucket, SecureBucketArgs
 from secbaseline.components.secure_database import SecureDatabase, SecureDatabaseArgs
+from secbaseline.components.upload_scanning import UploadScanning, UploadScanningArgs
 from secbaseline.stacks.context import TierContext
 
 
@@ -30,6 +32,7 @@ class DataProtection:
     edge: EdgeProtection | None = None
     database: SecureDatabase | None = None
     api: ApiFunction | None = None
+    upload_scanning: UploadScanning | None = None
 
 
 def _section(ctx: TierContext, name: str, args: type[ComponentArgs]) -> Mapping[str, Any] | None:
@@ -63,3 +66,27 @@ def build(ctx: TierContext) -> DataProtection:
             f"{prefix}-api", ApiFunctionArgs.from_config("api", section), opts=ctx.opts()
         )
     return created
+
+
+UPLOAD_TIER_KEYS = ("accountId", "namePrefix", "notificationTopicArn", "notificationKmsKeyArn")
+
+
+def build_upload_scanning(ctx: TierContext) -> UploadScanning | None:
+    """Malware scanning of an existing bucket (``uploadScanning``, opt-in). Built after the
+    notifications part where there is one (intermediate tier and up), so scan results that
+    need a person reach the security topic."""
+    section = _section(ctx, "uploadScanning", UploadScanningArgs)
+    if section is None:
+        return None
+    for key in UPLOAD_TIER_KEYS:
+        if key in section:
+            raise ArgumentError(f"uploadScanning.{key}: set by the tier; remove it")
+    args = UploadScanningArgs.from_config(
+        "uploadScanning",
+        section,
+        account_id=ctx.account_id,
+        name_prefix=ctx.settings.name_prefix,
+        notification_topic_arn=ctx.notification_topic_arn,
+        notification_kms_key_arn=ctx.notification_key_arn,
+    )
+    return UploadScanning(f"{ctx.settings.name_prefix}-uploads", args, opts=ctx.opts())
