@@ -45,6 +45,21 @@ def _section(ctx: TierContext, name: str, args: type[ComponentArgs]) -> Mapping[
     return raw
 
 
+def _with_copy_region(ctx: TierContext, section: Mapping[str, Any]) -> dict[str, Any]:
+    """The database section with ``backupPlan.copyRegion`` defaulted to the first other
+    detection region (S-06: a copy outside the database's region), unless the section sets it
+    (``null`` turns the copy off) or there is no other detection region."""
+    out = dict(section)
+    plan = out.get("backupPlan", {})
+    if not isinstance(plan, Mapping) or "copyRegion" in plan:
+        return out
+    own = out.get("region") or ctx.settings.home_region
+    others = sorted(r for r in ctx.settings.regions if r != own)
+    if others:
+        out["backupPlan"] = {**plan, "copyRegion": others[0]}
+    return out
+
+
 def build(ctx: TierContext) -> DataProtection:
     """Create the components whose config sections are enabled."""
     created = DataProtection()
@@ -58,6 +73,7 @@ def build(ctx: TierContext) -> DataProtection:
             f"{prefix}-edge", EdgeProtectionArgs.from_config("edge", section), opts=ctx.opts()
         )
     if (section := _section(ctx, "database", SecureDatabaseArgs)) is not None:
+        section = _with_copy_region(ctx, section)
         created.database = SecureDatabase(
             f"{prefix}-db", SecureDatabaseArgs.from_config("database", section), opts=ctx.opts()
         )
