@@ -82,6 +82,10 @@ from secbaseline.components.organization_detection import (
     SecurityHubMode,
 )
 from secbaseline.components.organization_trail import OrganizationTrail, OrganizationTrailArgs
+from secbaseline.components.patch_finding_notices import (
+    PatchFindingNotices,
+    PatchFindingNoticesArgs,
+)
 from secbaseline.components.patch_management import (
     ApprovalRule,
     PatchManagement,
@@ -198,6 +202,8 @@ __all__ = [
     "OrganizationTrail",
     "OrganizationTrailArgs",
     "PasswordPolicy",
+    "PatchFindingNotices",
+    "PatchFindingNoticesArgs",
     "PatchManagement",
     "PatchManagementArgs",
     "PatchOperatingSystem",

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from secbaseline.stacks import beginner
 from secbaseline.stacks.context import TierContext
-from secbaseline.stacks.parts import compliance, data_protection, detection, incident_response
+from secbaseline.stacks.parts import (
+    access,
+    compliance,
+    data_protection,
+    detection,
+    incident_response,
+)
 
 
 def build(ctx: TierContext) -> None:
@@ -12,5 +18,6 @@ def build(ctx: TierContext) -> None:
     beginner.build(ctx)
     detection.build(ctx)  # sets ctx.notification_topic_arn, used by the parts below
     data_protection.build_upload_scanning(ctx)
+    access.build_patch_finding_notices(ctx)
     compliance.build(ctx)
     incident_response.build(ctx)

@@ -65,10 +65,15 @@ SECTION_ARGS: Mapping[str, type[ComponentArgs]] = MappingProxyType(
     }
 )
 """Config section -> the arguments class that parses it (its keys are the config keys)."""
+SECTION_EXTRA_KEYS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"vulnerabilityScanning": ("patchFindingNotices",)}
+)
+"""Keys a section takes beyond its arguments class, read by the tier itself."""
 
 
 def check_sections(settings: Settings) -> None:
     """Refuse unknown keys in every section the stack sets, built by this tier or not. The
     parts validate values of the sections they build; ``enabled`` is read by the tier."""
     for name, raw in sorted(settings.sections.items()):
-        SECTION_ARGS[name].check_keys(name, thaw(raw), extra=("enabled",))
+        extra = ("enabled", *SECTION_EXTRA_KEYS.get(name, ()))
+        SECTION_ARGS[name].check_keys(name, thaw(raw), extra=extra)

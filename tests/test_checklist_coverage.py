@@ -91,3 +91,20 @@ def test_beginner_tier_scans_and_patches_every_instance_and_existing_uploads(
 )
 def test_evidence_keys(resource_type: str, inputs: dict[str, Any], expected: set[str]) -> None:
     assert catalog.evidence_keys(resource_type, inputs) == expected
+
+
+def test_inspector_findings_reach_the_topic_joined_with_patch_state(
+    plan_tier: Callable[..., Plan],
+) -> None:
+    from tests.event_routes import reaches_topic
+    from tests.test_patch_finding_notices import finding
+
+    plan = plan_tier(tier="intermediate")
+    topic_arn = plan.one("aws:sns/topic:Topic").outputs["arn"]
+    component = plan.one("secbaseline:index:PatchFindingNotices")
+    joiner = next(r for r in plan.descendants(component.urn) if r.type.endswith("Function"))
+    for region in ("ap-northeast-1", "eu-west-1", "us-east-1"):
+        hops = reaches_topic(plan, finding(region), topic_arn)
+        assert hops and joiner.name in hops[-1], (region, hops)
+    off = plan_tier(tier="intermediate", vulnerabilityScanning={"patchFindingNotices": False})
+    assert off.of_type("secbaseline:index:PatchFindingNotices") == []
