@@ -53,6 +53,7 @@ COMPONENTS: tuple[str, ...] = (
     "OrganizationTrail",
     "GuardrailPolicies",
     "OrganizationDetection",
+    "CentralBackupVault",
 )
 CONTROLS_DOC = Path(__file__).resolve().parent.parent / "docs" / "controls.md"
 
@@ -496,6 +497,16 @@ CONTROLS: tuple[Control, ...] = (
             config_rule("RDS_RESOURCES_PROTECTED_BY_BACKUP_PLAN"),
             config_rule("AURORA_RESOURCES_PROTECTED_BY_BACKUP_PLAN"),
         ),
+    ),
+    Control(
+        "central-backup-vault",
+        "Database backups are also copied to a locked vault in the security account",
+        "high",
+        ("S-06",),
+        (),
+        ("SecureDatabase", "CentralBackupVault"),
+        (),
+        (_component("CentralBackupVault"),),
     ),
     Control(
         "database-tls",

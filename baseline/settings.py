@@ -72,6 +72,7 @@ SECTION_KEYS: frozenset[str] = frozenset(
         "database",
         "api",
         "uploadScanning",
+        "centralBackup",
         "threatDetection",
         "securityHub",
         "investigation",

@@ -28,6 +28,7 @@ from secbaseline.components.auto_remediation import (
     RemediationOptions,
     Runbook,
 )
+from secbaseline.components.central_backup_vault import CentralBackupVault, CentralBackupVaultArgs
 from secbaseline.components.config_recording import (
     ConfigRecording,
     ConfigRecordingArgs,
@@ -159,6 +160,8 @@ __all__ = [
     "AutoRemediation",
     "AutoRemediationArgs",
     "BackupPlan",
+    "CentralBackupVault",
+    "CentralBackupVaultArgs",
     "ConfigRecording",
     "ConfigRecordingArgs",
     "ConfigRules",

@@ -17,6 +17,7 @@ from secbaseline.baseline import validate
 from secbaseline.baseline.args import ArgumentError, ComponentArgs
 from secbaseline.baseline.settings import thaw
 from secbaseline.components.api_function import ApiFunction, ApiFunctionArgs
+from secbaseline.components.central_backup_vault import central_vault_arn
 from secbaseline.components.edge_protection import EdgeProtection, EdgeProtectionArgs
 from secbaseline.components.secure_bucket import SecureBucket, SecureBucketArgs
 from secbaseline.components.secure_database import SecureDatabase, SecureDatabaseArgs
@@ -56,7 +57,22 @@ def _with_copy_region(ctx: TierContext, section: Mapping[str, Any]) -> dict[str,
     own = out.get("region") or ctx.settings.home_region
     others = sorted(r for r in ctx.settings.regions if r != own)
     if others:
-        out["backupPlan"] = {**plan, "copyRegion": others[0]}
+        plan = {**plan, "copyRegion": others[0]}
+    s = ctx.settings
+    if (
+        s.tier == "advanced"
+        and s.role in ("member", "management")
+        and s.security_account_id
+        and "copyToVaultArn" not in plan
+    ):
+        # The security stack's locked central vault (CentralBackupVault), home region.
+        plan = {
+            **plan,
+            "copyToVaultArn": central_vault_arn(
+                s.home_region, s.security_account_id, s.name_prefix
+            ),
+        }
+    out["backupPlan"] = plan
     return out
 
 
