@@ -129,7 +129,7 @@ def test_table_output_names_policy_resource_and_summary(capsys: pytest.CaptureFi
     assert "Volume::data" in out
     assert "volume is not encrypted (encrypted must be true)" in out
     assert "GuardDuty is not enabled in ap-northeast-1" in out
-    assert "37 violation(s), 36 mandatory." in out
+    assert "38 violation(s), 37 mandatory." in out
 
 
 def test_beginner_tier_table_says_no_violations(capsys: pytest.CaptureFixture[str]) -> None:
@@ -142,7 +142,7 @@ def test_enforcement_overrides(capsys: pytest.CaptureFixture[str]) -> None:
     everything_advisory = [f"--enforcement={p.name}=advisory" for p in catalog.POLICIES]
     code, findings = insecure(capsys, *everything_advisory)
     assert code == 0
-    assert len(findings) == 37
+    assert len(findings) == 38
     assert {f["enforcement"] for f in findings} == {"advisory"}
     _, findings = insecure(
         capsys,
@@ -307,7 +307,12 @@ def test_program_with_deprecated_v2_settings_resources(
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        ("management", {"S-24": "deployed", "S-26": "deployed", "S-06": "opt-in, off"}),
+        # S-06 is deployed without the database example: the backup-plan Config rules check
+        # every database of the account (issue 21); S-14's distribution stays an opt-in.
+        (
+            "management",
+            {"S-24": "deployed", "S-26": "deployed", "S-06": "deployed", "S-14": "opt-in, off"},
+        ),
         # The security account enrols every member in GuardDuty, Security Hub, Inspector and
         # Detective and aggregates findings: that is S-24's automated checks, organization-wide.
         ("security", {"S-24": "deployed", "S-26": "management account's stack"}),
