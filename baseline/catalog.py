@@ -33,10 +33,12 @@ COMPONENTS: tuple[str, ...] = (
     "PrivateNetwork",
     "PatchManagement",
     "VulnerabilityScanning",
+    "PatchFindingNotices",
     "SecureBucket",
     "EdgeProtection",
     "SecureDatabase",
     "ApiFunction",
+    "UploadScanning",
     "ThreatDetection",
     "SecurityHub",
     "Investigation",
@@ -53,6 +55,7 @@ COMPONENTS: tuple[str, ...] = (
     "OrganizationTrail",
     "GuardrailPolicies",
     "OrganizationDetection",
+    "CentralBackupVault",
 )
 TRIAGE_EXPIRES_TAG = "secbaseline:expires"
 """Tag carrying the expiry date (YYYY-MM-DD) of a suppression rule (policy triage-rule-not-expired)."""
@@ -124,6 +127,8 @@ SG_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EBS_VOLUME = "aws:ebs/volume:Volume"
 RDS_INSTANCE = "aws:rds/instance:Instance"
 RDS_CLUSTER = "aws:rds/cluster:Cluster"
+RDS_PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
+RDS_CLUSTER_PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
 FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl"
 LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
@@ -147,6 +152,32 @@ IAM_ATTACHMENT_TYPES = (
 GUARDDUTY_DETECTOR = "aws:guardduty/detector:Detector"
 GUARDDUTY_FILTER = "aws:guardduty/filter:Filter"
 SECURITYHUB_AUTOMATION_RULE = "aws:securityhub/automationRule:AutomationRule"
+CONFIG_RULE = "aws:cfg/rule:Rule"
+
+
+def config_rule(identifier: str) -> str:
+    """Evidence of one Config rule: ``aws:cfg/rule:Rule#<identifier>`` (see :func:`evidence_keys`)."""
+    return f"{CONFIG_RULE}#{identifier}"
+
+
+def evidence_keys(resource_type: str, inputs: Mapping[str, object]) -> set[str]:
+    """What one planned resource evidences: its type, and for a Config rule also
+    ``<type>#<identifier>``: the managed rule's source identifier, or for a custom rule the
+    identifier its description starts with (``ConfigRules`` writes ``IDENTIFIER (checklist
+    ...)``), so coverage can tell which check runs, not only that some rule does."""
+    keys = {resource_type}
+    if resource_type == CONFIG_RULE:
+        source = inputs.get("source")
+        identifier: object = None
+        if isinstance(source, Mapping) and source.get("owner") == "AWS":
+            identifier = source.get("sourceIdentifier")
+        elif isinstance(inputs.get("description"), str):
+            identifier = str(inputs["description"]).split(" ", 1)[0]
+        if isinstance(identifier, str) and re.fullmatch(r"[A-Z0-9_]+", identifier):
+            keys.add(config_rule(identifier))
+    return keys
+
+
 SECURITYHUB_ACCOUNT = "aws:securityhub/account:Account"
 CONFIG_RECORDER = "aws:cfg/recorder:Recorder"
 
@@ -255,6 +286,14 @@ POLICIES: tuple[Policy, ...] = (
         "resource",
         "medium",
         resource_types=(RDS_INSTANCE, RDS_CLUSTER),
+    ),
+    Policy(
+        "rds-parameter-group-tls",
+        "RDS parameter groups must force TLS: rds.force_ssl = 1 (PostgreSQL, SQL Server) or "
+        "require_secure_transport on (MySQL, MariaDB).",
+        "resource",
+        "high",
+        resource_types=(RDS_PARAMETER_GROUP, RDS_CLUSTER_PARAMETER_GROUP),
     ),
     Policy(
         "lambda-function-url-auth",
@@ -431,6 +470,16 @@ CONTROLS: tuple[Control, ...] = (
         (_component("ApiFunction"), "aws:apigatewayv2/api:Api"),
     ),
     Control(
+        "lambda-public-access-check",
+        "No Lambda function in the account may be invoked publicly (Config rule, every region)",
+        "high",
+        ("S-05",),
+        (),
+        ("ConfigRules",),
+        (),
+        (config_rule("LAMBDA_FUNCTION_PUBLIC_ACCESS_PROHIBITED"),),
+    ),
+    Control(
         "api-access-logging",
         "API Gateway stages write access logs",
         "medium",
@@ -451,14 +500,38 @@ CONTROLS: tuple[Control, ...] = (
         (_component("SecureDatabase"),),
     ),
     Control(
+        "database-backup-coverage",
+        "Every RDS instance and Aurora cluster of the account is in a backup plan (Config rules)",
+        "high",
+        ("S-06",),
+        (),
+        ("ConfigRules",),
+        (),
+        (
+            config_rule("RDS_RESOURCES_PROTECTED_BY_BACKUP_PLAN"),
+            config_rule("AURORA_RESOURCES_PROTECTED_BY_BACKUP_PLAN"),
+        ),
+    ),
+    Control(
+        "central-backup-vault",
+        "Database backups are also copied to a locked vault in the security account",
+        "high",
+        ("S-06",),
+        (),
+        ("SecureDatabase", "CentralBackupVault"),
+        (),
+        (_component("CentralBackupVault"),),
+    ),
+    Control(
         "database-tls",
-        "Databases require TLS in transit (parameter group forces SSL)",
+        "Databases require TLS in transit (parameter group forces SSL), checked account-wide",
         "high",
         ("S-07",),
         (),
-        ("SecureDatabase",),
-        (),
-        (_component("SecureDatabase"),),
+        ("SecureDatabase", "ConfigRules"),
+        ("rds-parameter-group-tls",),
+        # the custom Config rule judges every database of the account in each region
+        (_component("SecureDatabase"), config_rule("DATABASE_TLS_REQUIRED")),
     ),
     Control(
         "database-iam-access",
@@ -522,11 +595,12 @@ CONTROLS: tuple[Control, ...] = (
     ),
     Control(
         "s3-malware-scanning",
-        "Uploaded S3 objects are scanned for malware (GuardDuty Malware Protection for S3)",
+        "Uploaded S3 objects are scanned for malware (GuardDuty Malware Protection for S3), "
+        "positive scans quarantined and reported",
         "high",
         ("S-12", "S-31"),
         (),
-        ("SecureBucket",),
+        ("SecureBucket", "UploadScanning"),
         (),
         ("aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan",),
     ),
@@ -535,10 +609,23 @@ CONTROLS: tuple[Control, ...] = (
         "SSM Inventory and Patch Manager keep instances patched",
         "high",
         ("S-13",),
-        ("SSM.1", "SSM.2"),
+        (),
         ("PatchManagement",),
         (),
         (_component("PatchManagement"), "aws:ssm/patchBaseline:PatchBaseline"),
+    ),
+    Control(
+        "patch-compliance-check",
+        "Every instance is managed by SSM and patch-compliant (Config rules, every region)",
+        "high",
+        ("S-13",),
+        ("SSM.1", "SSM.2"),
+        ("ConfigRules",),
+        (),
+        (
+            config_rule("EC2_INSTANCE_MANAGED_BY_SSM"),
+            config_rule("EC2_MANAGEDINSTANCE_PATCH_COMPLIANCE_STATUS_CHECK"),
+        ),
     ),
     Control(
         "vulnerability-scanning",
@@ -546,7 +633,7 @@ CONTROLS: tuple[Control, ...] = (
         "high",
         ("S-13",),
         ("Inspector.1", "Inspector.2", "Inspector.3"),
-        ("VulnerabilityScanning",),
+        ("VulnerabilityScanning", "PatchFindingNotices"),
         (),
         ("aws:inspector2/enabler:Enabler",),
     ),

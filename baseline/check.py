@@ -350,7 +350,8 @@ def coverage_json(plan: Plan) -> dict[str, Any]:
     settings = plan.settings or {}
     tier, role = settings.get("tier"), settings.get("role")
     items = []
-    for item, controls in catalog.coverage([r.type for r in plan.resources]):
+    evidence = [k for r in plan.resources for k in catalog.evidence_keys(r.type, r.inputs)]
+    for item, controls in catalog.coverage(evidence):
         deployed = any(found for _, found in controls)
         items.append(
             {

@@ -250,6 +250,8 @@ def _specific(
     if module in {"lb", "alb"} and kind == "TargetGroup":
         arn = _arn(facts, "elasticloadbalancing", f"targetgroup/{name[:32]}/{h[:16]}")
         return arn, {"arn": arn, "arnSuffix": arn.split(":", 5)[5]}
+    if module == "backup" and kind == "Vault":  # the id is the name; ARNs use backup-vault:
+        return name, {"arn": _arn(facts, "backup", f"backup-vault:{name}"), "name": name}
     if module == "acm" and kind == "Certificate":
         cert_id = _uuid(facts.urn)
         return _arn(facts, "acm", f"certificate/{cert_id}"), {

@@ -72,6 +72,8 @@ SECTION_KEYS: frozenset[str] = frozenset(
         "edge",
         "database",
         "api",
+        "uploadScanning",
+        "centralBackup",
         "threatDetection",
         "securityHub",
         "investigation",

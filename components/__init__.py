@@ -29,6 +29,7 @@ from secbaseline.components.auto_remediation import (
     RemediationOptions,
     Runbook,
 )
+from secbaseline.components.central_backup_vault import CentralBackupVault, CentralBackupVaultArgs
 from secbaseline.components.change_alarms import (
     ChangeAlarm,
     ChangeAlarms,
@@ -90,6 +91,10 @@ from secbaseline.components.organization_detection import (
     SecurityHubMode,
 )
 from secbaseline.components.organization_trail import OrganizationTrail, OrganizationTrailArgs
+from secbaseline.components.patch_finding_notices import (
+    PatchFindingNotices,
+    PatchFindingNoticesArgs,
+)
 from secbaseline.components.patch_management import (
     ApprovalRule,
     PatchManagement,
@@ -150,6 +155,11 @@ from secbaseline.components.threat_detection import (
     ThreatList,
     ThreatListFormat,
 )
+from secbaseline.components.upload_scanning import (
+    QuarantineMode,
+    UploadScanning,
+    UploadScanningArgs,
+)
 from secbaseline.components.vulnerability_scanning import (
     InspectorResourceType,
     VulnerabilityScanning,
@@ -175,6 +185,8 @@ __all__ = [
     "AutoRemediationArgs",
     "AutomationRule",
     "BackupPlan",
+    "CentralBackupVault",
+    "CentralBackupVaultArgs",
     "ChangeAlarm",
     "ChangeAlarms",
     "ChangeAlarmsArgs",
@@ -230,6 +242,8 @@ __all__ = [
     "OrganizationTrail",
     "OrganizationTrailArgs",
     "PasswordPolicy",
+    "PatchFindingNotices",
+    "PatchFindingNoticesArgs",
     "PatchManagement",
     "PatchManagementArgs",
     "PatchOperatingSystem",
@@ -238,6 +252,7 @@ __all__ = [
     "PrivateNetwork",
     "PrivateNetworkArgs",
     "PublishingFrequency",
+    "QuarantineMode",
     "RebootOption",
     "RecordingFrequency",
     "RecordingOverride",
@@ -267,6 +282,8 @@ __all__ = [
     "ThreatList",
     "ThreatListFormat",
     "TicketingSink",
+    "UploadScanning",
+    "UploadScanningArgs",
     "VaultLock",
     "VulnerabilityScanning",
     "VulnerabilityScanningArgs",

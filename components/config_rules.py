@@ -1,7 +1,11 @@
-"""A curated set of AWS managed Config rules, mapped to the checklist, in every region.
+"""A curated set of AWS Config rules, mapped to the checklist, in every region.
 
-Checklist: S-15 (Config rules judge the recorded state). Rules on global resources (the root
-user, IAM) run only in the home region; every other rule runs in every detection region.
+Checklist: S-15 (Config rules judge the recorded state), and the account-wide checks of S-05
+(public Lambda functions), S-06 (databases without a backup plan), S-07 (databases that allow
+plaintext connections: a custom rule, since no managed rule reads parameter groups) and S-13
+(patch compliance, instances not managed by SSM). Rules on global resources (the root user, IAM)
+run only in the home region; every other rule runs in every detection region. NON_COMPLIANT
+evaluations of every rule reach people through AutoRemediation's notification route.
 """
 
 import json
@@ -9,18 +13,22 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, Self, TypeVar
 
 import pulumi
 import pulumi_aws as aws
 from pydantic import model_validator
 
-from secbaseline.baseline import validate
+from secbaseline.baseline import iam, validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import physical_name
 
 TYPE_TOKEN = "secbaseline:index:ConfigRules"
 SECTION = "configRules"
+LAMBDAS = Path(__file__).parent / "lambdas"
+CUSTOM_RULE_RUNTIME = "python3.12"
+CUSTOM_RULE_LOG_DAYS = 90
 
 
 class ExecutionFrequency(StrEnum):
@@ -42,6 +50,20 @@ EXECUTION_FREQUENCIES = tuple(f.value for f in ExecutionFrequency)
 _PACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,50}$")
 
 
+_BACKUP_PLAN_PARAMETERS = frozenset(
+    {
+        "resourceTags",
+        "resourceId",
+        "crossRegionList",
+        "crossAccountList",
+        "maxRetentionDays",
+        "minRetentionDays",
+        "backupVaultLockCheck",
+    }
+)
+"""Parameters of the *_RESOURCES_PROTECTED_BY_BACKUP_PLAN rules (AWS Config documentation)."""
+
+
 @dataclass(frozen=True)
 class ManagedRule:
     """One AWS managed rule as this baseline uses it."""
@@ -60,6 +82,11 @@ class ManagedRule:
     """True when the rule runs on a schedule (maximum execution frequency applies)."""
     global_only: bool = False
     """True for rules on global resources: deployed in the home region only."""
+    handler: str | None = None
+    """A custom rule's Lambda directory under ``components/lambdas`` (periodic, boto3 only);
+    None for an AWS managed rule."""
+    permissions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """A custom rule's read permissions: (resource ARN pattern with ``{account}``, actions)."""
 
 
 CATALOG: Mapping[str, ManagedRule] = {
@@ -156,6 +183,57 @@ CATALOG: Mapping[str, ManagedRule] = {
                 }
             ),
             resource_types=("AWS::RDS::DBInstance",),
+        ),
+        ManagedRule(
+            # Instances only; Aurora clusters have their own rule below.
+            "RDS_RESOURCES_PROTECTED_BY_BACKUP_PLAN",
+            "rds-resources-protected-by-backup-plan",
+            ("S-06",),
+            parameters=_BACKUP_PLAN_PARAMETERS,
+            resource_types=("AWS::RDS::DBInstance",),
+            periodic=True,
+        ),
+        ManagedRule(
+            "AURORA_RESOURCES_PROTECTED_BY_BACKUP_PLAN",
+            "aurora-resources-protected-by-backup-plan",
+            ("S-06",),
+            parameters=_BACKUP_PLAN_PARAMETERS,
+            resource_types=("AWS::RDS::DBCluster",),
+            periodic=True,
+        ),
+        ManagedRule(
+            # Custom: no managed rule reads parameter groups (the identifier is ours).
+            "DATABASE_TLS_REQUIRED",
+            "database-tls",
+            ("S-07",),
+            resource_types=("AWS::RDS::DBInstance", "AWS::RDS::DBCluster"),
+            periodic=True,
+            handler="database_tls_check",
+            permissions=(
+                ("arn:aws:rds:*:{account}:db:*", ("rds:DescribeDBInstances",)),
+                ("arn:aws:rds:*:{account}:cluster:*", ("rds:DescribeDBClusters",)),
+                ("arn:aws:rds:*:{account}:pg:*", ("rds:DescribeDBParameters",)),
+                ("arn:aws:rds:*:{account}:cluster-pg:*", ("rds:DescribeDBClusterParameters",)),
+            ),
+        ),
+        ManagedRule(
+            "LAMBDA_FUNCTION_PUBLIC_ACCESS_PROHIBITED",
+            "lambda-function-public-access-prohibited",
+            ("S-05",),
+            resource_types=("AWS::Lambda::Function",),
+        ),
+        ManagedRule(
+            "EC2_MANAGEDINSTANCE_PATCH_COMPLIANCE_STATUS_CHECK",
+            "ec2-managedinstance-patch-compliance-status-check",
+            ("S-13",),
+            resource_types=("AWS::SSM::PatchCompliance",),
+        ),
+        ManagedRule(
+            # AWS names this rule differently from its identifier.
+            "EC2_INSTANCE_MANAGED_BY_SSM",
+            "ec2-instance-managed-by-systems-manager",
+            ("S-13",),
+            resource_types=("AWS::EC2::Instance", "AWS::SSM::ManagedInstanceInventory"),
         ),
         ManagedRule(
             "IAM_ROOT_ACCESS_KEY_CHECK",
@@ -322,6 +400,8 @@ class ConfigRulesArgs(ComponentArgs):
     """Where global-resource rules and (by default) conformance packs run; one of ``regions``."""
     name_prefix: str = arg(default="secbaseline", check=validate.name_prefix)
     """Prefix of the rules' and packs' physical names."""
+    account_id: pulumi.Input[str] | None = arg(default=None, check=validate.account_id)
+    """Account of the custom rules' functions and role; None: one caller-identity invoke."""
     rules: Mapping[str, RuleOptions] = arg(default_factory=dict, check=_rules)
     """Options per rule identifier (see ``CATALOG``); catalog rules not listed are deployed with
     defaults."""
@@ -380,6 +460,12 @@ def waits_of(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
     return []
 
 
+def _with_account(pattern: str, account: pulumi.Input[str]) -> list[pulumi.Input[str]]:
+    """``pattern``'s parts around ``{account}``, with the account id between them."""
+    before, found, after = pattern.partition("{account}")
+    return [before, account, after] if found else [pattern]
+
+
 class ConfigRules(pulumi.ComponentResource):
     """The curated managed rules in every detection region."""
 
@@ -404,6 +490,12 @@ class ConfigRules(pulumi.ComponentResource):
         self.rule_names = {}
         self.conformance_packs = {}
 
+        custom = [rule for rule in args.enabled_rules() if rule.handler is not None]
+        functions: dict[tuple[str, str], aws.lambda_.Function] = {}
+        self._invoke_permissions: dict[tuple[str, str], aws.lambda_.Permission] = {}
+        if custom:
+            functions = self._custom_functions(name, args, custom, tags)
+
         for rule in args.enabled_rules():
             options = args.rules.get(rule.identifier, RuleOptions())
             physical = physical_name(args.name_prefix, rule.name)
@@ -412,19 +504,40 @@ class ConfigRules(pulumi.ComponentResource):
             parameters = dict(sorted(options.parameters.items()))
             self.rules[rule.identifier] = {}
             for region in regions:
+                source: aws.cfg.RuleSourceArgsDict = {
+                    "owner": "AWS",
+                    "source_identifier": rule.identifier,
+                }
+                depends = list(waits)
+                frequency = options.maximum_execution_frequency
+                if rule.handler is not None:
+                    function = functions[(rule.identifier, region)]
+                    source = {
+                        "owner": "CUSTOM_LAMBDA",
+                        "source_identifier": function.arn,
+                        "source_details": [
+                            {
+                                "message_type": "ScheduledNotification",
+                                "maximum_execution_frequency": frequency
+                                or ExecutionFrequency.TWENTY_FOUR_HOURS,
+                            }
+                        ],
+                    }
+                    frequency = None  # set on the source detail of a custom rule
+                    depends.append(self._invoke_permissions[(rule.identifier, region)])
                 self.rules[rule.identifier][region] = aws.cfg.Rule(
                     f"{name}-{rule.name}-{region}",
                     name=physical,
                     description=f"{rule.identifier} (checklist {', '.join(rule.controls)})",
-                    source={"owner": "AWS", "source_identifier": rule.identifier},
+                    source=source,
                     input_parameters=json.dumps(parameters) if parameters else None,
-                    maximum_execution_frequency=options.maximum_execution_frequency,
+                    maximum_execution_frequency=frequency,
                     scope={"compliance_resource_types": list(rule.resource_types)}
                     if rule.resource_types
                     else None,
                     region=region,
                     tags=tags,
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=waits),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
                 )
 
         for pack in args.conformance_packs:
@@ -446,3 +559,97 @@ class ConfigRules(pulumi.ComponentResource):
                 )
 
         self.register_outputs({"ruleNames": self.rule_names, "regions": sorted(args.regions)})
+
+    def _custom_functions(
+        self,
+        name: str,
+        args: ConfigRulesArgs,
+        custom: Sequence[ManagedRule],
+        tags: dict[str, str] | None,
+    ) -> dict[tuple[str, str], aws.lambda_.Function]:
+        """One role for every custom rule; per rule and region a log group, the function and
+        Config's permission to invoke it (a custom rule's function must be in its region)."""
+        child = pulumi.ResourceOptions(parent=self)
+        account = iam.account_id_or_caller(args.account_id, self)
+        regions = sorted(args.regions)
+        role = aws.iam.Role(
+            f"{name}-custom-rules-role",
+            name=physical_name(args.name_prefix, "config-custom-rules"),
+            description="Custom AWS Config rules: read what they judge, report to Config",
+            assume_role_policy=iam.service_assume_role_policy("lambda.amazonaws.com"),
+            tags=tags,
+            opts=child,
+        )
+        log_groups = {
+            (rule.identifier, region): aws.cloudwatch.LogGroup(
+                f"{name}-{rule.name}-logs-{region}",
+                name=f"/aws/lambda/{physical_name(args.name_prefix, rule.name)}",
+                retention_in_days=CUSTOM_RULE_LOG_DAYS,
+                region=region,
+                tags=tags,
+                opts=child,
+            )
+            for rule in custom
+            for region in regions
+        }
+        statements: list[dict[str, object]] = [
+            {
+                # PutEvaluations has no resource-level permissions: AWS requires "*".
+                "Sid": "ReportEvaluations",
+                "Effect": "Allow",
+                "Action": "config:PutEvaluations",
+                "Resource": "*",
+            },
+            {
+                "Sid": "WriteOwnLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": [
+                    pulumi.Output.concat(log_groups[key].arn, ":*") for key in sorted(log_groups)
+                ],
+            },
+        ]
+        for rule in custom:
+            for resource, actions in rule.permissions:
+                statements.append(
+                    {
+                        "Effect": "Allow",
+                        "Action": list(actions),
+                        "Resource": pulumi.Output.concat(*_with_account(resource, account)),
+                    }
+                )
+        policy = aws.iam.RolePolicy(
+            f"{name}-custom-rules-policy", role=role.name, policy=iam.dumps(statements), opts=child
+        )
+        functions: dict[tuple[str, str], aws.lambda_.Function] = {}
+        for rule in custom:
+            assert rule.handler is not None
+            function_name = physical_name(args.name_prefix, rule.name)
+            for region in regions:
+                key = (rule.identifier, region)
+                function = aws.lambda_.Function(
+                    f"{name}-{rule.name}-function-{region}",
+                    name=function_name,
+                    description=f"AWS Config custom rule {rule.identifier} (secbaseline)",
+                    role=role.arn,
+                    runtime=CUSTOM_RULE_RUNTIME,
+                    handler="handler.handler",
+                    code=pulumi.FileArchive(str(LAMBDAS / rule.handler)),
+                    timeout=300,
+                    memory_size=256,
+                    logging_config={"log_format": "Text", "log_group": log_groups[key].name},
+                    region=region,
+                    tags=tags,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, log_groups[key]]),
+                )
+                functions[key] = function
+                self._invoke_permissions[key] = aws.lambda_.Permission(
+                    f"{name}-{rule.name}-invoke-{region}",
+                    function=function.name,
+                    action="lambda:InvokeFunction",
+                    principal="config.amazonaws.com",
+                    source_account=account,
+                    region=region,
+                    opts=child,
+                )
+        return functions

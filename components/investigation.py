@@ -2,7 +2,10 @@
 
 Checklist: S-20 (investigate what detection raises). Detective builds a behavior graph from
 CloudTrail, VPC Flow Logs, GuardDuty findings and (optionally) EKS audit logs, so a responder
-can see what a principal or instance did around a finding.
+can see what a principal or instance did around a finding. Detective is regional, like the
+GuardDuty findings it ingests, so by default there is one graph in every detection region
+(each billed per GB ingested; a quiet region costs little). ``all_regions=False`` keeps one
+graph in the home region, leaving the other regions' findings without a graph.
 """
 
 from collections.abc import Mapping, Sequence
@@ -24,8 +27,9 @@ class InvestigationArgs(ComponentArgs):
     """Detection regions (set by the tier from ``detectionRegions``)."""
     home_region: str = arg(check=validate.region)
     """Region of the graph when ``all_regions`` is False; one of ``regions`` (set by the tier)."""
-    all_regions: bool = False
-    """One graph in every detection region (Detective is regional; it bills per GB ingested)."""
+    all_regions: bool = True
+    """One graph in every detection region, as GuardDuty runs there (Detective is regional and
+    bills per GB ingested); opt-out: False keeps only the home region's graph."""
     tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
     """Tags for the graphs."""
 
@@ -35,7 +39,7 @@ class InvestigationArgs(ComponentArgs):
 
 
 class Investigation(pulumi.ComponentResource):
-    """Detective behavior graph(s): home region by default, optionally every region."""
+    """Detective behavior graphs: every detection region by default, optionally home only."""
 
     graphs: dict[str, aws.detective.Graph]
     """Graph per region."""

@@ -1,6 +1,10 @@
 """Patch Manager, Inventory and Default Host Management: every instance known and patched.
 
 Checklist: S-13 (OS and middleware vulnerability management: SSM Inventory + Patch Manager).
+
+Every managed instance in every region is inventoried and scanned for missing patches (State
+Manager associations targeting all instances); installing patches, which may reboot, stays
+scoped to the instances tagged for the install window.
 """
 
 import re
@@ -36,6 +40,9 @@ class ApprovalRule:
     """Patch filter key -> values (keys depend on the OS)."""
     compliance_level: str
     """Severity of an instance missing these patches."""
+    dated: bool = True
+    """False where the OS repositories carry no reliable release dates (Ubuntu, Debian): AWS
+    refuses ``approve_after_days`` there and approves matching patches at once."""
 
 
 def _linux_rules(lower_severities: tuple[str, ...]) -> tuple[ApprovalRule, ...]:
@@ -50,6 +57,15 @@ def _linux_rules(lower_severities: tuple[str, ...]) -> tuple[ApprovalRule, ...]:
     )
 
 
+def _debian_family_rules() -> tuple[ApprovalRule, ...]:
+    """Ubuntu and Debian rate packages by Debian priority (Required/Important/Standard/Optional/
+    Extra); with non-security updates off, only the security pockets are approved."""
+    return (
+        ApprovalRule({"PRIORITY": ("Required", "Important")}, "CRITICAL", dated=False),
+        ApprovalRule({"PRIORITY": ("Standard", "Optional", "Extra")}, "MEDIUM", dated=False),
+    )
+
+
 # Supported OS families (the patch baseline operating_system value) and their default rules.
 # SEVERITY values are the publisher's: Amazon Linux advisories (ALAS) rate
 # Critical/Important/Medium/Low, Red Hat errata Critical/Important/Moderate/Low.
@@ -57,6 +73,8 @@ OS_RULES: Mapping[str, tuple[ApprovalRule, ...]] = {
     "AMAZON_LINUX_2023": _linux_rules(("Medium", "Low")),
     "AMAZON_LINUX_2": _linux_rules(("Medium", "Low")),
     "REDHAT_ENTERPRISE_LINUX": _linux_rules(("Moderate", "Low")),
+    "UBUNTU": _debian_family_rules(),
+    "DEBIAN": _debian_family_rules(),
     "WINDOWS": (
         ApprovalRule(
             {
@@ -85,6 +103,10 @@ class PatchOperatingSystem(StrEnum):
     """Amazon Linux 2 (ALAS severities Critical/Important/Medium/Low)."""
     REDHAT_ENTERPRISE_LINUX = "REDHAT_ENTERPRISE_LINUX"
     """Red Hat Enterprise Linux (errata severities Critical/Important/Moderate/Low)."""
+    UBUNTU = "UBUNTU"
+    """Ubuntu Server (Debian priorities; approved at once, no release dates in the repos)."""
+    DEBIAN = "DEBIAN"
+    """Debian Server (Debian priorities; approved at once, no release dates in the repos)."""
     WINDOWS = "WINDOWS"
     """Windows Server (MSRC severities)."""
 
@@ -143,20 +165,26 @@ class PatchManagementArgs(ComponentArgs):
         default_factory=lambda: list(DEFAULT_OPERATING_SYSTEMS), check=_operating_systems
     )
     """OS families to create baselines for: AMAZON_LINUX_2023, AMAZON_LINUX_2,
-    REDHAT_ENTERPRISE_LINUX, WINDOWS."""
+    REDHAT_ENTERPRISE_LINUX, UBUNTU, DEBIAN, WINDOWS."""
     approve_after_days: int = arg(default=7, ge=0, le=360)
-    """Auto-approve matching patches this many days after release, 0-360."""
+    """Auto-approve matching patches this many days after release, 0-360 (not for UBUNTU and
+    DEBIAN, whose repositories carry no release dates: AWS approves those at once)."""
     patch_group: str = arg(default="secbaseline", check=_tag_value)
     """Patch group the baselines serve; instances join with the ``Patch Group`` tag."""
     default_baselines: bool = True
     """Also make the baselines the region's default for their OS (untagged instances)."""
+    scan_all_instances: bool = True
+    """Scan every managed instance in each region (a State Manager association of
+    AWS-RunPatchBaseline, Operation=Scan, on ``scan_schedule`` in UTC); False: scan only the
+    tagged instances, in a scan maintenance window."""
     target_tag_key: str = arg(default="Patch Group", check=_tag_key)
-    """The maintenance windows target instances with this tag..."""
+    """The install window (and the scan window without ``scan_all_instances``) targets
+    instances with this tag..."""
     target_tag_values: Sequence[str] = arg(default_factory=list, each=_tag_value)
     """...and one of these values (empty: the patch group)."""
     scan_schedule: str = arg(default="cron(0 3 ? * * *)", check=validate.schedule_expression)
     """When to scan for missing patches (daily 03:00 by default): ``cron(...)`` or
-    ``rate(N unit)``."""
+    ``rate(N unit)``; UTC with ``scan_all_instances`` (associations take no time zone)."""
     install_schedule: str = arg(default="cron(0 4 ? * SUN *)", check=validate.schedule_expression)
     """When to install approved patches (weekly, Sunday 04:00 by default)."""
     schedule_timezone: str = arg(default="UTC", check=_time_zone)
@@ -204,7 +232,9 @@ class PatchManagement(pulumi.ComponentResource):
     baselines: dict[str, dict[str, aws.ssm.PatchBaseline]]
     """Region -> OS family -> patch baseline."""
     windows: dict[str, dict[str, aws.ssm.MaintenanceWindow]]
-    """Region -> "scan" or "install" -> maintenance window."""
+    """Region -> "install" (and "scan" without ``scan_all_instances``) -> maintenance window."""
+    scans: dict[str, aws.ssm.Association]
+    """Region -> scan association over every managed instance (``scan_all_instances``)."""
     inventory: dict[str, aws.ssm.Association]
     """Region -> inventory association."""
     dhmc_role: aws.iam.Role | None
@@ -224,7 +254,7 @@ class PatchManagement(pulumi.ComponentResource):
         tags = baseline_tags(args.tags, component="PatchManagement")
         targets = list(args.target_tag_values) or [args.patch_group]
         self.patch_group = args.patch_group
-        self.baselines, self.windows, self.inventory = {}, {}, {}
+        self.baselines, self.windows, self.inventory, self.scans = {}, {}, {}, {}
 
         self.dhmc_role = None
         account: pulumi.Input[str] | None = None
@@ -256,10 +286,12 @@ class PatchManagement(pulumi.ComponentResource):
                 self._baseline(
                     name=name, args=args, region=region, os_name=os_name, tags=tags, child=child
                 )
-            for operation, schedule in (
-                ("scan", args.scan_schedule),
-                ("install", args.install_schedule),
-            ):
+            windowed = [("install", args.install_schedule)]
+            if args.scan_all_instances:
+                self.scans[region] = self._scan_everything(name, args, region, tags, child)
+            else:
+                windowed.insert(0, ("scan", args.scan_schedule))
+            for operation, schedule in windowed:
                 self._window(
                     name=name,
                     args=args,
@@ -296,7 +328,32 @@ class PatchManagement(pulumi.ComponentResource):
                 "regions": sorted(args.regions),
                 "operatingSystems": sorted(str(o) for o in args.operating_systems),
                 "patchGroup": args.patch_group,
+                "scanAllInstances": args.scan_all_instances,
             }
+        )
+
+    @staticmethod
+    def _scan_everything(
+        name: str,
+        args: PatchManagementArgs,
+        region: str,
+        tags: Mapping[str, str],
+        child: pulumi.ResourceOptions,
+    ) -> aws.ssm.Association:
+        """A Scan of every managed instance: reports missing patches, installs nothing."""
+        return aws.ssm.Association(
+            f"{name}-scan-{region}",
+            association_name=physical_name(args.name_prefix, "patch-scan"),
+            name="AWS-RunPatchBaseline",
+            parameters={"Operation": "Scan", "RebootOption": RebootOption.NO_REBOOT.value},
+            targets=[{"key": "InstanceIds", "values": ["*"]}],
+            schedule_expression=args.scan_schedule,
+            max_concurrency=args.max_concurrency,
+            max_errors=args.max_errors,
+            compliance_severity="HIGH",
+            region=region,
+            tags=tags,
+            opts=child,
         )
 
     def _baseline(
@@ -310,17 +367,20 @@ class PatchManagement(pulumi.ComponentResource):
         child: pulumi.ResourceOptions,
     ) -> None:
         slug = os_name.lower().replace("_", "-")
-        rules: list[aws.ssm.PatchBaselineApprovalRuleArgsDict] = [
-            {
-                "approve_after_days": args.approve_after_days,
+        rules: list[aws.ssm.PatchBaselineApprovalRuleArgsDict] = []
+        for rule in OS_RULES[os_name]:
+            approval: aws.ssm.PatchBaselineApprovalRuleArgsDict = {
                 "compliance_level": rule.compliance_level,
                 "enable_non_security": False,
                 "patch_filters": [
                     {"key": key, "values": list(values)} for key, values in rule.filters.items()
                 ],
             }
-            for rule in OS_RULES[os_name]
-        ]
+            if rule.dated:
+                approval["approve_after_days"] = args.approve_after_days
+            rules.append(approval)
+        dated = all(rule.dated for rule in OS_RULES[os_name])
+        when = f"after {args.approve_after_days} days" if dated else "at once (no release dates)"
         extra: dict[str, Any] = {}
         if os_name == "WINDOWS":
             # Security updates not approved yet still make the instance non-compliant.
@@ -328,7 +388,7 @@ class PatchManagement(pulumi.ComponentResource):
         baseline = aws.ssm.PatchBaseline(
             f"{name}-{slug}-{region}",
             name=physical_name(args.name_prefix, slug),
-            description=f"{os_name}: security patches approved after {args.approve_after_days} days",
+            description=f"{os_name}: security patches approved {when}",
             operating_system=os_name,
             approval_rules=rules,
             approved_patches_compliance_level="HIGH",

@@ -160,6 +160,17 @@ class BackupPlan(ComponentArgs):
     """Retention of each recovery point, 1-36500."""
     vault_lock: VaultLock | None = None
     """Lock the vault (min/max retention); None leaves it unlocked."""
+    copy_region: str | None = arg(default=None, check=validate.region)
+    """Copy every recovery point to a vault created in this second region (the tier sets the
+    first other detection region); None: no cross-region copy."""
+    copy_vault_lock: VaultLock | None = arg(default_factory=VaultLock)
+    """Vault Lock of the cross-region copy vault: on by default in governance mode (privileged
+    users can still remove it); compliance mode (``changeable_for_days``) is an explicit
+    opt-in; None leaves the copy vault unlocked."""
+    copy_to_vault_arn: pulumi.Input[str] | None = arg(default=None, check=validate.arn_of("backup"))
+    """Also copy every recovery point to this vault in another account (the advanced tier's
+    central vault in the security account, locked there), so a compromised account cannot
+    delete every copy. The database key is shared with that account for the copy."""
 
     def __post_init__(self) -> None:
         lock = self.vault_lock
@@ -168,6 +179,17 @@ class BackupPlan(ComponentArgs):
         ):
             raise ValueError(
                 "delete_after_days: must lie within the vault lock's "
+                f"{lock.min_retention_days}-{lock.max_retention_days} days"
+            )
+        lock = self.copy_vault_lock
+        if (
+            self.copy_region is not None
+            and lock is not None
+            and not lock.min_retention_days <= self.delete_after_days <= lock.max_retention_days
+        ):
+            raise ValueError(
+                "copy_vault_lock: delete_after_days "
+                f"{self.delete_after_days} must lie within its "
                 f"{lock.min_retention_days}-{lock.max_retention_days} days"
             )
 
@@ -229,6 +251,12 @@ class SecureDatabaseArgs(ComponentArgs):
         plain = [s for s in self.subnet_ids if isinstance(s, str)]
         if len(plain) == len(self.subnet_ids):
             _distinct_subnets(plain)
+        copy_region = self.backup_plan.copy_region
+        if copy_region is not None and copy_region == self.region:
+            raise ValueError(
+                f"backup_plan: copy_region {copy_region} is the database's own region; name a "
+                "second region"
+            )
 
     @property
     def is_aurora(self) -> bool:
@@ -275,6 +303,8 @@ class SecureDatabase(pulumi.ComponentResource):
     """Secrets Manager secret holding the master password (managed by RDS)."""
     backup_vault: aws.backup.Vault | None
     """The AWS Backup vault (None when the backup plan is off)."""
+    copy_vault: aws.backup.Vault | None
+    """The cross-region copy vault (None without ``backup_plan.copy_region``)."""
 
     def __init__(
         self,
@@ -296,10 +326,29 @@ class SecureDatabase(pulumi.ComponentResource):
 
         self.kms_key = None
         if args.kms_key_arn is None:
+            key_statements = []
+            copy_to = args.backup_plan.copy_to_vault_arn
+            if args.backup_plan.enabled and copy_to is not None:
+                # A cross-account copy of an RDS snapshot needs its customer managed key shared
+                # with the destination account (AWS Backup re-encrypts with that vault's key).
+                key_statements.append(
+                    {
+                        "Sid": "AllowBackupCopyAccountToUseTheKey",
+                        "Effect": "Allow",
+                        "Principal": {
+                            "AWS": pulumi.Output.from_input(copy_to).apply(
+                                lambda arn: f"arn:aws:iam::{arn.split(':')[4]}:root"
+                            )
+                        },
+                        "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant"],
+                        "Resource": "*",
+                    }
+                )
             self.kms_key = account_key(
                 f"{name}-key",
                 description=f"Encrypts the {name} database, its Performance Insights and backups",
                 account_id=account_id,
+                statements=key_statements,
                 region=region,
                 tags=tags,
                 opts=child,
@@ -456,6 +505,7 @@ class SecureDatabase(pulumi.ComponentResource):
             )
 
         self.backup_vault = None
+        self.copy_vault = None
         if args.backup_plan.enabled:
             self._backup(name, args, region, tags)
 
@@ -469,6 +519,43 @@ class SecureDatabase(pulumi.ComponentResource):
                 "kmsKeyArn": self.kms_key_arn,
             }
         )
+
+    def _copy_vault(
+        self, name: str, plan_args: "BackupPlan", copy_region: str, tags: dict[str, str] | None
+    ) -> aws.backup.Vault:
+        """A vault in the second region, with its own key there (a copied RDS snapshot is
+        re-encrypted with the destination vault's key) and Vault Lock unless opted out."""
+        child = pulumi.ResourceOptions(parent=self)
+        account_id = aws.get_caller_identity_output(
+            opts=pulumi.InvokeOutputOptions(parent=self)
+        ).account_id
+        key = account_key(
+            f"{name}-copy-key",
+            description=f"Encrypts the {name} database's backup copies in {copy_region}",
+            account_id=account_id,
+            region=copy_region,
+            tags=tags,
+            opts=child,
+        )
+        vault = aws.backup.Vault(
+            f"{name}-copy-vault",
+            kms_key_arn=key.arn,
+            region=copy_region,
+            tags=tags,
+            opts=child,
+        )
+        lock = plan_args.copy_vault_lock
+        if lock is not None:
+            aws.backup.VaultLockConfiguration(
+                f"{name}-copy-vault-lock",
+                backup_vault_name=vault.name,
+                min_retention_days=lock.min_retention_days,
+                max_retention_days=lock.max_retention_days,
+                changeable_for_days=lock.changeable_for_days,
+                region=copy_region,
+                opts=child,
+            )
+        return vault
 
     def _backup(
         self, name: str, args: SecureDatabaseArgs, region: str | None, tags: dict[str, str] | None
@@ -493,16 +580,34 @@ class SecureDatabase(pulumi.ComponentResource):
                 region=region,
                 opts=child,
             )
-        plan = aws.backup.Plan(
-            f"{name}-backup-plan",
-            rules=[
+        copies: list[aws.backup.PlanRuleCopyActionArgsDict] = []
+        self.copy_vault = None
+        if plan_args.copy_region is not None:
+            self.copy_vault = self._copy_vault(name, plan_args, plan_args.copy_region, tags)
+            copies.append(
                 {
-                    "rule_name": "daily",
-                    "target_vault_name": vault.name,
-                    "schedule": plan_args.schedule,
+                    "destination_vault_arn": self.copy_vault.arn,
                     "lifecycle": {"delete_after": plan_args.delete_after_days},
                 }
-            ],
+            )
+        if plan_args.copy_to_vault_arn is not None:
+            copies.append(
+                {
+                    "destination_vault_arn": plan_args.copy_to_vault_arn,
+                    "lifecycle": {"delete_after": plan_args.delete_after_days},
+                }
+            )
+        rule: aws.backup.PlanRuleArgsDict = {
+            "rule_name": "daily",
+            "target_vault_name": vault.name,
+            "schedule": plan_args.schedule,
+            "lifecycle": {"delete_after": plan_args.delete_after_days},
+        }
+        if copies:
+            rule["copy_actions"] = copies
+        plan = aws.backup.Plan(
+            f"{name}-backup-plan",
+            rules=[rule],
             region=region,
             tags=tags,
             opts=child,

@@ -490,6 +490,46 @@ def rds_deletion_protection(
     return _rds_flag(props, "deletionProtection", "deletion protection is off (deletionProtection)")
 
 
+TLS_ON_VALUES = frozenset({"1", "on", "true"})
+# Parameter-group family prefix -> the parameter that forces TLS (others set TLS elsewhere).
+TLS_PARAMETERS = (
+    ("aurora-postgresql", "rds.force_ssl"),
+    ("postgres", "rds.force_ssl"),
+    ("sqlserver", "rds.force_ssl"),
+    ("aurora-mysql", "require_secure_transport"),
+    ("mysql", "require_secure_transport"),
+    ("mariadb", "require_secure_transport"),
+)
+_POSTGRES_FAMILY = re.compile(r"^postgres(\d+)$")
+
+
+def rds_parameter_group_tls(
+    resource_type: str, props: Mapping[str, Any], urn: str, name: str
+) -> list[str]:
+    """The group forces TLS for its engine (unset is fine only where the engine defaults on:
+    RDS for PostgreSQL 15 and later)."""
+    family = props.get("family")
+    if not isinstance(family, str) or is_unknown(family):
+        return []
+    parameter = next((p for prefix, p in TLS_PARAMETERS if family.startswith(prefix)), None)
+    if parameter is None:
+        return []
+    value: Any = None
+    for item in _items(props.get("parameters")):
+        if isinstance(item, Mapping) and item.get("name") == parameter:
+            value = item.get("value")
+    if is_unknown(value):
+        return []
+    if value is None:
+        postgres = _POSTGRES_FAMILY.match(family)
+        if postgres and int(postgres.group(1)) >= 15:
+            return []
+        return [f"{parameter} is not set (the {family} default allows connections without TLS)"]
+    if str(value).strip().lower() not in TLS_ON_VALUES:
+        return [f"{parameter} is {value!r}: connections without TLS are allowed"]
+    return []
+
+
 def lambda_function_url_auth(
     resource_type: str, props: Mapping[str, Any], urn: str, name: str
 ) -> list[str]:
@@ -683,6 +723,7 @@ RESOURCE_RULES: dict[str, ResourceRule] = {
     "rds-backup-retention": rds_backup_retention,
     "rds-iam-auth": rds_iam_auth,
     "rds-deletion-protection": rds_deletion_protection,
+    "rds-parameter-group-tls": rds_parameter_group_tls,
     "lambda-function-url-auth": lambda_function_url_auth,
     "lambda-permission-restricted": lambda_permission_restricted,
     "cloudfront-tls": cloudfront_tls,

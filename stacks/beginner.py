@@ -12,3 +12,5 @@ def build(ctx: TierContext) -> None:
     access.build(ctx)
     data_protection.build(ctx)
     trail.build_trail(ctx)  # opt-in here; on by default from intermediate (standalone)
+    if ctx.settings.tier == "beginner":  # higher tiers build it after their notifications
+        data_protection.build_upload_scanning(ctx)

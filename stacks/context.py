@@ -22,6 +22,8 @@ class TierContext:
     """The account id, from one caller-identity invoke per stack."""
     notification_topic_arn: pulumi.Output[str] | None = None
     """Set by the notifications part (intermediate tier) for parts that publish alerts."""
+    notification_key_arn: pulumi.Output[str] | None = None
+    """The KMS key of that topic (publishers must be allowed to encrypt with it)."""
     guardduty_detector_ids: dict[str, pulumi.Output[str]] = field(default_factory=dict)
     """This account's GuardDuty detector per region, set by the detection part."""
     detective_graph_arns: dict[str, pulumi.Output[str]] = field(default_factory=dict)

@@ -14,6 +14,7 @@ from secbaseline.components import (
     AccountTrailArgs,
     ApiFunctionArgs,
     AutoRemediationArgs,
+    CentralBackupVaultArgs,
     ChangeAlarmsArgs,
     ConfigRecordingArgs,
     ConfigRulesArgs,
@@ -34,6 +35,7 @@ from secbaseline.components import (
     SecurityNotificationsArgs,
     SessionManagerPreferencesArgs,
     ThreatDetectionArgs,
+    UploadScanningArgs,
     VulnerabilityScanningArgs,
 )
 from secbaseline.components._adoption import AdoptArgs
@@ -51,6 +53,8 @@ SECTION_ARGS: Mapping[str, type[ComponentArgs]] = MappingProxyType(
         "edge": EdgeProtectionArgs,
         "database": SecureDatabaseArgs,
         "api": ApiFunctionArgs,
+        "uploadScanning": UploadScanningArgs,
+        "centralBackup": CentralBackupVaultArgs,
         "threatDetection": ThreatDetectionArgs,
         "securityHub": SecurityHubArgs,
         "investigation": InvestigationArgs,
@@ -70,6 +74,10 @@ SECTION_ARGS: Mapping[str, type[ComponentArgs]] = MappingProxyType(
     }
 )
 """Config section -> the arguments class that parses it (its keys are the config keys)."""
+SECTION_EXTRA_KEYS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"vulnerabilityScanning": ("patchFindingNotices",)}
+)
+"""Keys a section takes beyond its arguments class, read by the tier itself."""
 
 
 def check_sections(settings: Settings) -> None:
@@ -77,7 +85,8 @@ def check_sections(settings: Settings) -> None:
     or not, before any resource is registered. ``enabled`` is read by the tier."""
     for name, frozen in sorted(settings.sections.items()):
         raw = thaw(frozen)
-        SECTION_ARGS[name].check_keys(name, raw, extra=("enabled",))
+        extra = ("enabled", *SECTION_EXTRA_KEYS.get(name, ()))
+        SECTION_ARGS[name].check_keys(name, raw, extra=extra)
         if isinstance(raw, Mapping) and "enabled" in raw:
             validate.boolean(f"{name}.enabled", raw["enabled"])
-        SECTION_ARGS[name].check_values(name, raw, extra=("enabled",))
+        SECTION_ARGS[name].check_values(name, raw, extra=extra)

@@ -37,9 +37,10 @@ def test_beginner_defaults(plan_tier: Callable[..., Plan]) -> None:
     assert endpoints == {*FARGATE_ENDPOINTS, "s3"}
     # Session Manager preferences in the home region; patching and Inspector everywhere.
     assert regions(plan, "aws:ssm/document:Document") == [HOME]
-    assert regions(plan, "aws:ssm/association:Association") == DETECTION
+    # Inventory and the patch scan cover every managed instance in every detection region.
+    assert regions(plan, "aws:ssm/association:Association") == sorted(DETECTION * 2)
     assert regions(plan, "aws:ssm/patchBaseline:PatchBaseline") == sorted(DETECTION * 2)
-    assert regions(plan, "aws:ssm/maintenanceWindow:MaintenanceWindow") == sorted(DETECTION * 2)
+    assert regions(plan, "aws:ssm/maintenanceWindow:MaintenanceWindow") == DETECTION
     assert regions(plan, "aws:inspector2/enabler:Enabler") == DETECTION
     assert regions(plan, "aws:ssm/serviceSetting:ServiceSetting") == DETECTION
     # One account provider; every resource of this part uses it.

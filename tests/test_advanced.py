@@ -181,14 +181,16 @@ def test_security_account_builds_on_its_own_detection(plan_tier: Callable[..., P
     assert sorted(r.inputs["region"] for r in hubs) == regions
     assert len(plan.of_type("aws:securityhub/findingAggregator:FindingAggregator")) == 1
     graphs = plan.of_type("aws:detective/graph:Graph")
-    assert len(graphs) == len({r.inputs["region"] for r in graphs})
+    assert sorted(r.inputs["region"] for r in graphs) == regions
     assert len(plan.of_type("aws:inspector2/enabler:Enabler")) == len(regions)
     by_region = {r.inputs["region"]: r.id for r in detectors}
     for config in plan.of_type("aws:guardduty/organizationConfiguration:OrganizationConfiguration"):
         assert config.inputs["detectorId"] == by_region[config.inputs["region"]]
     graph_arns = {r.id for r in graphs}
     detective = plan.of_type("aws:detective/organizationConfiguration:OrganizationConfiguration")
-    assert detective and {r.inputs["graphArn"] for r in detective} <= graph_arns
+    # S-20: members are auto-enabled in every detection region, on this account's own graphs.
+    assert sorted(r.inputs["region"] for r in detective) == regions
+    assert {r.inputs["graphArn"] for r in detective} == graph_arns
     # Central configuration owns the standards: no local subscriptions in this account.
     assert plan.of_type("aws:securityhub/standardsSubscription:StandardsSubscription") == []
     assert plan.one("aws:securityhub/configurationPolicy:ConfigurationPolicy")

@@ -50,7 +50,8 @@ def test_security_hub_ids_and_evidence_tokens_are_well_formed() -> None:
             assert SECURITY_HUB_ID.match(sh), (control.id, sh)
         for token in control.evidence:
             assert re.match(
-                r"^(aws|secbaseline):[a-zA-Z0-9]+(/[a-zA-Z0-9]+)?:[A-Z][A-Za-z0-9]+$", token
+                r"^(aws|secbaseline):[a-zA-Z0-9]+(/[a-zA-Z0-9]+)?:[A-Z][A-Za-z0-9]+(#[A-Z0-9_]+)?$",
+                token,
             ), token
 
 

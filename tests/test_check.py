@@ -59,6 +59,7 @@ PLANTED = {
     ("rds-backup-retention", "db"),
     ("rds-iam-auth", "db"),
     ("rds-deletion-protection", "db"),
+    ("rds-parameter-group-tls", "db-params"),
     ("lambda-function-url-auth", "open-url"),
     ("lambda-permission-restricted", "anyone-invokes"),
     ("cloudfront-tls", "cdn"),
@@ -308,7 +309,12 @@ def test_program_with_deprecated_v2_settings_resources(
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        ("management", {"S-24": "deployed", "S-26": "deployed", "S-06": "opt-in, off"}),
+        # S-06 is deployed without the database example: the backup-plan Config rules check
+        # every database of the account (issue 21); S-14's distribution stays an opt-in.
+        (
+            "management",
+            {"S-24": "deployed", "S-26": "deployed", "S-06": "deployed", "S-14": "opt-in, off"},
+        ),
         # The security account enrols every member in GuardDuty, Security Hub, Inspector and
         # Detective and aggregates findings: that is S-24's automated checks, organization-wide.
         ("security", {"S-24": "deployed", "S-26": "management account's stack"}),

@@ -59,9 +59,7 @@ def test_recording_rules_and_remediation_in_every_region(intermediate: Plan) -> 
         assert regions_of(plan, token) == REGIONS, token
     rules = plan.of_type("aws:cfg/rule:Rule")
     per_region = {
-        region: {
-            r.inputs["source"]["sourceIdentifier"] for r in rules if r.inputs["region"] == region
-        }
+        region: {r.inputs["description"].split()[0] for r in rules if r.inputs["region"] == region}
         for region in REGIONS
     }
     assert per_region[HOME] == set(CATALOG)
@@ -280,3 +278,51 @@ def test_account_id_falls_back_to_the_caller(run_program: Callable[..., Plan]) -
     )
     delegation = next(r for r in plan.of_type("aws:iam/policy:Policy") if r.name == "d-delegation")
     assert "arn:aws:iam::444444444444:role/delegated/app-*" in delegation.inputs["policy"]
+
+
+@pytest.mark.parametrize(
+    ("identifier", "resource_type"),
+    [
+        ("LAMBDA_FUNCTION_PUBLIC_ACCESS_PROHIBITED", "AWS::Lambda::Function"),  # S-05
+        ("RDS_RESOURCES_PROTECTED_BY_BACKUP_PLAN", "AWS::RDS::DBInstance"),  # S-06
+        ("AURORA_RESOURCES_PROTECTED_BY_BACKUP_PLAN", "AWS::RDS::DBCluster"),  # S-06
+        ("DATABASE_TLS_REQUIRED", "AWS::RDS::DBCluster"),  # S-07
+        ("EC2_MANAGEDINSTANCE_PATCH_COMPLIANCE_STATUS_CHECK", "AWS::SSM::PatchCompliance"),  # S-13
+        ("EC2_INSTANCE_MANAGED_BY_SSM", "AWS::EC2::Instance"),  # S-13
+    ],
+)
+def test_account_wide_violations_reach_the_topic_from_every_region(
+    intermediate: Plan, identifier: str, resource_type: str
+) -> None:
+    """A NON_COMPLIANT evaluation of the account-wide rules, in any detection region, is
+    published to the notifications topic (forwarded to the home region first)."""
+    from tests.event_routes import reaches_topic
+
+    plan = intermediate
+    topic_arn = plan.one("aws:sns/topic:Topic").outputs["arn"]
+    rule_name = f"secbaseline-{CATALOG[identifier].name}"
+    for region in REGIONS:
+        assert any(
+            r.inputs["name"] == rule_name and r.inputs["region"] == region
+            for r in plan.of_type("aws:cfg/rule:Rule")
+        ), (identifier, region)
+        evaluation = {
+            "version": "0",
+            "source": "aws.config",
+            "detail-type": "Config Rules Compliance Change",
+            "account": "111111111111",
+            "region": region,
+            "detail": {
+                "resourceId": "resource-1",
+                "awsRegion": region,
+                "awsAccountId": "111111111111",
+                "configRuleName": rule_name,
+                "messageType": "ComplianceChangeNotification",
+                "resourceType": resource_type,
+                "newEvaluationResult": {"complianceType": "NON_COMPLIANT"},
+            },
+        }
+        assert reaches_topic(plan, evaluation, topic_arn), (identifier, region)
+        compliant = json.loads(json.dumps(evaluation))
+        compliant["detail"]["newEvaluationResult"]["complianceType"] = "COMPLIANT"
+        assert reaches_topic(plan, compliant, topic_arn) == []

@@ -39,7 +39,15 @@ REQUIRED = {
     "GUARDDUTY_ENABLED_CENTRALIZED",
     "SECURITYHUB_ENABLED",
     "VPC_DEFAULT_SECURITY_GROUP_CLOSED",
+    # S-05, S-06, S-07, S-13: account-wide checks beyond what the components build
+    "LAMBDA_FUNCTION_PUBLIC_ACCESS_PROHIBITED",
+    "RDS_RESOURCES_PROTECTED_BY_BACKUP_PLAN",
+    "AURORA_RESOURCES_PROTECTED_BY_BACKUP_PLAN",
+    "DATABASE_TLS_REQUIRED",
+    "EC2_MANAGEDINSTANCE_PATCH_COMPLIANCE_STATUS_CHECK",
+    "EC2_INSTANCE_MANAGED_BY_SSM",
 }
+CUSTOM = {"DATABASE_TLS_REQUIRED"}
 GLOBAL = {"IAM_ROOT_ACCESS_KEY_CHECK", "ROOT_ACCOUNT_MFA_ENABLED"}
 
 
@@ -53,7 +61,8 @@ def build(run_program: Callable[..., Plan], **kwargs: Any) -> Plan:
 def rules_by_identifier(plan: Plan) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for rule in plan.of_type("aws:cfg/rule:Rule"):
-        out.setdefault(rule.inputs["source"]["sourceIdentifier"], {})[rule.inputs["region"]] = rule
+        identifier = rule.inputs["description"].split()[0]
+        out.setdefault(identifier, {})[rule.inputs["region"]] = rule
     return out
 
 
@@ -67,6 +76,8 @@ def test_catalog_rules_in_every_region_global_ones_at_home(
         expected = [HOME] if identifier in GLOBAL else list(REGIONS)
         assert sorted(per_region) == expected, identifier
         for rule in per_region.values():
+            if identifier in CUSTOM:
+                continue  # see test_database_tls_custom_rule
             assert rule.inputs["source"] == {"owner": "AWS", "sourceIdentifier": identifier}
             assert rule.inputs["name"] == f"secbaseline-{CATALOG[identifier].name}"
             assert "inputParameters" not in rule.inputs
@@ -76,6 +87,118 @@ def test_catalog_rules_in_every_region_global_ones_at_home(
     assert "scope" not in rules["SECURITYHUB_ENABLED"][HOME].inputs
     component = plan.one("secbaseline:index:ConfigRules")
     assert all(r.parent == component.urn for r in plan.custom_resources())
+
+
+def test_account_wide_checks_name_the_documented_scopes(
+    run_program: Callable[..., Plan],
+) -> None:
+    """S-05/S-06/S-13 managed rules: AWS names and resource types from the Config docs."""
+    rules = rules_by_identifier(build(run_program))
+    expected = {
+        "LAMBDA_FUNCTION_PUBLIC_ACCESS_PROHIBITED": (
+            "lambda-function-public-access-prohibited",
+            ["AWS::Lambda::Function"],
+        ),
+        "RDS_RESOURCES_PROTECTED_BY_BACKUP_PLAN": (
+            "rds-resources-protected-by-backup-plan",
+            ["AWS::RDS::DBInstance"],
+        ),
+        "AURORA_RESOURCES_PROTECTED_BY_BACKUP_PLAN": (
+            "aurora-resources-protected-by-backup-plan",
+            ["AWS::RDS::DBCluster"],
+        ),
+        "EC2_MANAGEDINSTANCE_PATCH_COMPLIANCE_STATUS_CHECK": (
+            "ec2-managedinstance-patch-compliance-status-check",
+            ["AWS::SSM::PatchCompliance"],
+        ),
+        "EC2_INSTANCE_MANAGED_BY_SSM": (
+            "ec2-instance-managed-by-systems-manager",
+            ["AWS::EC2::Instance", "AWS::SSM::ManagedInstanceInventory"],
+        ),
+    }
+    for identifier, (aws_name, types) in expected.items():
+        assert sorted(rules[identifier]) == sorted(REGIONS), identifier
+        for rule in rules[identifier].values():
+            assert rule.inputs["name"] == f"secbaseline-{aws_name}"
+            assert rule.inputs["scope"] == {"complianceResourceTypes": types}
+
+
+def test_database_tls_custom_rule(run_program: Callable[..., Plan]) -> None:
+    """S-07: a periodic custom rule whose function (in the rule's region) reads parameter
+    groups; Config may invoke it from this account only; the role reads RDS and reports."""
+    plan = build(
+        run_program,
+        rules={
+            "DATABASE_TLS_REQUIRED": RuleOptions(
+                maximum_execution_frequency=ExecutionFrequency.TWELVE_HOURS
+            )
+        },
+    )
+    rules = rules_by_identifier(plan)["DATABASE_TLS_REQUIRED"]
+    functions = {
+        f.inputs["region"]: f
+        for f in plan.of_type("aws:lambda/function:Function")
+        if f.inputs["name"] == "secbaseline-database-tls"
+    }
+    assert sorted(rules) == sorted(functions) == sorted(REGIONS)
+    for region, rule in rules.items():
+        function = functions[region]
+        assert rule.inputs["name"] == "secbaseline-database-tls"
+        assert rule.inputs["source"] == {
+            "owner": "CUSTOM_LAMBDA",
+            "sourceIdentifier": function.outputs["arn"],
+            "sourceDetails": [
+                {
+                    "messageType": "ScheduledNotification",
+                    "maximumExecutionFrequency": "Twelve_Hours",
+                }
+            ],
+        }
+        assert "maximumExecutionFrequency" not in rule.inputs
+        assert rule.inputs["scope"] == {
+            "complianceResourceTypes": ["AWS::RDS::DBInstance", "AWS::RDS::DBCluster"]
+        }
+        assert function.inputs["handler"] == "handler.handler"
+        assert function.inputs["runtime"] == "python3.12"
+    permissions = [
+        p
+        for p in plan.of_type("aws:lambda/permission:Permission")
+        if p.inputs["principal"] == "config.amazonaws.com"
+    ]
+    assert sorted(p.inputs["region"] for p in permissions) == sorted(REGIONS)
+    assert all(p.inputs["sourceAccount"] == "111111111111" for p in permissions)
+    role = plan.one("aws:iam/role:Role")
+    assert json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Principal"] == {
+        "Service": "lambda.amazonaws.com"
+    }
+    policy = json.loads(plan.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    allowed = {
+        (action, resource)
+        for statement in policy["Statement"]
+        for action in (
+            [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        )
+        for resource in (
+            [statement["Resource"]]
+            if isinstance(statement["Resource"], str)
+            else statement["Resource"]
+        )
+    }
+    assert ("config:PutEvaluations", "*") in allowed
+    assert ("rds:DescribeDBParameters", "arn:aws:rds:*:111111111111:pg:*") in allowed
+    assert (
+        "rds:DescribeDBClusterParameters",
+        "arn:aws:rds:*:111111111111:cluster-pg:*",
+    ) in allowed
+    # Only the PutEvaluations statement is unscoped (AWS offers no resource-level permission).
+    assert [a for a, r in allowed if r == "*"] == ["config:PutEvaluations"]
+    assert not any(a.endswith(":*") or a == "*" for a, _ in allowed)
+
+
+def test_without_the_custom_rule_there_is_no_function(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, rules={"DATABASE_TLS_REQUIRED": RuleOptions(enabled=False)})
+    assert plan.of_type("aws:lambda/function:Function") == []
+    assert plan.of_type("aws:iam/role:Role") == []
 
 
 def test_parameters_switches_and_frequency(run_program: Callable[..., Plan]) -> None:

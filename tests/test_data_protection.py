@@ -65,6 +65,12 @@ def test_enabled_sections_appear_in_the_plan(plan_tier: Callable[..., Plan]) -> 
     cluster = next(r for r in plan.descendants(database.urn) if r.type == "aws:rds/cluster:Cluster")
     assert cluster.inputs["engine"] == "aurora-postgresql"
     assert plan.region_of(cluster) == "ap-northeast-1"
+    # S-06: the tier copies the backups to the first other detection region, to a locked vault.
+    vaults = [r for r in plan.descendants(database.urn) if r.type == "aws:backup/vault:Vault"]
+    assert sorted(plan.region_of(v) or "" for v in vaults) == ["ap-northeast-1", "eu-west-1"]
+    lock_type = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
+    [lock] = [r for r in plan.descendants(database.urn) if r.type == lock_type]
+    assert plan.region_of(lock) == "eu-west-1"
     api = plan.one("secbaseline:index:ApiFunction")
     assert any(r.type == "aws:lambda/function:Function" for r in plan.descendants(api.urn))
     # An enabled API is not public unless the config opts out.

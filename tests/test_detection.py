@@ -87,7 +87,8 @@ def test_one_of_each_per_region_and_one_aggregator(plans: dict[int, Plan], count
         "security-notifications-digest-topic",
         "security-notifications-topic",
     ]
-    assert len(plan.of_type("aws:detective/graph:Graph")) == 1
+    graphs = sorted(plan.region_of(r) or "" for r in plan.of_type("aws:detective/graph:Graph"))
+    assert graphs == regions  # S-20: a graph wherever GuardDuty raises findings
 
 
 @pytest.mark.parametrize("count", sorted(REGION_SETS))
@@ -228,7 +229,8 @@ def test_component_tags_and_key_options_from_config(plan_tier: Callable[..., Pla
         investigation={"tags": {"graph": "yes"}},
     )
     assert paging_topic(plan).inputs["kmsMasterKeyId"] == key
-    assert plan.one("aws:detective/graph:Graph").inputs["tags"]["graph"] == "yes"
+    graphs = plan.of_type("aws:detective/graph:Graph")
+    assert len(graphs) == 3 and all(g.inputs["tags"]["graph"] == "yes" for g in graphs)
 
 
 def test_route_helper_notices_a_missing_hop(plans: dict[int, Plan]) -> None:

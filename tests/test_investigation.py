@@ -14,18 +14,20 @@ REGIONS = ("ap-northeast-1", "us-east-1", "eu-west-1")
 HOME = "ap-northeast-1"
 
 
-def test_home_by_default_or_everywhere(run_program: Callable[..., Plan]) -> None:
+def test_every_region_by_default_or_home_only(run_program: Callable[..., Plan]) -> None:
     args = InvestigationArgs(regions=REGIONS, home_region=HOME)
-    plan = run_program(lambda: Investigation("inv", args))
-    graph = plan.one("aws:detective/graph:Graph")
-    assert plan.region_of(graph) == HOME
-    assert graph.outputs["graphArn"].startswith("arn:aws:detective:ap-northeast-1:")
-    args = InvestigationArgs.from_config(
-        "investigation", {"allRegions": True}, regions=REGIONS, home_region=HOME
-    )
     plan = run_program(lambda: Investigation("inv", args))
     graphs = plan.of_type("aws:detective/graph:Graph")
     assert sorted(plan.region_of(g) or "" for g in graphs) == sorted(REGIONS)
+    for graph in graphs:
+        region = plan.region_of(graph)
+        assert graph.outputs["graphArn"].startswith(f"arn:aws:detective:{region}:")
+    args = InvestigationArgs.from_config(
+        "investigation", {"allRegions": False}, regions=REGIONS, home_region=HOME
+    )
+    plan = run_program(lambda: Investigation("inv", args))
+    graph = plan.one("aws:detective/graph:Graph")
+    assert plan.region_of(graph) == HOME
 
 
 def test_tags_reach_every_graph(run_program: Callable[..., Plan]) -> None:

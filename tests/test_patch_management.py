@@ -67,12 +67,12 @@ def test_defaults_in_every_region(run_program: Callable[..., Plan]) -> None:
     defaults = plan.of_type("aws:ssm/defaultPatchBaseline:DefaultPatchBaseline")
     assert sorted(d.inputs["baselineId"] for d in defaults) == sorted(b.id for b in baselines)
 
+    # Only installing (which may reboot) is windowed and tag-scoped; scanning covers every
+    # managed instance (S-13), through a State Manager association per region.
     windows = plan.of_type(WINDOW)
-    assert sorted((w.inputs["region"], w.inputs["schedule"]) for w in windows) == sorted(
-        (region, schedule)
-        for region in REGIONS
-        for schedule in ("cron(0 3 ? * * *)", "cron(0 4 ? * SUN *)")
-    )
+    assert sorted((w.inputs["region"], w.inputs["schedule"]) for w in windows) == [
+        (region, "cron(0 4 ? * SUN *)") for region in REGIONS
+    ]
     for window in windows:
         assert window.inputs["scheduleTimezone"] == "UTC"
         assert (window.inputs["duration"], window.inputs["cutoff"]) == (3, 1)
@@ -81,7 +81,7 @@ def test_defaults_in_every_region(run_program: Callable[..., Plan]) -> None:
         assert target.inputs["resourceType"] == "INSTANCE"
         assert target.inputs["targets"] == [{"key": "tag:Patch Group", "values": ["secbaseline"]}]
     tasks = plan.of_type(TASK)
-    assert len(tasks) == 4
+    assert len(tasks) == 2
     for task in tasks:
         assert task.inputs["taskArn"] == "AWS-RunPatchBaseline"
         assert task.inputs["taskType"] == "RUN_COMMAND"
@@ -94,13 +94,18 @@ def test_defaults_in_every_region(run_program: Callable[..., Plan]) -> None:
         window = next(w for w in windows if w.id == task.inputs["windowId"])
         target = next(t for t in plan.of_type(TARGET) if t.inputs["windowId"] == window.id)
         assert task.inputs["targets"] == [{"key": "WindowTargetIds", "values": [target.id]}]
-        expected = "Scan" if window.inputs["schedule"].startswith("cron(0 3") else "Install"
-        assert parameters(task) == {
-            "Operation": [expected],
-            "RebootOption": ["RebootIfNeeded" if expected == "Install" else "NoReboot"],
-        }
+        assert parameters(task) == {"Operation": ["Install"], "RebootOption": ["RebootIfNeeded"]}
 
-    inventory = plan.of_type("aws:ssm/association:Association")
+    associations = plan.of_type("aws:ssm/association:Association")
+    scans = [a for a in associations if a.inputs["name"] == "AWS-RunPatchBaseline"]
+    assert sorted(a.inputs["region"] for a in scans) == list(REGIONS)
+    for scan in scans:
+        assert scan.inputs["associationName"] == "secbaseline-patch-scan"
+        assert scan.inputs["targets"] == [{"key": "InstanceIds", "values": ["*"]}]
+        assert scan.inputs["parameters"] == {"Operation": "Scan", "RebootOption": "NoReboot"}
+        assert scan.inputs["scheduleExpression"] == "cron(0 3 ? * * *)"
+        assert (scan.inputs["maxConcurrency"], scan.inputs["maxErrors"]) == ("10%", "10%")
+    inventory = [a for a in associations if a not in scans]
     assert sorted(a.inputs["region"] for a in inventory) == list(REGIONS)
     for association in inventory:
         assert association.inputs["name"] == "AWS-GatherSoftwareInventory"
@@ -144,6 +149,7 @@ def test_options(run_program: Callable[..., Plan]) -> None:
         reboot_option="NoReboot",
         inventory=False,
         default_host_management=False,
+        scan_all_instances=False,
     )
     assert sorted(b.inputs["operatingSystem"] for b in plan.of_type(BASELINE)) == [
         "AMAZON_LINUX_2",
@@ -197,7 +203,7 @@ def test_options(run_program: Callable[..., Plan]) -> None:
         (
             {"operating_systems": ("MACOS",)},
             "operating_systems[0]: expected 'AMAZON_LINUX_2023', 'AMAZON_LINUX_2', "
-            "'REDHAT_ENTERPRISE_LINUX' or 'WINDOWS', got 'MACOS'",
+            "'REDHAT_ENTERPRISE_LINUX', 'UBUNTU', 'DEBIAN' or 'WINDOWS', got 'MACOS'",
         ),
         (
             {"operating_systems": ("WINDOWS", "WINDOWS")},
@@ -227,6 +233,7 @@ def test_options(run_program: Callable[..., Plan]) -> None:
         ({"max_errors": "-1"}, "max_errors: '-1' is not a count"),
         ({"reboot_option": "Always"}, "reboot_option: expected 'RebootIfNeeded' or 'NoReboot'"),
         ({"inventory": "perhaps"}, "inventory: expected a valid boolean"),
+        ({"scan_all_instances": "all"}, "scan_all_instances: expected a valid boolean"),
         ({"default_host_management": None}, "default_host_management: expected a valid boolean"),
         ({"account_id": "12"}, "account_id: '12' is not a 12-digit AWS account id"),
         ({"name_prefix": "-x"}, "name_prefix: '-x' must be 2-24 characters"),
@@ -294,7 +301,7 @@ def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan]) -> No
         *plan.of_type(WINDOW),
         *plan.of_type("aws:ssm/association:Association"),
     ]
-    assert len(taggable) == 1 + len(REGIONS) * (2 + 2 + 1)
+    assert len(taggable) == 1 + len(REGIONS) * (2 + 1 + 2)
     for resource in taggable:
         assert resource.inputs["tags"]["team"] == "ops", resource.name
         assert resource.inputs["tags"]["secbaseline:component"] == "PatchManagement"
@@ -331,11 +338,35 @@ def test_outputs_by_region(run_program: Callable[..., Plan]) -> None:
         )
         found["baselines"] = {r: sorted(b) for r, b in component.baselines.items()}
         found["windows"] = {r: sorted(w) for r, w in component.windows.items()}
+        found["scans"] = sorted(component.scans)
         found["patch_group"] = component.patch_group
 
     run_program(program)
     assert found == {
         "baselines": {"us-east-1": ["WINDOWS"]},
-        "windows": {"us-east-1": ["install", "scan"]},
+        "windows": {"us-east-1": ["install"]},
+        "scans": ["us-east-1"],
         "patch_group": "secbaseline",
     }
+
+
+def test_ubuntu_and_debian_baselines_approve_by_priority_without_a_delay(
+    run_program: Callable[..., Plan],
+) -> None:
+    """Their repositories carry no release dates: AWS rejects approve_after_days there."""
+    plan = build(run_program, regions=("us-east-1",), operating_systems=("UBUNTU", "DEBIAN"))
+    baselines = {b.inputs["operatingSystem"]: b for b in plan.of_type(BASELINE)}
+    assert sorted(baselines) == ["DEBIAN", "UBUNTU"]
+    for baseline in baselines.values():
+        rules = baseline.inputs["approvalRules"]
+        assert [
+            ({f["key"]: f["values"] for f in r["patchFilters"]}, r["complianceLevel"])
+            for r in rules
+        ] == [
+            ({"PRIORITY": ["Required", "Important"]}, "CRITICAL"),
+            ({"PRIORITY": ["Standard", "Optional", "Extra"]}, "MEDIUM"),
+        ]
+        assert all("approveAfterDays" not in r and r["enableNonSecurity"] is False for r in rules)
+        assert "at once" in baseline.inputs["description"]
+    defaults = plan.of_type("aws:ssm/defaultPatchBaseline:DefaultPatchBaseline")
+    assert sorted(d.inputs["operatingSystem"] for d in defaults) == ["DEBIAN", "UBUNTU"]

@@ -321,6 +321,26 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
         ["deletion protection is off (deletionProtection)"],
     ),
     (
+        "rds-parameter-group-tls",
+        catalog.RDS_PARAMETER_GROUP,
+        {"family": "postgres14", "parameters": [{"name": "rds.force_ssl", "value": "1"}]},
+        {"family": "postgres14", "parameters": [{"name": "rds.force_ssl", "value": "0"}]},
+        ["rds.force_ssl is '0': connections without TLS are allowed"],
+    ),
+    (
+        "rds-parameter-group-tls",
+        catalog.RDS_CLUSTER_PARAMETER_GROUP,
+        {
+            "family": "aurora-mysql8.0",
+            "parameters": [{"name": "require_secure_transport", "value": "ON"}],
+        },
+        {"family": "aurora-mysql8.0", "parameters": []},
+        [
+            "require_secure_transport is not set "
+            "(the aurora-mysql8.0 default allows connections without TLS)"
+        ],
+    ),
+    (
         "lambda-function-url-auth",
         catalog.FUNCTION_URL,
         {"authorizationType": "AWS_IAM"},

@@ -285,6 +285,19 @@ BASE = {"vpcId": VPC, "subnetIds": list(SUBNETS)}
             {"backupPlan": {"deleteAfterDays": 400, "vaultLock": {"maxRetentionDays": 365}}},
             "database.backupPlan.deleteAfterDays: must lie within the vault lock's 7-365 days",
         ),
+        (
+            {"backupPlan": {"copyRegion": "eu-west-1", "deleteAfterDays": 400}},
+            "database.backupPlan.copyVaultLock: deleteAfterDays 400 must lie within its 7-365",
+        ),
+        ({"backupPlan": {"copyRegion": "moon-1"}}, "database.backupPlan.copyRegion: unknown AWS"),
+        (
+            {"backupPlan": {"copyToVaultArn": "arn:aws:s3:::x"}},
+            "database.backupPlan.copyToVaultArn: 'arn:aws:s3:::x' is not an ARN of service",
+        ),
+        (
+            {"region": "eu-west-1", "backupPlan": {"copyRegion": "eu-west-1"}},
+            "database.backupPlan: copy_region eu-west-1 is the database's own region",
+        ),
     ],
 )
 def test_bad_config(section: dict[str, Any], message: str) -> None:
@@ -447,3 +460,78 @@ def test_the_component_provider_passes_a_mapping(run_program: Callable[..., Plan
     args: Any = {"vpc_id": VPC, "subnet_ids": list(SUBNETS), "engine": "mysql"}
     plan = run_program(lambda: SecureDatabase("db", args))
     assert plan.one("aws:rds/instance:Instance").inputs["engine"] == "mysql"
+
+
+CENTRAL = "arn:aws:backup:ap-northeast-1:222222222222:backup-vault:secbaseline-central"
+
+
+@pytest.mark.parametrize("engine", ["postgres", "aurora-mysql"])
+def test_backups_are_copied_to_a_locked_vault_in_a_second_region_and_another_account(
+    run_program: Callable[..., Plan], engine: str
+) -> None:
+    """S-06: a compromised account or a lost region does not take every copy with it."""
+    plan = build(
+        run_program,
+        engine=engine,
+        region="ap-northeast-1",
+        backup_plan=BackupPlan(copy_region="ap-southeast-1", copy_to_vault_arn=CENTRAL),
+    )
+    vaults = {plan.region_of(v): v for v in plan.of_type("aws:backup/vault:Vault")}
+    assert sorted(vaults) == ["ap-northeast-1", "ap-southeast-1"]
+    copy_vault = vaults["ap-southeast-1"]
+    copy_key = next(
+        k for k in plan.of_type("aws:kms/key:Key") if plan.region_of(k) == "ap-southeast-1"
+    )
+    assert copy_vault.inputs["kmsKeyArn"] == copy_key.outputs["arn"]
+    [lock] = plan.of_type("aws:backup/vaultLockConfiguration:VaultLockConfiguration")
+    assert plan.region_of(lock) == "ap-southeast-1"
+    assert lock.inputs["backupVaultName"] == copy_vault.outputs["name"]
+    # Governance mode by default: no changeable_for_days (compliance mode is an opt-in).
+    assert "changeableForDays" not in lock.inputs
+    assert (lock.inputs["minRetentionDays"], lock.inputs["maxRetentionDays"]) == (7, 365)
+    [rule] = plan.one("aws:backup/plan:Plan").inputs["rules"]
+    assert rule["copyActions"] == [
+        {"destinationVaultArn": copy_vault.outputs["arn"], "lifecycle": {"deleteAfter": 35}},
+        {"destinationVaultArn": CENTRAL, "lifecycle": {"deleteAfter": 35}},
+    ]
+    # The database key is shared with the central account so the copy can be made.
+    db_key = next(
+        k for k in plan.of_type("aws:kms/key:Key") if plan.region_of(k) == "ap-northeast-1"
+    )
+    shared = [
+        st
+        for st in json.loads(db_key.inputs["policy"])["Statement"]
+        if st.get("Sid") == "AllowBackupCopyAccountToUseTheKey"
+    ]
+    assert shared == [
+        {
+            "Sid": "AllowBackupCopyAccountToUseTheKey",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+            "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant"],
+            "Resource": "*",
+        }
+    ]
+    selection = plan.one("aws:backup/selection:Selection")
+    arn = (
+        plan.one("aws:rds/cluster:Cluster")
+        if engine.startswith("aurora")
+        else plan.one("aws:rds/instance:Instance")
+    ).outputs["arn"]
+    assert selection.inputs["resources"] == [arn]
+
+
+def test_compliance_mode_and_unlocked_copy_are_explicit(run_program: Callable[..., Plan]) -> None:
+    plan = build(
+        run_program,
+        backup_plan=BackupPlan(
+            copy_region="ap-southeast-1", copy_vault_lock=VaultLock(7, 365, changeable_for_days=3)
+        ),
+    )
+    lock = plan.one("aws:backup/vaultLockConfiguration:VaultLockConfiguration")
+    assert lock.inputs["changeableForDays"] == 3
+    plan = build(
+        run_program, backup_plan=BackupPlan(copy_region="ap-southeast-1", copy_vault_lock=None)
+    )
+    assert plan.of_type("aws:backup/vaultLockConfiguration:VaultLockConfiguration") == []
+    assert len(plan.of_type("aws:backup/vault:Vault")) == 2

@@ -35,6 +35,7 @@ OPT_INS = {
         "subnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
     },
     "api": {"enabled": True},
+    "uploadScanning": {"enabled": True, "bucketName": "customer-uploads-example"},
 }
 ROLE_PLANS = [
     ("intermediate", "standalone", OPT_INS),

@@ -28,6 +28,10 @@ from secbaseline.baseline.settings import thaw
 from secbaseline.components import _adoption
 from secbaseline.components.ec2_bastion import Ec2Bastion, Ec2BastionArgs
 from secbaseline.components.fargate_bastion import FargateBastion, FargateBastionArgs
+from secbaseline.components.patch_finding_notices import (
+    PatchFindingNotices,
+    PatchFindingNoticesArgs,
+)
 from secbaseline.components.patch_management import PatchManagement, PatchManagementArgs
 from secbaseline.components.private_network import (
     DEFAULT_AZ_COUNT,
@@ -48,6 +52,7 @@ from secbaseline.components.vulnerability_scanning import (
 )
 from secbaseline.stacks.adoption import adopt_args
 from secbaseline.stacks.context import TierContext
+from secbaseline.stacks.sections import SECTION_EXTRA_KEYS
 
 
 def _enabled(section_name: str, section: Mapping[str, Any], default: bool) -> bool:
@@ -79,6 +84,31 @@ def _unless_given(raw: Mapping[str, Any], **values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if config_key("", k) not in raw}
 
 
+def build_patch_finding_notices(ctx: TierContext) -> None:
+    """Inspector EC2 findings joined with patch state and next window (S-13), once the
+    notifications topic exists (intermediate tier and up). Off with
+    ``vulnerabilityScanning.patchFindingNotices: false``."""
+    raw = ctx.settings.section("vulnerabilityScanning")
+    notices = raw.get("patchFindingNotices", True) if isinstance(raw, Mapping) else True
+    enabled = validate.boolean("vulnerabilityScanning.patchFindingNotices", notices)
+    topic = ctx.notification_topic_arn
+    if not enabled or topic is None:
+        return
+    settings = ctx.settings
+    PatchFindingNotices(
+        "patch-finding-notices",
+        PatchFindingNoticesArgs(
+            regions=list(settings.regions),
+            home_region=settings.home_region,
+            notification_topic_arn=topic,
+            notification_kms_key_arn=ctx.notification_key_arn,
+            account_id=ctx.account_id,
+            name_prefix=settings.name_prefix,
+        ),
+        opts=ctx.opts(),
+    )
+
+
 def build(ctx: TierContext) -> None:
     """Bastions, Session Manager preferences, patching, inventory and Inspector."""
     settings = ctx.settings
@@ -96,7 +126,8 @@ def build(ctx: TierContext) -> None:
         from secbaseline.baseline.settings import thaw
 
         raw = dict(thaw(settings.section(name)))
-        args.check_keys(name, raw, extra=("enabled",))
+        args.check_keys(name, raw, extra=("enabled", *SECTION_EXTRA_KEYS.get(name, ())))
+        raw.pop("patchFindingNotices", None)
         for key in ("accountId", "namePrefix", "adoptDocuments", "adoptEnablers"):
             if key in raw:
                 raise ArgumentError(f"{name}.{key}: set by the tier; remove it from the section")

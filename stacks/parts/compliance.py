@@ -71,10 +71,11 @@ def build(ctx: TierContext) -> Compliance:
 
     rules_args = ConfigRulesArgs.from_config(
         "configRules",
-        _section(ctx, "configRules", ("regions", "homeRegion", "namePrefix")),
+        _section(ctx, "configRules", ("regions", "homeRegion", "namePrefix", "accountId")),
         regions=regions,
         home_region=home,
         name_prefix=settings.name_prefix,
+        account_id=ctx.account_id,
     )
     # Rules wait for the started recorders. Depending on the recorder statuses, not on the
     # whole component, keeps each rule's dependency list short (a component expands to every

@@ -1,4 +1,5 @@
-"""Opt-in data-protection examples: bucket, edge, database, API (S-05..S-12, S-14, S-31).
+"""Opt-in data-protection examples: bucket, edge, database, API, upload scanning of an existing
+bucket (S-05..S-12, S-14, S-31).
 
 Nothing is created unless its config section says ``enabled: true``: the tier never builds a
 database or a distribution nobody asked for. Each section is parsed by its component's declared
@@ -13,12 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from secbaseline.baseline import validate
-from secbaseline.baseline.args import ComponentArgs
+from secbaseline.baseline.args import ArgumentError, ComponentArgs
 from secbaseline.baseline.settings import thaw
 from secbaseline.components.api_function import ApiFunction, ApiFunctionArgs
+from secbaseline.components.central_backup_vault import central_vault_arn
 from secbaseline.components.edge_protection import EdgeProtection, EdgeProtectionArgs
 from secbaseline.components.secure_bucket import SecureBucket, SecureBucketArgs
 from secbaseline.components.secure_database import SecureDatabase, SecureDatabaseArgs
+from secbaseline.components.upload_scanning import UploadScanning, UploadScanningArgs
 from secbaseline.stacks.context import TierContext
 
 
@@ -30,6 +33,7 @@ class DataProtection:
     edge: EdgeProtection | None = None
     database: SecureDatabase | None = None
     api: ApiFunction | None = None
+    upload_scanning: UploadScanning | None = None
 
 
 def _section(ctx: TierContext, name: str, args: type[ComponentArgs]) -> Mapping[str, Any] | None:
@@ -40,6 +44,36 @@ def _section(ctx: TierContext, name: str, args: type[ComponentArgs]) -> Mapping[
     if not validate.boolean(f"{name}.enabled", raw.pop("enabled", False)):
         return None
     return raw
+
+
+def _with_copy_region(ctx: TierContext, section: Mapping[str, Any]) -> dict[str, Any]:
+    """The database section with ``backupPlan.copyRegion`` defaulted to the first other
+    detection region (S-06: a copy outside the database's region), unless the section sets it
+    (``null`` turns the copy off) or there is no other detection region."""
+    out = dict(section)
+    plan = out.get("backupPlan", {})
+    if not isinstance(plan, Mapping) or "copyRegion" in plan:
+        return out
+    own = out.get("region") or ctx.settings.home_region
+    others = sorted(r for r in ctx.settings.regions if r != own)
+    if others:
+        plan = {**plan, "copyRegion": others[0]}
+    s = ctx.settings
+    if (
+        s.tier == "advanced"
+        and s.role in ("member", "management")
+        and s.security_account_id
+        and "copyToVaultArn" not in plan
+    ):
+        # The security stack's locked central vault (CentralBackupVault), home region.
+        plan = {
+            **plan,
+            "copyToVaultArn": central_vault_arn(
+                s.home_region, s.security_account_id, s.name_prefix
+            ),
+        }
+    out["backupPlan"] = plan
+    return out
 
 
 def build(ctx: TierContext) -> DataProtection:
@@ -55,6 +89,7 @@ def build(ctx: TierContext) -> DataProtection:
             f"{prefix}-edge", EdgeProtectionArgs.from_config("edge", section), opts=ctx.opts()
         )
     if (section := _section(ctx, "database", SecureDatabaseArgs)) is not None:
+        section = _with_copy_region(ctx, section)
         created.database = SecureDatabase(
             f"{prefix}-db", SecureDatabaseArgs.from_config("database", section), opts=ctx.opts()
         )
@@ -63,3 +98,27 @@ def build(ctx: TierContext) -> DataProtection:
             f"{prefix}-api", ApiFunctionArgs.from_config("api", section), opts=ctx.opts()
         )
     return created
+
+
+UPLOAD_TIER_KEYS = ("accountId", "namePrefix", "notificationTopicArn", "notificationKmsKeyArn")
+
+
+def build_upload_scanning(ctx: TierContext) -> UploadScanning | None:
+    """Malware scanning of an existing bucket (``uploadScanning``, opt-in). Built after the
+    notifications part where there is one (intermediate tier and up), so scan results that
+    need a person reach the security topic."""
+    section = _section(ctx, "uploadScanning", UploadScanningArgs)
+    if section is None:
+        return None
+    for key in UPLOAD_TIER_KEYS:
+        if key in section:
+            raise ArgumentError(f"uploadScanning.{key}: set by the tier; remove it")
+    args = UploadScanningArgs.from_config(
+        "uploadScanning",
+        section,
+        account_id=ctx.account_id,
+        name_prefix=ctx.settings.name_prefix,
+        notification_topic_arn=ctx.notification_topic_arn,
+        notification_kms_key_arn=ctx.notification_key_arn,
+    )
+    return UploadScanning(f"{ctx.settings.name_prefix}-uploads", args, opts=ctx.opts())

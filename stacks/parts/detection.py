@@ -138,5 +138,6 @@ def build(ctx: TierContext) -> Detection:
     )
     notifications = SecurityNotifications("security-notifications", notify, opts=ctx.opts())
     ctx.notification_topic_arn = notifications.topic_arn
+    ctx.notification_key_arn = notifications.kms_key_arn
 
     return Detection(threat_detection, security_hub, investigation, access_analysis, notifications)

@@ -20,9 +20,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
+from secbaseline.baseline import validate
 from secbaseline.baseline.args import ArgumentError
 from secbaseline.baseline.settings import thaw
+from secbaseline.components.central_backup_vault import CentralBackupVault, CentralBackupVaultArgs
 from secbaseline.components.guardrail_policies import GuardrailPolicies, GuardrailPoliciesArgs
 from secbaseline.components.organization import Organization, OrganizationArgs
 from secbaseline.components.organization_detection import (
@@ -119,8 +122,37 @@ def build_management(ctx: TierContext) -> None:
         args,
         opts=opts.merge(pulumi.ResourceOptions(depends_on=[organization.organization])),
     )
+    # Accounts may copy backups into the security account's central vault (S-06).
+    aws.backup.GlobalSettings(
+        "backup-cross-account",
+        global_settings={"isCrossAccountBackupEnabled": "true"},
+        opts=opts.merge(pulumi.ResourceOptions(depends_on=[organization.organization])),
+    )
     pulumi.export("organizationRootId", organization.root_id)
     pulumi.export("guardrailPolicyCount", guardrails.policy_count)
+
+
+def _central_backup(ctx: TierContext) -> None:
+    """The locked vault the organization's accounts copy their backups into (S-06), unless
+    ``centralBackup.enabled`` is false."""
+    s = ctx.settings
+    raw = dict(thaw(s.section("centralBackup")))
+    CentralBackupVaultArgs.check_keys("centralBackup", raw, extra=("enabled",))
+    if not validate.boolean("centralBackup.enabled", raw.pop("enabled", True)):
+        return
+    for key in ("region", "organizationId", "accountId", "namePrefix"):
+        if key in raw:
+            raise ArgumentError(f"centralBackup.{key}: set by the tier; remove it")
+    args = CentralBackupVaultArgs.from_config(
+        "centralBackup",
+        raw,
+        region=s.home_region,
+        organization_id=_required(s.organization_id, "organizationId"),
+        account_id=ctx.account_id,
+        name_prefix=s.name_prefix,
+    )
+    vault = CentralBackupVault("central-backup", args, opts=ctx.opts())
+    pulumi.export("centralBackupVaultArn", vault.vault_arn)
 
 
 def build_security(ctx: TierContext) -> None:
@@ -149,6 +181,7 @@ def build_security(ctx: TierContext) -> None:
         ],
     )
     detection = OrganizationDetection("organization-detection", args, opts=ctx.opts())
+    _central_backup(ctx)
     pulumi.export("organizationDetectorIds", detection.detector_ids)
 
 
