@@ -58,9 +58,11 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _dependency_key() -> str:
-    """Changes when the declared runtime dependencies (or the Python) change."""
+    """Changes when the declared runtime dependencies (or the Python) change. The checkout's
+    path is part of it: each session reinstalls its own wheel into the virtualenv, so two
+    checkouts (git worktrees) testing at once must not share one."""
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    deps = json.dumps([sys.version_info[:2], pyproject["project"]["dependencies"]])
+    deps = json.dumps([sys.version_info[:2], pyproject["project"]["dependencies"], str(ROOT)])
     return hashlib.sha256(deps.encode()).hexdigest()[:12]
 
 
