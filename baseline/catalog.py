@@ -1153,17 +1153,18 @@ STANDARD_CONTROLS: tuple[StandardControl, ...] = (
         "CloudTrail.1",
         "3.1",
         "Multi-region trail with management events",
-        "pending",
-        "The organization trail covers advanced-tier members; the account trail for every other"
-        " account comes with issue 16 item 1 (also CloudTrail.2 KMS, CloudTrail.4 log-file"
-        " validation, CloudTrail.5 CloudWatch Logs).",
+        "pass",
+        "AccountTrail in standalone accounts from the intermediate tier (every region, global"
+        " events, log-file validation, KMS, CloudWatch Logs copy: also CloudTrail.2, .4, .5);"
+        " the organization trail covers advanced-tier accounts.",
     ),
     StandardControl(
         "CloudWatch.1",
         "",
         "Metric filters and alarms (CloudWatch.1-14, CIS monitoring section 4)",
-        "pending",
-        "The 'who changed what' alarms come with issue 16 item 2.",
+        "pass",
+        "ChangeAlarms: a metric filter and an alarm to the notification topic for each of"
+        " CloudWatch.1-14 on the account trail's log group.",
     ),
 )
 """The Security Hub (FSBP / CIS v3.0) controls that apply to what the default plans create, and

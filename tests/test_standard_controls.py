@@ -111,7 +111,31 @@ def _inspector(kind: str) -> Callable[[Plan, set[str]], None]:
 
 BPA_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
+
+def _trail(plan: Plan, regions: set[str]) -> None:
+    trail = plan.one("aws:cloudtrail/trail:Trail").inputs
+    _holds(
+        trail["isMultiRegionTrail"] is True
+        and trail["includeGlobalServiceEvents"] is True
+        and trail["enableLogFileValidation"] is True
+        and bool(trail.get("kmsKeyId"))
+        and bool(trail.get("cloudWatchLogsGroupArn")),
+        "CloudTrail.1",
+    )
+
+
+def _change_alarms(plan: Plan, regions: set[str]) -> None:
+    filters = plan.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")
+    metrics = {f.inputs["metricTransformation"]["name"] for f in filters}
+    alarmed = {
+        a.inputs.get("metricName") for a in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    }
+    _holds(len(filters) >= 14 and metrics <= alarmed, "CloudWatch.1")
+
+
 CHECKS: dict[str, Callable[[Plan, set[str]], None]] = {
+    "CloudTrail.1": _trail,
+    "CloudWatch.1": _change_alarms,
     "Config.1": lambda plan, regions: _holds(
         _regions(plan, "aws:cfg/recorder:Recorder") == regions
         and plan.one("aws:iam/serviceLinkedRole:ServiceLinkedRole").inputs["awsServiceName"]
@@ -157,7 +181,10 @@ CHECKS: dict[str, Callable[[Plan, set[str]], None]] = {
     ),
     "Lambda.1": lambda plan, regions: _holds(
         all(
-            p.inputs["principal"].endswith(".amazonaws.com") and p.inputs.get("sourceArn")
+            # A service principal scoped to a resource or (Config custom rules, whose ARN AWS
+            # makes up after the rule is created) to the account: not public.
+            p.inputs["principal"].endswith(".amazonaws.com")
+            and (p.inputs.get("sourceArn") or p.inputs.get("sourceAccount"))
             for p in plan.of_type("aws:lambda/permission:Permission")
         ),
         "Lambda.1",
