@@ -17,6 +17,7 @@ from secbaseline.baseline.check import (
     render_coverage,
     show_log,
 )
+from secbaseline.baseline.default_vpc import add_default_vpc_command
 from secbaseline.baseline.drill import add_drill
 from secbaseline.baseline.engine import OfflineEngineError, Plan
 from secbaseline.baseline.fakes import UnansweredInvokeError
@@ -105,6 +106,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], N
     _add_plan,
     add_check_command,
     add_drill,
+    add_default_vpc_command,
 ]
 
 

@@ -13,6 +13,7 @@ from secbaseline.components.access_analysis import (
 from secbaseline.components.account_hardening import (
     AccountHardening,
     AccountHardeningArgs,
+    DefaultVpcAction,
     PasswordPolicy,
 )
 from secbaseline.components.api_function import (
@@ -158,6 +159,7 @@ __all__ = [
     "ControlTowerControl",
     "CpuArchitecture",
     "DatabaseEngine",
+    "DefaultVpcAction",
     "DelegatedIamAdmin",
     "DelegatedIamAdminArgs",
     "Delegations",

@@ -35,8 +35,8 @@ def test_beginner_defaults(plan_tier: Callable[..., Plan]) -> None:
         for e in plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
     }
     assert endpoints == {*FARGATE_ENDPOINTS, "s3"}
-    # Session Manager preferences in the home region; patching and Inspector everywhere.
-    assert regions(plan, "aws:ssm/document:Document") == [HOME]
+    # Session Manager preferences, patching and Inspector in every detection region.
+    assert regions(plan, "aws:ssm/document:Document") == DETECTION
     assert regions(plan, "aws:ssm/association:Association") == DETECTION
     assert regions(plan, "aws:ssm/patchBaseline:PatchBaseline") == sorted(DETECTION * 2)
     assert regions(plan, "aws:ssm/maintenanceWindow:MaintenanceWindow") == sorted(DETECTION * 2)

@@ -1,4 +1,4 @@
-"""Account-level hardening every tier relies on (S-03, S-09)."""
+"""Account-level hardening every tier relies on (S-03, S-09; EC2.2, EC2.6, EC2.182, IAM.18)."""
 
 from secbaseline.baseline.args import ArgumentError, config_key
 from secbaseline.baseline.settings import thaw
@@ -6,8 +6,9 @@ from secbaseline.components.account_hardening import AccountHardening, AccountHa
 from secbaseline.stacks.context import TierContext
 
 SECTION = "accountHardening"
-TIER_SET = ("regions",)
-"""Arguments the tier sets itself (``detectionRegions``), refused in the section."""
+TIER_SET = ("regions", "account_id", "name_prefix")
+"""Arguments the tier sets itself (``detectionRegions``, ``accountId``, ``namePrefix``), refused
+in the section."""
 
 
 def build(ctx: TierContext) -> AccountHardening:
@@ -15,8 +16,12 @@ def build(ctx: TierContext) -> AccountHardening:
     raw = dict(thaw(ctx.settings.section(SECTION)))
     for name in TIER_SET:
         if config_key("", name) in raw:
-            raise ArgumentError(
-                f"{config_key(SECTION, name)}: set by the tier (detectionRegions); remove it"
-            )
-    args = AccountHardeningArgs.from_config(SECTION, raw, regions=ctx.settings.regions)
+            raise ArgumentError(f"{config_key(SECTION, name)}: set by the tier; remove it")
+    args = AccountHardeningArgs.from_config(
+        SECTION,
+        raw,
+        regions=ctx.settings.regions,
+        account_id=ctx.account_id,
+        name_prefix=ctx.settings.name_prefix,
+    )
     return AccountHardening("account-hardening", args, opts=ctx.opts())
