@@ -440,6 +440,16 @@ CONTROLS: tuple[Control, ...] = (
         ),
     ),
     Control(
+        "ssm-document-public-sharing-blocked",
+        "SSM documents cannot be shared publicly (service setting in every region)",
+        "high",
+        (),
+        ("SSM.7",),
+        ("AccountHardening",),
+        (),
+        ("aws:ssm/serviceSetting:ServiceSetting",),
+    ),
+    Control(
         "aws-support-role",
         "An IAM role with AWSSupportAccess exists to handle incidents with AWS Support",
         "low",

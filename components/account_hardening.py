@@ -1,9 +1,11 @@
 """Account-level secure defaults: S3 Block Public Access, EBS encryption, IMDSv2, passwords,
-public sharing of EBS snapshots and AMIs blocked, the default VPC hardened, an AWS Support role.
+public sharing of EBS snapshots, AMIs and SSM documents blocked, the default VPC hardened, an AWS
+Support role.
 
 Checklist: S-03 (IMDSv2 on every instance, as the account default in every region) and
 S-09 (S3 Block Public Access at the account level). Security Hub: EC2.2 and EC2.6 (default
-VPC), EC2.182 (snapshot block public access), IAM.18 (support role).
+VPC), EC2.182 (snapshot block public access), SSM.7 (document public sharing), IAM.18 (support
+role).
 """
 
 import functools
@@ -27,6 +29,8 @@ from secbaseline.components._flow_logs import (
 TYPE_TOKEN = "secbaseline:index:AccountHardening"
 SUPPORT_POLICY_ARN = f"arn:{iam.PARTITION}:iam::aws:policy/AWSSupportAccess"
 """The AWS managed policy Security Hub IAM.18 looks for on some role."""
+DOCUMENT_SHARING_SETTING = "/ssm/documents/console/public-sharing-permission"
+"""The SSM service setting that allows or blocks public sharing of documents (SSM.7)."""
 
 
 class DefaultVpcAction(StrEnum):
@@ -118,6 +122,8 @@ class AccountHardeningArgs(ComponentArgs):
     block_public_images: bool = True
     """AMI block public access ``block-new-sharing`` in every region: no AMI can newly be made
     public (opt-out: False)."""
+    block_public_documents: bool = True
+    """Block public sharing of SSM documents in every region (SSM.7; opt-out: False)."""
     default_vpc: DefaultVpcAction = DefaultVpcAction.HARDEN
     """What to do with the default VPC of every region: ``harden``, ``delete`` or ``keep``
     (regions in ``default_vpc_regions`` excepted)."""
@@ -174,6 +180,9 @@ class AccountHardening(pulumi.ComponentResource):
     """EBS snapshot block public access per region (empty when opted out)."""
     image_block_public_access: dict[str, aws.ec2.ImageBlockPublicAccess]
     """AMI block public access per region (empty when opted out)."""
+    document_public_sharing: dict[str, aws.ssm.ServiceSetting]
+    """The SSM document public-sharing setting (``Disable``) per region (empty when opted
+    out)."""
     default_vpcs: dict[str, aws.ec2.DefaultVpc]
     """The adopted default VPC per ``harden`` region."""
     default_security_groups: dict[str, aws.ec2.DefaultSecurityGroup]
@@ -233,6 +242,9 @@ class AccountHardening(pulumi.ComponentResource):
                 opts=child,
             )
         self._block_public_sharing(name, args)
+        self.document_public_sharing = {}
+        if args.block_public_documents:
+            self._block_public_documents(name, args, account_id())
         harden = [
             r for r in sorted(args.regions) if args.default_vpc_action(r) is DefaultVpcAction.HARDEN
         ]
@@ -288,6 +300,25 @@ class AccountHardening(pulumi.ComponentResource):
                     region=region,
                     opts=child,
                 )
+
+    def _block_public_documents(
+        self, name: str, args: AccountHardeningArgs, account: pulumi.Input[str]
+    ) -> None:
+        """SSM.7: no SSM document of the account can be shared publicly, in every region."""
+        for region in sorted(args.regions):
+            self.document_public_sharing[region] = aws.ssm.ServiceSetting(
+                f"{name}-ssm-document-sharing-{region}",
+                setting_id=pulumi.Output.concat(
+                    f"arn:{iam.PARTITION}:ssm:",
+                    region,
+                    ":",
+                    account,
+                    f":servicesetting{DOCUMENT_SHARING_SETTING}",
+                ),
+                setting_value="Disable",
+                region=region,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
 
     def _harden_default_vpcs(
         self,

@@ -41,7 +41,8 @@ def test_beginner_defaults(plan_tier: Callable[..., Plan]) -> None:
     assert regions(plan, "aws:ssm/patchBaseline:PatchBaseline") == sorted(DETECTION * 2)
     assert regions(plan, "aws:ssm/maintenanceWindow:MaintenanceWindow") == sorted(DETECTION * 2)
     assert regions(plan, "aws:inspector2/enabler:Enabler") == DETECTION
-    assert regions(plan, "aws:ssm/serviceSetting:ServiceSetting") == DETECTION
+    # DHMC (patching) and blocked public sharing of documents (account hardening).
+    assert regions(plan, "aws:ssm/serviceSetting:ServiceSetting") == sorted(DETECTION * 2)
     # One account provider; every resource of this part uses it.
     assert len([r for r in plan.resources if r.type == "pulumi:providers:aws"]) == 1
     provider = next(r for r in plan.resources if r.type == "pulumi:providers:aws")

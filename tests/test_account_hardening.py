@@ -26,6 +26,7 @@ DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 SNAPSHOT_BPA = "aws:ebs/snapshotBlockPublicAccess:SnapshotBlockPublicAccess"
 IMAGE_BPA = "aws:ec2/imageBlockPublicAccess:ImageBlockPublicAccess"
+SSM_SETTING = "aws:ssm/serviceSetting:ServiceSetting"
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
@@ -146,6 +147,7 @@ def test_opt_outs_are_explicit(run_program: Callable[..., Plan]) -> None:
         ({"support_role": "maybe"}, "support_role: expected a valid boolean"),
         ({"block_public_snapshots": "maybe"}, "block_public_snapshots: expected a valid boolean"),
         ({"block_public_images": "maybe"}, "block_public_images: expected a valid boolean"),
+        ({"block_public_documents": "maybe"}, "block_public_documents: expected a valid boolean"),
         ({"account_id": "12345"}, "account_id: '12345' is not a 12-digit AWS account id"),
         ({"name_prefix": "Bad Prefix"}, "name_prefix: 'Bad Prefix' must be"),
         ({"tags": {"aws:x": "y"}}, "tags: tag key 'aws:x' must be"),
@@ -362,18 +364,32 @@ def test_pulumi_analyzer_reads_the_component() -> None:
     assert policy["minimumLength"]["type"] == "integer"
 
 
-def test_public_sharing_of_snapshots_and_images_is_blocked_in_every_region(
+def test_public_sharing_of_snapshots_images_and_documents_is_blocked_in_every_region(
     run_program: Callable[..., Plan],
 ) -> None:
-    plan = build(run_program)
+    plan = build(run_program, account_id=ACCOUNT)
     snapshots = plan.of_type(SNAPSHOT_BPA)
     assert sorted(r.inputs["region"] for r in snapshots) == list(REGIONS)
     assert {r.inputs["state"] for r in snapshots} == {"block-all-sharing"}
     images = plan.of_type(IMAGE_BPA)
     assert sorted(r.inputs["region"] for r in images) == list(REGIONS)
     assert {r.inputs["state"] for r in images} == {"block-new-sharing"}
-    plan = build(run_program, block_public_snapshots=False, block_public_images=False)
-    assert plan.of_type(SNAPSHOT_BPA) == plan.of_type(IMAGE_BPA) == []
+    sharing = plan.of_type(SSM_SETTING)
+    assert sorted(r.inputs["region"] for r in sharing) == list(REGIONS)
+    for setting in sharing:
+        region = setting.inputs["region"]
+        assert setting.inputs["settingValue"] == "Disable"
+        assert setting.inputs["settingId"] == (
+            f"arn:aws:ssm:{region}:{ACCOUNT}:servicesetting/ssm/documents/console/"
+            "public-sharing-permission"
+        )
+    plan = build(
+        run_program,
+        block_public_snapshots=False,
+        block_public_images=False,
+        block_public_documents=False,
+    )
+    assert plan.of_type(SNAPSHOT_BPA) == plan.of_type(IMAGE_BPA) == plan.of_type(SSM_SETTING) == []
 
 
 def test_default_vpcs_are_hardened_by_default(run_program: Callable[..., Plan]) -> None:
