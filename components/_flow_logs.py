@@ -106,6 +106,7 @@ class FlowLogDestination:
         self,
         name: str,
         *,
+        log_group_name: str,
         account_id: pulumi.Input[str],
         region: pulumi.Input[str],
         retention_days: int,
@@ -119,6 +120,7 @@ class FlowLogDestination:
             key_arn=self.key.arn,
             retention_days=retention_days,
             region=region,
+            log_group_name=log_group_name,
             tags=tags,
         )
 

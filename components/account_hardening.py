@@ -144,7 +144,7 @@ class AccountHardeningArgs(ComponentArgs):
     """Account id (support role trust, key policies); None: looked up with one caller-identity
     invoke when needed."""
     name_prefix: str = arg(default="secbaseline", check=validate.name_prefix)
-    """Prefix of the support role name."""
+    """Prefix of the support role and flow log group names (``/<prefix>/vpc-flow-logs/...``)."""
     tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
     """Extra tags on every taggable child (default VPCs and their security groups, flow logs,
     keys, log groups, roles)."""
@@ -334,6 +334,7 @@ class AccountHardening(pulumi.ComponentResource):
         destinations = {
             region: FlowLogDestination(
                 f"{name}-default-vpc-flow-logs-{region}",
+                log_group_name=f"/{args.name_prefix}/vpc-flow-logs/default-vpc",
                 account_id=account,
                 region=region,
                 retention_days=args.flow_log_retention_days,

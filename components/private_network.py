@@ -132,7 +132,7 @@ class PrivateNetworkArgs(ComponentArgs):
     """Account id for the flow log key policy and delivery role; None: looked up with one
     caller-identity invoke (only with ``flow_logs``)."""
     name_prefix: str = arg(default="secbaseline", check=validate.name_prefix)
-    """Prefix of Name tags."""
+    """Prefix of Name tags and of the flow log group (``/<prefix>/vpc-flow-logs/<name>``)."""
     tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
     """Tags for every taggable child (VPC, subnets, route table, security groups, endpoints,
     ingress rules, flow log, its key, log group and role)."""
@@ -339,6 +339,7 @@ class PrivateNetwork(pulumi.ComponentResource):
         account = iam.account_id_or_caller(args.account_id, self)
         destination = FlowLogDestination(
             f"{name}-flow-logs",
+            log_group_name=f"/{args.name_prefix}/vpc-flow-logs/{name}",
             account_id=account,
             region=region_name,
             retention_days=args.flow_log_retention_days,

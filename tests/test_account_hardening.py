@@ -415,6 +415,7 @@ def test_default_vpcs_are_hardened_by_default(run_program: Callable[..., Plan]) 
         key = keys[log_groups[region].inputs["kmsKeyId"]]
         assert key.inputs["region"] == region
         assert log_groups[region].inputs["retentionInDays"] == 365
+        assert log_groups[region].inputs["name"] == "/secbaseline/vpc-flow-logs/default-vpc"
     # One delivery role for every region, allowed to write to these groups only.
     trust = json.loads(delivery.inputs["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}

@@ -286,6 +286,7 @@ def test_flow_logs_all_traffic_to_an_encrypted_group_through_a_narrow_role(
     assert flow_log.inputs["region"] == REGION
     assert group.inputs["kmsKeyId"] == key.outputs["arn"]
     assert group.inputs["retentionInDays"] == 365
+    assert group.inputs["name"] == "/secbaseline/vpc-flow-logs/net"
     assert group.inputs["region"] == key.inputs["region"] == REGION
     assert key.inputs["enableKeyRotation"] is True
     key_policy = json.loads(key.inputs["policy"])
