@@ -25,6 +25,8 @@ demo: install
 lint: install
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/actionlint
+	$(BIN)/zizmor --offline --quiet .github/workflows
 
 typecheck: install
 	$(BIN)/mypy
@@ -42,6 +44,8 @@ docs: install
 	$(BIN)/python -m secbaseline.baseline.exports
 	$(BIN)/python -m secbaseline.baseline.catalog
 	$(BIN)/python -m secbaseline.baseline.docs
+	$(BIN)/python -m secbaseline.baseline.cost
+	$(BIN)/python -m secbaseline.baseline.diagram
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

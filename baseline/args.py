@@ -20,6 +20,7 @@ Errors name the Python argument for Python callers (``vpc_id``) and the config k
 files (``database.vpcId``), and never show an object's repr.
 """
 
+import contextvars
 import dataclasses
 import difflib
 import functools
@@ -34,7 +35,7 @@ import pydantic
 from pydantic import AfterValidator, ConfigDict, Field, ValidationError, ValidationInfo
 from pydantic.alias_generators import to_camel
 from pydantic.dataclasses import rebuild_dataclass
-from pydantic_core import PydanticUndefined
+from pydantic_core import ErrorDetails, PydanticUndefined
 
 __all__ = [
     "ArgumentError",
@@ -68,6 +69,15 @@ Check = Callable[[str, Any], Any]
 
 class ArgumentError(ValueError):
     """A bad component argument. The message names it and says what is allowed."""
+
+
+class _Incomplete(Exception):
+    """A config section checked on its own holds no bad value; what it lacks the tier sets."""
+
+
+_SECTION_ONLY = contextvars.ContextVar("section_only", default=False)
+"""True while :meth:`ComponentArgs.check_values` checks a section without the tier's values."""
+_MISSING = frozenset({"missing", "missing_argument", "missing_keyword_only_argument"})
 
 
 def config_key(section: str, name: str) -> str:
@@ -162,7 +172,32 @@ class ComponentArgs:
         try:
             return adapter.validate_python(data, context={"section": section})
         except ValidationError as error:
-            raise ArgumentError(describe(error, cls, section)) from None
+            errors = error.errors(include_url=False, include_context=True, include_input=True)
+            if _SECTION_ONLY.get():
+                # Without the tier's values: required ones are missing and checks across
+                # arguments (no location) may not hold yet; only the section's own values count.
+                errors = [e for e in errors if e["loc"] and e["type"] not in _MISSING]
+                if not errors:
+                    raise _Incomplete from None
+            raise ArgumentError(describe(errors, cls, section)) from None
+
+    @classmethod
+    def check_values(
+        cls, section: str, raw: Mapping[str, Any], *, extra: Sequence[str] = ()
+    ) -> None:
+        """Check the values a config section sets, as :meth:`from_config` would, before the tier
+        builds anything: a bad value fails the program before the first resource is
+        registered, not halfway through ``pulumi up``. Arguments the tier sets are not needed;
+        ``extra`` keys are the tier's own (such as ``enabled``) and are skipped."""
+        if not isinstance(raw, Mapping):
+            raise ArgumentError(f"{section}: expected a mapping of options, got {_kind(raw)}")
+        token = _SECTION_ONLY.set(True)
+        try:
+            cls.from_config(section, {k: v for k, v in raw.items() if k not in extra})
+        except _Incomplete:
+            pass
+        finally:
+            _SECTION_ONLY.reset(token)
 
     @classmethod
     def check_keys(cls, section: str, raw: Mapping[str, Any], *, extra: Sequence[str] = ()) -> None:
@@ -204,7 +239,8 @@ def component_args(cls: _C) -> _C:
         try:
             validated_init(self, *args, **kwargs)
         except ValidationError as error:
-            raise ArgumentError(describe(error, made, None)) from None
+            details = error.errors(include_url=False, include_context=True, include_input=True)
+            raise ArgumentError(describe(details, made, None)) from None
 
     made.__init__ = __init__
     return typing.cast(_C, made)
@@ -263,7 +299,8 @@ def _path(root: type, loc: Sequence[int | str], section: str | None) -> tuple[st
         if name not in fields:  # given by alias
             name = next((f for f in fields if to_camel(f) == item), item)
         owner = cls
-        parts.append(to_camel(name) if section is not None else name)
+        # Field names become config keys; mapping keys (regions, ...) stay as written.
+        parts.append(to_camel(name) if section is not None and name in fields else name)
         cls = _dataclass_of(fields.get(name))
     return ".".join(parts), owner
 
@@ -278,10 +315,10 @@ def _rename(message: str, cls: type | None, section: str | None) -> str:
     return message
 
 
-def describe(error: ValidationError, root: type, section: str | None) -> str:
+def describe(errors: Sequence[ErrorDetails], root: type, section: str | None) -> str:
     """One line per bad argument, each naming it; union branches are folded into one."""
     lines: dict[str, str] = {}
-    for item in error.errors(include_url=False, include_context=True, include_input=True):
+    for item in errors:
         loc = item["loc"]
         kind = item["type"]
         label, owner = _path(root, loc, section)
@@ -293,7 +330,7 @@ def describe(error: ValidationError, root: type, section: str | None) -> str:
             where = f"{parent_label}.{key}" if parent_label else key
             lines.setdefault(where, _unknown(where, key, known))
             continue
-        if kind in ("missing", "missing_argument", "missing_keyword_only_argument"):
+        if kind in _MISSING:
             lines.setdefault(label, f"{label}: required")
             continue
         message = item["msg"]

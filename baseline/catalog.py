@@ -47,6 +47,8 @@ COMPONENTS: tuple[str, ...] = (
     "AutoRemediation",
     "DelegatedIamAdmin",
     "IncidentResponse",
+    "AccountTrail",
+    "ChangeAlarms",
     "Organization",
     "OrganizationTrail",
     "GuardrailPolicies",
@@ -710,6 +712,28 @@ CONTROLS: tuple[Control, ...] = (
         (_component("IncidentResponse"),),
     ),
     Control(
+        "account-trail",
+        "A multi-region, validated, KMS-encrypted CloudTrail in a locked bucket logs every "
+        "account no organization trail covers",
+        "high",
+        ("S-11", "S-15", "S-22", "S-23"),
+        tuple(f"CloudTrail.{n}" for n in range(1, 8)),
+        ("AccountTrail",),
+        (),
+        (_component("AccountTrail"),),
+    ),
+    Control(
+        "change-alarms",
+        "CloudWatch alarms notify on root use, denied calls, sign-ins without MFA and changes "
+        "to IAM, CloudTrail, KMS, S3, Config, the network and Organizations",
+        "medium",
+        ("S-21", "S-22"),
+        tuple(f"CloudWatch.{n}" for n in range(1, 15)),
+        ("ChangeAlarms",),
+        (),
+        ("aws:cloudwatch/logMetricFilter:LogMetricFilter",),
+    ),
+    Control(
         "organization-governance",
         "The organization is managed as code and works with Control Tower",
         "high",
@@ -727,7 +751,7 @@ CONTROLS: tuple[Control, ...] = (
         ("CloudTrail.1", "CloudTrail.2", "CloudTrail.4"),
         ("OrganizationTrail",),
         (),
-        ("aws:cloudtrail/trail:Trail",),
+        (_component("OrganizationTrail"),),
     ),
     Control(
         "guardrail-scps",
@@ -761,6 +785,342 @@ CONTROLS: tuple[Control, ...] = (
         ),
     ),
 )
+
+StandardStatus = Literal["pass", "accepted", "pending"]
+STANDARD_STATUSES: tuple[StandardStatus, ...] = ("pass", "accepted", "pending")
+
+
+@dataclass(frozen=True)
+class StandardControl:
+    """How the baseline's own resources and settings fare against one Security Hub control."""
+
+    id: str
+    """Security Hub control id (``S3.5``)."""
+    cis: str
+    """CIS AWS Foundations Benchmark v3.0 requirement it checks (empty: FSBP only)."""
+    title: str
+    """What the control checks, in short."""
+    status: StandardStatus
+    """``pass``: the default plans' resources satisfy it; ``accepted``: some of them fail it on
+    purpose (``why``); ``pending``: not yet met, ``why`` says what delivers it."""
+    why: str
+    """How the plans meet it, or why a failure is accepted / what is pending."""
+
+
+STANDARD_CONTROLS: tuple[StandardControl, ...] = (
+    StandardControl(
+        "Config.1",
+        "3.3",
+        "AWS Config enabled with the service-linked role",
+        "pass",
+        "ConfigRecording records in every detection region with the AWSServiceRoleForConfig role.",
+    ),
+    StandardControl(
+        "SecurityHub.1",
+        "",
+        "Security Hub enabled",
+        "pass",
+        "SecurityHub subscribes FSBP and CIS v3.0 in every detection region.",
+    ),
+    StandardControl(
+        "GuardDuty.1",
+        "",
+        "GuardDuty enabled",
+        "pass",
+        "ThreatDetection runs a detector in every detection region (the organization enables"
+        " members in the advanced tier).",
+    ),
+    StandardControl(
+        "GuardDuty.5",
+        "",
+        "GuardDuty EKS Audit Log Monitoring",
+        "pass",
+        "EKS_AUDIT_LOGS on in every region.",
+    ),
+    StandardControl(
+        "GuardDuty.6",
+        "",
+        "GuardDuty Lambda Protection",
+        "pass",
+        "LAMBDA_NETWORK_LOGS on in every region.",
+    ),
+    StandardControl(
+        "GuardDuty.7",
+        "",
+        "GuardDuty EKS Runtime Monitoring",
+        "accepted",
+        "Runtime Monitoring is opt-in in both paths: billed per vCPU and GuardDuty installs an"
+        " agent in the workloads, which their owners choose (threatDetection.features).",
+    ),
+    StandardControl(
+        "GuardDuty.8",
+        "",
+        "GuardDuty Malware Protection for EC2",
+        "pass",
+        "EBS_MALWARE_PROTECTION on in every region.",
+    ),
+    StandardControl(
+        "GuardDuty.9",
+        "",
+        "GuardDuty RDS Protection",
+        "pass",
+        "RDS_LOGIN_EVENTS on in every region.",
+    ),
+    StandardControl(
+        "GuardDuty.10", "", "GuardDuty S3 Protection", "pass", "S3_DATA_EVENTS on in every region."
+    ),
+    StandardControl(
+        "GuardDuty.11",
+        "",
+        "GuardDuty Runtime Monitoring",
+        "accepted",
+        "Opt-in, as GuardDuty.7 (also covers GuardDuty.12 ECS and GuardDuty.13 EC2 Runtime"
+        " Monitoring).",
+    ),
+    StandardControl(
+        "S3.1",
+        "2.1.4",
+        "Account-level S3 Block Public Access",
+        "pass",
+        "AccountHardening sets all four account settings.",
+    ),
+    StandardControl(
+        "S3.5",
+        "2.1.1",
+        "Buckets require TLS",
+        "pass",
+        "Every SecureBucket policy starts with the aws:SecureTransport deny.",
+    ),
+    StandardControl(
+        "S3.8",
+        "2.1.4",
+        "Bucket-level Block Public Access",
+        "pass",
+        "All four flags on every bucket.",
+    ),
+    StandardControl(
+        "S3.9",
+        "",
+        "Server access logging",
+        "accepted",
+        "The audit buckets log to their access-log buckets; the access-log buckets themselves do"
+        " not (a log bucket logging to itself loops, and to another one never ends).",
+    ),
+    StandardControl(
+        "S3.12",
+        "",
+        "No ACLs for user access",
+        "pass",
+        "BucketOwnerEnforced object ownership on every bucket (ACLs disabled).",
+    ),
+    StandardControl(
+        "S3.13",
+        "",
+        "Lifecycle configuration",
+        "pass",
+        "Every bucket expires noncurrent versions and aborts incomplete uploads.",
+    ),
+    StandardControl("S3.14", "", "Versioning", "pass", "Every bucket is versioned."),
+    StandardControl(
+        "S3.15",
+        "",
+        "Object Lock",
+        "accepted",
+        "GOVERNANCE on the GuardDuty findings, isolation evidence and organization trail buckets."
+        " Not on the Config delivery bucket (AWS Config does not deliver to a bucket with Object"
+        " Lock) nor on access-log buckets (S3 server access logging does not deliver to one).",
+    ),
+    StandardControl(
+        "S3.17",
+        "",
+        "Encrypted at rest with KMS",
+        "accepted",
+        "The audit buckets use SSE-KMS; access-log buckets use SSE-S3 because S3 server access"
+        " log delivery cannot write SSE-KMS objects.",
+    ),
+    StandardControl(
+        "S3.20",
+        "2.1.2",
+        "MFA delete",
+        "accepted",
+        "Only the root user with its MFA device can enable MFA delete (not an IaC role); Object"
+        " Lock, versioning and the delegation boundary's deny on deleting object versions of the"
+        " baseline's buckets cover the same risk.",
+    ),
+    StandardControl(
+        "S3.22",
+        "3.8",
+        "Object-level write events logged (CloudTrail data events)",
+        "accepted",
+        "Data events cost ~$0.10 per 100,000; they are an opt-in of the account trail. S3.23"
+        " (CIS 3.9, read events) likewise.",
+    ),
+    StandardControl(
+        "KMS.4",
+        "3.6",
+        "Key rotation",
+        "pass",
+        "Every key the baseline creates (components/_kms.account_key) has rotation on.",
+    ),
+    StandardControl(
+        "SQS.1",
+        "",
+        "Queues encrypted at rest",
+        "pass",
+        "The isolation dead-letter queue uses a customer KMS key.",
+    ),
+    StandardControl(
+        "Lambda.1",
+        "",
+        "No public Lambda resource policy",
+        "pass",
+        "Function permissions name a service principal and source ARN.",
+    ),
+    StandardControl(
+        "Lambda.2",
+        "",
+        "Supported Lambda runtimes",
+        "pass",
+        "python3.12 and python3.13 (checked against a list in tests).",
+    ),
+    StandardControl(
+        "EC2.2",
+        "5.4",
+        "Default security group allows no traffic",
+        "pending",
+        "Closed on the bastion's own VPC; the account's default VPCs in every region are"
+        " hardened by defaultVpc (issue 16 item 3).",
+    ),
+    StandardControl(
+        "EC2.6",
+        "3.7",
+        "VPC flow logging",
+        "pending",
+        "Flow logs on every VPC the baseline creates come with issue 16 item 3.",
+    ),
+    StandardControl(
+        "EC2.7",
+        "2.2.1",
+        "EBS default encryption",
+        "pass",
+        "AccountHardening turns it on in every detection region.",
+    ),
+    StandardControl(
+        "EC2.8",
+        "5.6",
+        "IMDSv2 required",
+        "pass",
+        "Instance metadata defaults require IMDSv2 in every detection region; no instance in the"
+        " default plans.",
+    ),
+    StandardControl(
+        "EC2.10",
+        "",
+        "VPC endpoint for the EC2 service",
+        "accepted",
+        "The bastion's private network has the endpoints its Fargate task uses (ECR, logs, KMS,"
+        " SSM messages, S3); it never calls the EC2 API, and an interface endpoint costs ~$7.30"
+        " a month per AZ.",
+    ),
+    StandardControl(
+        "EC2.15",
+        "",
+        "Subnets do not auto-assign public IPs",
+        "pass",
+        "The bastion's subnets are private.",
+    ),
+    StandardControl(
+        "EC2.53",
+        "5.2",
+        "No admin ports open to 0.0.0.0/0",
+        "pass",
+        "No ingress to 22/3389 anywhere; access is through Session Manager (also EC2.54, IPv6).",
+    ),
+    StandardControl(
+        "ECS.5",
+        "",
+        "Containers limited to read-only root file systems",
+        "accepted",
+        "The bastion is an interactive shell reached through ECS Exec, whose SSM agent must write"
+        " to the container's file system; AWS documents ECS Exec as unsupported with"
+        " readonlyRootFilesystem.",
+    ),
+    StandardControl("ECS.12", "", "Container Insights", "pass", "On for the bastion's cluster."),
+    StandardControl(
+        "IAM.1",
+        "1.15",
+        "No policies with full '*' administrative privileges",
+        "pass",
+        "The baseline's own policies name actions (tests/test_compliance.py runs parliament).",
+    ),
+    StandardControl(
+        "IAM.15",
+        "1.8",
+        "Password policy: minimum length 14",
+        "pass",
+        "AccountHardening's password policy.",
+    ),
+    StandardControl(
+        "IAM.16",
+        "1.9",
+        "Password policy prevents reuse",
+        "pass",
+        "AccountHardening's password policy.",
+    ),
+    StandardControl(
+        "IAM.18",
+        "1.17",
+        "Support role for AWS Support",
+        "pending",
+        "The IAM support role comes with issue 16 item 3.",
+    ),
+    StandardControl(
+        "IAM.28",
+        "1.20",
+        "IAM Access Analyzer external access analyzer",
+        "pass",
+        "AccessAnalysis creates one in every detection region.",
+    ),
+    StandardControl(
+        "Inspector.1", "", "Inspector EC2 scanning", "pass", "VulnerabilityScanning enables EC2."
+    ),
+    StandardControl(
+        "Inspector.2", "", "Inspector ECR scanning", "pass", "VulnerabilityScanning enables ECR."
+    ),
+    StandardControl(
+        "Inspector.3",
+        "",
+        "Inspector Lambda code scanning",
+        "accepted",
+        "Opt-in (vulnerabilityScanning.lambdaCode): billed per function scanned; package"
+        " scanning (Inspector.4) is on.",
+    ),
+    StandardControl(
+        "Inspector.4",
+        "",
+        "Inspector Lambda standard scanning",
+        "pass",
+        "VulnerabilityScanning enables LAMBDA.",
+    ),
+    StandardControl(
+        "CloudTrail.1",
+        "3.1",
+        "Multi-region trail with management events",
+        "pending",
+        "The organization trail covers advanced-tier members; the account trail for every other"
+        " account comes with issue 16 item 1 (also CloudTrail.2 KMS, CloudTrail.4 log-file"
+        " validation, CloudTrail.5 CloudWatch Logs).",
+    ),
+    StandardControl(
+        "CloudWatch.1",
+        "",
+        "Metric filters and alarms (CloudWatch.1-14, CIS monitoring section 4)",
+        "pending",
+        "The 'who changed what' alarms come with issue 16 item 2.",
+    ),
+)
+"""The Security Hub (FSBP / CIS v3.0) controls that apply to what the default plans create, and
+how those resources fare; ``docs/controls.md`` renders them."""
 
 _POLICY_BY_NAME = {p.name: p for p in POLICIES}
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -821,6 +1181,17 @@ def problems() -> list[str]:
     found.extend(
         f"{p.name}: enforces no control" for p in POLICIES if not controls_for_policy(p.name)
     )
+    ids = [c.id for c in STANDARD_CONTROLS]
+    found.extend(
+        f"{i}: listed twice in STANDARD_CONTROLS" for i in sorted(set(ids)) if ids.count(i) > 1
+    )
+    for standard in STANDARD_CONTROLS:
+        if not re.fullmatch(r"[A-Za-z0-9]+\.[0-9]+", standard.id):
+            found.append(f"{standard.id}: not a Security Hub control id")
+        if standard.status not in STANDARD_STATUSES:
+            found.append(f"{standard.id}: unknown status {standard.status!r}")
+        if not standard.why.strip():
+            found.append(f"{standard.id}: says neither how it passes nor why not")
     return found
 
 
@@ -864,6 +1235,28 @@ def render_controls_markdown() -> str:
         lines.append(
             f"| `{p.name}` | {p.kind} | {p.severity} | {p.enforcement} | {p.description} | "
             f"{_cell(checklist_for_policy(p.name))} |"
+        )
+    counts = {status: 0 for status in STANDARD_STATUSES}
+    for standard in STANDARD_CONTROLS:
+        counts[standard.status] += 1
+    lines += [
+        "",
+        "## Security Hub controls on the baseline's own resources",
+        "",
+        "The FSBP and CIS AWS Foundations v3.0 controls that apply to what the default plans",
+        "create, and how those resources fare (*pass*: they satisfy it; *accepted*: some fail it",
+        "on purpose, for the reason given; *pending*: not met yet, the reason says what delivers",
+        "it). Account settings outside the baseline (root MFA, root access keys, users) are not",
+        f"listed. {counts['pass']} pass, {counts['accepted']} accepted, "
+        f"{counts['pending']} pending.",
+        "",
+        "| Security Hub | CIS v3.0 | checks | status | how / why |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for standard in STANDARD_CONTROLS:
+        lines.append(
+            f"| {standard.id} | {standard.cis or '-'} | {standard.title} | {standard.status} | "
+            f"{standard.why} |"
         )
     lines += [
         "",

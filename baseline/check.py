@@ -211,9 +211,13 @@ def target_from_args(args: argparse.Namespace) -> tuple[Plan, rules.StackOptions
     from secbaseline.baseline.cli import plan_from_args
 
     plan = plan_from_args(args)
-    settings = plan.settings or {}
+    return plan, stack_options(plan.settings or {})
+
+
+def stack_options(settings: Mapping[str, Any]) -> rules.StackOptions:
+    """The stack rules' options for a tier plan, from its resolved settings."""
     tier = str(settings.get("tier", "beginner"))
-    return plan, rules.StackOptions(
+    return rules.StackOptions(
         tier=tier,
         regions=tuple(settings.get("detectionRegions") or ()),
         organization_managed=organization_owned(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from secbaseline import __version__
 from secbaseline.baseline import plan as planning
+from secbaseline.baseline.adopt import add_adopt
 from secbaseline.baseline.check import (
     add_check_command,
     add_mocks_argument,
@@ -17,12 +19,16 @@ from secbaseline.baseline.check import (
     render_coverage,
     show_log,
 )
+from secbaseline.baseline.cost import cost_of, render_cost
 from secbaseline.baseline.default_vpc import add_default_vpc_command
+from secbaseline.baseline.diagram import tier_diagram
+from secbaseline.baseline.diff import add_diff_command
 from secbaseline.baseline.drill import add_drill
 from secbaseline.baseline.engine import OfflineEngineError, Plan
 from secbaseline.baseline.fakes import UnansweredInvokeError
 from secbaseline.baseline.project import apply_project_config, load_project
 from secbaseline.baseline.render import render
+from secbaseline.baseline.review import add_review_command
 from secbaseline.baseline.settings import ROLES, TIERS
 
 
@@ -76,8 +82,24 @@ def _plan(args: argparse.Namespace) -> int:
         show_log(plan)
     else:
         plan = plan_from_args(args)
+        show_log(plan)
+    if args.coverage and args.cost:
+        raise ValueError("--coverage and --cost: choose one")
+    if args.format == "mermaid":
+        if args.coverage or args.cost:
+            raise ValueError(
+                "--format mermaid draws the plan; it does not apply to --coverage or --cost"
+            )
+        sys.stdout.write(tier_diagram(plan))
+        return 0
     if args.coverage:
         sys.stdout.write(render_coverage(plan, args.format))
+        return 0
+    if args.cost:
+        if args.format == "json":
+            sys.stdout.write(json.dumps(cost_of(plan).to_json(), indent=2, sort_keys=True) + "\n")
+        else:
+            sys.stdout.write(render_cost(plan, args.format))
         return 0
     if args.format == "json":
         sys.stdout.write(plan.dumps() + "\n")
@@ -89,8 +111,18 @@ def _plan(args: argparse.Namespace) -> int:
 def _add_plan(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("plan", help="show what a tier would deploy (offline)")
     add_target_arguments(parser)
-    parser.add_argument("--format", choices=["table", "json", "markdown"], default="table")
+    parser.add_argument(
+        "--format",
+        choices=["table", "json", "markdown", "mermaid"],
+        default="table",
+        help="mermaid: a flowchart of the components by region (docs/diagrams.md)",
+    )
     parser.add_argument("--coverage", action="store_true", help="print the checklist coverage")
+    parser.add_argument(
+        "--cost",
+        action="store_true",
+        help="print the fixed monthly cost (dated price table) and the services billed by use",
+    )
     parser.add_argument(
         "--program",
         metavar="PATH",
@@ -106,6 +138,9 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], N
     _add_plan,
     add_check_command,
     add_drill,
+    add_review_command,
+    add_diff_command,
+    add_adopt,
     add_default_vpc_command,
 ]
 

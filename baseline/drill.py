@@ -195,7 +195,15 @@ def build_scenario(region: str = DRILL_REGION, *, min_size: int = 1) -> Scenario
 
     s3 = client("s3")
     bucket = "secbaseline-drill-evidence"
-    s3.create_bucket(Bucket=bucket)
+    # As deployed: Object Lock with a GOVERNANCE default retention (uploads need a checksum).
+    s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+    s3.put_object_lock_configuration(
+        Bucket=bucket,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 365}},
+        },
+    )
     sns = client("sns")
     topic_arn = sns.create_topic(Name="secbaseline-notifications")["TopicArn"]
     sqs = client("sqs")

@@ -63,6 +63,17 @@ class RecordedResource:
     outputs: dict[str, Any] = field(default_factory=dict, compare=False)
     ignore_changes: tuple[str, ...] = field(default=(), compare=False)
     """The ``ignore_changes`` resource option (camelCase property names)."""
+    import_id: str | None = None
+    """The ``import_`` resource option: Pulumi imports the existing resource with this id
+    instead of creating one (docs/adoption.md)."""
+
+    @property
+    def operation(self) -> str | None:
+        """What ``pulumi up`` does with a new custom resource: ``create`` or ``import``
+        (None for components, the stack and providers)."""
+        if not self.custom or self.type.startswith("pulumi:providers:"):
+            return None
+        return "import" if self.import_id is not None else "create"
 
     @property
     def name(self) -> str:
@@ -78,6 +89,8 @@ class RecordedResource:
             "parent": self.parent,
             "provider": self.provider,
             "inputs": self.inputs,
+            "operation": self.operation,
+            "importId": self.import_id,
         }
 
 
@@ -95,9 +108,9 @@ class Plan:
     """``aws:region`` of the stack: the region of resources on the default provider."""
 
     def to_json(self) -> dict[str, Any]:
-        """The stable plan contract, schemaVersion 1."""
+        """The stable plan contract, schemaVersion 2 (docs/plan-format.md)."""
         return {
-            "schemaVersion": 1,
+            "schemaVersion": 2,
             "project": self.project,
             "stack": self.stack,
             "settings": self.settings or {},
@@ -135,6 +148,10 @@ class Plan:
         for child in self.children(urn):
             yield child
             yield from self.descendants(child.urn)
+
+    def imported(self) -> list[RecordedResource]:
+        """Resources ``pulumi up`` would import rather than create."""
+        return [r for r in self.resources if r.import_id is not None]
 
     def custom_resources(self) -> list[RecordedResource]:
         """Resources a provider would create (no components, stack or providers)."""
@@ -239,6 +256,8 @@ class _OfflineMocks(pulumi.runtime.Mocks):
         else:
             facts.inputs = args.inputs
         made = fakes.fabricate(facts)
+        if args.resource_id:  # imported: the existing resource's id (without "@<region>")
+            return args.resource_id.split("@", 1)[0], made.outputs
         return made.id, made.outputs
 
 
@@ -330,6 +349,7 @@ class _RecordingMonitor(mocks.MockMonitor):
                 id=response.id or None,
                 outputs=self.resources[urn].state if urn in self.resources else {},
                 ignore_changes=tuple(request.ignoreChanges),
+                import_id=request.importId or None,
             )
         )
         if request.type.startswith("pulumi:providers:"):

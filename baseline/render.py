@@ -51,6 +51,7 @@ def render(plan: Plan, fmt: str) -> str:
     for _, region, n in rows:
         by_region[region] += n
     total = sum(n for *_, n in rows)
+    imported = plan.imported()
     parts = [
         f"## {header}" if fmt == "markdown" else header,
         "",
@@ -69,4 +70,14 @@ def render(plan: Plan, fmt: str) -> str:
         f"{total} resources in {len(by_region)} regions (incl. global), "
         f"{len(component_rows(plan))} components. Offline plan: nothing was deployed.",
     ]
+    if imported:
+        parts[-1:-1] = [
+            tabulate(
+                [(r.type, plan.region_of(r) or GLOBAL, r.name, r.import_id) for r in imported],
+                headers=["imported (not created)", "region", "name", "import id"],
+                tablefmt=tablefmt,
+            ),
+            "",
+        ]
+        parts[-1] += f" {len(imported)} of the resources are imported, not created."
     return "\n".join(parts) + "\n"

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from secbaseline.baseline import validate
-from secbaseline.baseline.naming import MANAGED_BY, MANAGED_BY_TAG
+from secbaseline.baseline.naming import (
+    ISOLATION_ROLE,
+    MANAGED_BY,
+    MANAGED_BY_TAG,
+    REMEDIATION_ROLE,
+    physical_name,
+)
 
 MAX_SCP_CHARS = 5120
 """Organizations' hard limit on an SCP's size, whitespace included."""
@@ -107,6 +113,10 @@ class GuardrailContext:
             exempt.add(CONTROL_TOWER_EXECUTION_ROLE)
         return sorted(exempt)
 
+    def runtime_role_arn(self, role: str) -> str:
+        """ARN pattern (any member account) of one of the baseline's own runtime roles."""
+        return f"arn:aws:iam::*:role/{physical_name(self.name_prefix, role)}"
+
 
 def _deny(
     sid: str,
@@ -117,7 +127,11 @@ def _deny(
     condition: Mapping[str, Mapping[str, Any]] | None = None,
     not_action: bool = False,
     exempt_admins: bool = True,
+    runtime_roles: Sequence[str] = (),
 ) -> Statement:
+    """A Deny statement; ``runtime_roles`` (role names after ``<name_prefix>-``) are the
+    baseline's own roles that must act where the statement denies: exempt by name, which
+    ``protect_baseline_resources`` keeps anyone but admins from creating or changing."""
     statement: Statement = {
         "Sid": sid,
         "Effect": "Deny",
@@ -125,8 +139,10 @@ def _deny(
         "Resource": resource,
     }
     merged: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (condition or {}).items()}
-    if exempt_admins and ctx.exempt_principals:
-        merged.setdefault("ArnNotLike", {})["aws:PrincipalArn"] = ctx.exempt_principals
+    exempt = list(ctx.exempt_principals) if exempt_admins else []
+    exempt += [ctx.runtime_role_arn(role) for role in runtime_roles]
+    if exempt:
+        merged.setdefault("ArnNotLike", {})["aws:PrincipalArn"] = sorted(set(exempt))
     if merged:
         statement["Condition"] = merged
     return statement
@@ -138,28 +154,48 @@ def deny_leave_organization(ctx: GuardrailContext) -> list[Statement]:
 
 
 def deny_cloudtrail_changes(ctx: GuardrailContext) -> list[Statement]:
-    """CloudTrail trails cannot be stopped, deleted or reconfigured (S-28)."""
+    """CloudTrail trails and Lake event data stores cannot be stopped, deleted or
+    reconfigured (S-28)."""
     actions = [
+        "cloudtrail:DeleteEventDataStore",
         "cloudtrail:DeleteTrail",
         "cloudtrail:PutEventSelectors",
+        "cloudtrail:PutInsightSelectors",
+        "cloudtrail:StopEventDataStoreIngestion",
         "cloudtrail:StopLogging",
+        "cloudtrail:UpdateEventDataStore",
         "cloudtrail:UpdateTrail",
     ]
     return [_deny("DenyCloudTrailChanges", ctx, actions)]
 
 
 def deny_guardduty_changes(ctx: GuardrailContext) -> list[Statement]:
-    """GuardDuty detectors, members and exports stay on; accounts stay with the admin (S-29)."""
+    """GuardDuty detectors, members and exports stay on; accounts stay with the admin, and
+    nobody silences it while it runs (S-29).
+
+    As in AWS's example SCP: no suppression rules (``CreateFilter``/``UpdateFilter`` with the
+    ARCHIVE action hide future findings before anyone is notified), no trusted IP lists (no
+    findings for those addresses) and no changes to or deletion of threat lists. Archiving a
+    finding (``ArchiveFindings``) and feedback stay allowed: they act after the finding was
+    published to EventBridge, and triage in the administrator account needs them.
+    """
     actions = [
+        "guardduty:CreateFilter",
+        "guardduty:CreateIPSet",
+        "guardduty:CreateThreatIntelSet",
         "guardduty:DeleteDetector",
         "guardduty:DeleteMembers",
         "guardduty:DeletePublishingDestination",
+        "guardduty:DeleteThreatIntelSet",
         "guardduty:DisassociateFromAdministratorAccount",
         "guardduty:DisassociateFromMasterAccount",
         "guardduty:DisassociateMembers",
         "guardduty:StopMonitoringMembers",
         "guardduty:UpdateDetector",
+        "guardduty:UpdateFilter",
+        "guardduty:UpdateIPSet",
         "guardduty:UpdatePublishingDestination",
+        "guardduty:UpdateThreatIntelSet",
     ]
     return [_deny("DenyGuardDutyChanges", ctx, actions)]
 
@@ -245,6 +281,8 @@ def require_imdsv2(ctx: GuardrailContext) -> list[Statement]:
             "DenyMetadataOptionChanges",
             ctx,
             ["ec2:ModifyInstanceMetadataDefaults", "ec2:ModifyInstanceMetadataOptions"],
+            # The EC2_IMDSV2_CHECK runbook sets HttpTokens=required as this role.
+            runtime_roles=(REMEDIATION_ROLE,),
         ),
         _deny(
             "DenyImdsv1RoleCredentials",
@@ -258,6 +296,8 @@ def require_imdsv2(ctx: GuardrailContext) -> list[Statement]:
 
 _ROLE_ACTIONS = (
     "iam:AttachRolePolicy",
+    # Creating a role under the baseline's name would claim its SCP exemptions.
+    "iam:CreateRole",
     "iam:DeleteRole",
     "iam:DeleteRolePermissionsBoundary",
     "iam:DeleteRolePolicy",
@@ -286,7 +326,8 @@ TAMPER_ACTIONS: tuple[str, ...] = _ROLE_ACTIONS + _FUNCTION_ACTIONS + _RULE_ACTI
 
 
 def protect_baseline_resources(ctx: GuardrailContext) -> list[Statement]:
-    """The baseline's roles, functions and rules (by name prefix or tag) are left alone."""
+    """The baseline's roles, functions and rules (by name prefix or tag) are left alone, and
+    nobody but admins creates a role under the prefix (which would claim its exemptions)."""
     prefix = ctx.name_prefix
     return [
         _deny(
@@ -327,7 +368,9 @@ def deny_outside_allowed_regions(ctx: GuardrailContext) -> list[Statement]:
     """Regional actions outside ``allowed_regions`` are denied; global services are not (S-27).
 
     AWS service-linked roles are not subject to SCPs, so GuardDuty, Security Hub, Config and
-    the other detection services keep running in every region.
+    the other detection services keep running in every region. The baseline's own Config
+    remediation and EC2-isolation roles act on findings in every detection region, also those
+    outside ``allowed_regions``: they are exempt by name.
     """
     return [
         _deny(
@@ -336,6 +379,7 @@ def deny_outside_allowed_regions(ctx: GuardrailContext) -> list[Statement]:
             GLOBAL_SERVICE_ACTIONS,
             not_action=True,
             condition={"StringNotEquals": {"aws:RequestedRegion": sorted(ctx.allowed_regions)}},
+            runtime_roles=(REMEDIATION_ROLE, ISOLATION_ROLE),
         )
     ]
 

@@ -61,6 +61,7 @@ default in, so the program sees ``""`` or ``[]`` for a key the stack does not se
 # Per-component sections. Each is a mapping validated by the component's own parser.
 SECTION_KEYS: frozenset[str] = frozenset(
     {
+        "adopt",
         "accountHardening",
         "bastion",
         "ec2Bastion",
@@ -85,6 +86,8 @@ SECTION_KEYS: frozenset[str] = frozenset(
         "organizationTrail",
         "guardrails",
         "organizationDetection",
+        "accountTrail",
+        "changeAlarms",
     }
 )
 

@@ -336,6 +336,19 @@ def log_retention_days(field: str, value: object) -> int:
     return value
 
 
+_BUCKET_PREFIX = re.compile(r"^[a-z0-9][a-z0-9.-]{0,31}$", re.ASCII)
+
+
+def bucket_prefix(field: str, value: object) -> str:
+    """A prefix S3 completes with a unique suffix: 1-32 characters of a-z, 0-9, '.' and '-'."""
+    if not isinstance(value, str) or not _BUCKET_PREFIX.fullmatch(value) or ".." in value:
+        raise ValueError(
+            f"{field}: {value!r} is not a valid S3 bucket name prefix (1-32 characters of a-z, "
+            "0-9, '.', '-', starting with a letter or digit)"
+        )
+    return value
+
+
 def bucket_name(field: str, value: object) -> str:
     """An S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-', no '..'."""
     if not isinstance(value, str) or not _BUCKET_NAME.fullmatch(value) or ".." in value:

@@ -16,6 +16,7 @@ from secbaseline.components.account_hardening import (
     DefaultVpcAction,
     PasswordPolicy,
 )
+from secbaseline.components.account_trail import AccountTrail, AccountTrailArgs, DataEvents
 from secbaseline.components.api_function import (
     ApiFunction,
     ApiFunctionArgs,
@@ -28,6 +29,12 @@ from secbaseline.components.auto_remediation import (
     AutoRemediationArgs,
     RemediationOptions,
     Runbook,
+)
+from secbaseline.components.change_alarms import (
+    ChangeAlarm,
+    ChangeAlarms,
+    ChangeAlarmsArgs,
+    ChangePattern,
 )
 from secbaseline.components.config_recording import (
     ConfigRecording,
@@ -140,6 +147,8 @@ __all__ = [
     "AccessAnalysisArgs",
     "AccountHardening",
     "AccountHardeningArgs",
+    "AccountTrail",
+    "AccountTrailArgs",
     "ApiFunction",
     "ApiFunctionArgs",
     "ApiType",
@@ -151,6 +160,10 @@ __all__ = [
     "AutoRemediation",
     "AutoRemediationArgs",
     "BackupPlan",
+    "ChangeAlarm",
+    "ChangeAlarms",
+    "ChangeAlarmsArgs",
+    "ChangePattern",
     "ConfigRecording",
     "ConfigRecordingArgs",
     "ConfigRules",
@@ -158,6 +171,7 @@ __all__ = [
     "ConformancePack",
     "ControlTowerControl",
     "CpuArchitecture",
+    "DataEvents",
     "DatabaseEngine",
     "DefaultVpcAction",
     "DelegatedIamAdmin",

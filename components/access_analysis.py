@@ -17,6 +17,8 @@ import pulumi_aws as aws
 from secbaseline.baseline import validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import physical_name
+from secbaseline.components import _adoption
+from secbaseline.components._adoption import Adoption
 
 TYPE_TOKEN = "secbaseline:index:AccessAnalysis"
 FILTER_OPERATORS = ("eq", "neq", "contains", "exists")
@@ -130,10 +132,16 @@ class AccessAnalysisArgs(ComponentArgs):
     """Archive rules added to every external-access analyzer (names must be unique)."""
     tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
     """Tags for the analyzers."""
+    adopt_analyzers: Mapping[str, Adoption] = arg(default_factory=dict, check=_adoption.by_region)
+    """Region -> an existing external-access (ACCOUNT) analyzer: create (default), import (id:
+    its name, which it keeps) or skip (no analyzer nor archive rules there). See
+    docs/adoption.md."""
 
     def __post_init__(self) -> None:
         if self.home_region not in self.regions:
             raise ValueError(f"home_region: {self.home_region!r} is not one of the regions")
+        _adoption.within("adopt_analyzers", self.adopt_analyzers, self.regions)
+        _adoption.needs_id("adopt_analyzers", self.adopt_analyzers, "analyzer name")
         names: set[str] = set()
         for rule in self.archive_rules:
             if rule.name in names:
@@ -162,13 +170,17 @@ class AccessAnalysis(pulumi.ComponentResource):
 
         self.analyzers = {}
         for region in sorted(args.regions):
+            adoption = _adoption.entry(args.adopt_analyzers, region)
+            if adoption.skipped:
+                continue
             analyzer = aws.accessanalyzer.Analyzer(
                 f"{name}-external-{region}",
-                analyzer_name=physical_name(args.name_prefix, "external-access"),
+                # The name cannot change in place: an adopted analyzer keeps its own.
+                analyzer_name=adoption.name(physical_name(args.name_prefix, "external-access")),
                 type="ACCOUNT",
                 region=region,
                 tags=tags,
-                opts=child,
+                opts=_adoption.options(adoption, child, ignore=["tags"], region=region),
             )
             self.analyzers[region] = analyzer
             for rule in args.archive_rules:

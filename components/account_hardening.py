@@ -19,6 +19,8 @@ import pulumi_aws as aws
 from secbaseline.baseline import iam, validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import baseline_tags, physical_name
+from secbaseline.components import _adoption
+from secbaseline.components._adoption import Adoption
 from secbaseline.components._flow_logs import (
     DEFAULT_RETENTION_DAYS,
     FlowLogDestination,
@@ -57,6 +59,19 @@ class PasswordPolicy(ComponentArgs):
     """How many previous passwords cannot be reused, 1-24 (CIS asks for 24)."""
     max_age_days: int | None = arg(default=None, ge=1, le=1095)
     """Days before a password expires (1-1095); None means no forced rotation (NIST 800-63B)."""
+
+
+PASSWORD_POLICY_INPUTS = (
+    "minimumPasswordLength",
+    "requireLowercaseCharacters",
+    "requireUppercaseCharacters",
+    "requireNumbers",
+    "requireSymbols",
+    "allowUsersToChangePassword",
+    "passwordReusePrevention",
+    "maxPasswordAge",
+)
+"""What the baseline sets on the password policy (ignored while it is imported)."""
 
 
 def _key_in_region(region: str) -> Callable[[str, object], str]:
@@ -149,6 +164,20 @@ class AccountHardeningArgs(ComponentArgs):
     """Extra tags on every taggable child (default VPCs and their security groups, flow logs,
     keys, log groups, roles)."""
 
+    adopt_password_policy: Adoption = arg(default_factory=Adoption)
+    """An existing password policy: create (default; AWS replaces it), import (id derived) or
+    skip (like ``manage_password_policy: false``). See docs/adoption.md."""
+    adopt_ebs_encryption: Mapping[str, Adoption] = arg(
+        default_factory=dict, check=_adoption.by_region
+    )
+    """Region -> EBS encryption by default: create (default; AWS just turns it on), import (id
+    derived) or skip."""
+    adopt_ebs_default_key: Mapping[str, Adoption] = arg(
+        default_factory=dict, check=_adoption.by_region
+    )
+    """Region (one of ``ebs_kms_key_arns``) -> the EBS default key: create (default; AWS just
+    sets it), import (id: the key ARN now set) or skip."""
+
     def __post_init__(self) -> None:
         for field, mapping in (
             ("ebs_kms_key_arns", self.ebs_kms_key_arns),
@@ -157,6 +186,11 @@ class AccountHardeningArgs(ComponentArgs):
             for region in mapping:
                 if region not in self.regions:
                     raise ValueError(f"{field}: {region} is not one of the regions")
+        _adoption.within("adopt_ebs_encryption", self.adopt_ebs_encryption, self.regions)
+        _adoption.within(
+            "adopt_ebs_default_key", self.adopt_ebs_default_key, sorted(self.ebs_kms_key_arns)
+        )
+        _adoption.needs_id("adopt_ebs_default_key", self.adopt_ebs_default_key, "key ARN")
 
     def default_vpc_action(self, region: str) -> DefaultVpcAction:
         """What happens to ``region``'s default VPC."""
@@ -225,13 +259,25 @@ class AccountHardening(pulumi.ComponentResource):
         self.metadata_defaults = {}
         self.ebs_default_keys = {}
         for region in sorted(args.regions):
-            self.ebs_encryption[region] = aws.ebs.EncryptionByDefault(
-                f"{name}-ebs-encryption-{region}", enabled=True, region=region, opts=child
-            )
+            encryption = _adoption.entry(args.adopt_ebs_encryption, region)
+            if not encryption.skipped:
+                self.ebs_encryption[region] = aws.ebs.EncryptionByDefault(
+                    f"{name}-ebs-encryption-{region}",
+                    enabled=True,
+                    region=region,
+                    opts=_adoption.options(
+                        encryption, child, ignore=["enabled"], region=region, default_id="default"
+                    ),
+                )
             key_arn = args.ebs_kms_key_arns.get(region)
-            if key_arn is not None:
+            key_adoption = _adoption.entry(args.adopt_ebs_default_key, region)
+            if key_arn is not None and not key_adoption.skipped:
                 self.ebs_default_keys[region] = aws.ebs.DefaultKmsKey(
-                    f"{name}-ebs-key-{region}", key_arn=key_arn, region=region, opts=child
+                    f"{name}-ebs-key-{region}",
+                    key_arn=key_arn,
+                    region=region,
+                    # The id is a key ARN: it names the region.
+                    opts=_adoption.options(key_adoption, child, ignore=["keyArn"]),
                 )
             self.metadata_defaults[region] = aws.ec2.InstanceMetadataDefaults(
                 f"{name}-imdsv2-{region}",
@@ -257,7 +303,7 @@ class AccountHardening(pulumi.ComponentResource):
             self.support_role = self._support_role(name, args, account_id(), tags)
 
         self.password_policy = None
-        if args.manage_password_policy:
+        if args.manage_password_policy and not args.adopt_password_policy.skipped:
             policy = args.password_policy
             self.password_policy = aws.iam.AccountPasswordPolicy(
                 f"{name}-password-policy",
@@ -269,7 +315,12 @@ class AccountHardening(pulumi.ComponentResource):
                 allow_users_to_change_password=True,
                 password_reuse_prevention=policy.reuse_prevention,
                 max_password_age=policy.max_age_days,
-                opts=child,
+                opts=_adoption.options(
+                    args.adopt_password_policy,
+                    child,
+                    ignore=list(PASSWORD_POLICY_INPUTS),
+                    default_id="iam-account-password-policy",  # a global singleton
+                ),
             )
 
         self.register_outputs(

@@ -21,7 +21,7 @@ from pydantic import model_validator
 
 from secbaseline.baseline import iam, validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
-from secbaseline.baseline.naming import physical_name
+from secbaseline.baseline.naming import REMEDIATION_ROLE, physical_name
 from secbaseline.components._event_forwarding import HomeBusForwarder
 from secbaseline.components.config_rules import parse_rule_options, shorthand, waits_of
 
@@ -141,21 +141,6 @@ RUNBOOKS: Mapping[str, Runbook] = {
         automatic=False,
         why="software that still calls IMDSv1 loses its credentials",
     ),
-    "S3_BUCKET_SSL_REQUESTS_ONLY": Runbook(
-        "AWSConfigRemediation-RestrictBucketSSLRequestsOnly",
-        "BucketName",
-        {},
-        (
-            "s3:GetBucketPolicy",
-            "s3:PutBucketPolicy",
-            "s3:DeleteBucketPolicy",
-            "s3:PutEncryptionConfiguration",
-        ),
-        _ANY_BUCKET,
-        resource_type="AWS::S3::Bucket",
-        automatic=False,
-        why="rewrites the bucket policy and encryption; plain-HTTP clients break",
-    ),
     "S3_BUCKET_VERSIONING_ENABLED": Runbook(
         "AWS-ConfigureS3BucketVersioning",
         "BucketName",
@@ -167,7 +152,13 @@ RUNBOOKS: Mapping[str, Runbook] = {
         why="versioning cannot be turned off again and raises storage cost",
     ),
 }
-"""Rules with a remediation runbook; keys are Config rule identifiers."""
+"""Rules with a remediation runbook; keys are Config rule identifiers.
+
+``S3_BUCKET_SSL_REQUESTS_ONLY`` has a runbook (``AWSConfigRemediation-RestrictBucketSSLRequestsOnly``)
+but is deliberately not offered: it needs ``s3:PutBucketPolicy``/``DeleteBucketPolicy`` on every
+bucket, so whoever can start an automation with this role could grant themselves any bucket's
+objects (resource-policy privilege escalation). The rule still alerts; bucket policies are fixed
+by their owners, in code."""
 
 
 @component_args
@@ -358,7 +349,7 @@ class AutoRemediation(pulumi.ComponentResource):
         if active:
             self.role = aws.iam.Role(
                 f"{name}-role",
-                name=physical_name(args.name_prefix, "config-remediation"),
+                name=physical_name(args.name_prefix, REMEDIATION_ROLE),
                 description="AWS Config remediation runbooks (SSM Automation) run as this role",
                 assume_role_policy=iam.service_assume_role_policy(
                     "ssm.amazonaws.com", source_account=account_id

@@ -17,7 +17,9 @@ import pulumi_aws as aws
 
 from secbaseline.baseline import iam, validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
-from secbaseline.baseline.naming import physical_name
+from secbaseline.baseline.naming import bucket_prefix, physical_name
+from secbaseline.components import _adoption
+from secbaseline.components._adoption import Adoption
 from secbaseline.components.secure_bucket import BUCKET_ARN, SecureBucket, SecureBucketArgs
 
 TYPE_TOKEN = "secbaseline:index:ConfigRecording"
@@ -130,10 +132,23 @@ class ConfigRecordingArgs(ComponentArgs):
     must let ``config.amazonaws.com`` use ``kms:GenerateDataKey*`` and ``kms:Decrypt``."""
     tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
     """Tags for every taggable child (delivery bucket, its key and log bucket, service role)."""
+    adopt_recorders: Mapping[str, Adoption] = arg(default_factory=dict, check=_adoption.by_region)
+    """Region -> an existing recorder (AWS allows one): create (default), import (id: its name,
+    which it keeps; its status is imported too) or skip (recorder and status left alone). See
+    docs/adoption.md."""
+    adopt_delivery_channels: Mapping[str, Adoption] = arg(
+        default_factory=dict, check=_adoption.by_region
+    )
+    """Region -> an existing delivery channel (AWS allows one): create (default), import (id:
+    its name, which it keeps) or skip."""
 
     def __post_init__(self) -> None:
         if self.home_region not in self.regions:
             raise ValueError(f"home_region: {self.home_region} is not one of the regions")
+        for field in ("adopt_recorders", "adopt_delivery_channels"):
+            value = getattr(self, field)
+            _adoption.within(field, value, self.regions)
+            _adoption.needs_id(field, value, "name")
         seen: set[str] = set()
         for override in self.recording_overrides:
             for resource_type in override.resource_types:
@@ -220,6 +235,7 @@ class ConfigRecording(pulumi.ComponentResource):
             f"{name}-delivery",
             SecureBucketArgs(
                 region=args.home_region,
+                bucket_prefix=bucket_prefix(args.name_prefix, "config"),
                 kms_key_arn=args.kms_key_arn,
                 policy_statements=delivery_bucket_statements(account_id),
                 key_policy_statements=[]
@@ -246,34 +262,70 @@ class ConfigRecording(pulumi.ComponentResource):
         mode = self._recording_mode(args)
 
         for region in sorted(args.regions):
-            recorder = aws.cfg.Recorder(
-                f"{name}-recorder-{region}",
-                name=self.recorder_name,
-                role_arn=role_arn,
-                recording_group=self._recording_group(region == args.home_region),
-                recording_mode=mode,
-                region=region,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=role_dependencies),
-            )
-            channel = aws.cfg.DeliveryChannel(
-                f"{name}-channel-{region}",
-                name=self.recorder_name,
-                s3_bucket_name=bucket.bucket_name,
-                s3_kms_key_arn=bucket.kms_key_arn,
-                snapshot_delivery_properties={"delivery_frequency": args.snapshot_frequency},
-                region=region,
-                # Config checks bucket access when the channel is created.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[recorder, bucket.policy]),
-            )
-            self.recorders[region] = recorder
-            self.delivery_channels[region] = channel
-            self.statuses[region] = aws.cfg.RecorderStatus(
-                f"{name}-status-{region}",
-                name=recorder.name,
-                is_enabled=True,
-                region=region,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[channel]),
-            )
+            recorder_adoption = _adoption.entry(args.adopt_recorders, region)
+            channel_adoption = _adoption.entry(args.adopt_delivery_channels, region)
+            recorder_name = recorder_adoption.name(self.recorder_name)
+            recorder = None
+            if not recorder_adoption.skipped:
+                recorder = aws.cfg.Recorder(
+                    f"{name}-recorder-{region}",
+                    name=recorder_name,
+                    role_arn=role_arn,
+                    recording_group=self._recording_group(region == args.home_region),
+                    recording_mode=mode,
+                    region=region,
+                    opts=_adoption.options(
+                        recorder_adoption,
+                        pulumi.ResourceOptions(parent=self, depends_on=role_dependencies),
+                        ignore=["roleArn", "recordingGroup", "recordingMode"],
+                        region=region,
+                    ),
+                )
+                self.recorders[region] = recorder
+            channel = None
+            if not channel_adoption.skipped:
+                channel = aws.cfg.DeliveryChannel(
+                    f"{name}-channel-{region}",
+                    name=channel_adoption.name(self.recorder_name),
+                    s3_bucket_name=bucket.bucket_name,
+                    s3_kms_key_arn=bucket.kms_key_arn,
+                    snapshot_delivery_properties={"delivery_frequency": args.snapshot_frequency},
+                    region=region,
+                    # Config checks bucket access when the channel is created.
+                    opts=_adoption.options(
+                        channel_adoption,
+                        pulumi.ResourceOptions(
+                            parent=self,
+                            depends_on=[r for r in (recorder, bucket.policy) if r is not None],
+                        ),
+                        ignore=[
+                            "s3BucketName",
+                            "s3KmsKeyArn",
+                            "s3KeyPrefix",
+                            "snsTopicArn",
+                            "snapshotDeliveryProperties",
+                        ],
+                        region=region,
+                    ),
+                )
+                self.delivery_channels[region] = channel
+            if recorder is not None:
+                # Starting a started recorder changes nothing; an imported one's status is
+                # imported with it (same name).
+                self.statuses[region] = aws.cfg.RecorderStatus(
+                    f"{name}-status-{region}",
+                    name=recorder.name,
+                    is_enabled=True,
+                    region=region,
+                    opts=_adoption.options(
+                        recorder_adoption,
+                        pulumi.ResourceOptions(
+                            parent=self, depends_on=[channel] if channel is not None else []
+                        ),
+                        ignore=["isEnabled"],
+                        region=region,
+                    ),
+                )
 
         self.register_outputs(
             {

@@ -4,7 +4,9 @@ Checklist: S-18. Two managed policies:
 
 * the **boundary**: the most any developer-created role may ever do (workload services; no
   IAM writes except passing roles under the prefix; no organization/account changes; no
-  disabling of security services; no deletion of the baseline's keys; no IMDSv1);
+  disabling of security services; no deletion of the baseline's keys; no changes to the
+  account's S3 Block Public Access or to the baseline's own buckets (``<name_prefix>-*``), their
+  configuration or objects; no IMDSv1);
 * the **delegation** policy for developers: create and change roles and policies only under
   the delegated path and name prefix, only with the boundary attached, never remove or swap
   the boundary, never edit the boundary (or this policy), pass only roles under the prefix.
@@ -99,6 +101,33 @@ BASELINE_RESOURCE_ACTIONS = (
     "sqs:DeleteQueue",
     "sqs:PurgeQueue",
     "sqs:SetQueueAttributes",
+)
+# The baseline's own buckets (logs, findings, evidence) are named ``<name_prefix>-*``: a role
+# under the boundary may neither reconfigure nor delete them, nor forge or delete their
+# objects. The Delete* bucket APIs are authorised by these Put* actions (DeleteBucketPolicy
+# excepted, listed itself).
+BASELINE_BUCKET_ACTIONS = (
+    "s3:CreateBucket",
+    "s3:DeleteBucket",
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketAcl",
+    "s3:PutBucketLogging",
+    "s3:PutBucketNotification",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketVersioning",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutReplicationConfiguration",
+)
+BASELINE_OBJECT_ACTIONS = (
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutObject",
+    "s3:PutObjectLegalHold",
+    "s3:PutObjectRetention",
 )
 # Object Lock is the evidence's last line of defence; workloads never need to bypass it.
 OBJECT_LOCK_ACTIONS = ("s3:BypassGovernanceRetention", "s3:PutBucketObjectLockConfiguration")
@@ -360,9 +389,11 @@ def boundary_statements(
             "NotResource": delegated_roles,
         },
         {
+            # S-09: the account-wide S3 Block Public Access (DeleteAccountPublicAccessBlock is
+            # authorised by the same action).
             "Sid": "DenyOrganizationAndAccountChanges",
             "Effect": "Deny",
-            "Action": ["account:*", "organizations:*"],
+            "Action": ["account:*", "organizations:*", "s3:PutAccountPublicAccessBlock"],
             "Resource": "*",
         },
         {
@@ -385,6 +416,18 @@ def boundary_statements(
             "Effect": "Deny",
             "Action": list(BASELINE_RESOURCE_ACTIONS),
             "Resource": _baseline_named_resources(args.name_prefix, account_id),
+        },
+        {
+            "Sid": "DenyChangingBaselineBuckets",
+            "Effect": "Deny",
+            "Action": list(BASELINE_BUCKET_ACTIONS),
+            "Resource": f"arn:{iam.PARTITION}:s3:::{args.name_prefix}-*",
+        },
+        {
+            "Sid": "DenyWritingBaselineObjects",
+            "Effect": "Deny",
+            "Action": list(BASELINE_OBJECT_ACTIONS),
+            "Resource": f"arn:{iam.PARTITION}:s3:::{args.name_prefix}-*/*",
         },
         {
             "Sid": "DenyBypassingObjectLock",

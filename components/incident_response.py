@@ -23,7 +23,7 @@ import pulumi_aws as aws
 
 from secbaseline.baseline import iam, validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
-from secbaseline.baseline.naming import physical_name
+from secbaseline.baseline.naming import ISOLATION_ROLE, bucket_prefix, physical_name
 from secbaseline.components._event_forwarding import HomeBusForwarder
 from secbaseline.components._kms import account_key
 from secbaseline.components.lambdas.ec2_isolation.parse import (
@@ -130,9 +130,9 @@ class IncidentResponseArgs(ComponentArgs):
     """Create a deny-all instance profile that replaces the instance's; False removes it."""
     evidence_bucket: bool = True
     """Keep the isolation record (state.json, result.json) in a SecureBucket."""
-    evidence_object_lock_days: int | None = arg(default=None, ge=1, le=36500)
+    evidence_object_lock_days: int | None = arg(default=365, ge=1, le=36500)
     """Object Lock (GOVERNANCE) default retention for the evidence, 1-36500 days; None: no
-    lock. Needs ``evidence_bucket``."""
+    lock (opt-out). Has no effect without ``evidence_bucket``."""
     log_retention_days: int = arg(default=365, check=validate.log_retention_days)
     """CloudWatch Logs retention of the function's log group (a value CloudWatch accepts)."""
     reserved_concurrency: int = arg(default=1, ge=1, le=100)
@@ -151,8 +151,6 @@ class IncidentResponseArgs(ComponentArgs):
     def __post_init__(self) -> None:
         if self.home_region not in self.regions:
             raise ValueError(f"regions: must include the home region {self.home_region!r}")
-        if self.evidence_object_lock_days is not None and not self.evidence_bucket:
-            raise ValueError("evidence_object_lock_days: needs evidence_bucket true")
 
 
 def _arn(
@@ -512,6 +510,7 @@ class IncidentResponse(pulumi.ComponentResource):
                 f"{name}-evidence",
                 SecureBucketArgs(
                     region=home,
+                    bucket_prefix=bucket_prefix(args.name_prefix, "evidence"),
                     kms_key_arn=args.kms_key_arn,
                     object_lock=ObjectLock(
                         mode=ObjectLockMode.GOVERNANCE, days=args.evidence_object_lock_days
@@ -527,7 +526,7 @@ class IncidentResponse(pulumi.ComponentResource):
 
         self.role = aws.iam.Role(
             f"{name}-role",
-            name=physical_name(args.name_prefix, "ec2-isolation"),
+            name=physical_name(args.name_prefix, ISOLATION_ROLE),
             description="EC2 isolation function (GuardDuty findings)",
             assume_role_policy=iam.service_assume_role_policy(
                 "lambda.amazonaws.com", source_account=account_id

@@ -12,15 +12,15 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from secbaseline.baseline import iam, validate
+from secbaseline.baseline import validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
-from secbaseline.baseline.naming import physical_name
+from secbaseline.baseline.naming import bucket_prefix, physical_name
+from secbaseline.components import _trail
 from secbaseline.components.secure_bucket import (
     BUCKET_ARN,
     ObjectLock,
     ObjectLockMode,
     SecureBucket,
-    SecureBucketArgs,
 )
 
 TYPE_TOKEN = "secbaseline:index:OrganizationTrail"
@@ -52,11 +52,12 @@ class OrganizationTrailArgs(ComponentArgs):
     CloudTrail encrypt for this trail and the readers decrypt (the statements this component
     puts in the key it creates: see the docs page)."""
     cloudwatch_logs: bool = False
-    """Also deliver to a CloudWatch Logs group (for metric filters and alarms)."""
+    """Also deliver to a CloudWatch Logs group (for metric filters and alarms), encrypted with
+    a customer managed key created for it."""
     cloudwatch_logs_retention_days: int = arg(default=365, check=validate.log_retention_days)
     """Retention of that log group (a CloudWatch Logs allowed value)."""
     tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
-    """Tags for every taggable child (trail, buckets, key, log group, role)."""
+    """Tags for every taggable child (trail, buckets, keys, log group, role)."""
 
     @property
     def trail_name(self) -> str:
@@ -66,41 +67,17 @@ class OrganizationTrailArgs(ComponentArgs):
     @property
     def trail_arn(self) -> str:
         """The trail's ARN, computed from the name (needed by the bucket and key policies)."""
-        return (
-            f"arn:aws:cloudtrail:{self.home_region}:{self.management_account_id}:"
-            f"trail/{self.trail_name}"
-        )
+        arn = _trail.trail_arn(self.home_region, self.management_account_id, self.trail_name)
+        assert isinstance(arn, str)  # every part is plain text
+        return arn
 
     def bucket_statements(self) -> list[dict[str, Any]]:
         """Bucket policy: only this organization's trail may check the ACL and write; the
         reader accounts (their IAM decides who) may list the bucket and read the logs."""
-        condition = {"StringEquals": {"aws:SourceArn": self.trail_arn}}
-        statements = [
-            {
-                "Sid": "AWSCloudTrailAclCheck",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:GetBucketAcl",
-                "Resource": BUCKET_ARN,
-                "Condition": condition,
-            },
-            {
-                "Sid": "AWSCloudTrailWrite",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": [
-                    f"{BUCKET_ARN}/AWSLogs/{self.management_account_id}/*",
-                    f"{BUCKET_ARN}/AWSLogs/{self.organization_id}/*",
-                ],
-                "Condition": {
-                    "StringEquals": {
-                        "s3:x-amz-acl": "bucket-owner-full-control",
-                        "aws:SourceArn": self.trail_arn,
-                    }
-                },
-            },
-        ]
+        statements = _trail.bucket_statements(
+            self.trail_arn,
+            [f"AWSLogs/{self.management_account_id}", f"AWSLogs/{self.organization_id}"],
+        )
         # The management account owns the bucket; other readers need the bucket policy (and
         # kms:Decrypt from the key policy) to read across accounts.
         readers = sorted(set(self.reader_account_ids) - {self.management_account_id})
@@ -126,29 +103,8 @@ class OrganizationTrailArgs(ComponentArgs):
 
     def key_statements(self) -> list[dict[str, Any]]:
         """Key policy additions: CloudTrail encrypts for this trail; readers decrypt."""
-        context_key = "kms:EncryptionContext:aws:cloudtrail:arn"
         trails = f"arn:aws:cloudtrail:*:{self.management_account_id}:trail/*"
-        statements: list[dict[str, Any]] = [
-            {
-                "Sid": "AllowCloudTrailEncrypt",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "kms:GenerateDataKey*",
-                "Resource": "*",  # in a key policy "*" means this key
-                "Condition": {
-                    "StringEquals": {"aws:SourceArn": self.trail_arn},
-                    "StringLike": {context_key: trails},
-                },
-            },
-            {
-                "Sid": "AllowCloudTrailDescribeKey",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "kms:DescribeKey",
-                "Resource": "*",  # in a key policy "*" means this key
-                "Condition": {"StringEquals": {"aws:SourceArn": self.trail_arn}},
-            },
-        ]
+        statements = _trail.key_statements(self.trail_arn, self.management_account_id)
         readers = sorted({self.management_account_id, *self.reader_account_ids})
         statements.append(
             {
@@ -157,7 +113,7 @@ class OrganizationTrailArgs(ComponentArgs):
                 "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in readers]},
                 "Action": "kms:Decrypt",
                 "Resource": "*",  # in a key policy "*" means this key
-                "Condition": {"StringLike": {context_key: trails}},
+                "Condition": {"StringLike": {_trail.ENCRYPTION_CONTEXT: trails}},
             }
         )
         return statements
@@ -175,7 +131,10 @@ class OrganizationTrail(pulumi.ComponentResource):
     kms_key_arn: pulumi.Output[str]
     """The key that encrypts the log files (the given one or the created one)."""
     log_group: aws.cloudwatch.LogGroup | None
-    """The CloudWatch Logs group (None unless ``cloudwatch_logs``)."""
+    """The CloudWatch Logs group (None unless ``cloudwatch_logs``), encrypted with a customer
+    managed key of its own."""
+    log_group_kms_key_arn: pulumi.Output[str] | None
+    """The key that encrypts the log group (None unless ``cloudwatch_logs``)."""
 
     def __init__(
         self,
@@ -185,81 +144,31 @@ class OrganizationTrail(pulumi.ComponentResource):
     ) -> None:
         args = OrganizationTrailArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        tags = dict(args.tags) or None
 
-        self._bucket = SecureBucket(
-            f"{name}-logs",
-            SecureBucketArgs(
-                object_lock=args.object_lock,
-                policy_statements=args.bucket_statements(),
-                key_policy_statements=args.key_statements(),
-                kms_key_arn=args.kms_key_arn,
-                region=args.home_region,
-                tags=args.tags,
-            ),
-            opts=child,
-        )
-        assert self._bucket.kms_key_arn is not None  # SSE-KMS: the given key or a created one
-        self.kms_key_arn = self._bucket.kms_key_arn
-
-        self.log_group = None
-        group_arn: pulumi.Output[str] | None = None
-        role_arn: pulumi.Output[str] | None = None
-        if args.cloudwatch_logs:
-            self.log_group = aws.cloudwatch.LogGroup(
-                f"{name}-log-group",
-                name=f"/aws/cloudtrail/{args.trail_name}",
-                retention_in_days=args.cloudwatch_logs_retention_days,
-                region=args.home_region,
-                tags=tags,
-                opts=child,
-            )
-            role = aws.iam.Role(
-                f"{name}-cloudwatch-role",
-                name=physical_name(args.name_prefix, "org-trail-to-logs"),
-                assume_role_policy=iam.service_assume_role_policy(
-                    "cloudtrail.amazonaws.com", source_account=args.management_account_id
-                ),
-                tags=tags,
-                opts=child,
-            )
-            aws.iam.RolePolicy(
-                f"{name}-cloudwatch-policy",
-                role=role.id,
-                policy=iam.dumps(
-                    [
-                        {
-                            "Sid": "DeliverTrailEvents",
-                            "Effect": "Allow",
-                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                            "Resource": pulumi.Output.concat(self.log_group.arn, ":log-stream:*"),
-                        }
-                    ]
-                ),
-                opts=child,
-            )
-            group_arn = pulumi.Output.concat(self.log_group.arn, ":*")
-            role_arn = role.arn
-
-        self.trail = aws.cloudtrail.Trail(
-            f"{name}-trail",
-            name=args.trail_name,
-            s3_bucket_name=self._bucket.bucket_name,
-            is_organization_trail=True,
-            is_multi_region_trail=True,
-            include_global_service_events=True,
-            enable_log_file_validation=True,
-            enable_logging=True,
-            kms_key_id=self._bucket.kms_key_arn,
-            cloud_watch_logs_group_arn=group_arn,
-            cloud_watch_logs_role_arn=role_arn,
+        built = _trail.build(
+            name,
+            self,
+            trail_name=args.trail_name,
+            bucket_prefix=bucket_prefix(args.name_prefix, "org-trail"),
             region=args.home_region,
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self._bucket.policy]),
+            account_id=args.management_account_id,
+            object_lock=args.object_lock,
+            policy_statements=args.bucket_statements(),
+            key_policy_statements=args.key_statements(),
+            kms_key_arn=args.kms_key_arn,
+            logs_role_name=physical_name(args.name_prefix, "org-trail-to-logs")
+            if args.cloudwatch_logs
+            else None,
+            logs_retention_days=args.cloudwatch_logs_retention_days,
+            tags=args.tags,
+            organization=True,
         )
+        self.trail = built.trail
+        self._bucket = built.bucket
+        self.kms_key_arn = built.kms_key_arn
+        self.log_group = built.delivery.log_group if built.delivery else None
+        self.log_group_kms_key_arn = built.delivery.kms_key_arn if built.delivery else None
         self.trail_arn = self.trail.arn
-
         self.bucket_name = self._bucket.bucket_name
 
         self.register_outputs(

@@ -98,6 +98,10 @@ class SecureBucketArgs(ComponentArgs):
     """Enable Object Lock with this default retention (only possible on a new bucket)."""
     bucket_name: pulumi.Input[str] | None = arg(default=None, check=validate.bucket_name)
     """Explicit physical name; None lets Pulumi auto-name (recommended)."""
+    bucket_prefix: str | None = arg(default=None, check=validate.bucket_prefix)
+    """Name the bucket ``<bucket_prefix><unique suffix>`` (S3 appends 26 characters), 1-32
+    characters; its access-log bucket gets ``<bucket_prefix>logs-``. The baseline's own buckets
+    use ``<namePrefix>-<purpose>-`` so the delegation boundary can fence them by name."""
     force_destroy: bool = False
     """Allow `pulumi destroy` to delete a non-empty bucket (never for evidence or logs)."""
     region: str | None = arg(default=None, check=validate.region)
@@ -126,6 +130,13 @@ class SecureBucketArgs(ComponentArgs):
                 raise ValueError(
                     "bucket_name: must be empty or equal import_existing when adopting a bucket"
                 )
+        if self.bucket_prefix is not None and (
+            self.bucket_name is not None or self.import_existing is not None
+        ):
+            raise ValueError(
+                "bucket_prefix: cannot be combined with bucket_name or import_existing (the "
+                "name is either given or generated under the prefix)"
+            )
         if self.deny_unscanned_reads and not self.malware_scanning:
             raise ValueError("deny_unscanned_reads: requires malware_scanning")
         if self.use_sse_s3 and self.kms_key_arn is not None:
@@ -189,6 +200,7 @@ class SecureBucket(pulumi.ComponentResource):
         self.bucket = aws.s3.Bucket(
             f"{name}-bucket",
             bucket=args.import_existing or args.bucket_name,
+            bucket_prefix=args.bucket_prefix,
             object_lock_enabled=True if args.object_lock else None,
             force_destroy=args.force_destroy,
             region=region,
@@ -299,6 +311,7 @@ class SecureBucket(pulumi.ComponentResource):
                     f"{name}-access-logs",
                     SecureBucketArgs(
                         region=region,
+                        bucket_prefix=f"{args.bucket_prefix}logs-" if args.bucket_prefix else None,
                         noncurrent_version_days=args.noncurrent_version_days,
                         force_destroy=args.force_destroy,
                         tags=args.tags,

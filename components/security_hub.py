@@ -15,6 +15,8 @@ import pulumi_aws as aws
 
 from secbaseline.baseline import validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
+from secbaseline.components import _adoption
+from secbaseline.components._adoption import Adoption
 
 TYPE_TOKEN = "secbaseline:index:SecurityHub"
 
@@ -128,6 +130,15 @@ def standards_arn(standard: str, region: str, partition: str = "aws") -> str:
     return f"arn:{partition}:securityhub:{region}::{STANDARDS[standard]}"
 
 
+def _standard_of(subscription_arn: str) -> str | None:
+    """The config name of the standard a subscription ARN subscribes to (None: not ours)."""
+    path = subscription_arn.split(":subscription/", 1)[-1]
+    for name, standard_path in STANDARDS.items():
+        if standard_path.removeprefix("standards/") == path:
+            return name
+    return None
+
+
 def _standards(field: str, values: Any) -> Any:
     if not values:
         raise ValueError(f"{field}: expected a non-empty list of standards")
@@ -176,10 +187,33 @@ class SecurityHubArgs(ComponentArgs):
     """An organization configuration policy (Security Hub central configuration) owns the
     standards and controls of this account: enable the hub and aggregator only, since a
     centrally managed account cannot change its standards locally (set by the tier)."""
+    adopt_hubs: Mapping[str, Adoption] = arg(default_factory=dict, check=_adoption.by_region)
+    """Region -> Security Hub already enabled there: create (default), import (id: the account
+    id) or skip (hub, standards and controls there left alone). See docs/adoption.md."""
+    adopt_standards: Mapping[str, Sequence[str]] = arg(
+        default_factory=dict, check=_adoption.subscription_arns
+    )
+    """Region -> ARNs of standards subscriptions that exist and are imported (each one of
+    ``standards``); the other standards are subscribed."""
+    adopt_aggregator: Adoption = arg(default_factory=Adoption)
+    """The finding aggregator that exists in the home region: create (default), import (id:
+    its ARN) or skip."""
 
     def __post_init__(self) -> None:
         if self.home_region not in self.regions:
             raise ValueError(f"home_region: {self.home_region!r} is not one of the regions")
+        _adoption.within("adopt_hubs", self.adopt_hubs, self.regions)
+        _adoption.needs_id("adopt_hubs", self.adopt_hubs, "account id")
+        _adoption.within("adopt_standards", self.adopt_standards, self.regions)
+        for region, arns in self.adopt_standards.items():
+            for index, arn in enumerate(arns):
+                if _standard_of(arn) not in self.standards:
+                    raise ValueError(
+                        f"adopt_standards.{region}[{index}]: {arn} is not a subscription of "
+                        f"one of the standards ({', '.join(self.standards)})"
+                    )
+        if self.adopt_aggregator.imported and self.adopt_aggregator.id is None:
+            raise ValueError("adopt_aggregator: import needs the aggregator's ARN as id")
         for standard in self.disabled_controls:
             if standard not in self.standards:
                 raise ValueError(
@@ -215,21 +249,40 @@ class SecurityHub(pulumi.ComponentResource):
         self.disabled: dict[tuple[str, str, str], aws.securityhub.StandardsControlAssociation] = {}
         """Disabled control per (region, standard, control id)."""
         for region in regions:
+            adoption = _adoption.entry(args.adopt_hubs, region)
+            if adoption.skipped:  # unmanaged: its standards and controls too
+                continue
             hub = aws.securityhub.Account(
                 f"{name}-hub-{region}",
                 enable_default_standards=False,
                 control_finding_generator="SECURITY_CONTROL",
                 auto_enable_controls=True,
                 region=region,
-                opts=child,
+                opts=_adoption.options(
+                    adoption,
+                    child,
+                    ignore=[
+                        "enableDefaultStandards",
+                        "controlFindingGenerator",
+                        "autoEnableControls",
+                    ],
+                    region=region,
+                ),
             )
             self.accounts[region] = hub
+            existing = {_standard_of(arn): arn for arn in args.adopt_standards.get(region, ())}
             for standard in () if args.centrally_managed else args.standards:
+                subscription_arn = existing.get(str(standard))
                 subscription = aws.securityhub.StandardsSubscription(
                     f"{name}-{standard}-{region}",
                     standards_arn=standards_arn(standard, region),
                     region=region,
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[hub]),
+                    opts=pulumi.ResourceOptions(
+                        parent=self,
+                        depends_on=[hub],
+                        # The ARN names the region; nothing to ignore (one input, the same).
+                        import_=subscription_arn,
+                    ),
                 )
                 self.subscriptions[(region, standard)] = subscription
                 reasons = dict(args.disabled_controls.get(standard, {}))
@@ -254,14 +307,18 @@ class SecurityHub(pulumi.ComponentResource):
                     )
 
         self.aggregator = None
-        if args.aggregate_findings:
+        if args.aggregate_findings and not args.adopt_aggregator.skipped:
             linked = [r for r in regions if r != args.home_region]
             self.aggregator = aws.securityhub.FindingAggregator(
                 f"{name}-aggregator",
                 linking_mode="SPECIFIED_REGIONS" if linked else "NO_REGIONS",
                 specified_regions=linked or None,
                 region=args.home_region,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.accounts.values())),
+                opts=_adoption.options(
+                    args.adopt_aggregator,
+                    pulumi.ResourceOptions(parent=self, depends_on=list(self.accounts.values())),
+                    ignore=["linkingMode", "specifiedRegions"],
+                ),
             )
 
         self.register_outputs(

@@ -15,6 +15,8 @@ import pulumi_aws as aws
 from secbaseline.baseline import iam, validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import baseline_tags, physical_name
+from secbaseline.components import _adoption
+from secbaseline.components._adoption import Adoption
 from secbaseline.components._iam_documents import logs_key_policy
 
 TYPE_TOKEN = "secbaseline:index:SessionManagerPreferences"
@@ -64,8 +66,14 @@ class SessionManagerPreferencesArgs(ComponentArgs):
     """Prefix of physical names (key alias, log group)."""
     tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
     """Extra tags on every taggable child (keys, log groups, documents)."""
+    adopt_documents: Mapping[str, Adoption] = arg(default_factory=dict, check=_adoption.by_region)
+    """Region -> an existing SSM-SessionManagerRunShell document (the console creates it when
+    preferences are first opened): create (default), import (id derived) or skip (the
+    preferences there are left alone; key and log group are still created). See
+    docs/adoption.md."""
 
     def __post_init__(self) -> None:
+        _adoption.within("adopt_documents", self.adopt_documents, self.regions)
         if self.run_as_default_user and not self.run_as_enabled:
             raise ValueError("run_as_default_user: only applies with run_as_enabled: true")
         if self.kms_key_arn is not None:
@@ -242,6 +250,9 @@ class SessionManagerPreferences(pulumi.ComponentResource):
         self.kms_key_arns[region] = pulumi.Output.from_input(key_arn)
         self.log_groups[region] = log_group
         self.log_group_names[region] = log_group.name
+        adoption = _adoption.entry(args.adopt_documents, region)
+        if adoption.skipped:
+            return
         self.documents[region] = aws.ssm.Document(
             f"{name}-preferences-{region}",
             name=DOCUMENT_NAME,
@@ -250,7 +261,13 @@ class SessionManagerPreferences(pulumi.ComponentResource):
             content=session_document(args, log_group.name, key_id),
             region=region,
             tags=tags,
-            opts=child,
+            opts=_adoption.options(
+                adoption,
+                child,
+                ignore=["content", "documentFormat", "tags"],
+                region=region,
+                default_id=DOCUMENT_NAME,
+            ),
         )
 
     def client_statements(self) -> list[dict[str, Any]]:

@@ -14,7 +14,16 @@ import pulumi_aws as aws
 
 from secbaseline.baseline import validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
-from secbaseline.components.secure_bucket import BUCKET_ARN, SecureBucket, SecureBucketArgs
+from secbaseline.baseline.naming import bucket_prefix
+from secbaseline.components import _adoption
+from secbaseline.components._adoption import Adoption
+from secbaseline.components.secure_bucket import (
+    BUCKET_ARN,
+    ObjectLock,
+    ObjectLockMode,
+    SecureBucket,
+    SecureBucketArgs,
+)
 
 TYPE_TOKEN = "secbaseline:index:ThreatDetection"
 
@@ -103,7 +112,8 @@ class ThreatList(ComponentArgs):
 
 @component_args
 class GuardDutyFeatures(ComponentArgs):
-    """GuardDuty protection plans; each is switched on or off on its own (all on by default)."""
+    """GuardDuty protection plans; each is switched on or off on its own (all on by default
+    but Runtime Monitoring, as in the organization path)."""
 
     s3_data_events: bool = True
     """S3 Protection: analyse S3 data events (S3_DATA_EVENTS)."""
@@ -115,8 +125,11 @@ class GuardDutyFeatures(ComponentArgs):
     """RDS Protection: analyse Aurora/RDS login activity (RDS_LOGIN_EVENTS)."""
     lambda_network_logs: bool = True
     """Lambda Protection: analyse Lambda network activity (LAMBDA_NETWORK_LOGS)."""
-    runtime_monitoring: bool = True
-    """Runtime Monitoring of EKS, ECS (Fargate) and EC2 workloads (RUNTIME_MONITORING)."""
+    runtime_monitoring: bool = False
+    """Opt-in: Runtime Monitoring of EKS, ECS (Fargate) and EC2 workloads (RUNTIME_MONITORING).
+    Off by default, as ``OrganizationDetection`` keeps it: it is billed per vCPU monitored and
+    GuardDuty installs a security agent (EKS add-on, Fargate sidecar, EC2 SSM package) in the
+    workloads, which their owners should choose."""
 
 
 @component_args
@@ -147,11 +160,16 @@ class ThreatDetectionArgs(ComponentArgs):
     features: GuardDutyFeatures = arg(default_factory=GuardDutyFeatures)
     """Protection plans; all on by default."""
     runtime_agents: RuntimeAgents = arg(default_factory=RuntimeAgents)
-    """Let GuardDuty manage the runtime agents (all on; off when runtime monitoring is off)."""
+    """Let GuardDuty manage the runtime agents (with ``runtime_monitoring``; off without it)."""
     export_findings: bool = True
     """Export findings from every region to one KMS-encrypted bucket in the home region."""
     findings_retention_days: int = arg(default=365, ge=1, le=3650)
     """Noncurrent-version expiry of the findings bucket, 1-3650 days."""
+    findings_object_lock_days: int | None = arg(default=365, ge=1, le=36500)
+    """Object Lock (GOVERNANCE) default retention of exported findings, 1-36500 days; None:
+    no lock (opt-out; Object Lock can only be enabled when the bucket is created)."""
+    name_prefix: str = arg(default="secbaseline", check=validate.name_prefix)
+    """Prefix of the findings bucket's name (``<prefix>-findings-...``)."""
     kms_key_arn: pulumi.Input[str] | None = arg(default=None, check=validate.kms_key_arn)
     """Your KMS key (in the home region) for the findings bucket; None creates one. Its policy
     must let ``guardduty.amazonaws.com`` call ``kms:GenerateDataKey``."""
@@ -163,10 +181,16 @@ class ThreatDetectionArgs(ComponentArgs):
     tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
     """Tags for every taggable child (detectors, lists, export destinations, findings bucket,
     its key and its access-log bucket)."""
+    adopt_detectors: Mapping[str, Adoption] = arg(default_factory=dict, check=_adoption.by_region)
+    """Region -> an existing detector: create (default), import (id: the detector id) or skip
+    (no detector, features, lists or export there; an id given is still reported in
+    ``detector_ids``). See docs/adoption.md."""
 
     def __post_init__(self) -> None:
         if self.home_region not in self.regions:
             raise ValueError(f"home_region: {self.home_region!r} is not one of the regions")
+        _adoption.within("adopt_detectors", self.adopt_detectors, self.regions)
+        _adoption.needs_id("adopt_detectors", self.adopt_detectors, "detector id")
 
 
 def _guardduty_conditions(
@@ -210,13 +234,23 @@ class ThreatDetection(pulumi.ComponentResource):
         self.detectors = {}
         self.detector_ids = {}
         for region in regions:
+            adoption = _adoption.entry(args.adopt_detectors, region)
+            if adoption.skipped:  # unmanaged: its features, lists and export too
+                if adoption.id is not None:
+                    self.detector_ids[region] = pulumi.Output.from_input(adoption.id)
+                continue
             detector = aws.guardduty.Detector(
                 f"{name}-detector-{region}",
                 enable=True,
                 finding_publishing_frequency=args.finding_publishing_frequency,
                 region=region,
                 tags=tags,
-                opts=child,
+                opts=_adoption.options(
+                    adoption,
+                    child,
+                    ignore=["enable", "findingPublishingFrequency", "tags"],
+                    region=region,
+                ),
             )
             self.detectors[region] = detector
             self.detector_ids[region] = detector.id
@@ -272,7 +306,7 @@ class ThreatDetection(pulumi.ComponentResource):
         self.findings_bucket_name = None
         self.findings_bucket_arn = None
         self.publishing_destinations = {}
-        if args.export_findings:
+        if args.export_findings and self.detectors:
             account_id = (
                 args.account_id
                 if args.account_id is not None
@@ -280,13 +314,20 @@ class ThreatDetection(pulumi.ComponentResource):
                     opts=pulumi.InvokeOutputOptions(parent=self)
                 ).account_id
             )
-            arns = [self.detectors[r].arn for r in regions]
+            managed = sorted(self.detectors)
+            arns = [self.detectors[r].arn for r in managed]
             conditions = _guardduty_conditions(account_id, arns)
             guardduty = {"Service": "guardduty.amazonaws.com"}
             self.findings_bucket = SecureBucket(
                 f"{name}-findings",
                 SecureBucketArgs(
                     region=args.home_region,
+                    bucket_prefix=bucket_prefix(args.name_prefix, "findings"),
+                    object_lock=ObjectLock(
+                        mode=ObjectLockMode.GOVERNANCE, days=args.findings_object_lock_days
+                    )
+                    if args.findings_object_lock_days
+                    else None,
                     kms_key_arn=args.kms_key_arn,
                     noncurrent_version_days=args.findings_retention_days,
                     tags=args.tags,
@@ -325,7 +366,7 @@ class ThreatDetection(pulumi.ComponentResource):
             self.findings_bucket_name = bucket.bucket_name
             self.findings_bucket_arn = bucket.arn
             assert bucket.kms_key_arn is not None  # SSE-KMS: the created key or the given one
-            for region in regions:
+            for region in managed:
                 self.publishing_destinations[region] = aws.guardduty.PublishingDestination(
                     f"{name}-export-{region}",
                     detector_id=self.detectors[region].id,

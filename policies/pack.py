@@ -20,21 +20,19 @@ from pulumi_policy import (
     ResourceValidation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    Secret,
     Severity,
     StackValidation,
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import _DictProxy, _ListProxy
-from pulumi_policy.secret import Secret, _DictSecretsProxy, _ListSecretsProxy
+from pulumi_policy.proxy import UnknownValueError
 
 from secbaseline.baseline import catalog
 from secbaseline.baseline.fakes import is_global
 from secbaseline.policies import rules
 
 PACK_NAME = "aws-security-baseline"
-# Proxy classes whose raw content is behind the "__target" key (reading items raises on unknowns).
-_PROXIES = (_DictProxy, _ListProxy, _DictSecretsProxy, _ListSecretsProxy)
 
 DETECTION_CONFIG = PolicyConfigSchema(
     properties={
@@ -72,16 +70,29 @@ DETECTION_CONFIG = PolicyConfigSchema(
 
 
 def plain(value: Any) -> Any:
-    """Policy SDK props as plain dicts/lists: unknowns kept as placeholders, secrets unwrapped."""
+    """Policy SDK props as plain dicts/lists: unknowns kept as placeholders, secrets unwrapped.
+
+    Only the SDK's public behaviour: its props read like a mapping whose items raise
+    ``UnknownValueError`` (carrying the engine's unknown sentinel) when a value is unknown in a
+    preview, and secrets arrive unwrapped or as ``Secret``.
+    """
     if isinstance(value, Secret):
         return plain(value.value)
-    if isinstance(value, _PROXIES):
-        return plain(value["__target"])
+    if isinstance(value, str | bytes):
+        return value
     if isinstance(value, Mapping):
-        return {str(k): plain(value[k]) for k in value}
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        return [plain(v) for v in value]
+        return {str(k): plain(_item(value, k)) for k in value}
+    if isinstance(value, Sequence):
+        return [plain(_item(value, i)) for i in range(len(value))]
     return value
+
+
+def _item(container: Any, key: Any) -> Any:
+    """``container[key]``, or the unknown sentinel the rules treat as "not known yet"."""
+    try:
+        return container[key]
+    except UnknownValueError as unknown:
+        return unknown.unknown_type_sentinel
 
 
 def _resource_validator(name: str) -> ResourceValidation:

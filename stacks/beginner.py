@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from secbaseline.stacks.context import TierContext
-from secbaseline.stacks.parts import access, account, data_protection
+from secbaseline.stacks.parts import access, account, data_protection, trail
 
 
 def build(ctx: TierContext) -> None:
@@ -11,3 +11,4 @@ def build(ctx: TierContext) -> None:
     account.build(ctx)
     access.build(ctx)
     data_protection.build(ctx)
+    trail.build_trail(ctx)  # opt-in here; on by default from intermediate (standalone)

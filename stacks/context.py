@@ -27,6 +27,8 @@ class TierContext:
     detective_graph_arns: dict[str, pulumi.Output[str]] = field(default_factory=dict)
     """This account's Detective graph per region, set by the detection part."""
     security_hub: list[pulumi.Resource] = field(default_factory=list)
+    trail_log_group_name: pulumi.Output[str] | None = None
+    """The account trail's CloudWatch Logs group, set by the trail part for the change alarms."""
     """This account's Security Hub enablement, for resources that must come after it."""
 
     def opts(self) -> pulumi.ResourceOptions:

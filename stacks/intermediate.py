@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from secbaseline.stacks import beginner
 from secbaseline.stacks.context import TierContext
-from secbaseline.stacks.parts import compliance, detection, incident_response
+from secbaseline.stacks.parts import compliance, detection, incident_response, trail
 
 
 def build(ctx: TierContext) -> None:
@@ -13,3 +13,4 @@ def build(ctx: TierContext) -> None:
     detection.build(ctx)  # sets ctx.notification_topic_arn, used by the parts below
     compliance.build(ctx)
     incident_response.build(ctx)
+    trail.build_alarms(ctx, ctx.trail_log_group_name)

@@ -44,6 +44,11 @@ def build(settings: Settings) -> TierContext:
     )
     if settings.detection_regions is None:
         settings = settings.with_detection_regions(enabled_regions(provider))
+        pulumi.log.warn(
+            f"detectionRegions is not set: detection runs in all {len(settings.regions)} regions "
+            "enabled in the account, and GuardDuty, Config, Security Hub and Inspector bill per "
+            "region; set secbaseline:detectionRegions to the regions you use (docs/cost.md)"
+        )
     identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider))
     ctx = TierContext(settings=settings, provider=provider, account_id=identity.account_id)
     TIER_PROGRAMS[settings.tier](ctx)

@@ -5,13 +5,16 @@ beginner stack, ``guardrails`` in a member stack) fails now, not when the tier i
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from secbaseline.baseline import validate
 from secbaseline.baseline.args import ComponentArgs
 from secbaseline.baseline.settings import Settings, thaw
 from secbaseline.components import (
     AccessAnalysisArgs,
     AccountHardeningArgs,
+    AccountTrailArgs,
     ApiFunctionArgs,
     AutoRemediationArgs,
+    ChangeAlarmsArgs,
     ConfigRecordingArgs,
     ConfigRulesArgs,
     DelegatedIamAdminArgs,
@@ -33,9 +36,11 @@ from secbaseline.components import (
     ThreatDetectionArgs,
     VulnerabilityScanningArgs,
 )
+from secbaseline.components._adoption import AdoptArgs
 
 SECTION_ARGS: Mapping[str, type[ComponentArgs]] = MappingProxyType(
     {
+        "adopt": AdoptArgs,
         "accountHardening": AccountHardeningArgs,
         "bastion": FargateBastionArgs,
         "ec2Bastion": Ec2BastionArgs,
@@ -60,13 +65,19 @@ SECTION_ARGS: Mapping[str, type[ComponentArgs]] = MappingProxyType(
         "organizationTrail": OrganizationTrailArgs,
         "guardrails": GuardrailPoliciesArgs,
         "organizationDetection": OrganizationDetectionArgs,
+        "accountTrail": AccountTrailArgs,
+        "changeAlarms": ChangeAlarmsArgs,
     }
 )
 """Config section -> the arguments class that parses it (its keys are the config keys)."""
 
 
 def check_sections(settings: Settings) -> None:
-    """Refuse unknown keys in every section the stack sets, built by this tier or not. The
-    parts validate values of the sections they build; ``enabled`` is read by the tier."""
-    for name, raw in sorted(settings.sections.items()):
-        SECTION_ARGS[name].check_keys(name, thaw(raw), extra=("enabled",))
+    """Refuse unknown keys and bad values in every section the stack sets, built by this tier
+    or not, before any resource is registered. ``enabled`` is read by the tier."""
+    for name, frozen in sorted(settings.sections.items()):
+        raw = thaw(frozen)
+        SECTION_ARGS[name].check_keys(name, raw, extra=("enabled",))
+        if isinstance(raw, Mapping) and "enabled" in raw:
+            validate.boolean(f"{name}.enabled", raw["enabled"])
+        SECTION_ARGS[name].check_values(name, raw, extra=("enabled",))

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
+import pickle
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
+from filelock import FileLock
 
 from secbaseline.baseline import plan as planning
 from secbaseline.baseline.engine import Plan, run
@@ -43,16 +47,45 @@ def _fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 _PLANS: dict[str, Plan] = {}
 _plan_config_uncached = planning.plan_config
+_SHARED_PLANS: list[Path] = []
+"""The folder the xdist workers of this session share plans through (empty: not shared)."""
 
 
 def _plan_config_cached(config: Mapping[str, Any], **kwargs: Any) -> Plan:
-    """``plan_config`` with one plan per distinct call per test process: plans are
+    """``plan_config`` with one synthesis per distinct call per test session: plans are
     deterministic (``test_plans_are_deterministic`` proves it without the cache) and tests only
-    read them, so repeating a tier's synthesis would only cost time. Errors are not cached."""
+    read them, so repeating a tier's synthesis would only cost time. Under pytest-xdist the
+    first worker to need a plan makes it and the others load it. Errors are not cached."""
     key = json.dumps([config, kwargs], sort_keys=True, default=str)
     if key not in _PLANS:
-        _PLANS[key] = _plan_config_uncached(config, **kwargs)
+        _PLANS[key] = _shared_plan(key, lambda: _plan_config_uncached(config, **kwargs))
     return _PLANS[key]
+
+
+def _shared_plan(key: str, make: Callable[[], Plan]) -> Plan:
+    if not _SHARED_PLANS:
+        return make()
+    path = _SHARED_PLANS[0] / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.pickle"
+    with FileLock(f"{path}.lock"):
+        if path.exists():
+            plan: Plan = pickle.loads(path.read_bytes())  # written by this session
+            return plan
+        plan = make()
+        path.write_bytes(pickle.dumps(plan))
+        return plan
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _plans_shared_between_workers(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> Iterator[None]:
+    """xdist workers of one session share a temp root; plans made there are this session's."""
+    if worker_id != "master":
+        folder = tmp_path_factory.getbasetemp().parent / "plans"
+        folder.mkdir(exist_ok=True)
+        _SHARED_PLANS.append(folder)
+    yield
+    _SHARED_PLANS.clear()
 
 
 @pytest.fixture(autouse=True)

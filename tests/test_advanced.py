@@ -57,7 +57,10 @@ def test_management_role_deploys_organization_trail_and_guardrails(
     assert 1 <= len(documents) <= 4
     assert all(len(r.inputs["content"]) <= 5120 for r in plan.of_type(POLICY))
     assert denied(documents, Request("ec2:RunInstances", region="eu-west-1"))
-    assert not denied(documents, Request("iam:CreateRole", region="eu-west-1"))
+    developer_role = "arn:aws:iam::333333333333:role/app-orders"
+    assert not denied(
+        documents, Request("iam:CreateRole", region="eu-west-1", resource=developer_role)
+    )
     assert not denied(
         documents,
         Request("cloudtrail:StopLogging", "arn:aws:iam::333333333333:role/secbaseline-deployer"),

@@ -493,3 +493,19 @@ def test_depends_on_reaches_the_configurations(
     run_program(program)
     assert len(depends) == len(REGIONS)
     assert all(markers[0] in d for d in depends)
+
+
+def test_no_runbook_may_rewrite_bucket_policies(run_program: Callable[..., Plan]) -> None:
+    """Every runbook enabled: the role still cannot put or delete any bucket's policy (an IAM
+    linter's resource-policy privilege escalation), and the SSL-only rule is not offered."""
+    plan = build(run_program)
+    policy = json.loads(plan.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    actions = {a for s in policy["Statement"] for a in s["Action"]}
+    assert actions & {"s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketAcl"} == set()
+    assert "S3_BUCKET_SSL_REQUESTS_ONLY" not in RUNBOOKS
+    with pytest.raises(ArgumentError, match="S3_BUCKET_SSL_REQUESTS_ONLY: no remediation runbook"):
+        AutoRemediationArgs(
+            regions=REGIONS,
+            home_region=HOME,
+            rules={"S3_BUCKET_SSL_REQUESTS_ONLY": RemediationOptions()},
+        )

@@ -141,7 +141,7 @@ def test_console_script_runs_as_a_process() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["schemaVersion"] == 1
+    assert json.loads(done.stdout)["schemaVersion"] == 2
 
 
 def test_stack_file_values_are_read_as_pulumi_hands_them_over(tmp_path: Path) -> None:

@@ -24,12 +24,6 @@ ACCEPTED_FINDINGS: dict[tuple[str, str], str] = {
     ): "a permissions boundary is a ceiling over whole services; the developer's own "
     "identity policies scope resources, the boundary only caps them",
     (
-        "auto-remediation-permissions",
-        "RESOURCE_POLICY_PRIVILEGE_ESCALATION",
-    ): "AWSConfigRemediation-RestrictBucketSSLRequestsOnly must rewrite bucket policies of any "
-    "bucket (S3 ARNs carry no account); the role trusts only ssm.amazonaws.com for this "
-    "account, and that remediation is manual by default",
-    (
         "incident-response-policy",
         "RESOURCE_MISMATCH",
     ): "the EC2 isolation role splits each mutating action by resource type on purpose: "
@@ -78,7 +72,7 @@ def test_recording_rules_and_remediation_in_every_region(intermediate: Plan) -> 
         }
     remediations = plan.of_type("aws:cfg/remediationConfiguration:RemediationConfiguration")
     assert {r.inputs["region"] for r in remediations} == set(REGIONS)
-    assert len(remediations) == 8 * len(REGIONS)
+    assert len(remediations) == 7 * len(REGIONS)  # every runbook but the SSL-only one
     rule_names = {(r.inputs["region"], r.inputs["name"]) for r in rules}
     assert all((r.inputs["region"], r.inputs["configRuleName"]) in rule_names for r in remediations)
     policies = {r.name for r in plan.of_type("aws:iam/policy:Policy")}

@@ -365,3 +365,16 @@ def test_component_provider_mapping_and_opts_pass_through(
 
     plan = run_program(program)
     assert len(plan.of_type("aws:cfg/recorder:Recorder")) == len(REGIONS)
+
+
+def test_delivery_bucket_is_named_under_the_prefix_without_object_lock(
+    run_program: Callable[..., Plan],
+) -> None:
+    """Named ``<prefix>-config-`` so the delegation boundary fences it; no Object Lock, because
+    AWS Config does not deliver to a bucket with Object Lock enabled (AWS::Config::DeliveryChannel
+    documentation)."""
+    plan = build(run_program, name_prefix="acme")
+    buckets = plan.of_type("aws:s3/bucket:Bucket")
+    assert {b.inputs["bucketPrefix"] for b in buckets} == {"acme-config-", "acme-config-logs-"}
+    assert not any(b.inputs.get("objectLockEnabled") for b in buckets)
+    assert not plan.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")

@@ -384,3 +384,56 @@ def test_evaluator_itself_distinguishes_allow_and_deny() -> None:
             "s3:GetObject",
             "*",
         )
+
+
+BUCKET_CONFIGURATION_ACTIONS = (
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketVersioning",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketLogging",
+    "s3:DeleteBucket",
+)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [{"tier": "intermediate"}, {"tier": "advanced", "role": "management"}],
+    ids=["intermediate", "management"],
+)
+def test_boundary_fences_every_bucket_the_baseline_plans(
+    plan_tier: Callable[..., Plan], config: dict[str, str]
+) -> None:
+    """Every bucket of the default plans is named under ``secbaseline-``, and a developer role
+    (AdministratorAccess inside the boundary) can neither reconfigure nor delete it."""
+    plan = plan_tier(**config)
+    boundary = json.loads(
+        next(
+            p
+            for p in plan.of_type("aws:iam/policy:Policy")
+            if p.inputs.get("name") == "secbaseline-developer-boundary"
+        ).inputs["policy"]
+    )
+    admin = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+    def can(action: str, resource: str = "*") -> str:
+        return evaluate([admin], action, resource, boundary=boundary)
+
+    names = sorted(b.outputs["bucket"] for b in plan.of_type("aws:s3/bucket:Bucket"))
+    assert names
+    for name in names:
+        assert name.startswith("secbaseline-"), name
+        bucket = f"arn:aws:s3:::{name}"
+        for action in BUCKET_CONFIGURATION_ACTIONS:
+            assert can(action, bucket) == DENY, (action, name)
+        assert can("s3:DeleteObjectVersion", f"{bucket}/AWSLogs/1/x.json.gz") == DENY
+        assert can("s3:PutObject", f"{bucket}/isolation/i-1/state.json") == DENY
+        assert can("s3:GetObject", f"{bucket}/AWSLogs/1/x.json.gz") == ALLOW  # reading is fine
+    assert can("s3:PutAccountPublicAccessBlock") == DENY
+    # The developers' own buckets stay theirs.
+    assert can("s3:PutBucketPolicy", "arn:aws:s3:::app-orders") == ALLOW
+    assert can("s3:CreateBucket", "arn:aws:s3:::app-orders") == ALLOW
+    assert can("s3:CreateBucket", "arn:aws:s3:::secbaseline-config-x") == DENY

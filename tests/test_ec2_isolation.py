@@ -287,6 +287,20 @@ def test_original_state_is_recorded_per_interface_and_in_the_evidence_bucket(
     assert state["finding"]["type"] == "CryptoCurrency:EC2/BitcoinTool.B!DNS"
 
 
+def test_evidence_uploads_carry_a_checksum_for_object_lock(scenario: Scenario) -> None:
+    """The drill's evidence bucket has Object Lock default retention, as deployed; S3 requires
+    Content-MD5 or a checksum on such uploads (moto does not enforce it, so assert it was sent)
+    and the objects are retained."""
+    run(scenario)
+    s3 = boto3.client("s3", region_name="us-east-1")
+    for item in s3.list_objects_v2(Bucket=scenario.evidence_bucket)["Contents"]:
+        head = s3.head_object(
+            Bucket=scenario.evidence_bucket, Key=item["Key"], ChecksumMode="ENABLED"
+        )
+        assert head.get("ChecksumSHA256"), item["Key"]
+        assert head["ObjectLockMode"] == "GOVERNANCE", item["Key"]
+
+
 def test_summary_is_published_to_the_topic_in_its_own_region(scenario: Scenario) -> None:
     factory = Recording()
     run(scenario, factory)

@@ -351,3 +351,38 @@ def test_no_exempt_role_is_refused_unless_accepted() -> None:
         GuardrailPoliciesArgs(**base)
     assert GuardrailPoliciesArgs(**base, no_admin_exemption=True).admin_role_arns == []
     assert GuardrailPoliciesArgs(**base, break_glass_role_arn="arn:aws:iam::*:role/bg")
+
+
+def test_management_plan_scps_deny_silencing_guardduty_and_exempt_the_baseline_roles(
+    plan_tier: Callable[..., Plan],
+) -> None:
+    """The default management plan: members cannot silence GuardDuty or CloudTrail, and the
+    baseline's own remediation and isolation roles (named as the member plan names them) act
+    outside ``allowedRegions`` and fix metadata options."""
+    documents = scps(plan_tier(tier="advanced", role="management"))
+    for action in (
+        "guardduty:CreateFilter",
+        "guardduty:UpdateFilter",
+        "guardduty:CreateIPSet",
+        "guardduty:UpdateIPSet",
+        "guardduty:CreateThreatIntelSet",
+        "guardduty:UpdateThreatIntelSet",
+        "cloudtrail:PutInsightSelectors",
+        "cloudtrail:DeleteEventDataStore",
+    ):
+        assert denied(documents, Request(action)), action
+    member = plan_tier(tier="advanced", role="member")
+    roles = {r.inputs.get("name") for r in member.of_type("aws:iam/role:Role")}
+    assert {"secbaseline-config-remediation", "secbaseline-ec2-isolation"} <= roles
+    outside = "eu-north-1"  # a region no allowedRegions list of the example stack holds
+    for role in ("secbaseline-config-remediation", "secbaseline-ec2-isolation"):
+        arn = f"arn:aws:iam::333333333333:role/{role}"
+        assert not denied(documents, Request("ec2:DescribeInstances", arn, region=outside))
+        assert denied(documents, Request("ec2:DescribeInstances", region=outside))
+    fix = Request(
+        "ec2:ModifyInstanceMetadataOptions",
+        "arn:aws:iam::333333333333:role/secbaseline-config-remediation",
+        region="ap-northeast-1",
+    )
+    assert not denied(documents, fix)
+    assert denied(documents, Request("ec2:ModifyInstanceMetadataOptions", region="ap-northeast-1"))

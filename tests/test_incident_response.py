@@ -389,6 +389,25 @@ def test_evidence_object_lock(run_program: Callable[..., Plan]) -> None:
     assert lock.inputs["rule"]["defaultRetention"] == {"mode": "GOVERNANCE", "days": 90}
 
 
+def test_evidence_is_locked_by_default_under_the_baseline_prefix(
+    run_program: Callable[..., Plan],
+) -> None:
+    plan = build(run_program)
+    lock = plan.one("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    assert lock.inputs["rule"]["defaultRetention"] == {"mode": "GOVERNANCE", "days": 365}
+    bucket = next(
+        b for b in plan.of_type("aws:s3/bucket:Bucket") if b.inputs.get("objectLockEnabled")
+    )
+    assert bucket.inputs["bucketPrefix"] == "secbaseline-evidence-"
+    assert bucket.outputs["bucket"].startswith("secbaseline-evidence-")
+    # Opt-out: no lock (the bucket itself stays).
+    unlocked = build(run_program, evidence_object_lock_days=None)
+    assert not unlocked.of_type(
+        "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
+    )
+    assert unlocked.of_type("aws:s3/bucket:Bucket")
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -415,10 +434,6 @@ def test_evidence_object_lock(run_program: Callable[..., Plan]) -> None:
             "finding_type_prefixes: 'str' instances are not allowed as a Sequence value",
         ),
         ({"exempt_tag": ""}, "exempt_tag: expected a tag key of 1-128 characters"),
-        (
-            {"evidence_bucket": False, "evidence_object_lock_days": 30},
-            "evidence_object_lock_days: needs evidence_bucket true",
-        ),
         ({"evidence_object_lock_days": 0}, "evidence_object_lock_days: 0 is out of range 1-36500"),
         ({"log_retention_days": 42}, "log_retention_days: 42 is not a CloudWatch Logs retention"),
         ({"reserved_concurrency": 0}, "reserved_concurrency: 0 is out of range 1-100"),
@@ -484,10 +499,6 @@ def test_from_config() -> None:
         ),
         ({"minSeverity": 11}, "incidentResponse.minSeverity: 11 is out of range 1-10"),
         ({"minSeverity": "high"}, "incidentResponse.minSeverity: expected a valid number"),
-        (
-            {"evidenceBucket": False, "evidenceObjectLockDays": 3},
-            "incidentResponse.evidenceObjectLockDays: needs evidenceBucket true",
-        ),
         (
             {"logRetentionDays": 42},
             "incidentResponse.logRetentionDays: 42 is not a CloudWatch Logs retention",

@@ -170,6 +170,29 @@ def test_cloudwatch_logs_delivery_and_compliance_lock(run_program: Callable[...,
     assert lock.inputs["rule"]["defaultRetention"] == {"mode": "COMPLIANCE", "days": 2555}
 
 
+def test_cloudwatch_logs_copy_is_encrypted_with_its_own_customer_key(
+    run_program: Callable[..., Plan],
+) -> None:
+    plan = build(run_program, cloudwatch_logs=True)
+    group = plan.one("aws:cloudwatch/logGroup:LogGroup")
+    keys = {k.name: k for k in plan.of_type("aws:kms/key:Key")}
+    assert sorted(keys) == ["org-trail-log-group-key", "org-trail-logs-key"]
+    logs_key = keys["org-trail-log-group-key"]
+    assert group.inputs["kmsKeyId"] == logs_key.outputs["arn"]
+    assert logs_key.inputs["enableKeyRotation"] is True
+    grant = statements(logs_key.inputs["policy"])["AllowCloudWatchLogs"]
+    assert grant["Principal"] == {"Service": "logs.ap-northeast-1.amazonaws.com"}
+    assert grant["Condition"] == {
+        "ArnLike": {
+            "kms:EncryptionContext:aws:logs:arn": (
+                "arn:aws:logs:ap-northeast-1:111111111111:log-group:*"
+            )
+        }
+    }
+    # The log files keep their own key: CloudTrail's statements are not in the logs key.
+    assert "AllowCloudTrailEncrypt" not in statements(logs_key.inputs["policy"])
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -271,7 +294,7 @@ def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan]) -> No
         *plan.of_type("aws:cloudwatch/logGroup:LogGroup"),
         *plan.of_type("aws:iam/role:Role"),
     ]
-    assert len(taggable) == 6  # trail, log bucket, access-log bucket, key, group, role
+    assert len(taggable) == 7  # trail, log bucket, access-log bucket, 2 keys, group, role
     for resource in taggable:
         assert resource.inputs["tags"] == {"team": "security"}, resource.name
 

@@ -23,6 +23,8 @@ USER = "arn:aws:iam::333333333333:role/developer"
 ADMIN_ROLE = "arn:aws:iam::333333333333:role/secbaseline-deployer"
 BREAK_GLASS_ROLE = "arn:aws:iam::333333333333:role/break-glass"
 ROOT = "arn:aws:iam::333333333333:root"
+REMEDIATION_ROLE = "arn:aws:iam::333333333333:role/secbaseline-config-remediation"
+ISOLATION_ROLE = "arn:aws:iam::333333333333:role/secbaseline-ec2-isolation"
 
 
 def policies(*names: str) -> list[dict[str, Any]]:
@@ -41,12 +43,25 @@ ALL = policies()
         ("denyCloudTrailChanges", "cloudtrail:DeleteTrail"),
         ("denyCloudTrailChanges", "cloudtrail:UpdateTrail"),
         ("denyCloudTrailChanges", "cloudtrail:PutEventSelectors"),
+        ("denyCloudTrailChanges", "cloudtrail:PutInsightSelectors"),
+        ("denyCloudTrailChanges", "cloudtrail:DeleteEventDataStore"),
+        ("denyCloudTrailChanges", "cloudtrail:StopEventDataStoreIngestion"),
+        ("denyCloudTrailChanges", "cloudtrail:UpdateEventDataStore"),
         ("denyGuardDutyChanges", "guardduty:DeleteDetector"),
         ("denyGuardDutyChanges", "guardduty:UpdateDetector"),
         ("denyGuardDutyChanges", "guardduty:DisassociateFromAdministratorAccount"),
         ("denyGuardDutyChanges", "guardduty:DeleteMembers"),
         ("denyGuardDutyChanges", "guardduty:DeletePublishingDestination"),
         ("denyGuardDutyChanges", "guardduty:StopMonitoringMembers"),
+        # Silencing GuardDuty while it runs: suppression rules, trusted IPs, threat lists.
+        ("denyGuardDutyChanges", "guardduty:CreateFilter"),
+        ("denyGuardDutyChanges", "guardduty:UpdateFilter"),
+        ("denyGuardDutyChanges", "guardduty:CreateIPSet"),
+        ("denyGuardDutyChanges", "guardduty:UpdateIPSet"),
+        ("denyGuardDutyChanges", "guardduty:CreateThreatIntelSet"),
+        ("denyGuardDutyChanges", "guardduty:UpdateThreatIntelSet"),
+        ("denyGuardDutyChanges", "guardduty:DeleteThreatIntelSet"),
+        ("protectBaselineResources", "iam:CreateRole"),
         ("denySecurityHubChanges", "securityhub:DisableSecurityHub"),
         ("denySecurityHubChanges", "securityhub:BatchDisableStandards"),
         ("denySecurityHubChanges", "securityhub:DisassociateFromAdministratorAccount"),
@@ -174,6 +189,25 @@ def test_imdsv2_required_at_launch() -> None:
     assert not denied(own, Request("s3:GetObject", context={"ec2:RoleDelivery": "2.0"}))
 
 
+def test_only_the_baselines_remediation_role_may_enforce_imdsv2() -> None:
+    own = policies("requireImdsv2")
+    instance = "arn:aws:ec2:ap-northeast-1:333333333333:instance/i-0123456789abcdef0"
+    modify = "ec2:ModifyInstanceMetadataOptions"
+    assert not denied(own, Request(modify, REMEDIATION_ROLE, resource=instance))
+    assert denied(own, Request(modify, USER, resource=instance))
+    assert denied(own, Request(modify, ISOLATION_ROLE, resource=instance))
+    # The exemption is only as good as the name: nobody but admins creates a role under it.
+    protect = policies("protectBaselineResources")
+    assert denied(protect, Request("iam:CreateRole", USER, resource=REMEDIATION_ROLE))
+    assert not denied(protect, Request("iam:CreateRole", ADMIN_ROLE, resource=REMEDIATION_ROLE))
+    # The name follows the prefix.
+    ctx = scp.GuardrailContext(allowed_regions=("us-east-1",), name_prefix="acme-sec")
+    statement = scp.require_imdsv2(ctx)[1]
+    assert statement["Condition"]["ArnNotLike"] == {
+        "aws:PrincipalArn": ["arn:aws:iam::*:role/acme-sec-config-remediation"]
+    }
+
+
 def test_baseline_resources_are_protected_by_name_and_by_tag() -> None:
     own = policies("protectBaselineResources")
     by_name = [
@@ -257,7 +291,23 @@ class TestRegionDeny:
         assert statement["Condition"]["StringNotEquals"] == {
             "aws:RequestedRegion": ["ap-northeast-1", "us-east-1"]
         }
-        assert statement["Condition"]["ArnNotLike"] == {"aws:PrincipalArn": [BREAK_GLASS, ADMIN]}
+        assert statement["Condition"]["ArnNotLike"] == {
+            "aws:PrincipalArn": [
+                BREAK_GLASS,
+                "arn:aws:iam::*:role/secbaseline-config-remediation",
+                ADMIN,
+                "arn:aws:iam::*:role/secbaseline-ec2-isolation",
+            ]
+        }
+
+    def test_the_baselines_remediation_and_isolation_roles_act_in_every_region(self) -> None:
+        for role in (REMEDIATION_ROLE, ISOLATION_ROLE):
+            for action in ("ec2:ModifyInstanceAttribute", "ec2:CreateSnapshot"):
+                assert not denied(self.own, Request(action, role, region="us-east-2")), role
+        # By exact name: a look-alike role of a developer is not exempt.
+        look_alike = "arn:aws:iam::333333333333:role/secbaseline-ec2-isolation-copy"
+        assert denied(self.own, Request("ec2:RunInstances", look_alike, region="us-east-2"))
+        assert denied(self.own, Request("ec2:RunInstances", USER, region="us-east-2"))
 
 
 def test_without_exemptions_no_principal_condition_is_added() -> None:

@@ -158,6 +158,19 @@ def test_given_key_sse_s3_and_object_lock(run_program: Callable[..., Plan]) -> N
             "bucket_name: 'Bad_Name' is not a valid S3 bucket name",
         ),
         ({"region": "moon-1"}, "region: unknown AWS region 'moon-1'"),
+        ({"bucket_prefix": "Logs-"}, "bucket_prefix: 'Logs-' is not a valid S3 bucket name prefix"),
+        (
+            {"bucket_prefix": "a" * 33},
+            f"bucket_prefix: {'a' * 33!r} is not a valid S3 bucket name prefix (1-32 characters",
+        ),
+        (
+            {"bucket_prefix": "logs-", "bucket_name": "logs-1"},
+            "bucket_prefix: cannot be combined with bucket_name or import_existing",
+        ),
+        (
+            {"bucket_prefix": "logs-", "import_existing": "logs-1"},
+            "bucket_prefix: cannot be combined with bucket_name or import_existing",
+        ),
         (
             {"use_sse_s3": True, "kms_key_arn": "arn:aws:kms:us-east-1:111111111111:key/x"},
             "use_sse_s3: cannot be combined with kms_key_arn",
@@ -313,3 +326,28 @@ def test_bad_config(section: Any, message: str) -> None:
     with pytest.raises(ArgumentError) as err:
         SecureBucketArgs.from_config("bucket", section)
     assert str(err.value).startswith(message)
+
+
+def test_bucket_prefix_names_the_bucket_and_its_log_bucket(
+    run_program: Callable[..., Plan],
+) -> None:
+    plan = build(run_program, SecureBucketArgs(bucket_prefix="secbaseline-data-"))
+    buckets = {r.name: r for r in plan.of_type("aws:s3/bucket:Bucket")}
+    assert buckets["data-bucket"].inputs["bucketPrefix"] == "secbaseline-data-"
+    assert "bucket" not in buckets["data-bucket"].inputs  # S3 completes the name
+    logs = buckets["data-access-logs-bucket"]
+    assert logs.inputs["bucketPrefix"] == "secbaseline-data-logs-"
+    assert all(b.outputs["bucket"].startswith("secbaseline-data-") for b in buckets.values())
+    # Without a prefix, Pulumi auto-names (no prefix is sent).
+    plain = build(run_program)
+    assert all("bucketPrefix" not in b.inputs for b in plain.of_type("aws:s3/bucket:Bucket"))
+
+
+def test_baseline_bucket_prefix_fits_s3() -> None:
+    from secbaseline.baseline.naming import MAX_BUCKET_PREFIX, bucket_prefix
+
+    assert bucket_prefix("secbaseline", "findings") == "secbaseline-findings-"
+    longest = bucket_prefix("a" * 24, "org-trail")  # namePrefix allows up to 24 characters
+    assert longest == "a" * 24 + "-org-tr-"
+    assert len(longest) == MAX_BUCKET_PREFIX
+    assert longest.startswith("a" * 24 + "-")  # the boundary's fence still matches

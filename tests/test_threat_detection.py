@@ -48,16 +48,24 @@ def test_defaults(run_program: Callable[..., Plan]) -> None:
             if plan.region_of(f) == region and f.inputs["detectorId"] == detector.id
         }
         assert sorted(features) == sorted(FEATURES.values())
-        assert {f.inputs["status"] for f in features.values()} == {"ENABLED"}
+        # Every plan on but Runtime Monitoring (opt-in, as in OrganizationDetection).
+        assert {n: f.inputs["status"] for n, f in features.items()} == {
+            n: "DISABLED" if n == "RUNTIME_MONITORING" else "ENABLED" for n in FEATURES.values()
+        }
         runtime = features["RUNTIME_MONITORING"].inputs["additionalConfigurations"]
         assert runtime == [
-            {"name": "EKS_ADDON_MANAGEMENT", "status": "ENABLED"},
-            {"name": "ECS_FARGATE_AGENT_MANAGEMENT", "status": "ENABLED"},
-            {"name": "EC2_AGENT_MANAGEMENT", "status": "ENABLED"},
+            {"name": "EKS_ADDON_MANAGEMENT", "status": "DISABLED"},
+            {"name": "ECS_FARGATE_AGENT_MANAGEMENT", "status": "DISABLED"},
+            {"name": "EC2_AGENT_MANAGEMENT", "status": "DISABLED"},
         ]
 
     # One bucket and one key, both in the home region; every region exports to them.
     bucket = next(r for r in plan.of_type("aws:s3/bucket:Bucket") if r.name == "td-findings-bucket")
+    assert bucket.inputs["bucketPrefix"] == "secbaseline-findings-"
+    assert bucket.inputs["objectLockEnabled"] is True
+    lock = plan.one("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    assert lock.inputs["bucket"] == bucket.id
+    assert lock.inputs["rule"]["defaultRetention"] == {"mode": "GOVERNANCE", "days": 365}
     key = plan.one("aws:kms/key:Key")
     assert plan.region_of(bucket) == plan.region_of(key) == "ap-northeast-1"
     destinations = plan.of_type("aws:guardduty/publishingDestination:PublishingDestination")
@@ -122,6 +130,27 @@ def test_features_switch_individually(run_program: Callable[..., Plan]) -> None:
     } == {"ONE_HOUR"}
     assert plan.of_type("aws:guardduty/publishingDestination:PublishingDestination") == []
     assert plan.of_type("aws:s3/bucket:Bucket") == []
+
+
+def test_runtime_monitoring_is_opt_in(run_program: Callable[..., Plan]) -> None:
+    plan = build(
+        run_program, features=GuardDutyFeatures(runtime_monitoring=True), export_findings=False
+    )
+    runtime = [f for f in plan.of_type(FEATURE) if f.inputs["name"] == "RUNTIME_MONITORING"]
+    assert len(runtime) == len(REGIONS)
+    for feature in runtime:
+        assert feature.inputs["status"] == "ENABLED"
+        assert {c["status"] for c in feature.inputs["additionalConfigurations"]} == {"ENABLED"}
+
+
+def test_findings_lock_opt_out_and_name_prefix(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, findings_object_lock_days=None, name_prefix="acme")
+    assert not plan.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    bucket = next(r for r in plan.of_type("aws:s3/bucket:Bucket") if r.name == "td-findings-bucket")
+    assert "objectLockEnabled" not in bucket.inputs or not bucket.inputs["objectLockEnabled"]
+    assert bucket.outputs["bucket"].startswith("acme-findings-")
+    logs = next(r for r in plan.of_type("aws:s3/bucket:Bucket") if r.name != "td-findings-bucket")
+    assert logs.outputs["bucket"].startswith("acme-findings-logs-")
 
 
 def test_runtime_agents_follow_runtime_monitoring(run_program: Callable[..., Plan]) -> None:
@@ -324,3 +353,19 @@ def test_bad_list_args() -> None:
         ThreatList(name="x", location="s3://b/k")
     with pytest.raises(ArgumentError, match=r"^name: must be 1-300 characters"):
         ThreatList(name="", location="https://b/k")
+
+
+def test_findings_lock_config_null_opts_out_and_bad_days_are_refused() -> None:
+    home = {"regions": ["ap-northeast-1"], "home_region": "ap-northeast-1"}
+    args = ThreatDetectionArgs.from_config(
+        "threatDetection", {"findingsObjectLockDays": None}, **home
+    )
+    assert args.findings_object_lock_days is None
+    assert (
+        ThreatDetectionArgs.from_config("threatDetection", {}, **home).findings_object_lock_days
+        == 365
+    )
+    with pytest.raises(
+        ArgumentError, match=r"threatDetection.findingsObjectLockDays: 0 is out of range 1-36500"
+    ):
+        ThreatDetectionArgs.from_config("threatDetection", {"findingsObjectLockDays": 0}, **home)

@@ -202,3 +202,182 @@ def test_the_cli_works_from_an_empty_folder(clean_python: Path, tmp_path: Path) 
     drill = _run([str(cli), "drill", "ec2-isolation"], cwd=tmp_path)
     assert drill.returncode == 2
     assert "pulumi-aws-security-baseline[drill]" in drill.stdout + drill.stderr
+
+
+# --- The policy pack alone (issue 15): a copy of policies/ outside the checkout --------------
+
+PACK_REQUIREMENTS = ROOT / "policies" / "requirements.txt"
+DETECTION_POLICIES = ("guardduty-all-regions", "securityhub-all-regions", "config-all-regions")
+
+
+def _requirement_lines() -> list[str]:
+    lines = PACK_REQUIREMENTS.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _policy_floor() -> str:
+    (spec,) = [r for r in _requirement_lines() if r.startswith("pulumi-policy")]
+    floor = spec.split(">=", 1)[1].split(",", 1)[0]
+    return floor if floor.count(".") == 2 else f"{floor}.0"
+
+
+def test_pack_requirements_pin_this_release() -> None:
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "version"
+    ]
+    assert f"pulumi-aws-security-baseline=={version}" in _requirement_lines()
+    manifest = (ROOT / "policies" / "PulumiPolicy.yaml").read_text(encoding="utf-8")
+    assert "virtualenv: venv" in manifest  # beside the pack: no path into this repository
+
+
+@pytest.fixture(scope="session")
+def pack_python(wheel: Path) -> Path:
+    """A virtualenv made from the pack's requirements.txt alone, with the oldest pulumi-policy
+    it allows; the built wheel stands in for the pinned release (same version, checked above).
+    Kept between sessions like ``clean_python``, keyed by the requirements too."""
+    key = hashlib.sha256(
+        (_dependency_key() + PACK_REQUIREMENTS.read_text(encoding="utf-8")).encode()
+    ).hexdigest()[:12]
+    home = Path(tempfile.gettempdir()) / f"secbaseline-pack-venv-{key}"
+    python = home / "bin" / "python"
+    ready = home / ".dependencies-installed"
+    if not ready.is_file():
+        shutil.rmtree(home, ignore_errors=True)
+        venv.create(home, with_pip=True)
+        floor = f"pulumi-policy=={_policy_floor()}"
+        done = _run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                str(wheel),
+                "-r",
+                str(PACK_REQUIREMENTS),
+                floor,
+            ],
+            cwd=home,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        ready.touch()
+    done = _run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)],
+        cwd=home,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return python
+
+
+def _served_findings(python: Path, pack: Path, plan: Any) -> set[tuple[str, str, str | None, str]]:
+    """Serve the pack from ``pack`` and send it the plan the way the engine does (gRPC)."""
+    import grpc
+    from google.protobuf import struct_pb2
+    from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+    def struct(value: dict[str, Any]) -> struct_pb2.Struct:
+        message = struct_pb2.Struct()
+        message.update(json.loads(json.dumps(value)))
+        return message
+
+    def resource(r: Any) -> dict[str, Any]:
+        region = plan.region_of(r)
+        fields: dict[str, Any] = {
+            "type": r.type,
+            "properties": struct(r.inputs),
+            "urn": r.urn,
+            "name": r.name,
+        }
+        if region:
+            fields["provider"] = analyzer_pb2.AnalyzerProviderResource(
+                type="pulumi:providers:aws",
+                properties=struct({"region": region}),
+                urn="urn:pulumi:dev::shop::pulumi:providers:aws::default",
+                name="default",
+            )
+        return fields
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    server = subprocess.Popen(
+        [str(python), "-u", str(pack)], cwd=pack, stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline().strip())
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        stub = analyzer_pb2_grpc.AnalyzerStub(channel)
+        detection = {"tier": "intermediate", "regions": ["ap-northeast-1"]}
+        stub.Configure(
+            analyzer_pb2.ConfigureAnalyzerRequest(
+                policyConfig={
+                    name: analyzer_pb2.PolicyConfig(
+                        enforcementLevel=analyzer_pb2.MANDATORY, properties=struct(detection)
+                    )
+                    for name in DETECTION_POLICIES
+                }
+            ),
+            timeout=60,
+        )
+        levels = {analyzer_pb2.MANDATORY: "mandatory", analyzer_pb2.ADVISORY: "advisory"}
+
+        def message(d: Any) -> str:  # the SDK puts the policy's description first
+            text: str = d.message
+            assert text.startswith(d.description + "\n"), text
+            return text.removeprefix(d.description + "\n")
+
+        found: set[tuple[str, str, str | None, str]] = set()
+        resources = [resource(r) for r in plan.custom_resources()]
+        for fields in resources:
+            answer = stub.Analyze(analyzer_pb2.AnalyzeRequest(**fields), timeout=60)
+            found |= {
+                (d.policyName, levels[d.enforcementLevel], d.urn or fields["urn"], message(d))
+                for d in answer.diagnostics
+            }
+        # The stack view of a deployed stack: the engine sends state, whose outputs carry the id
+        # the rules join settings by (a fresh preview joins by property dependencies instead).
+        request = analyzer_pb2.AnalyzeStackRequest(
+            resources=[
+                analyzer_pb2.AnalyzerResource(
+                    **{**fields, "properties": struct({**r.inputs, "id": r.id})}
+                )
+                for r, fields in zip(plan.custom_resources(), resources, strict=True)
+            ]
+        )
+        answer = stub.AnalyzeStack(request, timeout=60)
+        found |= {
+            (d.policyName, levels[d.enforcementLevel], d.urn or None, message(d))
+            for d in answer.diagnostics
+        }
+        channel.close()
+        return found
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.timeout(900)
+def test_a_copy_of_the_pack_judges_like_the_repository(pack_python: Path, tmp_path: Path) -> None:
+    from secbaseline.baseline.check import check_plan, plan_program
+    from secbaseline.policies import rules
+
+    pack = tmp_path / "empty" / "policy-pack"
+    shutil.copytree(ROOT / "policies", pack, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+    served_from = _run(
+        [str(pack_python), "-c", "import pulumi_policy, secbaseline; print(secbaseline.__file__)"],
+        cwd=pack,
+    )
+    assert served_from.returncode == 0, served_from.stderr
+    assert not served_from.stdout.startswith(str(ROOT))  # the pack's venv, not this checkout
+    floor = _run([str(pack_python), "-m", "pip", "show", "pulumi-policy"], cwd=pack)
+    assert f"Version: {_policy_floor()}" in floor.stdout
+
+    plan = plan_program(ROOT / "tests" / "fixtures" / "insecure_program", None)
+    expected = {
+        (f.policy, f.enforcement, f.urn, f.message)
+        for f in check_plan(
+            plan, options=rules.StackOptions(tier="intermediate", regions=("ap-northeast-1",))
+        )
+    }
+    served = _served_findings(pack_python, pack, plan)
+    assert len(expected) > 30
+    assert served == expected

@@ -26,6 +26,7 @@ import pulumi_aws as aws
 from secbaseline.baseline import iam, validate
 from secbaseline.baseline.args import ArgumentError, ComponentArgs, config_key
 from secbaseline.baseline.settings import thaw
+from secbaseline.components import _adoption
 from secbaseline.components.ec2_bastion import Ec2Bastion, Ec2BastionArgs
 from secbaseline.components.fargate_bastion import FargateBastion, FargateBastionArgs
 from secbaseline.components.patch_management import PatchManagement, PatchManagementArgs
@@ -46,6 +47,7 @@ from secbaseline.components.vulnerability_scanning import (
     VulnerabilityScanning,
     VulnerabilityScanningArgs,
 )
+from secbaseline.stacks.adoption import adopt_args
 from secbaseline.stacks.context import TierContext
 
 
@@ -96,16 +98,25 @@ def build(ctx: TierContext) -> None:
 
         raw = dict(thaw(settings.section(name)))
         args.check_keys(name, raw, extra=("enabled",))
-        for key in ("accountId", "namePrefix"):
+        for key in ("accountId", "namePrefix", "adoptDocuments", "adoptEnablers"):
             if key in raw:
                 raise ArgumentError(f"{name}.{key}: set by the tier; remove it from the section")
         return raw if validate.boolean(f"{name}.enabled", raw.pop("enabled", True)) else None
 
+    adopt = adopt_args(ctx)
     session = None
     if (raw := options("sessionManager", SessionManagerPreferencesArgs)) is not None:
         raw.setdefault("regions", list(settings.regions))
         session_args = SessionManagerPreferencesArgs.from_config(
-            "sessionManager", raw, account_id=ctx.account_id, name_prefix=prefix
+            "sessionManager",
+            raw,
+            account_id=ctx.account_id,
+            name_prefix=prefix,
+            # The adopt section covers every detection region; these preferences fewer.
+            adopt_documents=_adoption.only(
+                adopt.session_manager_document,
+                raw["regions"] if isinstance(raw["regions"], list) else [],
+            ),
         )
         session = SessionManagerPreferences("session-manager", session_args, opts=ctx.opts())
 
@@ -131,7 +142,12 @@ def build(ctx: TierContext) -> None:
     if (raw := options("vulnerabilityScanning", VulnerabilityScanningArgs)) is not None:
         raw.setdefault("regions", list(settings.regions))
         scan_args = VulnerabilityScanningArgs.from_config(
-            "vulnerabilityScanning", raw, account_id=ctx.account_id
+            "vulnerabilityScanning",
+            raw,
+            account_id=ctx.account_id,
+            adopt_enablers=_adoption.only(
+                adopt.inspector, raw["regions"] if isinstance(raw["regions"], list) else []
+            ),
         )
         # In advanced-tier members the security account's auto-enable turns Inspector on.
         if "inspector" not in settings.organization_owned:

@@ -17,6 +17,7 @@ from secbaseline.components.auto_remediation import AutoRemediation, AutoRemedia
 from secbaseline.components.config_recording import ConfigRecording, ConfigRecordingArgs
 from secbaseline.components.config_rules import ConfigRules, ConfigRulesArgs
 from secbaseline.components.delegated_iam_admin import DelegatedIamAdmin, DelegatedIamAdminArgs
+from secbaseline.stacks.adoption import adopt_args
 from secbaseline.stacks.context import TierContext
 
 
@@ -50,7 +51,10 @@ def build(ctx: TierContext) -> Compliance:
     regions = settings.regions
     home = settings.home_region
 
-    recording_section = _section(ctx, "configRecording", _REGIONAL)
+    adopt = adopt_args(ctx)
+    recording_section = _section(
+        ctx, "configRecording", (*_REGIONAL, "adoptRecorders", "adoptDeliveryChannels")
+    )
     # Control Tower owns the recorders in enrolled accounts unless the stack says otherwise.
     recording_section.setdefault("manageRecorders", "config" not in settings.organization_owned)
     recording_args = ConfigRecordingArgs.from_config(
@@ -60,6 +64,8 @@ def build(ctx: TierContext) -> Compliance:
         home_region=home,
         account_id=ctx.account_id,
         name_prefix=settings.name_prefix,
+        adopt_recorders=adopt.config_recorder,
+        adopt_delivery_channels=adopt.config_delivery_channel,
     )
     recording = ConfigRecording("config-recording", recording_args, opts=ctx.opts())
 

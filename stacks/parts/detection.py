@@ -15,6 +15,7 @@ from secbaseline.components.security_notifications import (
     SecurityNotificationsArgs,
 )
 from secbaseline.components.threat_detection import ThreatDetection, ThreatDetectionArgs
+from secbaseline.stacks.adoption import adopt_args
 from secbaseline.stacks.context import TierContext
 
 _A = TypeVar("_A", bound=ComponentArgs)
@@ -65,6 +66,7 @@ def build(ctx: TierContext) -> Detection:
     regions = settings.regions
     home = settings.home_region
     owned = settings.organization_owned
+    adopt = adopt_args(ctx)
 
     threat = _args(
         ctx,
@@ -73,6 +75,8 @@ def build(ctx: TierContext) -> Detection:
         regions=regions,
         home_region=home,
         account_id=ctx.account_id,
+        name_prefix=settings.name_prefix,
+        adopt_detectors=adopt.guard_duty,
     )
     threat_detection = None
     if "guardduty" not in owned:
@@ -86,6 +90,9 @@ def build(ctx: TierContext) -> Detection:
         regions=regions,
         home_region=home,
         centrally_managed=_central_security_hub(ctx),
+        adopt_hubs=adopt.security_hub,
+        adopt_standards=adopt.security_hub_standards,
+        adopt_aggregator=adopt.security_hub_aggregator,
     )
     security_hub = None
     if "securityhub" not in owned:
@@ -115,6 +122,7 @@ def build(ctx: TierContext) -> Detection:
         regions=regions,
         home_region=home,
         name_prefix=settings.name_prefix,
+        adopt_analyzers=adopt.access_analyzer,
     )
     access_analysis = AccessAnalysis("access-analysis", access, opts=ctx.opts())
 

@@ -33,6 +33,7 @@ from secbaseline.components.organization_detection import (
 )
 from secbaseline.components.organization_trail import OrganizationTrail, OrganizationTrailArgs
 from secbaseline.stacks.context import TierContext
+from secbaseline.stacks.parts.trail import build_alarms
 
 
 def _required(value: str | None, key: str) -> str:
@@ -97,6 +98,8 @@ def build_management(ctx: TierContext) -> None:
             opts=opts.merge(pulumi.ResourceOptions(depends_on=[organization.organization])),
         )
         pulumi.export("organizationTrailArn", trail.trail_arn)
+        if trail.log_group is not None:  # organizationTrail.cloudwatchLogs
+            build_alarms(ctx, trail.log_group.name, name="organization-change-alarms")
 
     guardrails_raw = thaw(s.section("guardrails"))
     args = GuardrailPoliciesArgs.from_config(

@@ -161,6 +161,10 @@ def write_evidence(
             Key=key,
             Body=json.dumps(body, default=str, indent=2).encode(),
             ContentType="application/json",
+            # The evidence bucket has Object Lock default retention: S3 then refuses uploads
+            # without Content-MD5 or a checksum, and boto3 before 1.36 (older Lambda runtimes)
+            # sends neither unless asked.
+            ChecksumAlgorithm="SHA256",
         ),
     )
 
