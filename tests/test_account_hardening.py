@@ -500,8 +500,8 @@ def test_tier_hardens_the_account_with_the_stack_settings(plan_tier: Callable[..
         accountHardening={"defaultVpc": "keep", "defaultVpcRegions": {"us-east-1": "harden"}},
     )
     assert [r.inputs["region"] for r in plan.of_type(DEFAULT_VPC)] == ["us-east-1"]
-    for key in ("accountId", "namePrefix"):
+    for key, value in (("accountId", "123456789012"), ("namePrefix", "acme")):
         with pytest.raises(ValueError, match=rf"accountHardening\.{key}: set by the tier"):
-            plan_tier(tier="beginner", accountHardening={key: "x"})
+            plan_tier(tier="beginner", accountHardening={key: value})
     with pytest.raises(ValueError, match=r"accountHardening\.defaultVpc: expected 'harden'"):
         plan_tier(tier="beginner", accountHardening={"defaultVpc": "drop"})
