@@ -20,6 +20,7 @@ from secbaseline.baseline.check import (
     show_log,
 )
 from secbaseline.baseline.cost import cost_of, render_cost
+from secbaseline.baseline.default_vpc import add_default_vpc_command
 from secbaseline.baseline.diagram import tier_diagram
 from secbaseline.baseline.diff import add_diff_command
 from secbaseline.baseline.drill import add_drill
@@ -140,6 +141,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], N
     add_review_command,
     add_diff_command,
     add_adopt,
+    add_default_vpc_command,
 ]
 
 

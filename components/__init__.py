@@ -13,6 +13,7 @@ from secbaseline.components.access_analysis import (
 from secbaseline.components.account_hardening import (
     AccountHardening,
     AccountHardeningArgs,
+    DefaultVpcAction,
     PasswordPolicy,
 )
 from secbaseline.components.account_trail import AccountTrail, AccountTrailArgs, DataEvents
@@ -202,6 +203,7 @@ __all__ = [
     "CriterionField",
     "DataEvents",
     "DatabaseEngine",
+    "DefaultVpcAction",
     "DelegatedIamAdmin",
     "DelegatedIamAdminArgs",
     "Delegations",

@@ -1,6 +1,8 @@
 """A minimal private VPC for bastions: no internet gateway, no NAT, only VPC endpoints.
 
-Checklist: S-01 (no inbound path from the internet: there is no route to it at all).
+Checklist: S-01 (no inbound path from the internet: there is no route to it at all). Its flow
+logs go to a KMS-encrypted log group (Security Hub EC2.6); its default security group has no
+rules (EC2.2).
 Created by :class:`FargateBastion` and :class:`Ec2Bastion` when they are given no VPC; to share
 one network, create it yourself and pass its ``vpc_id``, ``subnet_ids`` and
 ``endpoint_security_group_id`` to the bastions.
@@ -15,9 +17,15 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from secbaseline.baseline import validate
+from secbaseline.baseline import iam, validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import baseline_tags
+from secbaseline.components._flow_logs import (
+    DEFAULT_RETENTION_DAYS,
+    FlowLogDestination,
+    delivery_role,
+    vpc_flow_log,
+)
 
 TYPE_TOKEN = "secbaseline:index:PrivateNetwork"
 DEFAULT_CIDR_BLOCK = "10.64.0.0/24"
@@ -113,11 +121,21 @@ class PrivateNetworkArgs(ComponentArgs):
     the ones it needs."""
     s3_gateway_endpoint: bool = True
     """Add the free S3 gateway endpoint (ECR layers, AL2023 repositories, patch baselines)."""
+    flow_logs: bool = True
+    """Log all traffic of the VPC to a KMS-encrypted CloudWatch log group (Security Hub EC2.6).
+    Opt-out (False) only when you log the VPC another way."""
+    flow_log_retention_days: int = arg(
+        default=DEFAULT_RETENTION_DAYS, check=validate.log_retention_days
+    )
+    """Retention of the flow log group (a CloudWatch Logs retention value; default 365)."""
+    account_id: pulumi.Input[str] | None = arg(default=None, check=validate.account_id)
+    """Account id for the flow log key policy and delivery role; None: looked up with one
+    caller-identity invoke (only with ``flow_logs``)."""
     name_prefix: str = arg(default="secbaseline", check=validate.name_prefix)
-    """Prefix of Name tags."""
+    """Prefix of Name tags and of the flow log group (``/<prefix>/vpc-flow-logs/<name>``)."""
     tags: Mapping[str, str] = arg(default_factory=dict, check=validate.tags)
     """Tags for every taggable child (VPC, subnets, route table, security groups, endpoints,
-    ingress rules)."""
+    ingress rules, flow log, its key, log group and role)."""
 
     def __post_init__(self) -> None:
         check_zones("availability_zones", self.region, list(self.availability_zones))
@@ -173,6 +191,10 @@ class PrivateNetwork(pulumi.ComponentResource):
     """Security group of the interface endpoints; admits 443 only from allowed groups."""
     endpoints: dict[str, aws.ec2.VpcEndpoint]
     """Endpoint per service name ("s3" for the gateway endpoint)."""
+    flow_log: aws.ec2.FlowLog | None
+    """The VPC's flow log (None with ``flow_logs: False``)."""
+    flow_log_group: aws.cloudwatch.LogGroup | None
+    """The encrypted log group the flow log writes to (None with ``flow_logs: False``)."""
 
     def __init__(
         self,
@@ -206,6 +228,9 @@ class PrivateNetwork(pulumi.ComponentResource):
             opts=child,
         )
         self.vpc_id = self.vpc.id
+        self.flow_log = self.flow_log_group = None
+        if args.flow_logs:
+            self._flow_logs(name, args, region_name, named("flow-logs"))
         # CIS AWS 5.4: the default security group admits and sends nothing.
         aws.ec2.DefaultSecurityGroup(
             f"{name}-default-sg",
@@ -299,7 +324,45 @@ class PrivateNetwork(pulumi.ComponentResource):
                 "subnetIds": self.subnet_ids,
                 "routeTableId": self.route_table_id,
                 "endpointSecurityGroupId": self.endpoint_security_group_id,
+                "flowLogId": self.flow_log.id if self.flow_log is not None else None,
             }
+        )
+
+    def _flow_logs(
+        self,
+        name: str,
+        args: PrivateNetworkArgs,
+        region_name: pulumi.Input[str],
+        tags: Mapping[str, str],
+    ) -> None:
+        """All traffic to a KMS-encrypted log group through a role that may write there only."""
+        account = iam.account_id_or_caller(args.account_id, self)
+        destination = FlowLogDestination(
+            f"{name}-flow-logs",
+            log_group_name=f"/{args.name_prefix}/vpc-flow-logs/{name}",
+            account_id=account,
+            region=region_name,
+            retention_days=args.flow_log_retention_days,
+            tags=tags,
+            parent=self,
+        )
+        role = delivery_role(
+            f"{name}-flow-logs-role",
+            account_id=account,
+            region=region_name,
+            log_group_arns=[destination.group.arn],
+            tags=tags,
+            parent=self,
+        )
+        self.flow_log_group = destination.group
+        self.flow_log = vpc_flow_log(
+            f"{name}-flow-log",
+            vpc_id=self.vpc.id,
+            destination=destination,
+            role=role,
+            region=self._region,
+            tags=tags,
+            parent=self,
         )
 
     @property
@@ -329,8 +392,9 @@ def bastion_network(
     opts: pulumi.ResourceOptions,
 ) -> PrivateNetwork:
     """The network a bastion creates when it is given no ``vpc_id``: built from the bastion
-    args' ``cidr_block``, ``availability_zones``, ``az_count``, ``name_prefix`` and ``tags``,
-    with the interface ``endpoints`` the bastion needs."""
+    args' ``cidr_block``, ``availability_zones``, ``az_count``, ``name_prefix``, ``tags`` (and
+    ``account_id`` where the bastion has one), with the interface ``endpoints`` the bastion
+    needs and flow logs on."""
     return PrivateNetwork(
         f"{name}-network",
         PrivateNetworkArgs(
@@ -339,6 +403,7 @@ def bastion_network(
             availability_zones=args.availability_zones,
             az_count=args.az_count,
             interface_endpoints=[InterfaceEndpoint(e) for e in endpoints],
+            account_id=getattr(args, "account_id", None),
             name_prefix=args.name_prefix,
             tags=args.tags,
         ),

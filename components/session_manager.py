@@ -12,7 +12,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from secbaseline.baseline import validate
+from secbaseline.baseline import iam, validate
 from secbaseline.baseline.args import ComponentArgs, arg, component_args
 from secbaseline.baseline.naming import baseline_tags, physical_name
 from secbaseline.components import _adoption
@@ -187,82 +187,87 @@ class SessionManagerPreferences(pulumi.ComponentResource):
     ) -> None:
         args = SessionManagerPreferencesArgs.coerce(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         tags = baseline_tags(args.tags, component="SessionManagerPreferences")
         self.kms_keys, self.kms_key_arns, self.documents = {}, {}, {}
         self.log_groups, self.log_group_names = {}, {}
-        given_key = args.kms_key_arn
         account: pulumi.Input[str] = ""
-        if given_key is None:
-            account = (
-                args.account_id
-                if args.account_id is not None
-                else aws.get_caller_identity_output(
-                    opts=pulumi.InvokeOutputOptions(parent=self)
-                ).account_id
-            )
+        if args.kms_key_arn is None:
+            account = iam.account_id_or_caller(args.account_id, self)
         for region in sorted(args.regions):
-            key_arn: pulumi.Input[str]
-            key_id: pulumi.Input[str]
-            if given_key is not None:  # the user's key (exactly one region)
-                key_arn = key_id = given_key
-            else:
-                key = aws.kms.Key(
-                    f"{name}-key-{region}",
-                    description="Session Manager: session data and session log encryption",
-                    enable_key_rotation=True,
-                    deletion_window_in_days=30,
-                    policy=logs_key_policy(account, region),
-                    region=region,
-                    tags=tags,
-                    opts=child,
-                )
-                aws.kms.Alias(
-                    f"{name}-key-alias-{region}",
-                    name=f"alias/{physical_name(args.name_prefix, 'session-manager')}",
-                    target_key_id=key.key_id,
-                    region=region,
-                    opts=child,
-                )
-                self.kms_keys[region] = key
-                key_arn, key_id = key.arn, key.key_id
-            log_group = aws.cloudwatch.LogGroup(
-                f"{name}-logs-{region}",
-                name=f"/{args.name_prefix}/session-manager",
-                kms_key_id=key_arn,
-                retention_in_days=args.log_retention_days,
-                region=region,
-                tags=tags,
-                opts=child,
-            )
-            self.kms_key_arns[region] = pulumi.Output.from_input(key_arn)
-            self.log_groups[region] = log_group
-            self.log_group_names[region] = log_group.name
-            adoption = _adoption.entry(args.adopt_documents, region)
-            if adoption.skipped:
-                continue
-            self.documents[region] = aws.ssm.Document(
-                f"{name}-preferences-{region}",
-                name=DOCUMENT_NAME,
-                document_type="Session",
-                document_format="JSON",
-                content=session_document(args, log_group.name, key_id),
-                region=region,
-                tags=tags,
-                opts=_adoption.options(
-                    adoption,
-                    child,
-                    ignore=["content", "documentFormat", "tags"],
-                    region=region,
-                    default_id=DOCUMENT_NAME,
-                ),
-            )
+            self._region(name, args, region, account, tags)
         self.register_outputs(
             {
                 "regions": sorted(args.regions),
                 "kmsKeyArns": self.kms_key_arns,
                 "logGroupNames": self.log_group_names,
             }
+        )
+
+    def _region(
+        self,
+        name: str,
+        args: SessionManagerPreferencesArgs,
+        region: str,
+        account: pulumi.Input[str],
+        tags: Mapping[str, str],
+    ) -> None:
+        """One region's key (unless given), encrypted session log group and preferences
+        document."""
+        child = pulumi.ResourceOptions(parent=self)
+        key_arn: pulumi.Input[str]
+        key_id: pulumi.Input[str]
+        if args.kms_key_arn is not None:  # the user's key (exactly one region)
+            key_arn = key_id = args.kms_key_arn
+        else:
+            key = aws.kms.Key(
+                f"{name}-key-{region}",
+                description="Session Manager: session data and session log encryption",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                policy=logs_key_policy(account, region),
+                region=region,
+                tags=tags,
+                opts=child,
+            )
+            aws.kms.Alias(
+                f"{name}-key-alias-{region}",
+                name=f"alias/{physical_name(args.name_prefix, 'session-manager')}",
+                target_key_id=key.key_id,
+                region=region,
+                opts=child,
+            )
+            self.kms_keys[region] = key
+            key_arn, key_id = key.arn, key.key_id
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs-{region}",
+            name=f"/{args.name_prefix}/session-manager",
+            kms_key_id=key_arn,
+            retention_in_days=args.log_retention_days,
+            region=region,
+            tags=tags,
+            opts=child,
+        )
+        self.kms_key_arns[region] = pulumi.Output.from_input(key_arn)
+        self.log_groups[region] = log_group
+        self.log_group_names[region] = log_group.name
+        adoption = _adoption.entry(args.adopt_documents, region)
+        if adoption.skipped:
+            return
+        self.documents[region] = aws.ssm.Document(
+            f"{name}-preferences-{region}",
+            name=DOCUMENT_NAME,
+            document_type="Session",
+            document_format="JSON",
+            content=session_document(args, log_group.name, key_id),
+            region=region,
+            tags=tags,
+            opts=_adoption.options(
+                adoption,
+                child,
+                ignore=["content", "documentFormat", "tags"],
+                region=region,
+                default_id=DOCUMENT_NAME,
+            ),
         )
 
     def client_statements(self) -> list[dict[str, Any]]:

@@ -35,14 +35,15 @@ def test_beginner_defaults(plan_tier: Callable[..., Plan]) -> None:
         for e in plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
     }
     assert endpoints == {*FARGATE_ENDPOINTS, "s3"}
-    # Session Manager preferences in the home region; patching and Inspector everywhere.
-    assert regions(plan, "aws:ssm/document:Document") == [HOME]
+    # Session Manager preferences, patching and Inspector in every detection region.
+    assert regions(plan, "aws:ssm/document:Document") == DETECTION
     # Inventory and the patch scan cover every managed instance in every detection region.
     assert regions(plan, "aws:ssm/association:Association") == sorted(DETECTION * 2)
     assert regions(plan, "aws:ssm/patchBaseline:PatchBaseline") == sorted(DETECTION * 2)
     assert regions(plan, "aws:ssm/maintenanceWindow:MaintenanceWindow") == DETECTION
     assert regions(plan, "aws:inspector2/enabler:Enabler") == DETECTION
-    assert regions(plan, "aws:ssm/serviceSetting:ServiceSetting") == DETECTION
+    # DHMC (patching) and blocked public sharing of documents (account hardening).
+    assert regions(plan, "aws:ssm/serviceSetting:ServiceSetting") == sorted(DETECTION * 2)
     # One account provider; every resource of this part uses it.
     assert len([r for r in plan.resources if r.type == "pulumi:providers:aws"]) == 1
     provider = next(r for r in plan.resources if r.type == "pulumi:providers:aws")

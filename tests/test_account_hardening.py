@@ -1,5 +1,6 @@
 """AccountHardening (S-03, S-09): account defaults in every region, validated inputs."""
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -12,8 +13,20 @@ from secbaseline.baseline.plan import plan_config
 from secbaseline.baseline.regions import DEFAULT_ENABLED_REGIONS
 from secbaseline.baseline.schema import package_schema
 from secbaseline.components import AccountHardening, AccountHardeningArgs, PasswordPolicy
+from secbaseline.components.account_hardening import SUPPORT_POLICY_ARN, DefaultVpcAction
+from tests.conftest import BASE_CONFIG
+from tests.tagging import untagged
+
+BASE_REGIONS = BASE_CONFIG["detectionRegions"]
 
 REGIONS = ("ap-northeast-1", "eu-west-1", "us-east-1")
+ACCOUNT = "123456789012"
+DEFAULT_VPC = "aws:ec2/defaultVpc:DefaultVpc"
+DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+SNAPSHOT_BPA = "aws:ebs/snapshotBlockPublicAccess:SnapshotBlockPublicAccess"
+IMAGE_BPA = "aws:ec2/imageBlockPublicAccess:ImageBlockPublicAccess"
+SSM_SETTING = "aws:ssm/serviceSetting:ServiceSetting"
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
@@ -56,7 +69,12 @@ def test_customer_key_per_region(run_program: Callable[..., Plan]) -> None:
     plan = build(run_program, ebs_kms_key_arns={"eu-west-1": KEY})
     keys = plan.of_type("aws:ebs/defaultKmsKey:DefaultKmsKey")
     assert [(r.inputs["region"], r.inputs["keyArn"]) for r in keys] == [("eu-west-1", KEY)]
-    assert plan.of_type("aws:kms/key:Key") == []  # it never creates a key
+    # The only keys it creates encrypt the default VPCs' flow logs.
+    flow_log_keys = plan.of_type("aws:kms/key:Key")
+    assert all("-default-vpc-flow-logs-" in r.name for r in flow_log_keys)
+    assert plan.of_type("aws:kms/key:Key") != []
+    plan = build(run_program, ebs_kms_key_arns={"eu-west-1": KEY}, default_vpc="keep")
+    assert plan.of_type("aws:kms/key:Key") == []
 
 
 def test_opt_outs_are_explicit(run_program: Callable[..., Plan]) -> None:
@@ -109,6 +127,30 @@ def test_opt_outs_are_explicit(run_program: Callable[..., Plan]) -> None:
             "password_policy.minimum_length: 6 is out of range 8-128",
         ),
         ({"colour": "red"}, "colour: unknown option"),
+        ({"default_vpc": "remove"}, "default_vpc: expected 'harden', 'delete' or 'keep'"),
+        (
+            {"default_vpc_regions": {"us-east-1": "gone"}},
+            "default_vpc_regions.us-east-1: expected 'harden', 'delete' or 'keep'",
+        ),
+        (
+            {"default_vpc_regions": {"moon-1": "keep"}},
+            "default_vpc_regions[moon-1]: unknown AWS region 'moon-1'",
+        ),
+        (
+            {"default_vpc_regions": {"sa-east-1": "keep"}},
+            "default_vpc_regions: sa-east-1 is not one of the regions",
+        ),
+        (
+            {"flow_log_retention_days": 10},
+            "flow_log_retention_days: 10 is not a CloudWatch Logs retention",
+        ),
+        ({"support_role": "maybe"}, "support_role: expected a valid boolean"),
+        ({"block_public_snapshots": "maybe"}, "block_public_snapshots: expected a valid boolean"),
+        ({"block_public_images": "maybe"}, "block_public_images: expected a valid boolean"),
+        ({"block_public_documents": "maybe"}, "block_public_documents: expected a valid boolean"),
+        ({"account_id": "12345"}, "account_id: '12345' is not a 12-digit AWS account id"),
+        ({"name_prefix": "Bad Prefix"}, "name_prefix: 'Bad Prefix' must be"),
+        ({"tags": {"aws:x": "y"}}, "tags: tag key 'aws:x' must be"),
     ],
 )
 def test_bad_args_raise_naming_the_argument(kwargs: dict[str, Any], message: str) -> None:
@@ -230,7 +272,7 @@ def test_a_key_built_in_the_same_program_is_wired_in(run_program: Callable[..., 
         )
 
     plan = run_program(program)
-    key = plan.one("aws:kms/key:Key")
+    key = next(r for r in plan.of_type("aws:kms/key:Key") if r.name == "ebs")
     default = plan.one("aws:ebs/defaultKmsKey:DefaultKmsKey")
     assert default.inputs["region"] == "eu-west-1"
     assert default.inputs["keyArn"] == key.outputs["arn"]
@@ -320,3 +362,146 @@ def test_pulumi_analyzer_reads_the_component() -> None:
     assert "plain" not in keys["additionalProperties"]  # takes Outputs
     policy = schema["types"]["secbaseline:index:PasswordPolicy"]["properties"]
     assert policy["minimumLength"]["type"] == "integer"
+
+
+def test_public_sharing_of_snapshots_images_and_documents_is_blocked_in_every_region(
+    run_program: Callable[..., Plan],
+) -> None:
+    plan = build(run_program, account_id=ACCOUNT)
+    snapshots = plan.of_type(SNAPSHOT_BPA)
+    assert sorted(r.inputs["region"] for r in snapshots) == list(REGIONS)
+    assert {r.inputs["state"] for r in snapshots} == {"block-all-sharing"}
+    images = plan.of_type(IMAGE_BPA)
+    assert sorted(r.inputs["region"] for r in images) == list(REGIONS)
+    assert {r.inputs["state"] for r in images} == {"block-new-sharing"}
+    sharing = plan.of_type(SSM_SETTING)
+    assert sorted(r.inputs["region"] for r in sharing) == list(REGIONS)
+    for setting in sharing:
+        region = setting.inputs["region"]
+        assert setting.inputs["settingValue"] == "Disable"
+        assert setting.inputs["settingId"] == (
+            f"arn:aws:ssm:{region}:{ACCOUNT}:servicesetting/ssm/documents/console/"
+            "public-sharing-permission"
+        )
+    plan = build(
+        run_program,
+        block_public_snapshots=False,
+        block_public_images=False,
+        block_public_documents=False,
+    )
+    assert plan.of_type(SNAPSHOT_BPA) == plan.of_type(IMAGE_BPA) == plan.of_type(SSM_SETTING) == []
+
+
+def test_default_vpcs_are_hardened_by_default(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, account_id=ACCOUNT)
+    vpcs = {r.inputs["region"]: r for r in plan.of_type(DEFAULT_VPC)}
+    assert sorted(vpcs) == list(REGIONS)
+    # Adopted, never deleted by the stack (force_destroy off).
+    assert not any(r.inputs.get("forceDestroy") for r in vpcs.values())
+    groups = {r.inputs["region"]: r for r in plan.of_type(DEFAULT_SG)}
+    flow_logs = {r.inputs["region"]: r for r in plan.of_type(FLOW_LOG)}
+    log_groups = {r.inputs["region"]: r for r in plan.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    keys = {r.outputs["arn"]: r for r in plan.of_type("aws:kms/key:Key")}
+    role = plan.one("aws:iam/rolePolicy:RolePolicy")
+    delivery = next(r for r in plan.of_type("aws:iam/role:Role") if "flow-logs" in r.name)
+    for region in REGIONS:
+        assert groups[region].inputs["vpcId"] == vpcs[region].id
+        assert groups[region].inputs["ingress"] == groups[region].inputs["egress"] == []
+        flow_log = flow_logs[region]
+        assert flow_log.inputs["vpcId"] == vpcs[region].id
+        assert flow_log.inputs["trafficType"] == "ALL"
+        assert flow_log.inputs["logDestination"] == log_groups[region].outputs["arn"]
+        assert flow_log.inputs["iamRoleArn"] == delivery.outputs["arn"]
+        key = keys[log_groups[region].inputs["kmsKeyId"]]
+        assert key.inputs["region"] == region
+        assert log_groups[region].inputs["retentionInDays"] == 365
+        assert log_groups[region].inputs["name"] == "/secbaseline/vpc-flow-logs/default-vpc"
+    # One delivery role for every region, allowed to write to these groups only.
+    trust = json.loads(delivery.inputs["assumeRolePolicy"])["Statement"][0]
+    assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    assert trust["Condition"]["ArnLike"]["aws:SourceArn"] == (
+        f"arn:aws:ec2:*:{ACCOUNT}:vpc-flow-log/*"
+    )
+    statements = json.loads(role.inputs["policy"])["Statement"]
+    write = next(s for s in statements if s["Sid"] == "WriteFlowLogs")
+    assert sorted(write["Resource"]) == sorted(f"{g.outputs['arn']}:*" for g in log_groups.values())
+
+
+def test_default_vpc_per_region_choice(run_program: Callable[..., Plan]) -> None:
+    plan = build(
+        run_program,
+        default_vpc="keep",
+        default_vpc_regions={"eu-west-1": "harden", "us-east-1": "delete"},
+        flow_log_retention_days=90,
+    )
+    assert [r.inputs["region"] for r in plan.of_type(DEFAULT_VPC)] == ["eu-west-1"]
+    assert [r.inputs["region"] for r in plan.of_type(DEFAULT_SG)] == ["eu-west-1"]
+    assert [r.inputs["region"] for r in plan.of_type(FLOW_LOG)] == ["eu-west-1"]
+    group = plan.one("aws:cloudwatch/logGroup:LogGroup")
+    assert group.inputs["retentionInDays"] == 90
+    # A single region: the delivery role trusts flow logs of that region only.
+    delivery = next(r for r in plan.of_type("aws:iam/role:Role") if "flow-logs" in r.name)
+    condition = json.loads(delivery.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]
+    assert condition["ArnLike"]["aws:SourceArn"].startswith("arn:aws:ec2:eu-west-1:")
+    args = AccountHardeningArgs(
+        regions=REGIONS, default_vpc="delete", default_vpc_regions={"eu-west-1": "keep"}
+    )
+    assert [args.default_vpc_action(r) for r in REGIONS] == [
+        DefaultVpcAction.DELETE,
+        DefaultVpcAction.KEEP,
+        DefaultVpcAction.DELETE,
+    ]
+    plan = build(run_program, default_vpc="delete", support_role=False)
+    for kind in (DEFAULT_VPC, DEFAULT_SG, FLOW_LOG, "aws:iam/role:Role", "aws:kms/key:Key"):
+        assert plan.of_type(kind) == []
+
+
+def test_support_role_for_iam_18(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, account_id=ACCOUNT, name_prefix="acme", default_vpc="keep")
+    role = plan.one("aws:iam/role:Role")
+    assert role.inputs["name"] == "acme-aws-support"
+    assert json.loads(role.inputs["assumeRolePolicy"])["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "sts:AssumeRole",
+        }
+    ]
+    attachment = plan.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    assert attachment.inputs["policyArn"] == SUPPORT_POLICY_ARN
+    assert SUPPORT_POLICY_ARN == "arn:aws:iam::aws:policy/AWSSupportAccess"
+    assert attachment.inputs["role"] == role.outputs["name"]
+    plan = build(run_program, support_role=False, default_vpc="keep")
+    assert plan.of_type("aws:iam/role:Role") == []
+    assert plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") == []
+
+
+def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, tags={"team": "platform"})
+    assert {r.type for r in plan.custom_resources()} >= {DEFAULT_VPC, DEFAULT_SG, FLOW_LOG}
+    assert untagged(plan, {"team": "platform", "secbaseline:component": "AccountHardening"}) == []
+
+
+def test_tier_hardens_the_account_with_the_stack_settings(plan_tier: Callable[..., Plan]) -> None:
+    plan = plan_tier(tier="beginner")
+    regions = sorted(BASE_REGIONS)
+    assert sorted(r.inputs["region"] for r in plan.of_type(DEFAULT_VPC)) == regions
+    assert sorted(r.inputs["region"] for r in plan.of_type(SNAPSHOT_BPA)) == regions
+    assert sorted(r.inputs["region"] for r in plan.of_type(IMAGE_BPA)) == regions
+    support = next(
+        r
+        for r in plan.of_type("aws:iam/role:Role")
+        if r.inputs.get("name") == "secbaseline-aws-support"
+    )
+    trust = json.loads(support.inputs["assumeRolePolicy"])["Statement"][0]
+    assert trust["Principal"]["AWS"].endswith(":root")
+    plan = plan_tier(
+        tier="beginner",
+        accountHardening={"defaultVpc": "keep", "defaultVpcRegions": {"us-east-1": "harden"}},
+    )
+    assert [r.inputs["region"] for r in plan.of_type(DEFAULT_VPC)] == ["us-east-1"]
+    for key, value in (("accountId", "123456789012"), ("namePrefix", "acme")):
+        with pytest.raises(ValueError, match=rf"accountHardening\.{key}: set by the tier"):
+            plan_tier(tier="beginner", accountHardening={key: value})
+    with pytest.raises(ValueError, match=r"accountHardening\.defaultVpc: expected 'harden'"):
+        plan_tier(tier="beginner", accountHardening={"defaultVpc": "drop"})

@@ -52,6 +52,12 @@ def actions(statement: dict[str, Any]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
+def bastion_key(plan: Plan) -> RecordedResource:
+    """The bastion's key (its own network has another one, for its flow logs)."""
+    [key] = [k for k in plan.of_type("aws:kms/key:Key") if "flow-logs" not in k.name]
+    return key
+
+
 def bastion_sg(plan: Plan) -> RecordedResource:
     return next(sg for sg in plan.of_type(SG) if sg.name == "bastion-sg")
 
@@ -59,7 +65,7 @@ def bastion_sg(plan: Plan) -> RecordedResource:
 def test_defaults_exec_logged_encrypted_and_no_ingress(run_program: Callable[..., Plan]) -> None:
     captured: dict[str, Any] = {}
     plan = build(run_program, captured)
-    key = plan.one("aws:kms/key:Key")
+    key = bastion_key(plan)
     assert key.inputs["enableKeyRotation"] is True
     key_policy = json.loads(key.inputs["policy"])["Statement"]
     logs = next(
@@ -80,7 +86,11 @@ def test_defaults_exec_logged_encrypted_and_no_ingress(run_program: Callable[...
         "cloudWatchLogGroupName": "/secbaseline/fargate-bastion/exec",
         "cloudWatchEncryptionEnabled": True,
     }
-    groups = plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+    groups = [
+        g
+        for g in plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+        if "flow-logs" not in g.name  # the own network's, tested with PrivateNetwork
+    ]
     assert {g.inputs["name"] for g in groups} == {
         "/secbaseline/fargate-bastion/exec",
         "/secbaseline/fargate-bastion/task",
@@ -159,14 +169,16 @@ def test_task_role_is_least_privilege(run_program: Callable[..., Plan]) -> None:
         [*SSM_MESSAGES_ACTIONS, "logs:DescribeLogGroups"]
     )
     assert all("*" not in a.split(":")[1] for s in statements for a in actions(s))
-    key_arn = plan.one("aws:kms/key:Key").outputs["arn"]
+    key_arn = bastion_key(plan).outputs["arn"]
     decrypt = next(s for s in statements if actions(s) == ["kms:Decrypt"])
     assert decrypt["Resource"] == key_arn
     writes = next(s for s in statements if "logs:PutLogEvents" in actions(s))
     assert writes["Resource"] == (
         f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/secbaseline/fargate-bastion/exec:*"
     )
-    for role in plan.of_type("aws:iam/role:Role"):
+    roles = [r for r in plan.of_type("aws:iam/role:Role") if "flow-logs" not in r.name]
+    assert len(roles) == 2
+    for role in roles:  # the network's flow-log role is tested with PrivateNetwork
         [trust] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
         assert trust["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
         assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
@@ -415,7 +427,7 @@ def test_the_providers_region_without_region(run_program: Callable[..., Plan]) -
     [container] = json.loads(plan.one(TASK).inputs["containerDefinitions"])
     assert container["logConfiguration"]["options"]["awslogs-region"] == region
     assert container["image"].startswith(f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/")
-    key_policy = json.loads(plan.one("aws:kms/key:Key").inputs["policy"])["Statement"]
+    key_policy = json.loads(bastion_key(plan).inputs["policy"])["Statement"]
     assert {"Service": f"logs.{region}.amazonaws.com"} in [s["Principal"] for s in key_policy]
     assert captured["exec"].startswith(f"aws ecs execute-command --region {region} ")
     assert captured["start"].startswith(f"aws ecs run-task --region {region} ")
@@ -431,6 +443,7 @@ def test_name_prefix_names_every_physical_name(run_program: Callable[..., Plan])
     assert {g.inputs["name"] for g in plan.of_type("aws:cloudwatch/logGroup:LogGroup")} == {
         "/ops/fargate-bastion/exec",
         "/ops/fargate-bastion/task",
+        "/ops/vpc-flow-logs/bastion-network",
     }
     cache = plan.one("aws:ecr/pullThroughCacheRule:PullThroughCacheRule")
     assert cache.inputs["ecrRepositoryPrefix"] == "ops-ecr-public"

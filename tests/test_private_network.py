@@ -1,5 +1,6 @@
 """PrivateNetwork: a VPC with no route to the internet and only the endpoints a bastion needs."""
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -10,9 +11,12 @@ from secbaseline.baseline.engine import Plan
 from secbaseline.baseline.schema import package_schema
 from secbaseline.components import InterfaceEndpoint, PrivateNetwork, PrivateNetworkArgs
 from secbaseline.components.private_network import FARGATE_ENDPOINTS, subnet_cidrs
+from tests.tagging import untagged
 
 REGION = "ap-northeast-1"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+ACCOUNT = "123456789012"
 
 
 def build(run_program: Callable[..., Plan], **kwargs: Any) -> Plan:
@@ -157,6 +161,12 @@ def test_subnet_cidrs() -> None:
         ({"s3_gateway_endpoint": "maybe"}, "s3_gateway_endpoint: expected a valid boolean"),
         ({"name_prefix": "Bad Prefix"}, "name_prefix: 'Bad Prefix' must be 2-24 characters"),
         ({"tags": {"aws:x": "y"}}, "tags: tag key 'aws:x' must be 1-128 characters"),
+        ({"flow_logs": "maybe"}, "flow_logs: expected a valid boolean"),
+        (
+            {"flow_log_retention_days": 100},
+            "flow_log_retention_days: 100 is not a CloudWatch Logs retention",
+        ),
+        ({"account_id": "12345"}, "account_id: '12345' is not"),
     ],
 )
 def test_bad_args_raise_naming_the_argument(kwargs: dict[str, Any], message: str) -> None:
@@ -232,11 +242,7 @@ def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan]) -> No
         net.allow_https_from("net-from-bastion", "sg-0123456789abcdef0", net)
 
     plan = run_program(program)
-    untaggable = {
-        "aws:ec2/routeTableAssociation:RouteTableAssociation",
-    }
-    children = [r for r in plan.custom_resources() if r.type not in untaggable]
-    assert {r.type for r in children} >= {
+    assert {r.type for r in plan.custom_resources()} >= {
         "aws:ec2/vpc:Vpc",
         "aws:ec2/subnet:Subnet",
         "aws:ec2/routeTable:RouteTable",
@@ -244,9 +250,12 @@ def test_tags_reach_every_taggable_child(run_program: Callable[..., Plan]) -> No
         "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
         "aws:ec2/vpcEndpoint:VpcEndpoint",
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        FLOW_LOG,
+        "aws:kms/key:Key",
+        "aws:cloudwatch/logGroup:LogGroup",
+        "aws:iam/role:Role",
     }
-    for resource in children:
-        assert resource.inputs["tags"]["team"] == "a", resource.name
+    assert untagged(plan, {"team": "a"}) == []
     assert plan.one("aws:ec2/vpc:Vpc").inputs["tags"]["Name"] == "ops-bastion-vpc"
 
 
@@ -258,3 +267,66 @@ def test_component_provider_mapping_and_schema() -> None:
     resource = schema["resources"]["secbaseline:index:PrivateNetwork"]
     assert not resource.get("requiredInputs")
     assert set(resource["properties"]) >= {"vpcId", "subnetIds", "endpointSecurityGroupId"}
+
+
+def test_flow_logs_all_traffic_to_an_encrypted_group_through_a_narrow_role(
+    run_program: Callable[..., Plan],
+) -> None:
+    plan = build(run_program, account_id=ACCOUNT)
+    vpc = plan.one("aws:ec2/vpc:Vpc")
+    flow_log = plan.one(FLOW_LOG)
+    group = plan.one("aws:cloudwatch/logGroup:LogGroup")
+    key = plan.one("aws:kms/key:Key")
+    role = plan.one("aws:iam/role:Role")
+    assert flow_log.inputs["vpcId"] == vpc.id
+    assert flow_log.inputs["trafficType"] == "ALL"
+    assert flow_log.inputs["logDestinationType"] == "cloud-watch-logs"
+    assert flow_log.inputs["logDestination"] == group.outputs["arn"]
+    assert flow_log.inputs["iamRoleArn"] == role.outputs["arn"]
+    assert flow_log.inputs["region"] == REGION
+    assert group.inputs["kmsKeyId"] == key.outputs["arn"]
+    assert group.inputs["retentionInDays"] == 365
+    assert group.inputs["name"] == "/secbaseline/vpc-flow-logs/net"
+    assert group.inputs["region"] == key.inputs["region"] == REGION
+    assert key.inputs["enableKeyRotation"] is True
+    key_policy = json.loads(key.inputs["policy"])
+    logs = next(s for s in key_policy["Statement"] if s.get("Sid") == "AllowCloudWatchLogs")
+    assert logs["Principal"] == {"Service": f"logs.{REGION}.amazonaws.com"}
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust == [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": ACCOUNT},
+                "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc-flow-log/*"},
+            },
+        }
+    ]
+    policy = plan.one("aws:iam/rolePolicy:RolePolicy")
+    assert policy.inputs["role"] == role.id
+    statements = json.loads(policy.inputs["policy"])["Statement"]
+    write = next(s for s in statements if s["Sid"] == "WriteFlowLogs")
+    assert write["Resource"] == f"{group.outputs['arn']}:*"
+    assert sorted(write["Action"]) == [
+        "logs:CreateLogStream",
+        "logs:DescribeLogStreams",
+        "logs:PutLogEvents",
+    ]
+    # Only the List-type DescribeLogGroups is on "*"; nothing may create or delete groups.
+    assert [s["Action"] for s in statements if s["Resource"] == "*"] == ["logs:DescribeLogGroups"]
+    component = plan.one("secbaseline:index:PrivateNetwork")
+    assert {r.parent for r in (flow_log, group, key, role, policy)} == {component.urn}
+
+
+def test_flow_log_retention_and_opt_out(run_program: Callable[..., Plan]) -> None:
+    plan = build(run_program, flow_log_retention_days=731)
+    assert plan.one("aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 731
+    # Without an account id the key policy and trust use the caller's account.
+    trust = json.loads(plan.one("aws:iam/role:Role").inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"].isdigit()
+    plan = build(run_program, flow_logs=False)
+    for kind in (FLOW_LOG, "aws:cloudwatch/logGroup:LogGroup", "aws:kms/key:Key"):
+        assert plan.of_type(kind) == []
+    assert plan.of_type("aws:iam/role:Role") == []

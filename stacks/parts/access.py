@@ -5,8 +5,9 @@ Where things go (each overridable with the section's ``region``/``regions`` key)
 - Fargate bastion (``bastion``, on by default) and its private network: the home region.
 - EC2 bastion (``ec2Bastion``, opt-in ``enabled: true``): the home region, sharing the
   Fargate bastion's private network when both are there and no VPC is given.
-- Session Manager preferences (``sessionManager``): the home region. Each region costs a KMS
-  key (~$1/month); list more regions where you open sessions.
+- Session Manager preferences (``sessionManager``): every detection region, so a session
+  opened anywhere is encrypted and logged. Each region costs a KMS key (~$1/month); list
+  fewer ``regions`` to save.
 - Patching and inventory (``patching``): every detection region (free; baselines are regional).
   With Session Manager preferences on, the Default Host Management role may also decrypt
   session data and write session logs in the preferences' regions.
@@ -136,7 +137,7 @@ def build(ctx: TierContext) -> None:
     adopt = adopt_args(ctx)
     session = None
     if (raw := options("sessionManager", SessionManagerPreferencesArgs)) is not None:
-        raw.setdefault("regions", [home])
+        raw.setdefault("regions", list(settings.regions))
         session_args = SessionManagerPreferencesArgs.from_config(
             "sessionManager",
             raw,
@@ -238,6 +239,7 @@ def build(ctx: TierContext) -> None:
                 availability_zones=fargate_args.availability_zones,
                 az_count=fargate_args.az_count,
                 interface_endpoints=[InterfaceEndpoint(e) for e in sorted(endpoints)],
+                account_id=ctx.account_id,
                 name_prefix=fargate_args.name_prefix,
                 tags=fargate_args.tags,
             ),
