@@ -1087,16 +1087,17 @@ STANDARD_CONTROLS: tuple[StandardControl, ...] = (
         "EC2.2",
         "5.4",
         "Default security group allows no traffic",
-        "pending",
-        "Closed on the bastion's own VPC; the account's default VPCs in every region are"
-        " hardened by defaultVpc (issue 16 item 3).",
+        "pass",
+        "Closed on the bastion's own VPC and, with defaultVpc: harden (the default), on the"
+        " default VPC of every detection region.",
     ),
     StandardControl(
         "EC2.6",
         "3.7",
         "VPC flow logging",
-        "pending",
-        "Flow logs on every VPC the baseline creates come with issue 16 item 3.",
+        "pass",
+        "PrivateNetwork logs its VPC and defaultVpc: harden logs every default VPC, each to a"
+        " KMS-encrypted log group.",
     ),
     StandardControl(
         "EC2.7",
@@ -1171,8 +1172,8 @@ STANDARD_CONTROLS: tuple[StandardControl, ...] = (
         "IAM.18",
         "1.17",
         "Support role for AWS Support",
-        "pending",
-        "The IAM support role comes with issue 16 item 3.",
+        "pass",
+        "AccountHardening's <prefix>-aws-support role with AWSSupportAccess.",
     ),
     StandardControl(
         "IAM.28",

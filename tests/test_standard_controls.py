@@ -133,7 +133,38 @@ def _change_alarms(plan: Plan, regions: set[str]) -> None:
     _holds(len(filters) >= 14 and metrics <= alarmed, "CloudWatch.1")
 
 
+def _vpcs(plan: Plan) -> set[str]:
+    return {
+        str(v.id)
+        for token in ("aws:ec2/vpc:Vpc", "aws:ec2/defaultVpc:DefaultVpc")
+        for v in plan.of_type(token)
+    }
+
+
+def _default_groups_closed(plan: Plan, regions: set[str]) -> None:
+    groups = plan.of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+    closed = {g.inputs["vpcId"] for g in groups if not g.inputs.get("ingress")}
+    _holds(closed == _vpcs(plan) and not any(g.inputs.get("egress") for g in groups), "EC2.2")
+
+
+def _flow_logs(plan: Plan, regions: set[str]) -> None:
+    logged = {f.inputs["vpcId"] for f in plan.of_type("aws:ec2/flowLog:FlowLog")}
+    _holds(logged == _vpcs(plan), "EC2.6")
+
+
+def _support_role(plan: Plan, regions: set[str]) -> None:
+    attached = [
+        a
+        for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if a.inputs["policyArn"] == "arn:aws:iam::aws:policy/AWSSupportAccess"
+    ]
+    _holds(len(attached) == 1, "IAM.18")
+
+
 CHECKS: dict[str, Callable[[Plan, set[str]], None]] = {
+    "EC2.2": _default_groups_closed,
+    "EC2.6": _flow_logs,
+    "IAM.18": _support_role,
     "CloudTrail.1": _trail,
     "CloudWatch.1": _change_alarms,
     "Config.1": lambda plan, regions: _holds(
