@@ -252,17 +252,22 @@ def _fabricated(r: RecordedResource, region: str | None, context: fakes.AccountC
     return fakes.fabricate(facts)
 
 
+SCHEMA_VERSIONS = (1, 2)
+"""Plan documents ``diff`` reads: 2 adds ``operation`` and ``importId`` (docs/plan-format.md);
+a plan written before it (1) still compares."""
+
+
 def plan_from_document(data: Any, label: str) -> Plan:
-    """A plan document (schemaVersion 1) as a :class:`Plan`; ValueError names ``label``.
+    """A plan document (schemaVersion 1 or 2) as a :class:`Plan`; ValueError names ``label``.
 
     Ids and outputs are not part of a plan document: they are fabricated again as the offline
     engine fabricates them (``baseline/fakes.py``), so ``check`` joins S3 settings to their
     buckets exactly as it does for a fresh plan."""
     if not isinstance(data, dict):
         raise ValueError(f"{label}: not a plan document (expected a JSON object)")
-    if data.get("schemaVersion") != 1:
+    if data.get("schemaVersion") not in SCHEMA_VERSIONS:
         raise ValueError(
-            f"{label}: schemaVersion must be 1 (secbaseline plan --format json), "
+            f"{label}: schemaVersion must be 1 or 2 (secbaseline plan --format json), "
             f"got {data.get('schemaVersion')!r}"
         )
     raw = data.get("resources")
@@ -284,6 +289,7 @@ def plan_from_document(data: Any, label: str) -> Plan:
                 parent=item.get("parent"),
                 provider=item.get("provider"),
                 inputs=dict(item.get("inputs") or {}),
+                import_id=item["importId"] if isinstance(item.get("importId"), str) else None,
             )
         )
     raw_settings = data.get("settings")

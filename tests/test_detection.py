@@ -205,20 +205,22 @@ def test_detection_config_sections_are_validated(plan_tier: Callable[..., Plan])
 
 
 @pytest.mark.parametrize(
-    ("section", "key"),
+    ("section", "key", "value"),
     [
-        ("threatDetection", "regions"),
-        ("securityHub", "centrallyManaged"),
-        ("accessAnalysis", "namePrefix"),
-        ("notifications", "emails"),
-        ("investigation", "homeRegion"),
+        ("threatDetection", "regions", ["us-east-1"]),
+        ("securityHub", "centrallyManaged", True),
+        ("accessAnalysis", "namePrefix", "other"),
+        ("notifications", "emails", ["someone@example.com"]),
+        ("investigation", "homeRegion", "us-east-1"),
     ],
 )
 def test_values_the_tier_sets_are_refused_in_sections(
-    plan_tier: Callable[..., Plan], section: str, key: str
+    plan_tier: Callable[..., Plan], section: str, key: str, value: object
 ) -> None:
+    """A valid value is refused all the same: the tier owns the key (an invalid one is refused
+    earlier, for its value, before anything is built)."""
     with pytest.raises(ValueError, match=rf"^{section}.{key}: set by the tier"):
-        plan_tier(tier="intermediate", **{section: {key: ["x"]}})
+        plan_tier(tier="intermediate", **{section: {key: value}})
 
 
 def test_component_tags_and_key_options_from_config(plan_tier: Callable[..., Plan]) -> None:

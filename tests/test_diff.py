@@ -728,11 +728,11 @@ def test_usage_errors_exit_2_naming_the_argument(
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     newer = tmp_path / "newer.json"
-    newer.write_text(json.dumps({**doc(), "schemaVersion": 2}))
+    newer.write_text(json.dumps({**doc(), "schemaVersion": 3}))
     for argv, message in (
         ([str(tmp_path / "missing.json"), str(good)], "BASE: "),
         ([str(good), str(broken)], "HEAD: "),
-        ([str(good), str(newer)], "schemaVersion must be 1"),
+        ([str(good), str(newer)], "schemaVersion must be 1 or 2"),
     ):
         assert main(["diff", *argv]) == 2
         assert message in capsys.readouterr().err

@@ -18,6 +18,13 @@ GIT = shutil.which("git") or "git"
 REVIEW = ("review", "--base", "HEAD~1", "--head", "HEAD", "--repo")
 
 
+def beginner_resources() -> int:
+    """Resources a provider would create for the example stack's beginner tier."""
+    from secbaseline.baseline.cost import example_plan
+
+    return len(example_plan("beginner", "standalone").custom_resources())
+
+
 def git(repo: Path, *args: str) -> str:
     done = subprocess.run(
         [GIT, "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
@@ -58,8 +65,11 @@ def test_one_command_writes_the_pull_request_comment(repo: Path, tmp_path: Path)
     assert text.startswith(review.MARKER + "\n## secbaseline security review")
     assert f"Base `{git(repo, 'rev-parse', 'HEAD~1')[:12]}`" in text
     # the changed stack: planned at both commits, checked at the head
-    assert "| `Pulumi.prod.yaml` | 87 (beginner, standalone) | 87 (beginner, standalone) |" in text
-    assert "87 resources checked: no policy violations." in text
+    n = beginner_resources()
+    assert (
+        f"| `Pulumi.prod.yaml` | {n} (beginner, standalone) | {n} (beginner, standalone) |" in text
+    )
+    assert f"{n} resources checked: no policy violations." in text
     assert sorted(p.name for p in plans.iterdir()) == [
         "Pulumi.prod.yaml.base.json",
         "Pulumi.prod.yaml.head.json",
@@ -113,7 +123,7 @@ def test_base_code_ref_needs_the_library_in_the_commit(repo: Path) -> None:
     )
     (item,) = reviews
     assert item.base.error == "--base-code ref: this commit holds no secbaseline/"
-    assert item.head.error is None and item.head.resources == 87
+    assert item.head.error is None and item.head.resources == beginner_resources()
 
 
 @pytest.mark.timeout(300)
@@ -134,7 +144,7 @@ def test_this_repository_reviews_itself_with_the_commits_own_code(tmp_path: Path
     (item,) = reviews
     assert base == head
     assert item.base.error is None, item.base.error
-    assert item.base.resources == item.head.resources == 87
+    assert item.base.resources == item.head.resources == beginner_resources()
     assert (item.base.tier, item.base.role) == ("beginner", "standalone")
     assert (plans / "Pulumi.example.yaml.base.json").is_file()
 
