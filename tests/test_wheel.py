@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from filelock import FileLock
 
 # One worker builds the wheel and the virtualenv (pytest-xdist --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("wheel")
@@ -77,6 +78,12 @@ def clean_python(wheel: Path) -> Path:
     home = Path(tempfile.gettempdir()) / f"secbaseline-user-venv-{_dependency_key()}"
     python = home / "bin" / "python"
     ready = home / ".dependencies-installed"
+    # Two pip runs in one virtualenv corrupt it: one test session installs at a time.
+    with FileLock(f"{home}.lock"):
+        return _install_user_python(home, python, ready, wheel)
+
+
+def _install_user_python(home: Path, python: Path, ready: Path, wheel: Path) -> Path:
     if not ready.is_file():
         shutil.rmtree(home, ignore_errors=True)
         venv.create(home, with_pip=True)
