@@ -101,8 +101,13 @@ def build_management(ctx: TierContext) -> None:
             opts=opts.merge(pulumi.ResourceOptions(depends_on=[organization.organization])),
         )
         pulumi.export("organizationTrailArn", trail.trail_arn)
-        if trail.log_group is not None:  # organizationTrail.cloudwatchLogs
-            build_alarms(ctx, trail.log_group.name, name="organization-change-alarms")
+        # On organizationTrail.cloudwatchLogs' group; without it, EventBridge rules.
+        build_alarms(
+            ctx,
+            trail.log_group.name if trail.log_group is not None else None,
+            name="organization-change-alarms",
+            by_events=True,
+        )
 
     guardrails_raw = thaw(s.section("guardrails"))
     args = GuardrailPoliciesArgs.from_config(
