@@ -5,6 +5,10 @@ CloudWatch.1-14, plus AWS Organizations changes from CIS v3.0 4.15).
 Each pattern is the CIS benchmark's, as Security Hub's CloudWatch controls check them; the
 tests evaluate every one against recorded CloudTrail events, matching and near-miss.
 
+Without a log group (``log_group_name`` None), an EventBridge rule per alarm with the same
+condition on the CloudTrail events instead, in every region of ``regions`` and us-east-1
+(global services' events), forwarded to the home region's bus and from there to the topic.
+
 Checklist: S-21 (people hear about root use, denied calls and changes to IAM, CloudTrail,
 KMS, S3, Config and the network), S-22 (the alarm says who changed what, when).
 """
