@@ -367,3 +367,11 @@ def test_management_without_organization_trail_logs_gets_rules(
         tier="advanced", role="management", organizationTrail={"cloudwatchLogs": True}
     )
     assert change_rules(with_logs, "organization-change-alarms-") == []
+    # An account trail without a log group there already made the rules: not twice.
+    both = plan_tier(
+        tier="advanced",
+        role="management",
+        accountTrail={"enabled": True, "cloudwatchLogs": False},
+    )
+    assert change_rules(both, "organization-change-alarms-") == []
+    assert_rules_everywhere(both, "change-alarms-")
