@@ -129,6 +129,15 @@ def test_event_patterns_match_exactly_what_the_filters_match(name: str) -> None:
         assert all(PATTERNS[alarm].read_only for alarm in hits), hits
 
 
+def test_event_patterns_fit_eventbridge_and_name_the_cloudtrail_detail_types() -> None:
+    for alarm in ChangeAlarm:
+        pattern = event_pattern(alarm)
+        assert len(json.dumps(pattern)) <= 4096  # EventPattern's maximum length
+        assert set(pattern["detail-type"]) <= set(DETAIL_TYPES.values()) - {
+            "AWS Service Event via CloudTrail"
+        }
+
+
 def test_event_pattern_matcher_knows_exists_and_suffix() -> None:
     event = as_event("root-call-invoked-by-service")
     assert not event_routes.matches(
