@@ -131,7 +131,7 @@ def test_table_output_names_policy_resource_and_summary(capsys: pytest.CaptureFi
     assert "volume is not encrypted (encrypted must be true)" in out
     assert "GuardDuty is not enabled in ap-northeast-1" in out
     assert "expired on 2024-01-31: review the rule" in out
-    assert "38 violation(s), 37 mandatory." in out
+    assert "39 violation(s), 38 mandatory." in out
 
 
 def test_beginner_tier_table_says_no_violations(capsys: pytest.CaptureFixture[str]) -> None:
@@ -144,7 +144,7 @@ def test_enforcement_overrides(capsys: pytest.CaptureFixture[str]) -> None:
     everything_advisory = [f"--enforcement={p.name}=advisory" for p in catalog.POLICIES]
     code, findings = insecure(capsys, *everything_advisory)
     assert code == 0
-    assert len(findings) == 38
+    assert len(findings) == 39
     assert {f["enforcement"] for f in findings} == {"advisory"}
     _, findings = insecure(
         capsys,

@@ -100,7 +100,10 @@ def test_inspector_findings_reach_the_topic_joined_with_patch_state(
     from tests.test_patch_finding_notices import finding
 
     plan = plan_tier(tier="intermediate")
-    topic_arn = plan.one("aws:sns/topic:Topic").outputs["arn"]
+    (topic,) = [
+        t for t in plan.of_type("aws:sns/topic:Topic") if t.name == "security-notifications-topic"
+    ]
+    topic_arn = topic.outputs["arn"]
     component = plan.one("secbaseline:index:PatchFindingNotices")
     joiner = next(r for r in plan.descendants(component.urn) if r.type.endswith("Function"))
     for region in ("ap-northeast-1", "eu-west-1", "us-east-1"):

@@ -31,7 +31,7 @@ def schema() -> dict[str, Any]:
 
 def test_every_exported_component_is_in_the_schema(schema: dict[str, Any]) -> None:
     names = {c.__name__ for c in exported_components()}
-    assert len(names) == 29
+    assert len(names) == 30
     assert set(schema["resources"]) == {f"{PACKAGE_NAME}:index:{n}" for n in names}
     for token, resource in schema["resources"].items():
         assert resource["isComponent"] is True, token
