@@ -1218,7 +1218,9 @@ STANDARD_CONTROLS: tuple[StandardControl, ...] = (
         "Metric filters and alarms (CloudWatch.1-14, CIS monitoring section 4)",
         "pass",
         "ChangeAlarms: a metric filter and an alarm to the notification topic for each of"
-        " CloudWatch.1-14 on the account trail's log group.",
+        " CloudWatch.1-14 on the account trail's log group. Without a trail log group (advanced"
+        " member accounts, cloudwatchLogs off) EventBridge rules notify the same events; Security"
+        " Hub looks for the metric filters, so it still reports the controls failed there.",
     ),
 )
 """The Security Hub (FSBP / CIS v3.0) controls that apply to what the default plans create, and

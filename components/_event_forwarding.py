@@ -81,6 +81,7 @@ class HomeBusForwarder:
         target_resource: str,
         description: str,
         rule_name: pulumi.Input[str] | None = None,
+        state: str | None = None,
     ) -> aws.cloudwatch.EventRule:
         """A rule in ``region`` whose matching events go to the home region's default bus."""
         if region == self.home_region:
@@ -90,6 +91,7 @@ class HomeBusForwarder:
             name=rule_name,
             description=description,
             event_pattern=event_pattern,
+            state=state,
             region=region,
             tags=self._tags,
             opts=self._child,

@@ -19,7 +19,8 @@ One stack per account, run in this order (see docs/organization.md, "Order of th
    Detective are enabled by the security account's auto-enable, CloudTrail by the
    organization trail, and the SCPs reach it from the root. What the member still deploys
    itself: account hardening, access (SSM), data protection, Config recording per region
-   (unless Control Tower records it), incident response. ``Settings.organization_owned``
+   (unless Control Tower records it), incident response, and the change alarms as EventBridge
+   rules (its events reach no log group it owns). ``Settings.organization_owned``
    (baseline/settings.py) tells the intermediate parts which services the organization owns
    for this account so they skip them rather than create duplicates (e.g. a second
    GuardDuty detector in a region).

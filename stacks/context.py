@@ -29,9 +29,11 @@ class TierContext:
     detective_graph_arns: dict[str, pulumi.Output[str]] = field(default_factory=dict)
     """This account's Detective graph per region, set by the detection part."""
     security_hub: list[pulumi.Resource] = field(default_factory=list)
+    """This account's Security Hub enablement, for resources that must come after it."""
     trail_log_group_name: pulumi.Output[str] | None = None
     """The account trail's CloudWatch Logs group, set by the trail part for the change alarms."""
-    """This account's Security Hub enablement, for resources that must come after it."""
+    trail_without_log_group: bool = False
+    """True when the account trail logs to no CloudWatch Logs group (change alarms by events)."""
 
     def opts(self) -> pulumi.ResourceOptions:
         """Resource options that use the account provider (merge more with ``.merge``)."""

@@ -22,4 +22,4 @@ def build(ctx: TierContext) -> None:
     access.build_patch_finding_notices(ctx)
     compliance.build(ctx)
     incident_response.build(ctx)
-    trail.build_alarms(ctx, ctx.trail_log_group_name)
+    trail.build_alarms(ctx, ctx.trail_log_group_name, by_events=trail.events_instead(ctx))

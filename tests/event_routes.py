@@ -1,7 +1,7 @@
 """Follow EventBridge routes in a recorded plan: rule -> target -> (home bus -> rule) -> topic.
 
 A small, explicit EventBridge pattern matcher (exact values, ``numeric``, ``anything-but``,
-``prefix``, ``$or``, nested objects and arrays of objects) is enough for the patterns the
+``prefix``, ``suffix``, ``exists``, ``$or``, nested objects and arrays of objects) is enough for the patterns the
 baseline writes; :func:`transform` applies an input transformer the way EventBridge does.
 """
 
@@ -27,6 +27,9 @@ _NUMERIC = {
 }
 
 
+_MISSING = object()
+
+
 def _value_matches(conditions: list[Any], value: Any) -> bool:
     values = value if isinstance(value, list) else [value]
     for condition in conditions:
@@ -39,10 +42,17 @@ def _value_matches(conditions: list[Any], value: Any) -> bool:
                     ):
                         return True
                 elif "anything-but" in condition:
-                    if item is not None and item not in condition["anything-but"]:
+                    if item not in (None, _MISSING) and item not in condition["anything-but"]:
                         return True
                 elif "prefix" in condition:
                     if isinstance(item, str) and item.startswith(condition["prefix"]):
+                        return True
+                elif "suffix" in condition:
+                    if isinstance(item, str) and item.endswith(condition["suffix"]):
+                        return True
+                elif "exists" in condition:
+                    # A missing field is _MISSING (a JSON null counts as there).
+                    if (item is not _MISSING) is condition["exists"]:
                         return True
                 else:
                     raise AssertionError(f"matcher does not know {condition}")
@@ -58,7 +68,7 @@ def matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
             if not any(matches(option, event) for option in condition):
                 return False
             continue
-        value = event.get(key)
+        value = event.get(key, _MISSING)
         if isinstance(condition, Mapping):
             if isinstance(value, list):
                 if not any(isinstance(v, Mapping) and matches(condition, v) for v in value):

@@ -303,3 +303,75 @@ def test_management_alarms_watch_the_organization_trail(plan_tier: Callable[...,
     assert len(filters) == len(ChangeAlarm)
     assert {f.inputs["logGroupName"] for f in filters} == {group.outputs["name"]}
     assert all(f.name.startswith("organization-change-alarms-") for f in filters)
+
+
+# --- without a log group: EventBridge rules ---------------------------------------------------
+
+RULE = "aws:cloudwatch/eventRule:EventRule"
+REGIONS = {"ap-northeast-1", "us-east-1", "eu-west-1"}  # BASE_CONFIG's detection regions
+
+
+def change_rules(plan: Plan, prefix: str = "change-alarms-") -> list[RecordedResource]:
+    return [r for r in plan.of_type(RULE) if r.name.startswith(prefix)]
+
+
+def assert_rules_everywhere(plan: Plan, prefix: str) -> None:
+    rules = change_rules(plan, prefix)
+    assert len(rules) == len(ChangeAlarm) * len(REGIONS)
+    for region in REGIONS:
+        names = {r.inputs["name"] for r in rules if plan.region_of(r) == region}
+        assert names == {f"secbaseline-{a.value}" for a in ChangeAlarm}, region
+    topic = next(
+        t for t in plan.of_type("aws:sns/topic:Topic") if t.name == "security-notifications-topic"
+    )
+    home_targets = [
+        t
+        for t in plan.of_type("aws:cloudwatch/eventTarget:EventTarget")
+        if t.name.startswith(prefix) and plan.region_of(t) == HOME
+    ]
+    assert {t.inputs["arn"] for t in home_targets} == {topic.outputs["arn"]}
+    assert len(home_targets) == len(ChangeAlarm)
+
+
+def test_trail_without_log_group_gets_rules_in_every_region(plan_tier: Callable[..., Plan]) -> None:
+    plan = plan_tier(tier="intermediate", accountTrail={"cloudwatchLogs": False})
+    assert plan.of_type(FILTER) == []
+    assert not [a for a in plan.of_type(ALARM) if a.name.startswith("change-alarms-")]
+    assert_rules_everywhere(plan, "change-alarms-")
+    # Default: the log group's metric filters, and no such rules.
+    assert change_rules(plan_tier(tier="intermediate")) == []
+    off = plan_tier(
+        tier="intermediate", accountTrail={"cloudwatchLogs": False}, changeAlarms={"enabled": False}
+    )
+    assert change_rules(off) == []
+
+
+@pytest.mark.parametrize("role", ["member", "security"])
+def test_advanced_member_and_security_accounts_get_rules(
+    plan_tier: Callable[..., Plan], role: str
+) -> None:
+    plan = plan_tier(tier="advanced", role=role)
+    assert plan.of_type(FILTER) == []
+    assert_rules_everywhere(plan, "change-alarms-")
+    # At intermediate (no organization-wide baseline yet) they stay as before.
+    assert change_rules(plan_tier(tier="intermediate", role=role)) == []
+
+
+def test_management_without_organization_trail_logs_gets_rules(
+    plan_tier: Callable[..., Plan],
+) -> None:
+    plan = plan_tier(tier="advanced", role="management")
+    assert plan.of_type(FILTER) == []
+    assert_rules_everywhere(plan, "organization-change-alarms-")
+    with_logs = plan_tier(
+        tier="advanced", role="management", organizationTrail={"cloudwatchLogs": True}
+    )
+    assert change_rules(with_logs, "organization-change-alarms-") == []
+    # An account trail without a log group there already made the rules: not twice.
+    both = plan_tier(
+        tier="advanced",
+        role="management",
+        accountTrail={"enabled": True, "cloudwatchLogs": False},
+    )
+    assert change_rules(both, "organization-change-alarms-") == []
+    assert_rules_everywhere(both, "change-alarms-")

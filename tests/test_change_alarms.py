@@ -13,7 +13,8 @@ import pytest
 from secbaseline.baseline.args import ArgumentError
 from secbaseline.baseline.engine import Plan
 from secbaseline.components import ChangeAlarm, ChangeAlarms, ChangeAlarmsArgs
-from secbaseline.components.change_alarms import PATTERNS
+from secbaseline.components.change_alarms import PATTERNS, event_pattern
+from tests import event_routes
 from tests.log_filters import PatternError, matches, parse
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cloudtrail"
@@ -22,6 +23,14 @@ TOPIC = "arn:aws:sns:ap-northeast-1:111111111111:secbaseline-security-notificati
 GROUP = "/aws/cloudtrail/secbaseline-account-trail"
 FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+RULE = event_routes.RULE
+TARGET = event_routes.TARGET
+ALL_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+DETAIL_TYPES = {
+    "AwsApiCall": "AWS API Call via CloudTrail",
+    "AwsConsoleSignIn": "AWS Console Sign In via CloudTrail",
+    "AwsServiceEvent": "AWS Service Event via CloudTrail",
+}
 A = ChangeAlarm
 
 EXPECTED: dict[str, set[ChangeAlarm]] = {
@@ -93,6 +102,56 @@ def test_patterns_match_exactly_the_expected_records(name: str) -> None:
     assert hits == EXPECTED[name]
 
 
+def as_event(name: str, region: str | None = None) -> dict[str, Any]:
+    """The record as EventBridge delivers it (the record in ``detail``)."""
+    detail = record(name)
+    source = detail["eventSource"].removesuffix(".amazonaws.com")
+    return {
+        "version": "0",
+        "id": detail["eventID"],
+        "detail-type": DETAIL_TYPES[detail["eventType"]],
+        "source": f"aws.{source}",
+        "account": detail["recipientAccountId"],
+        "time": detail["eventTime"],
+        "region": region or detail["awsRegion"],
+        "resources": [],
+        "detail": detail,
+    }
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_event_patterns_match_exactly_what_the_filters_match(name: str) -> None:
+    event = as_event(name)
+    hits = {alarm for alarm in ChangeAlarm if event_routes.matches(event_pattern(alarm), event)}
+    assert hits == EXPECTED[name]
+    # EventBridge hands read-only calls only to rules that ask for all management events.
+    if event["detail"].get("readOnly"):
+        assert all(PATTERNS[alarm].read_only for alarm in hits), hits
+
+
+def test_event_patterns_fit_eventbridge_and_name_the_cloudtrail_detail_types() -> None:
+    for alarm in ChangeAlarm:
+        pattern = event_pattern(alarm)
+        assert len(json.dumps(pattern)) <= 4096  # EventPattern's maximum length
+        assert set(pattern["detail-type"]) <= set(DETAIL_TYPES.values()) - {
+            "AWS Service Event via CloudTrail"
+        }
+
+
+def test_event_pattern_matcher_knows_exists_and_suffix() -> None:
+    event = as_event("root-call-invoked-by-service")
+    assert not event_routes.matches(
+        {"detail": {"userIdentity": {"invokedBy": [{"exists": False}]}}}, event
+    )
+    assert event_routes.matches(
+        {"detail": {"userIdentity": {"invokedBy": [{"exists": True}]}}}, event
+    )
+    assert event_routes.matches(
+        {"detail": {"eventName": [{"suffix": event["detail"]["eventName"][-3:]}]}}, event
+    )
+    assert not event_routes.matches({"detail": {"eventName": [{"suffix": "Nope"}]}}, event)
+
+
 def test_every_alarm_has_a_pattern_and_a_security_hub_or_cis_id() -> None:
     assert set(PATTERNS) == set(ChangeAlarm)
     controls = [PATTERNS[a].control for a in ChangeAlarm]
@@ -122,6 +181,7 @@ def build(run_program: Callable[..., Plan], **kwargs: Any) -> Plan:
         "notification_topic_arn": TOPIC,
         **kwargs,
     }
+    args = {key: value for key, value in args.items() if value is not None}
 
     def program() -> None:
         ChangeAlarms("alarms", ChangeAlarmsArgs(**args))
@@ -172,6 +232,48 @@ def test_a_subset_of_alarms(run_program: Callable[..., Plan]) -> None:
         assert alarm.inputs["period"] == 60
 
 
+def test_without_a_log_group_rules_in_every_region_and_us_east_1(
+    run_program: Callable[..., Plan],
+) -> None:
+    regions = [HOME, "eu-west-1"]
+    plan = build(run_program, log_group_name=None, regions=regions, account_id="111111111111")
+    assert plan.of_type(FILTER) == [] and plan.of_type(ALARM) == []
+    covered = [HOME, "eu-west-1", "us-east-1"]  # global services' events arrive in us-east-1
+    rules = plan.of_type(RULE)
+    assert len(rules) == len(ChangeAlarm) * len(covered)
+    assert {plan.region_of(r) for r in rules} == set(covered)
+    for rule in rules:
+        alarm = ChangeAlarm(rule.inputs["name"].removeprefix("secbaseline-"))
+        assert json.loads(rule.inputs["eventPattern"]) == event_pattern(alarm)
+        assert rule.inputs.get("state") == (ALL_EVENTS if PATTERNS[alarm].read_only else None)
+        targets = event_routes.targets_of(plan, rule)
+        assert len(targets) == 1
+        expected = (
+            TOPIC
+            if plan.region_of(rule) == HOME
+            else f"arn:aws:events:{HOME}:111111111111:event-bus/default"
+        )
+        assert targets[0].inputs["arn"] == expected
+    # Every recorded sample reaches the topic from every covered region exactly when it matches.
+    for name, hits in EXPECTED.items():
+        for region in covered:
+            route = event_routes.reaches_topic(plan, as_event(name, region), TOPIC)
+            assert bool(route) == bool(hits), (name, region, route)
+
+
+def test_rules_for_a_subset_in_the_home_region_only(run_program: Callable[..., Plan]) -> None:
+    plan = build(
+        run_program,
+        log_group_name=None,
+        home_region="us-east-1",
+        notification_topic_arn="arn:aws:sns:us-east-1:111111111111:t",
+        regions=["us-east-1"],
+        alarms=["vpc-changes"],
+    )
+    assert [r.inputs["name"] for r in plan.of_type(RULE)] == ["secbaseline-vpc-changes"]
+    assert plan.of_type("aws:iam/role:Role") == []  # nothing to forward
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -188,6 +290,10 @@ def test_a_subset_of_alarms(run_program: Callable[..., Plan]) -> None:
         ({"metric_namespace": "AWS/Logs"}, "metric_namespace: 'AWS/Logs' must be 1-255"),
         ({"period_seconds": 30}, "period_seconds: 30 is out of range 60-86400"),
         ({"name_prefix": "Acme"}, "name_prefix: 'Acme' must be 2-24 characters"),
+        ({"log_group_name": None}, "regions: required without log_group_name"),
+        ({"regions": ["eu-west-1"]}, "home_region: ap-northeast-1 is not one of the regions"),
+        ({"regions": ["mars-1"]}, "regions: unknown AWS region 'mars-1'"),
+        ({"account_id": "12"}, "account_id:"),
     ],
 )
 def test_bad_args_raise_naming_the_argument(kwargs: dict[str, Any], message: str) -> None:
@@ -197,7 +303,7 @@ def test_bad_args_raise_naming_the_argument(kwargs: dict[str, Any], message: str
         "notification_topic_arn": TOPIC,
     }
     with pytest.raises(ArgumentError) as err:
-        ChangeAlarmsArgs(**{**base, **kwargs})
+        ChangeAlarmsArgs(**{key: v for key, v in {**base, **kwargs}.items() if v is not None})
     assert str(err.value).startswith(message)
 
 

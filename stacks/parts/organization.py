@@ -101,8 +101,14 @@ def build_management(ctx: TierContext) -> None:
             opts=opts.merge(pulumi.ResourceOptions(depends_on=[organization.organization])),
         )
         pulumi.export("organizationTrailArn", trail.trail_arn)
-        if trail.log_group is not None:  # organizationTrail.cloudwatchLogs
-            build_alarms(ctx, trail.log_group.name, name="organization-change-alarms")
+        # On organizationTrail.cloudwatchLogs' group; without it, EventBridge rules (unless an
+        # account trail without a log group already made them here).
+        build_alarms(
+            ctx,
+            trail.log_group.name if trail.log_group is not None else None,
+            name="organization-change-alarms",
+            by_events=not ctx.trail_without_log_group,
+        )
 
     guardrails_raw = thaw(s.section("guardrails"))
     args = GuardrailPoliciesArgs.from_config(

@@ -7,7 +7,11 @@
   organization trail).
 - ``changeAlarms``: from the intermediate tier (they notify the notifications topic), on the
   account trail's log group, and in the management account on the organization trail's log
-  group when ``organizationTrail.cloudwatchLogs`` is on. ``enabled: false`` switches them off.
+  group when ``organizationTrail.cloudwatchLogs`` is on. Where there is no such log group,
+  EventBridge rules on the CloudTrail events instead, in every detection region and us-east-1:
+  an account trail with ``cloudwatchLogs: false``, the management account whose organization
+  trail has no log copy, and member and security accounts in the advanced tier (their events
+  reach no log group they own). ``enabled: false`` switches them off.
 """
 
 from __future__ import annotations
@@ -26,7 +30,14 @@ from secbaseline.stacks.context import TierContext
 TRAIL = "accountTrail"
 ALARMS = "changeAlarms"
 TRAIL_SET = ("home_region", "account_id", "name_prefix")
-ALARMS_SET = ("log_group_name", "home_region", "notification_topic_arn", "name_prefix")
+ALARMS_SET = (
+    "log_group_name",
+    "home_region",
+    "notification_topic_arn",
+    "name_prefix",
+    "regions",
+    "account_id",
+)
 """Arguments the tier sets from the stack's settings, refused in the sections."""
 
 
@@ -75,8 +86,20 @@ def build_trail(ctx: TierContext) -> AccountTrail | None:
     )
     trail = AccountTrail("account-trail", args, opts=ctx.opts())
     ctx.trail_log_group_name = trail.log_group_name
+    ctx.trail_without_log_group = trail.log_group_name is None
     pulumi.export("accountTrailArn", trail.trail_arn)
     return trail
+
+
+def events_instead(ctx: TierContext) -> bool:
+    """Whether this account's change alarms, without a trail log group of its own, are
+    EventBridge rules: its account trail logs to no group, or it is a member or security
+    account of the advanced tier (the organization trail's log copy, if any, is the management
+    account's)."""
+    settings = ctx.settings
+    return ctx.trail_without_log_group or (
+        settings.at_least("advanced") and settings.role in ("member", "security")
+    )
 
 
 def build_alarms(
@@ -84,21 +107,28 @@ def build_alarms(
     log_group_name: pulumi.Input[str] | None,
     *,
     name: str = "change-alarms",
+    by_events: bool = False,
 ) -> ChangeAlarms | None:
-    """Alarms on ``log_group_name`` to the notifications topic, unless ``changeAlarms`` says
-    ``enabled: false`` or there is no log group or topic."""
+    """Alarms on ``log_group_name`` to the notifications topic; without it, EventBridge rules
+    when ``by_events``; nothing when ``changeAlarms`` says ``enabled: false`` or there is no
+    topic."""
     settings = ctx.settings
     raw, enabled = _section(ctx, ALARMS, ChangeAlarmsArgs, ALARMS_SET)
     if enabled is not None and not validate.boolean(f"{ALARMS}.enabled", enabled):
         return None
-    if log_group_name is None or ctx.notification_topic_arn is None:
+    if (log_group_name is None and not by_events) or ctx.notification_topic_arn is None:
         return None
+    where: dict[str, Any] = (
+        {"log_group_name": log_group_name}
+        if log_group_name is not None
+        else {"regions": settings.regions, "account_id": ctx.account_id}
+    )
     args = ChangeAlarmsArgs.from_config(
         ALARMS,
         raw,
-        log_group_name=log_group_name,
         home_region=settings.home_region,
         notification_topic_arn=ctx.notification_topic_arn,
         name_prefix=settings.name_prefix,
+        **where,
     )
     return ChangeAlarms(name, args, opts=ctx.opts())
