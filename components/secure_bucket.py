@@ -160,6 +160,83 @@ def _substitute(value: Any, bucket_arn: pulumi.Output[str]) -> Any:
     return value
 
 
+def scan_role_statements(
+    bucket_arn: pulumi.Input[str],
+    rule_arn: pulumi.Input[str],
+    kms_key_arn: pulumi.Input[str] | None,
+) -> list[dict[str, Any]]:
+    """GuardDuty Malware Protection for S3's documented role policy, for one bucket."""
+    objects = pulumi.Output.concat(bucket_arn, "/*")
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "AllowManagedRuleToSendS3EventsToGuardDuty",
+            "Effect": "Allow",
+            "Action": [
+                "events:PutRule",
+                "events:DeleteRule",
+                "events:PutTargets",
+                "events:RemoveTargets",
+            ],
+            "Resource": rule_arn,
+            "Condition": {"StringLike": {"events:ManagedBy": MALWARE_SERVICE}},
+        },
+        {
+            "Sid": "AllowGuardDutyToMonitorEventBridgeManagedRule",
+            "Effect": "Allow",
+            "Action": ["events:DescribeRule", "events:ListTargetsByRule"],
+            "Resource": rule_arn,
+        },
+        {
+            "Sid": "AllowPostScanTag",
+            "Effect": "Allow",
+            "Action": [
+                "s3:PutObjectTagging",
+                "s3:GetObjectTagging",
+                "s3:PutObjectVersionTagging",
+                "s3:GetObjectVersionTagging",
+            ],
+            "Resource": objects,
+        },
+        {
+            "Sid": "AllowEnableS3EventBridgeEvents",
+            "Effect": "Allow",
+            "Action": ["s3:PutBucketNotification", "s3:GetBucketNotification"],
+            "Resource": bucket_arn,
+        },
+        {
+            "Sid": "AllowPutValidationObject",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": pulumi.Output.concat(
+                bucket_arn, "/malware-protection-resource-validation-object"
+            ),
+        },
+        {
+            "Sid": "AllowCheckBucketOwnership",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": bucket_arn,
+        },
+        {
+            "Sid": "AllowMalwareScan",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "Resource": objects,
+        },
+    ]
+    if kms_key_arn is not None:
+        statements.append(
+            {
+                "Sid": "AllowDecryptForMalwareScan",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                "Resource": kms_key_arn,
+                "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}},
+            }
+        )
+    return statements
+
+
 class SecureBucket(pulumi.ComponentResource):
     """A private, encrypted, versioned, TLS-only S3 bucket with access logging."""
 
@@ -407,74 +484,7 @@ class SecureBucket(pulumi.ComponentResource):
             identity.account_id,
             f":rule/{MALWARE_RULE_PREFIX}*",
         )
-        objects = pulumi.Output.concat(self.bucket.arn, "/*")
-        statements: list[Mapping[str, Any]] = [
-            {
-                "Sid": "AllowManagedRuleToSendS3EventsToGuardDuty",
-                "Effect": "Allow",
-                "Action": [
-                    "events:PutRule",
-                    "events:DeleteRule",
-                    "events:PutTargets",
-                    "events:RemoveTargets",
-                ],
-                "Resource": rule_arn,
-                "Condition": {"StringLike": {"events:ManagedBy": MALWARE_SERVICE}},
-            },
-            {
-                "Sid": "AllowGuardDutyToMonitorEventBridgeManagedRule",
-                "Effect": "Allow",
-                "Action": ["events:DescribeRule", "events:ListTargetsByRule"],
-                "Resource": rule_arn,
-            },
-            {
-                "Sid": "AllowPostScanTag",
-                "Effect": "Allow",
-                "Action": [
-                    "s3:PutObjectTagging",
-                    "s3:GetObjectTagging",
-                    "s3:PutObjectVersionTagging",
-                    "s3:GetObjectVersionTagging",
-                ],
-                "Resource": objects,
-            },
-            {
-                "Sid": "AllowEnableS3EventBridgeEvents",
-                "Effect": "Allow",
-                "Action": ["s3:PutBucketNotification", "s3:GetBucketNotification"],
-                "Resource": self.bucket.arn,
-            },
-            {
-                "Sid": "AllowPutValidationObject",
-                "Effect": "Allow",
-                "Action": "s3:PutObject",
-                "Resource": pulumi.Output.concat(
-                    self.bucket.arn, "/malware-protection-resource-validation-object"
-                ),
-            },
-            {
-                "Sid": "AllowCheckBucketOwnership",
-                "Effect": "Allow",
-                "Action": "s3:ListBucket",
-                "Resource": self.bucket.arn,
-            },
-            {
-                "Sid": "AllowMalwareScan",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
-                "Resource": objects,
-            },
-        ]
-        if self.kms_key_arn is not None:
-            statements.append(
-                {
-                    "Sid": "AllowDecryptForMalwareScan",
-                    "Effect": "Allow",
-                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                    "Resource": self.kms_key_arn,
-                    "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}},
-                }
-            )
+        statements = scan_role_statements(self.bucket.arn, rule_arn, self.kms_key_arn)
         role = aws.iam.Role(
             f"{name}-malware-scan-role",
             description=f"GuardDuty Malware Protection for S3 scans the {name} bucket",

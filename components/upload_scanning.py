@@ -35,6 +35,7 @@ from secbaseline.components.secure_bucket import (
     SCAN_STATUS_TAG,
     SecureBucket,
     SecureBucketArgs,
+    scan_role_statements,
 )
 
 TYPE_TOKEN = "secbaseline:index:UploadScanning"
@@ -114,83 +115,6 @@ def deny_read_statement(bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
         "Resource": pulumi.Output.concat(bucket_arn, "/*"),
         "Condition": {"StringEquals": {f"s3:ExistingObjectTag/{SCAN_STATUS_TAG}": "THREATS_FOUND"}},
     }
-
-
-def scan_role_statements(
-    bucket_arn: pulumi.Input[str],
-    rule_arn: pulumi.Input[str],
-    kms_key_arn: pulumi.Input[str] | None,
-) -> list[dict[str, Any]]:
-    """GuardDuty Malware Protection for S3's documented role policy, for one bucket."""
-    objects = pulumi.Output.concat(bucket_arn, "/*")
-    statements: list[dict[str, Any]] = [
-        {
-            "Sid": "AllowManagedRuleToSendS3EventsToGuardDuty",
-            "Effect": "Allow",
-            "Action": [
-                "events:PutRule",
-                "events:DeleteRule",
-                "events:PutTargets",
-                "events:RemoveTargets",
-            ],
-            "Resource": rule_arn,
-            "Condition": {"StringLike": {"events:ManagedBy": MALWARE_SERVICE}},
-        },
-        {
-            "Sid": "AllowGuardDutyToMonitorEventBridgeManagedRule",
-            "Effect": "Allow",
-            "Action": ["events:DescribeRule", "events:ListTargetsByRule"],
-            "Resource": rule_arn,
-        },
-        {
-            "Sid": "AllowPostScanTag",
-            "Effect": "Allow",
-            "Action": [
-                "s3:PutObjectTagging",
-                "s3:GetObjectTagging",
-                "s3:PutObjectVersionTagging",
-                "s3:GetObjectVersionTagging",
-            ],
-            "Resource": objects,
-        },
-        {
-            "Sid": "AllowEnableS3EventBridgeEvents",
-            "Effect": "Allow",
-            "Action": ["s3:PutBucketNotification", "s3:GetBucketNotification"],
-            "Resource": bucket_arn,
-        },
-        {
-            "Sid": "AllowPutValidationObject",
-            "Effect": "Allow",
-            "Action": "s3:PutObject",
-            "Resource": pulumi.Output.concat(
-                bucket_arn, "/malware-protection-resource-validation-object"
-            ),
-        },
-        {
-            "Sid": "AllowCheckBucketOwnership",
-            "Effect": "Allow",
-            "Action": "s3:ListBucket",
-            "Resource": bucket_arn,
-        },
-        {
-            "Sid": "AllowMalwareScan",
-            "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
-            "Resource": objects,
-        },
-    ]
-    if kms_key_arn is not None:
-        statements.append(
-            {
-                "Sid": "AllowDecryptForMalwareScan",
-                "Effect": "Allow",
-                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                "Resource": kms_key_arn,
-                "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}},
-            }
-        )
-    return statements
 
 
 class UploadScanning(pulumi.ComponentResource):
