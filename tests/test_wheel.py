@@ -49,10 +49,24 @@ def _run(args: list[str], cwd: Path, **kw: Any) -> subprocess.CompletedProcess[s
 @pytest.fixture(scope="session")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dist = tmp_path_factory.mktemp("dist")
-    built = _run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist), str(ROOT)],
-        cwd=dist,
-    )
+    # setuptools builds in the checkout's build/ folder: two builds at once (two xdist workers,
+    # two sessions) collide there, so they take turns.
+    checkout = hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
+    with FileLock(Path(tempfile.gettempdir()) / f"secbaseline-wheel-build-{checkout}.lock"):
+        built = _run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--no-deps",
+                "-w",
+                str(dist),
+                str(ROOT),
+            ],
+            cwd=dist,
+        )
     assert built.returncode == 0, built.stderr
     (found,) = dist.glob("*.whl")
     return found
